@@ -1,0 +1,3 @@
+//! CLI (in progress).
+/// Entry point.
+pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }

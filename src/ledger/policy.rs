@@ -1,0 +1,261 @@
+//! `ledger.toml`: the policy every rule takes its numbers from.
+
+use crate::money::Amount;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// The template every new ledger starts from (placeholders `{{ledger_id}}` and `{{name}}`).
+pub const TEMPLATE: &str = include_str!("../../ledger-template/ledger.toml");
+/// The README every new ledger starts with (same placeholders).
+pub const README_TEMPLATE: &str = include_str!("../../ledger-template/README.md");
+
+/// The whole policy file.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Identity and layout of the ledger.
+    pub ledger: LedgerSection,
+    /// Bootstrap-phase exceptions.
+    pub bootstrap: Bootstrap,
+    /// Task budgets in SC.
+    pub budgets: Budgets,
+    /// Phase multipliers by phase name.
+    pub phases: BTreeMap<String, Dec>,
+    /// The Attacker / Defender split.
+    pub adm: Adm,
+    /// Assessment bands.
+    pub assessment: Assessment,
+    /// License rights by license name.
+    pub licenses: BTreeMap<String, License>,
+    /// SK needed to move to each license.
+    pub upgrades: BTreeMap<String, Dec>,
+    /// Social Karma thresholds, decay and award amounts.
+    pub sk: Karma,
+    /// Smartup Credit rules.
+    pub sc: Credits,
+}
+
+/// `[ledger]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSection {
+    /// The ledger id every signature is bound to.
+    pub id: String,
+    /// The smartup's name.
+    pub name: String,
+    /// The ledger branch.
+    pub branch: String,
+    /// The SSHSIG namespace rows are signed in.
+    pub namespace: String,
+    /// Rows per segment file.
+    pub segment_rows: u64,
+}
+
+/// `[bootstrap]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bootstrap {
+    /// Whether the bootstrap phase is still on.
+    pub active: bool,
+}
+
+/// `[budgets]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Budgets {
+    /// small, medium, large, complex.
+    pub sizes: BTreeMap<String, Dec>,
+    /// Special budgets (emergency fix, ...).
+    pub specials: BTreeMap<String, Dec>,
+}
+
+/// `[adm]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Adm {
+    /// The Attacker's percentage of a task's pending SC.
+    pub attacker_percent: Dec,
+    /// The Defender's percentage.
+    pub defender_percent: Dec,
+}
+
+/// `[assessment]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    /// A share below this needs a captain's approval.
+    pub approval_needed_below_percent: Dec,
+    /// Score bands and the share range each allows.
+    pub bands: Vec<Band>,
+}
+
+/// One assessment band.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// Lowest total score of the band.
+    pub min_total: u32,
+    /// Highest total score of the band.
+    pub max_total: u32,
+    /// Lowest share allowed.
+    pub min_percent: Dec,
+    /// Highest share allowed.
+    pub max_percent: Dec,
+}
+
+/// `[licenses.NAME]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct License {
+    /// May earn SC, and so be Attacker or Defender of a task.
+    pub earns_sc: bool,
+    /// SK that may be earned per UTC day.
+    pub sk_per_day: Dec,
+    /// SC that may be minted per UTC day.
+    pub sc_per_day: Dec,
+}
+
+/// `[sk]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Karma {
+    /// SK needed to propose.
+    pub propose: Dec,
+    /// SK needed to become team captain.
+    pub captain: Dec,
+    /// SK needed to become mission leader.
+    pub mission_leader: Dec,
+    /// SK needed to lead missions.
+    pub lead_missions: Dec,
+    /// SK needed for the leadership team.
+    pub leadership_team: Dec,
+    /// Monthly decay after the grace period.
+    pub decay_percent_per_month: Dec,
+    /// Days without earning before decay starts.
+    pub decay_grace_days: i64,
+    /// Award reasons and their SK.
+    pub awards: BTreeMap<String, Dec>,
+}
+
+/// `[sc]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Credits {
+    /// Hours between assessment and the earliest validation.
+    pub lazy_consensus_hours: i64,
+    /// Outstanding SC may be at most this times the EUR treasury.
+    pub treasury_multiple: Dec,
+    /// Work older than this many days cannot be claimed.
+    pub retroactive_days: i64,
+    /// Pending SC above this need community review.
+    pub community_review_above: Dec,
+    /// How many distinct non-recipient approvals a community review needs.
+    pub community_review_approvals: u32,
+}
+
+/// An exact decimal written as a TOML string (`"1.10"`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Dec(pub Amount);
+
+impl<'de> Deserialize<'de> for Dec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map(Dec).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why `ledger.toml` cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("ledger.toml is not a valid policy: {0}")]
+pub struct PolicyError(pub String);
+
+impl Policy {
+    /// Parses and sanity-checks a policy file.
+    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy = toml::from_str(text).map_err(|e| PolicyError(e.to_string()))?;
+        policy.check()?;
+        Ok(policy)
+    }
+
+    fn check(&self) -> Result<(), PolicyError> {
+        let fail = |m: &str| Err(PolicyError(m.to_string()));
+        if self.ledger.id.len() < 16 || !self.ledger.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return fail("[ledger] id must be at least 16 letters, digits or dashes");
+        }
+        if self.ledger.segment_rows == 0 {
+            return fail("[ledger] segment_rows must be above zero");
+        }
+        if self.ledger.namespace.is_empty() || self.ledger.namespace == "git" {
+            return fail("[ledger] namespace must be set and differ from git's own \"git\"");
+        }
+        if self.adm.attacker_percent.0.plus(self.adm.defender_percent.0) != Amount::units(100) {
+            return fail("[adm] attacker_percent and defender_percent must add up to 100");
+        }
+        for name in ["campaign", "watch", "work", "organizational"] {
+            if !self.licenses.contains_key(name) {
+                return Err(PolicyError(format!("[licenses.{name}] is missing")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The SC budget of a size or special, before the phase multiplier.
+    pub fn size_budget(&self, size: &str) -> Option<Amount> {
+        self.budgets.sizes.get(size).or_else(|| self.budgets.specials.get(size)).map(|d| d.0)
+    }
+
+    /// The band that contains a total score.
+    pub fn band(&self, total: u32) -> Option<&Band> {
+        self.assessment.bands.iter().find(|b| (b.min_total..=b.max_total).contains(&total))
+    }
+
+    /// Fills the template for a new ledger.
+    pub fn render_template(template: &str, ledger_id: &str, name: &str) -> String {
+        template.replace("{{ledger_id}}", ledger_id).replace("{{name}}", &name.replace('"', "'"))
+    }
+}
+
+/// The `sha256:<hex>` reference of a file's bytes, as rows name policy files.
+pub fn file_reference(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(71);
+    out.push_str("sha256:");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> String {
+        Policy::render_template(TEMPLATE, "0123456789abcdef0123", "Smartup Zero")
+    }
+
+    #[test]
+    fn the_template_is_a_valid_policy_with_the_domain_numbers() {
+        let p = Policy::parse(&template()).unwrap();
+        assert_eq!(p.size_budget("complex"), Some(Amount::units(200)));
+        assert_eq!(p.size_budget("emergency_fix"), Some(Amount::units(150)));
+        assert_eq!(p.phases["design"].0, "1.1".parse().unwrap());
+        assert_eq!(p.band(25).unwrap().min_percent.0, Amount::units(80));
+        assert_eq!(p.sc.lazy_consensus_hours, 48);
+        assert!(!p.licenses["watch"].earns_sc);
+    }
+
+    #[test]
+    fn refuses_broken_policies() {
+        assert!(Policy::parse("nonsense = [").is_err());
+        assert!(Policy::parse(&template().replace("defender_percent = \"10\"", "defender_percent = \"11\"")).is_err());
+        assert!(Policy::parse(&template().replace("small = \"25\"", "small = 25.5")).is_err());
+        assert!(Policy::parse(&format!("{}\n[extra]\nx = 1\n", template())).is_err());
+    }
+
+    #[test]
+    fn file_reference_is_sha256_hex() {
+        assert_eq!(file_reference(b"abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,159 @@
+//! A ledger row: the envelope every row carries plus its table's own columns, and the exact
+//! bytes its signature covers.
+
+use super::schema::{self, TableId};
+use crate::time::Timestamp;
+
+/// The first line of every signed message: names the encoding so it can evolve.
+pub const MESSAGE_PREFIX: &str = "smartup-row-v1";
+
+/// One row of one table, as parsed from (or about to be written to) a segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The table the row belongs to.
+    pub table: TableId,
+    /// Position in the total order of the ledger (gap-free across all tables).
+    pub seq: u64,
+    /// When the action happened (UTC).
+    pub timestamp: Timestamp,
+    /// The handle of the owner who performed the action and signed the row.
+    pub actor: String,
+    /// The action that produced the row (`create-task`, `start-work`, ...).
+    pub action: String,
+    /// The table's own columns, in schema order.
+    pub columns: Vec<String>,
+    /// Fingerprint (`SHA256:...`) of the signing key.
+    pub key: String,
+    /// Base64 of the raw 64-byte ed25519 signature (empty while unsigned).
+    pub signature: String,
+}
+
+/// Where a row was read from, for messages that point at a file and line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    /// Table name.
+    pub table: String,
+    /// Segment file path inside the repository (`tables/roles/000001.csv`).
+    pub file: String,
+    /// 1-based line number in that file.
+    pub line: u64,
+}
+
+impl Row {
+    /// A new unsigned row of `table` with the named columns set and the others empty.
+    /// Fails on a column the table does not have.
+    pub fn draft(table: TableId, seq: u64, timestamp: Timestamp, actor: &str, action: &str, values: &[(&str, &str)]) -> Result<Row, String> {
+        let schema = schema::table(table);
+        let mut columns = vec![String::new(); schema.columns.len()];
+        for (name, value) in values {
+            let i = schema.column(name).ok_or_else(|| format!("table {} has no column {name}", schema.name))?;
+            columns[i] = value.to_string();
+        }
+        Ok(Row { table, seq, timestamp, actor: actor.to_string(), action: action.to_string(), columns, key: String::new(), signature: String::new() })
+    }
+
+    /// The schema of the row's table.
+    pub fn schema(&self) -> &'static schema::TableSchema {
+        schema::table(self.table)
+    }
+
+    /// The value of one of the table's own columns ("" when the name is unknown).
+    pub fn get(&self, column: &str) -> &str {
+        self.schema().column(column).and_then(|i| self.columns.get(i)).map_or("", String::as_str)
+    }
+
+    /// All fields in header order, as they are written to the CSV segment.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out = Vec::with_capacity(self.columns.len() + 6);
+        out.push(self.seq.to_string());
+        out.push(self.timestamp.to_string());
+        out.push(self.actor.clone());
+        out.push(self.action.clone());
+        out.extend(self.columns.iter().cloned());
+        out.push(self.key.clone());
+        out.push(self.signature.clone());
+        out
+    }
+
+    /// The exact bytes the row's signature covers: the ledger id, the table and every other
+    /// column (the signature excepted), one `name=value` line each in header order.
+    /// Values never contain control characters, so the encoding is unambiguous.
+    pub fn message(&self, ledger_id: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.write_message(ledger_id, &mut out);
+        out
+    }
+
+    /// Like [`Row::message`], writing into a reused buffer.
+    pub fn write_message(&self, ledger_id: &str, out: &mut Vec<u8>) {
+        let schema = self.schema();
+        let mut line = |name: &str, value: &str| {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(value.as_bytes());
+            out.push(b'\n');
+        };
+        line(MESSAGE_PREFIX, "");
+        line("ledger", ledger_id);
+        line("table", &schema.name);
+        line("seq", &self.seq.to_string());
+        line("timestamp", &self.timestamp.to_string());
+        line("actor", &self.actor);
+        line("action", &self.action);
+        for (column, value) in schema.columns.iter().zip(&self.columns) {
+            line(&column.name, value);
+        }
+        line("key", &self.key);
+    }
+
+    /// A one-line description for people: `create-task 6_1_2_3 by alice`.
+    pub fn summary(&self) -> String {
+        let subject = self.columns.first().map_or("", String::as_str);
+        format!("{} {} by {}", self.action, subject, self.actor)
+    }
+}
+
+
+/// Why a value cannot go into a row.
+pub fn check_value(value: &str) -> Result<(), String> {
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(format!("contains the control character {c:?} (line breaks and tabs are not allowed in a value)"));
+    }
+    if value.trim() != value {
+        return Err("starts or ends with white space".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_names_ledger_table_and_every_column_but_the_signature() {
+        let row = Row {
+            table: schema::table_id("task_claimed").unwrap(),
+            seq: 7,
+            timestamp: "2026-01-02T03:04:05Z".parse().unwrap(),
+            actor: "maya".into(),
+            action: "assign-task".into(),
+            columns: vec!["6_1_1_1".into(), "alice".into(), "bob".into()],
+            key: "SHA256:abc".into(),
+            signature: "SIG".into(),
+        };
+        let text = String::from_utf8(row.message("L1")).unwrap();
+        assert_eq!(
+            text,
+            "smartup-row-v1=\nledger=L1\ntable=task_claimed\nseq=7\ntimestamp=2026-01-02T03:04:05Z\nactor=maya\naction=assign-task\ntask=6_1_1_1\nattacker=alice\ndefender=bob\nkey=SHA256:abc\n"
+        );
+        assert_eq!(row.get("defender"), "bob");
+        assert_eq!(row.fields().len(), row.schema().header().len());
+    }
+
+    #[test]
+    fn values_with_line_breaks_are_refused() {
+        assert!(check_value("a\nb").is_err());
+        assert!(check_value(" padded").is_err());
+        assert!(check_value("fine, \"quoted\" text").is_ok());
+    }
+}

@@ -1,0 +1,242 @@
+//! Segment files: strict parsing of the CSV that holds a table's rows, and the one canonical
+//! way rows are written.
+//!
+//! A segment is UTF-8 without BOM, LF line ends, the table's exact header on line 1 and one
+//! row per line, each line byte-for-byte the canonical encoding of its fields (a field is
+//! quoted only when it contains a comma or a quote). Anything else is refused with the file
+//! and line, so a hand edit can never slip in under a different spelling.
+
+use super::row::{check_value, Row};
+use super::schema::{self, TableId};
+use crate::time::Timestamp;
+
+/// Why a segment cannot be read.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SegmentError {
+    /// The file starts with a UTF-8 byte-order mark.
+    #[error("{file}:1: the file starts with a byte-order mark (BOM); ledger files are UTF-8 without BOM")]
+    Bom { file: String },
+    /// A carriage return (CRLF line end or a stray `\r`).
+    #[error("{file}:{line}: carriage return found (CRLF line end?); ledger files use LF line ends only")]
+    CarriageReturn { file: String, line: u64 },
+    /// The last line is not terminated: a half-written row.
+    #[error("{file}:{line}: the last line has no line end (a half-written row?)")]
+    Unterminated { file: String, line: u64 },
+    /// The header differs from the table's schema.
+    #[error("{file}:1: the header is {found:?} but table {table} has {expected:?}")]
+    Header { file: String, table: String, found: String, expected: String },
+    /// A line is not valid CSV or not UTF-8.
+    #[error("{file}:{line}: malformed CSV: {reason}")]
+    Malformed { file: String, line: u64, reason: String },
+    /// A line has the wrong number of fields.
+    #[error("{file}:{line}: {found} fields, but the header has {expected}")]
+    FieldCount { file: String, line: u64, found: usize, expected: usize },
+    /// A line is valid CSV but not written the canonical way (quoting, spacing).
+    #[error("{file}:{line}: the line is not written the way smartup writes it (quoting or spacing differs); rows are never edited by hand")]
+    NotCanonical { file: String, line: u64 },
+    /// A field holds a value no row may hold.
+    #[error("{file}:{line}: column {column}: {reason}")]
+    Value { file: String, line: u64, column: String, reason: String },
+}
+
+/// The header line of a table, with its line end.
+pub fn header_line(table: TableId) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_fields(schema::table(table).header().iter().map(String::as_str), &mut out);
+    out
+}
+
+/// Appends the canonical CSV line of a row (with its line end) to `out`.
+pub fn encode_row(row: &Row, out: &mut Vec<u8>) {
+    let fields = row.fields();
+    encode_fields(fields.iter().map(String::as_str), out);
+}
+
+fn encode_fields<'a>(fields: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if field.contains([',', '"']) {
+            out.push(b'"');
+            out.extend_from_slice(field.replace('"', "\"\"").as_bytes());
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(field.as_bytes());
+        }
+    }
+    out.push(b'\n');
+}
+
+/// Checks the framing of a whole segment (BOM, line ends, header) and returns the byte offset
+/// where its rows begin.
+pub fn check_header(table: TableId, file: &str, bytes: &[u8]) -> Result<usize, SegmentError> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Err(SegmentError::Bom { file: file.into() });
+    }
+    let end = match bytes.iter().position(|&b| b == b'\n') {
+        Some(end) => end,
+        None => return Err(SegmentError::Unterminated { file: file.into(), line: 1 }),
+    };
+    let expected = header_line(table);
+    if bytes[..=end] != expected[..] {
+        if bytes[..end].contains(&b'\r') {
+            return Err(SegmentError::CarriageReturn { file: file.into(), line: 1 });
+        }
+        return Err(SegmentError::Header {
+            file: file.into(),
+            table: schema::table(table).name.clone(),
+            found: String::from_utf8_lossy(&bytes[..end]).into_owned(),
+            expected: String::from_utf8_lossy(&expected[..expected.len() - 1]).into_owned(),
+        });
+    }
+    Ok(end + 1)
+}
+
+/// Parses the rows of a whole segment (header included).
+pub fn parse_segment(table: TableId, file: &str, bytes: &[u8]) -> Result<Vec<(Row, u64)>, SegmentError> {
+    let body = check_header(table, file, bytes)?;
+    let mut rows = Vec::new();
+    parse_body(table, file, &bytes[body..], 2, |row, line| {
+        rows.push((row, line));
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Parses rows (no header) starting at line `first_line` of `file`, handing each row and its
+/// line number to `sink`. Stops at the first error, of the framing or of the sink.
+pub fn parse_body<E: From<SegmentError>>(
+    table: TableId,
+    file: &str,
+    bytes: &[u8],
+    first_line: u64,
+    mut sink: impl FnMut(Row, u64) -> Result<(), E>,
+) -> Result<(), E> {
+    if let Some(pos) = bytes.iter().position(|&b| b == b'\r') {
+        let line = first_line + bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
+        return Err(SegmentError::CarriageReturn { file: file.into(), line }.into());
+    }
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        let line = first_line + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        return Err(SegmentError::Unterminated { file: file.into(), line }.into());
+    }
+    let width = schema::table(table).header().len();
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut canonical = Vec::with_capacity(512);
+    let mut start = 0usize;
+    let mut line = first_line;
+    loop {
+        let more = reader.read_byte_record(&mut record).map_err(|e| SegmentError::Malformed { file: file.into(), line, reason: e.to_string() })?;
+        if !more {
+            break;
+        }
+        let end = reader.position().byte() as usize;
+        if record.len() != width {
+            return Err(SegmentError::FieldCount { file: file.into(), line, found: record.len(), expected: width }.into());
+        }
+        let row = row_from_record(table, file, line, &record)?;
+        canonical.clear();
+        encode_row(&row, &mut canonical);
+        if bytes.get(start..end) != Some(&canonical[..]) {
+            return Err(SegmentError::NotCanonical { file: file.into(), line }.into());
+        }
+        sink(row, line)?;
+        start = end;
+        line += 1;
+    }
+    Ok(())
+}
+
+fn row_from_record(table: TableId, file: &str, line: u64, record: &csv::ByteRecord) -> Result<Row, SegmentError> {
+    let header = schema::table(table).header();
+    let mut fields = Vec::with_capacity(record.len());
+    for (i, raw) in record.iter().enumerate() {
+        let value = std::str::from_utf8(raw).map_err(|_| SegmentError::Malformed { file: file.into(), line, reason: format!("column {} is not UTF-8", header[i]) })?;
+        check_value(value).map_err(|reason| SegmentError::Value { file: file.into(), line, column: header[i].clone(), reason })?;
+        fields.push(value.to_string());
+    }
+    let bad = |column: &str, reason: String| SegmentError::Value { file: file.into(), line, column: column.into(), reason };
+    let n = fields.len();
+    let signature = fields.pop().unwrap_or_default();
+    let key = fields.pop().unwrap_or_default();
+    let mut leading = fields.drain(..4.min(n));
+    let seq_text = leading.next().unwrap_or_default();
+    let ts_text = leading.next().unwrap_or_default();
+    let actor = leading.next().unwrap_or_default();
+    let action = leading.next().unwrap_or_default();
+    drop(leading);
+    let seq = seq_text
+        .parse::<u64>()
+        .ok()
+        .filter(|s| *s > 0 && seq_text == s.to_string())
+        .ok_or_else(|| bad("seq", format!("{seq_text:?} is not a sequence number (1, 2, 3, ...)")))?;
+    let timestamp: Timestamp = ts_text.parse().map_err(|e: crate::time::BadTimestamp| bad("timestamp", e.to_string()))?;
+    Ok(Row { table, seq, timestamp, actor, action, columns: fields, key, signature })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn teams() -> TableId {
+        schema::table_id("teams").unwrap()
+    }
+
+    fn sample(seq: u64, name: &str) -> Row {
+        Row {
+            table: teams(),
+            seq,
+            timestamp: "2026-01-01T00:00:00Z".parse().unwrap(),
+            actor: "founder".into(),
+            action: "bootstrap-teams".into(),
+            columns: vec!["3_1_leadership_team".into(), name.into(), String::new()],
+            key: "SHA256:k".into(),
+            signature: "c2ln".into(),
+        }
+    }
+
+    fn segment(rows: &[Row]) -> Vec<u8> {
+        let mut bytes = header_line(teams());
+        for row in rows {
+            encode_row(row, &mut bytes);
+        }
+        bytes
+    }
+
+    #[test]
+    fn round_trips_rows_with_commas_and_quotes() {
+        let rows = vec![sample(1, "Leadership"), sample(2, "Design, \"the\" team")];
+        let parsed = parse_segment(teams(), "t.csv", &segment(&rows)).unwrap();
+        assert_eq!(parsed.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>(), rows);
+        assert_eq!(parsed[1].1, 3);
+    }
+
+    fn error_of(bytes: &[u8]) -> SegmentError {
+        parse_segment(teams(), "t.csv", bytes).unwrap_err()
+    }
+
+    #[test]
+    fn refuses_every_kind_of_hand_edit() {
+        let good = segment(&[sample(1, "Leadership"), sample(2, "Design")]);
+        let text = String::from_utf8(good.clone()).unwrap();
+
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(&good);
+        assert!(matches!(error_of(&bom), SegmentError::Bom { .. }));
+        assert!(matches!(error_of(text.replace('\n', "\r\n").as_bytes()), SegmentError::CarriageReturn { line: 1, .. }));
+        assert!(matches!(error_of(&good[..good.len() - 1]), SegmentError::Unterminated { line: 3, .. }));
+        assert!(matches!(error_of(text.replacen("seq,", "Seq,", 1).as_bytes()), SegmentError::Header { .. }));
+        assert!(matches!(error_of(text.replace(",Design,", ",Design,extra,").as_bytes()), SegmentError::FieldCount { line: 3, found: 10, .. }));
+        assert!(matches!(error_of(text.replace(",Design,", ",\"Design\",").as_bytes()), SegmentError::NotCanonical { line: 3, .. }));
+        assert!(matches!(error_of(text.replace(",Design,", ",\"De\nsign\",").as_bytes()), SegmentError::Value { line: 3, .. }));
+        assert!(matches!(error_of(text.replace(",Design,", ",De\"sign,").as_bytes()), SegmentError::NotCanonical { .. } | SegmentError::Malformed { .. }));
+        assert!(matches!(error_of(text.replacen("\n2,", "\n02,", 1).as_bytes()), SegmentError::Value { .. }));
+        assert!(matches!(error_of(text.replacen("2026-01-01T00:00:00Z", "yesterday", 1).as_bytes()), SegmentError::Value { line: 2, .. }));
+        let mut latin1 = good.clone();
+        let at = latin1.len() - 20;
+        latin1[at] = 0xE9;
+        assert!(matches!(error_of(&latin1), SegmentError::Malformed { .. }));
+    }
+}

@@ -1,0 +1,17 @@
+//! smartup: the git-native, signed, append-only ledger of a self-governing organisation.
+//!
+//! - [`ledger`]: tables, rows, segments, identifiers and the policy file;
+//! - [`rules`]: the pure state machine every row is judged by;
+//! - [`sign`]: ed25519 keys and OpenSSH signatures (SSHSIG);
+//! - [`repo`]: reading ledger history from git and writing signed commits;
+//! - [`verify`]: re-checking a whole history;
+//! - [`cli`]: the `smartup` command line.
+
+pub mod cli;
+pub mod ledger;
+pub mod money;
+pub mod repo;
+pub mod rules;
+pub mod sign;
+pub mod time;
+pub mod verify;

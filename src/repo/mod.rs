@@ -1,0 +1,42 @@
+//! The ledger in git: reading tables out of commits, checking that each commit only appends
+//! to its first parent, streaming the rows of a commit in `seq` order, and writing new rows
+//! as one SSH-signed commit.
+
+pub mod changes;
+pub mod findings;
+pub mod stream;
+pub mod write;
+
+pub use changes::{commit_changes, head_sources, Changes};
+pub use findings::Finding;
+pub use stream::RowStream;
+
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+
+/// Opens the repository that holds (or is to hold) the ledger, searching upwards from `dir`.
+pub fn open(dir: &std::path::Path) -> Result<Repository> {
+    Repository::discover(dir).with_context(|| format!("{} is not inside a git repository (run `smartup init` to create a ledger)", dir.display()))
+}
+
+/// The commit a revision names (`HEAD`, a branch, a commit id).
+pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
+    let object = repo.revparse_single(rev).with_context(|| format!("cannot find revision {rev:?} in this repository"))?;
+    let commit = object.peel_to_commit().with_context(|| format!("{rev:?} does not name a commit"))?;
+    Ok(commit.id())
+}
+
+/// The first-parent chain from the root commit to `tip`, oldest first.
+pub fn first_parent_chain(repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
+    let mut chain = Vec::new();
+    let mut current = Some(repo.find_commit(tip).with_context(|| format!("cannot read commit {tip}"))?);
+    while let Some(commit) = current {
+        chain.push(commit.id());
+        current = match commit.parent_count() {
+            0 => None,
+            _ => Some(commit.parent(0).with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?),
+        };
+    }
+    chain.reverse();
+    Ok(chain)
+}

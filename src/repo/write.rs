@@ -1,0 +1,148 @@
+//! Writing rows: new segment blobs, new trees and one SSH-signed commit, then moving the
+//! branch with a compare-and-swap. Objects are written before the ref moves, so a crash at
+//! any point leaves the ledger exactly as it was (at worst with unreachable objects).
+
+use crate::ledger::row::Row;
+use crate::ledger::schema::{self, TableId};
+use crate::ledger::segment;
+use crate::ledger::{segment_name, segment_number, TABLES_DIR};
+use crate::sign::SigningKey;
+use crate::time::Timestamp;
+use anyhow::{anyhow, bail, Context, Result};
+use git2::{ObjectType, Oid, Repository, Tree, TreeBuilder};
+
+/// Who a commit is by.
+pub struct Author {
+    /// The owner's handle (the commit's name).
+    pub handle: String,
+    /// E-mail address for the commit.
+    pub email: String,
+}
+
+/// A file at the root of the ledger to write with the commit (`ledger.toml`, `README.md`).
+pub struct RootFile<'a> {
+    /// File name.
+    pub name: &'a str,
+    /// Its new content.
+    pub bytes: &'a [u8],
+}
+
+/// Builds and signs a commit that appends `rows` to the ledger at `parent` (a new ledger when
+/// `None`: every table gets its headed first segment). Moves no ref.
+#[allow(clippy::too_many_arguments)]
+pub fn commit_rows(
+    repo: &Repository,
+    parent: Option<&git2::Commit>,
+    rows: &[Row],
+    root_files: &[RootFile],
+    segment_rows: u64,
+    signer: &SigningKey,
+    author: &Author,
+    message: &str,
+    time: Timestamp,
+) -> Result<Oid> {
+    let parent_tree = parent.map(|p| p.tree()).transpose().context("cannot read the parent commit's tree")?;
+    let mut root = repo.treebuilder(parent_tree.as_ref()).context("cannot start a tree")?;
+    let old_tables = match parent_tree.as_ref().and_then(|t| t.get_name(TABLES_DIR)) {
+        Some(e) => Some(repo.find_tree(e.id()).context("cannot read tables/")?),
+        None => None,
+    };
+    let mut tables = repo.treebuilder(old_tables.as_ref()).context("cannot start the tables tree")?;
+    for (id, table) in schema::tables().iter().enumerate() {
+        let ours: Vec<&Row> = rows.iter().filter(|r| r.table == id).collect();
+        if ours.is_empty() && parent.is_some() {
+            continue;
+        }
+        let folder = match old_tables.as_ref().and_then(|t| t.get_name(&table.name)) {
+            Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+            _ => None,
+        };
+        let new_folder = append_to_table(repo, id, folder.as_ref(), &ours, segment_rows)?;
+        tables.insert(&table.name, new_folder, 0o040000)?;
+    }
+    root.insert(TABLES_DIR, tables.write()?, 0o040000)?;
+    for file in root_files {
+        root.insert(file.name, repo.blob(file.bytes)?, 0o100644)?;
+    }
+    let tree = repo.find_tree(root.write()?)?;
+    sign_and_write(repo, parent, &tree, signer, author, message, time)
+}
+
+fn append_to_table(repo: &Repository, table: TableId, folder: Option<&Tree>, rows: &[&Row], segment_rows: u64) -> Result<Oid> {
+    let mut builder: TreeBuilder = repo.treebuilder(folder)?;
+    let (mut number, mut content) = match folder.and_then(|f| f.iter().last()) {
+        Some(last) => {
+            let number = last.name().ok().and_then(segment_number).ok_or_else(|| anyhow!("{} is not a segment file", last.name().unwrap_or("?")))?;
+            (number, repo.find_blob(last.id())?.content().to_vec())
+        }
+        None => (1, segment::header_line(table)),
+    };
+    let mut count = content.iter().filter(|&&b| b == b'\n').count() as u64 - 1;
+    for row in rows {
+        if count >= segment_rows {
+            builder.insert(segment_name(number), repo.blob(&content)?, 0o100644)?;
+            number += 1;
+            content = segment::header_line(table);
+            count = 0;
+        }
+        segment::encode_row(row, &mut content);
+        count += 1;
+    }
+    builder.insert(segment_name(number), repo.blob(&content)?, 0o100644)?;
+    Ok(builder.write()?)
+}
+
+fn sign_and_write(repo: &Repository, parent: Option<&git2::Commit>, tree: &Tree, signer: &SigningKey, author: &Author, message: &str, time: Timestamp) -> Result<Oid> {
+    let who = git2::Signature::new(&author.handle, &author.email, &git2::Time::new(time.0, 0)).context("invalid author for the commit")?;
+    let parents: Vec<&git2::Commit> = parent.into_iter().collect();
+    let buffer = repo.commit_create_buffer(&who, &who, message, tree, &parents).context("cannot build the commit")?;
+    let text = buffer.as_str().map_err(|_| anyhow!("the commit is not UTF-8"))?;
+    let signature = signer.sign_git_commit(text.as_bytes());
+    Ok(repo.commit_signed(text, &signature, None).context("cannot write the signed commit")?)
+}
+
+/// Moves `branch` from `expected` (None: the branch must not exist yet) to `new`, refusing if
+/// someone else moved it meanwhile.
+pub fn advance_branch(repo: &Repository, branch: &str, expected: Option<Oid>, new: Oid, log: &str) -> Result<()> {
+    let name = format!("refs/heads/{branch}");
+    match expected {
+        Some(old) => {
+            repo.reference_matching(&name, new, true, old, log).with_context(|| format!("{branch} moved while the entry was being written; nothing was changed, try again"))?;
+        }
+        None => {
+            repo.reference(&name, new, false, log).with_context(|| format!("cannot create branch {branch}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Brings the working tree and index in line with HEAD after a commit, touching only files
+/// that were unmodified.
+pub fn refresh_worktree(repo: &Repository) -> Result<()> {
+    if repo.is_bare() {
+        return Ok(());
+    }
+    let mut options = git2::build::CheckoutBuilder::new();
+    options.safe();
+    repo.checkout_head(Some(&mut options)).context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
+}
+
+/// Fails when the working tree or index differ from HEAD in any ledger file, so that hand
+/// edits are never mixed with signed entries.
+pub fn ensure_clean(repo: &Repository) -> Result<()> {
+    if repo.is_bare() {
+        return Ok(());
+    }
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).include_ignored(false);
+    let statuses = repo.statuses(Some(&mut options)).context("cannot read the working tree's status")?;
+    let dirty: Vec<String> = statuses.iter().filter_map(|s| s.path().ok().map(str::to_string)).collect();
+    if !dirty.is_empty() {
+        bail!(
+            "the ledger's working tree has changes that are not committed: {}. smartup writes only signed entries; \
+             undo hand edits with `git checkout -- . && git clean -n` (and `-f` once you have checked the list)",
+            dirty.join(", ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The rules: a pure state machine. [`apply`] takes the state and the next row and either
+//! moves the state forward or returns the [`Violation`] the row commits, leaving the state
+//! exactly as it was. No I/O and no clock: time comes from the rows (and an upper bound the
+//! caller passes). The CLI, the hook and `verify` all run this same code.
+
+mod columns;
+mod credits;
+mod people;
+pub mod state;
+pub mod violation;
+mod work;
+
+pub use state::State;
+pub use violation::{ensure, violation, Violation};
+
+use crate::ledger::row::Row;
+use crate::sign::PublicKey;
+use crate::time::Timestamp;
+use columns::Columns;
+
+/// Applies one row. On `Err` the state is unchanged.
+///
+/// `not_after` bounds timestamps from above (the server's or the user's clock); `None` when
+/// re-checking history offline.
+pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Result<(), Violation> {
+    check_envelope(state, row, not_after)?;
+    let columns = Columns::new(row);
+    let table = row.schema().name.as_str();
+    match (table, row.action.as_str()) {
+        ("master-events", "register-smartup") => people::register_smartup(state, row, &columns),
+        ("master-events", "amend-policy") => people::amend_policy(state, row, &columns),
+        ("keys", "register-key") => people::register_key(state, row, &columns),
+        ("keys", "rotate-key") => people::rotate_key(state, row, &columns),
+        ("keys", "revoke-key") => people::revoke_key(state, row, &columns),
+        ("book-of-owners", "create-owner") => people::create_owner(state, row, &columns),
+        ("book-of-owners", "change-license") => people::change_license(state, row, &columns),
+        ("teams", "bootstrap-teams") => people::bootstrap_team(state, row, &columns),
+        ("roles", "assign-role") => people::assign_role(state, row, &columns, false),
+        ("roles", "set-role") => people::assign_role(state, row, &columns, true),
+        ("objectives", "create-objective") => work::create_objective(state, row, &columns),
+        ("task-budgets", "create-task") => work::create_task(state, row, &columns),
+        ("task_claimed", "assign-task") => work::assign_task(state, row, &columns),
+        ("task_claimed", "start-task") => work::start_task(state, row, &columns),
+        ("work_clock", "start-work") => work::start_work(state, row, &columns),
+        ("work_clock", "stop-work") => work::stop_work(state, row, &columns),
+        ("session_logs", "stop-work") => work::log_session(state, row, &columns),
+        ("pending-sc", "assess-work") => credits::assess_work(state, row, &columns),
+        ("pending-sc", "approve-pending-sc") => credits::approve(state, row, &columns),
+        ("pending-sc", "object-pending-sc") => credits::object(state, row, &columns),
+        ("pending-sc", "resolve-objection") => credits::resolve_objection(state, row, &columns),
+        ("pending-sc", "validate-pending-sc") => credits::validate(state, row, &columns),
+        ("transactions", "deposit-eur") => credits::deposit_eur(state, row, &columns),
+        ("transactions", "payout-sc") => credits::payout_sc(state, row, &columns),
+        ("transactions", "award-sk") => credits::award_sk(state, row, &columns),
+        _ => Err(violation("wrong-table", format!("action {:?} does not write to table {table}", row.action))),
+    }?;
+    state.last_seq = row.seq;
+    state.last_timestamp = Some(row.timestamp);
+    Ok(())
+}
+
+/// Moves the position (seq and time) past a row that was refused, so that one bad row does
+/// not make every later row look out of order when a reviewer lists all violations.
+pub fn skip(state: &mut State, row: &Row) {
+    if row.seq > state.last_seq {
+        state.last_seq = row.seq;
+    }
+    if state.last_timestamp.is_none_or(|t| row.timestamp > t) {
+        state.last_timestamp = Some(row.timestamp);
+    }
+}
+
+/// The key that must have signed a row: the actor's registered, unrevoked key named in the
+/// row's `key` column (for the genesis row, the founder key the row itself carries).
+pub fn signer_key(state: &State, row: &Row) -> Result<PublicKey, Violation> {
+    if row.action == "register-smartup" && state.last_seq == 0 {
+        let key = PublicKey::parse_openssh(row.get("public_key"))
+            .map_err(|e| violation("malformed-value", format!("column public_key: {e}")))?;
+        ensure(key.fingerprint() == row.key, "key-not-valid", || {
+            format!("the genesis row must be signed by the key it registers ({}), not {}", key.fingerprint(), row.key)
+        })?;
+        return Ok(key);
+    }
+    match state.keys.get(&row.key) {
+        Some(record) if record.owner != row.actor => Err(violation(
+            "key-not-valid",
+            format!("key {} belongs to {}, not to {}: no one signs with someone else's key", row.key, record.owner, row.actor),
+        )),
+        Some(record) if record.revoked.is_some() => Err(violation(
+            "key-not-valid",
+            format!("key {} of {} was revoked at seq {} and signs nothing after that", row.key, row.actor, record.revoked.unwrap_or(0)),
+        )),
+        Some(record) => Ok(record.public.clone()),
+        None => Err(violation("key-not-valid", format!("key {} is not registered in this ledger", row.key))),
+    }
+}
+
+fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Result<(), Violation> {
+    ensure(row.seq == state.last_seq + 1, "sequence", || {
+        format!("this row has seq {} but the row before it has seq {}: rows are numbered without gap or repeat", row.seq, state.last_seq)
+    })?;
+    if let Some(last) = state.last_timestamp {
+        ensure(row.timestamp >= last, "time-order", || format!("timestamp {} is before the previous row's {last}", row.timestamp))?;
+    }
+    if let Some(limit) = not_after {
+        ensure(row.timestamp <= limit, "time-order", || format!("timestamp {} is in the future (the clock says {limit})", row.timestamp))?;
+    }
+    let genesis = row.action == "register-smartup";
+    ensure(genesis == (state.last_seq == 0), "genesis", || {
+        if genesis {
+            "register-smartup may only be the first row of a ledger".to_string()
+        } else {
+            "the first row of a ledger must be register-smartup".to_string()
+        }
+    })?;
+    if let Some(awaited) = &state.awaited_log {
+        ensure(row.action == "stop-work" && row.schema().name == "session_logs", "session", || {
+            format!("the stop-work row at seq {} must be followed by its session log row", awaited.after_seq)
+        })?;
+    }
+    if !genesis {
+        ensure(state.owners.contains_key(&row.actor), "unknown-owner", || format!("{} is not in the Book of Owners", row.actor))?;
+        signer_key(state, row)?;
+    }
+    crate::sign::decode_signature(&row.signature)
+        .map(|_| ())
+        .ok_or_else(|| violation("bad-signature", "the signature column does not hold a base64 ed25519 signature"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,324 @@
+//! The ledger state: everything the rules need to judge the next row, and nothing that grows
+//! with the number of rows beyond the live objects (owners, keys, roles, ids, open work).
+
+use crate::ledger::policy::Policy;
+use crate::money::Amount;
+use crate::sign::PublicKey;
+use crate::time::{Timestamp, DAY};
+use std::collections::{BTreeMap, HashMap};
+
+/// The role id the founder holds from genesis: captain of the leadership team.
+pub const FOUNDER_ROLE: &str = "4_1_1";
+/// The numeric identity of the leadership team.
+pub const LEADERSHIP_TEAM: &str = "3_1";
+
+/// The four license kinds, lowest first.
+pub const LICENSES: [&str; 4] = ["campaign", "watch", "work", "organizational"];
+
+/// An owner and their balances.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Owner {
+    /// campaign, watch, work or organizational.
+    pub license: String,
+    /// Smartup Credits held (validated, not yet paid out).
+    pub sc: Amount,
+    /// Social Karma as of `sk_since` (decay is applied lazily).
+    pub sk: Amount,
+    /// When SK was last earned.
+    pub sk_since: Timestamp,
+    /// The UTC day the daily counters are for.
+    pub day: i64,
+    /// SC minted to this owner on `day`.
+    pub sc_today: Amount,
+    /// SK earned by this owner on `day`.
+    pub sk_today: Amount,
+}
+
+/// A signing key and its validity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRecord {
+    /// Whose key.
+    pub owner: String,
+    /// The key itself.
+    pub public: PublicKey,
+    /// Seq of the row that registered it.
+    pub registered: u64,
+    /// Seq of the row that revoked it, if any.
+    pub revoked: Option<u64>,
+}
+
+/// A role and its holder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleRecord {
+    /// The role id as written (with suffix).
+    pub id: String,
+    /// Current holder, if any.
+    pub holder: Option<String>,
+    /// Numeric identity of the team.
+    pub team: String,
+    /// captain, mission_leader, senior or junior.
+    pub position: String,
+}
+
+/// A team.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Team {
+    /// The id as written.
+    pub id: String,
+    /// Readable name.
+    pub name: String,
+}
+
+/// An objective.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    /// The id as written.
+    pub id: String,
+    /// Numeric identity of its team.
+    pub team: String,
+    /// Title.
+    pub title: String,
+}
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskState {
+    /// Created with a budget.
+    Created,
+    /// Attacker and defender assigned.
+    Assigned,
+    /// Claimed by its attacker; sessions may run.
+    Started,
+    /// Assessed: pending SC in the lazy-consensus window or awaiting validation.
+    Assessed,
+    /// All pending SC validated.
+    Paid,
+}
+
+impl TaskState {
+    /// The word used in messages and output.
+    pub fn word(self) -> &'static str {
+        match self {
+            TaskState::Created => "created",
+            TaskState::Assigned => "assigned",
+            TaskState::Started => "started",
+            TaskState::Assessed => "assessed",
+            TaskState::Paid => "paid",
+        }
+    }
+}
+
+/// A task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Task {
+    /// The id as written.
+    pub id: String,
+    /// Numeric identity of its objective.
+    pub objective: String,
+    /// Numeric identity of its team.
+    pub team: String,
+    /// Title.
+    pub title: String,
+    /// Size or special budget name.
+    pub size: String,
+    /// Budget in SC.
+    pub budget: Amount,
+    /// Life-cycle state.
+    pub state: TaskState,
+    /// Attacker, once assigned.
+    pub attacker: Option<String>,
+    /// Defender, once assigned.
+    pub defender: Option<String>,
+    /// Sessions currently open on the task.
+    pub open_sessions: u32,
+    /// Closed sessions so far.
+    pub closed_sessions: u32,
+    /// Total seconds of closed sessions.
+    pub worked_seconds: i64,
+    /// When the last session ended.
+    pub last_session_end: Option<Timestamp>,
+    /// The pending SC of its current assessment.
+    pub pending: Option<Pending>,
+}
+
+/// Pending SC produced by an assessment, on their way to validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    /// When the assessment was made (the window starts here).
+    pub assessed_at: Timestamp,
+    /// Who assessed.
+    pub assessor: String,
+    /// Payout share in percent.
+    pub share: Amount,
+    /// Total pending SC (attacker + defender) as assessed.
+    pub total: Amount,
+    /// Attacker's SC not yet validated.
+    pub attacker_left: Amount,
+    /// Defender's SC not yet validated.
+    pub defender_left: Amount,
+    /// Distinct owners who approved.
+    pub approvals: Vec<String>,
+    /// Whether a captain of the team approved.
+    pub captain_approved: bool,
+    /// Owners whose objections are open.
+    pub objectors: Vec<String>,
+}
+
+/// An open work session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenSession {
+    /// Seq of its start-work row.
+    pub session: u64,
+    /// Numeric identity of the task.
+    pub task: String,
+    /// When it started.
+    pub started: Timestamp,
+}
+
+/// The session-log row that must come next, after a stop-work clock row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AwaitedLog {
+    /// Seq of the stop-work clock row.
+    pub after_seq: u64,
+    /// Session id.
+    pub session: u64,
+    /// Task as written.
+    pub task: String,
+    /// Who worked.
+    pub owner: String,
+    /// Clock-in time.
+    pub started: Timestamp,
+    /// Clock-out time.
+    pub stopped: Timestamp,
+}
+
+/// Everything the rules know at one point of the ledger.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// The ledger id every signature is bound to.
+    pub ledger_id: String,
+    /// The policy in force.
+    pub policy: Policy,
+    /// `sha256:` reference of the policy file in force.
+    pub policy_reference: String,
+    /// Reference named by an amend-policy row whose file has not been switched in yet.
+    pub amended_policy: Option<String>,
+    /// Seq of the last row applied (0 before genesis).
+    pub last_seq: u64,
+    /// Timestamp of the last row applied.
+    pub last_timestamp: Option<Timestamp>,
+    /// The smartup's name, from genesis.
+    pub name: String,
+    /// Owners by handle.
+    pub owners: HashMap<String, Owner>,
+    /// Keys by fingerprint (revoked ones stay, so they cannot be registered again).
+    pub keys: HashMap<String, KeyRecord>,
+    /// Teams by numeric identity.
+    pub teams: BTreeMap<String, Team>,
+    /// Roles by numeric identity.
+    pub roles: BTreeMap<String, RoleRecord>,
+    /// Objectives by numeric identity.
+    pub objectives: BTreeMap<String, Objective>,
+    /// Tasks by numeric identity.
+    pub tasks: BTreeMap<String, Task>,
+    /// Open sessions by owner.
+    pub sessions: HashMap<String, OpenSession>,
+    /// The session log the next row must be, if any.
+    pub awaited_log: Option<AwaitedLog>,
+    /// EUR in the treasury.
+    pub treasury: Amount,
+    /// Validated SC held by owners (not yet paid out).
+    pub outstanding: Amount,
+    /// SC assessed and not yet validated.
+    pub pending: Amount,
+}
+
+impl State {
+    /// The state before genesis: the ledger id and the policy the genesis commit carries.
+    pub fn new(policy: Policy, policy_reference: String) -> State {
+        State {
+            ledger_id: policy.ledger.id.clone(),
+            policy,
+            policy_reference,
+            amended_policy: None,
+            last_seq: 0,
+            last_timestamp: None,
+            name: String::new(),
+            owners: HashMap::new(),
+            keys: HashMap::new(),
+            teams: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            objectives: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            sessions: HashMap::new(),
+            awaited_log: None,
+            treasury: Amount::ZERO,
+            outstanding: Amount::ZERO,
+            pending: Amount::ZERO,
+        }
+    }
+
+    /// True when the key with this fingerprint is registered to `owner` and not revoked.
+    pub fn key_valid_for(&self, fingerprint: &str, owner: &str) -> bool {
+        self.keys.get(fingerprint).is_some_and(|k| k.owner == owner && k.revoked.is_none())
+    }
+
+    /// The roles an owner holds now.
+    pub fn roles_of<'a>(&'a self, owner: &'a str) -> impl Iterator<Item = &'a RoleRecord> + 'a {
+        self.roles.values().filter(move |r| r.holder.as_deref() == Some(owner))
+    }
+
+    /// True when the owner holds the founder role.
+    pub fn is_founder(&self, owner: &str) -> bool {
+        self.roles.get(FOUNDER_ROLE).is_some_and(|r| r.holder.as_deref() == Some(owner))
+    }
+
+    /// True when the owner is a captain of the team (numeric identity).
+    pub fn is_captain_of(&self, owner: &str, team: &str) -> bool {
+        self.roles_of(owner).any(|r| r.position == "captain" && r.team == team)
+    }
+
+    /// True when the owner is a captain of any team.
+    pub fn is_captain(&self, owner: &str) -> bool {
+        self.roles_of(owner).any(|r| r.position == "captain")
+    }
+
+    /// True when the owner is the mission leader of the objective (numeric identity).
+    pub fn is_mission_leader_of(&self, owner: &str, objective: &str) -> bool {
+        self.roles.get(objective).is_some_and(|r| r.position == "mission_leader" && r.holder.as_deref() == Some(owner))
+    }
+
+    /// True when the owner holds a role of this position in the team.
+    pub fn holds_position_in(&self, owner: &str, position: &str, team: &str) -> bool {
+        self.roles_of(owner).any(|r| r.position == position && r.team == team)
+    }
+
+    /// An owner's SK at an instant, after decay.
+    pub fn karma(&self, owner: &str, at: Timestamp) -> Amount {
+        self.owners.get(owner).map_or(Amount::ZERO, |o| decayed(&self.policy, o.sk, o.sk_since, at))
+    }
+
+    /// Vote weight of an owner at an instant: `min(1.5, 1 + SK/1000)`.
+    pub fn vote_weight(&self, owner: &str, at: Timestamp) -> Amount {
+        let sk = self.karma(owner, at);
+        Amount::units(1).plus(Amount(sk.0 / 1000)).min(Amount(150))
+    }
+}
+
+/// SK after the monthly decay that applies once the grace period has passed.
+pub fn decayed(policy: &Policy, sk: Amount, since: Timestamp, at: Timestamp) -> Amount {
+    let idle_days = (at.0 - since.0) / DAY - policy.sk.decay_grace_days;
+    if idle_days < 30 {
+        return sk;
+    }
+    let keep = Amount::units(100).minus(policy.sk.decay_percent_per_month.0);
+    let mut value = sk;
+    for _ in 0..(idle_days / 30).min(1200) {
+        value = value.percent(keep);
+        if value == Amount::ZERO {
+            break;
+        }
+    }
+    value
+}

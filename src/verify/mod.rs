@@ -1,0 +1,180 @@
+//! Walking a ledger's history: from the root commit along first parents, each commit's new
+//! rows are replayed through the rules in `seq` order. With signatures on, every row
+//! signature and every commit signature is checked too (`smartup verify`); without, the walk
+//! yields the state the CLI drafts new entries against.
+
+mod signatures;
+
+use crate::ledger::policy::{file_reference, Policy};
+use crate::repo::{self, Finding, RowStream};
+use crate::rules::{self, State};
+use crate::time::Timestamp;
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+use signatures::SignaturePipeline;
+
+/// How to walk.
+#[derive(Default)]
+pub struct Options<'p> {
+    /// Check row and commit signatures (verify) or trust them (drafting).
+    pub check_signatures: bool,
+    /// The root commit the walk must start from (the trust anchor).
+    pub genesis: Option<Oid>,
+    /// Upper bound for row timestamps (the clock), if any.
+    pub not_after: Option<Timestamp>,
+    /// Called after each commit with (commits done, commits in all).
+    pub progress: Option<&'p dyn Fn(usize, usize)>,
+}
+
+/// What a walk found.
+pub struct Report {
+    /// The state after the last row, if the policy could be read at all.
+    pub state: Option<State>,
+    /// Rows read.
+    pub rows: u64,
+    /// Commits walked.
+    pub commits: u64,
+    /// Everything wrong, in order of discovery (signature findings last, by seq).
+    pub findings: Vec<Finding>,
+    /// The commit walked to.
+    pub tip: Oid,
+}
+
+/// Walks the first-parent history that ends at `tip`.
+pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
+    let chain = repo::first_parent_chain(repo, tip)?;
+    let mut report = Report { state: None, rows: 0, commits: 0, findings: Vec::new(), tip };
+    if let (Some(anchor), Some(root)) = (options.genesis, chain.first()) {
+        if *root != anchor {
+            report.findings.push(Finding::general("genesis", format!("history starts at commit {root}, not at the pinned genesis {anchor}")));
+            return Ok(report);
+        }
+    }
+    let mut pipeline: Option<SignaturePipeline> = None;
+    for (done, oid) in chain.iter().enumerate() {
+        let commit = repo.find_commit(*oid).with_context(|| format!("cannot read commit {oid}"))?;
+        let ok = walk_commit(repo, &commit, options, &mut report, &mut pipeline)?;
+        report.commits += 1;
+        if let Some(progress) = options.progress {
+            progress(done + 1, chain.len());
+        }
+        if !ok {
+            break;
+        }
+    }
+    if let Some(pipeline) = pipeline {
+        report.findings.extend(pipeline.finish());
+    }
+    Ok(report)
+}
+
+/// Replays one commit; returns false when history cannot be followed past it.
+fn walk_commit(repo: &Repository, commit: &git2::Commit, options: &Options, report: &mut Report, pipeline: &mut Option<SignaturePipeline>) -> Result<bool> {
+    let id = commit.id();
+    let segment_rows = report.state.as_ref().map_or(u64::MAX, |s| s.policy.ledger.segment_rows);
+    let changes = repo::commit_changes(repo, commit, segment_rows)?;
+    if report.state.is_none() {
+        let Some(bytes) = &changes.policy else {
+            report.findings.push(Finding::general("policy", "the root commit has no ledger.toml").in_commit(id));
+            return Ok(false);
+        };
+        let policy = match std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| Policy::parse(t).map_err(|e| e.to_string())) {
+            Ok(p) => p,
+            Err(e) => {
+                report.findings.push(Finding::general("policy", e).in_commit(id));
+                return Ok(false);
+            }
+        };
+        if options.check_signatures {
+            *pipeline = Some(SignaturePipeline::start(&policy.ledger.namespace, 2));
+        }
+        report.state = Some(State::new(policy, file_reference(bytes)));
+    }
+    if !changes.findings.is_empty() {
+        report.findings.extend(changes.findings.into_iter().map(|f| f.in_commit(id)));
+        return Ok(false);
+    }
+    let committer_key = if options.check_signatures { commit_signer(repo, id, &mut report.findings)? } else { None };
+    let Some(state) = report.state.as_mut() else { return Ok(false) };
+    let valid_before = committer_key.as_ref().is_some_and(|fp| state.keys.get(fp).is_some_and(|k| k.revoked.is_none()));
+
+    let mut stream = RowStream::new(repo, changes.sources, state.policy.ledger.segment_rows);
+    loop {
+        let (row, location) = match stream.next_row() {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(finding) => {
+                report.findings.push(finding.in_commit(id));
+                return Ok(false);
+            }
+        };
+        report.rows += 1;
+        if let Some(pipeline) = pipeline.as_mut() {
+            if let Ok(key) = rules::signer_key(state, &row) {
+                pipeline.push(&row, &state.ledger_id, key, &location, id);
+            }
+        }
+        if let Err(v) = rules::apply(state, &row, options.not_after) {
+            report.findings.push(Finding::for_row(v, &row, &location).in_commit(id));
+            rules::skip(state, &row);
+        }
+    }
+    if let Some(awaited) = state.awaited_log.take() {
+        report.findings.push(Finding::general("session", format!("the stop-work row at seq {} has no session log row in the same commit", awaited.after_seq)).in_commit(id));
+    }
+    switch_policy(state, changes.policy.as_deref(), commit.parent_count() == 0, &mut report.findings, id);
+    if let Some(fp) = committer_key {
+        let valid_after = state.keys.get(&fp).is_some_and(|k| k.revoked.is_none());
+        if !valid_before && !valid_after {
+            report.findings.push(Finding::general("commit-signature", format!("commit {id} is signed by key {fp}, which is not a valid key of this ledger")).in_commit(id));
+        }
+    }
+    Ok(true)
+}
+
+/// Checks a commit's SSH signature; returns the signing key's fingerprint when it is good.
+fn commit_signer(repo: &Repository, id: Oid, findings: &mut Vec<Finding>) -> Result<Option<String>> {
+    let (signature, data) = match repo.extract_signature(&id, None) {
+        Ok(parts) => parts,
+        Err(_) => {
+            findings.push(Finding::general("commit-signature", format!("commit {id} is not signed; every ledger commit is SSH-signed")).in_commit(id));
+            return Ok(None);
+        }
+    };
+    let text = std::str::from_utf8(&signature).unwrap_or("");
+    match crate::sign::verify_git_commit(text, &data) {
+        Ok(key) => Ok(Some(key.fingerprint())),
+        Err(e) => {
+            findings.push(Finding::general("commit-signature", format!("commit {id}: {e}")).in_commit(id));
+            Ok(None)
+        }
+    }
+}
+
+/// Applies a change of `ledger.toml`, which needs an amend-policy row naming its hash in the
+/// same commit and keeps the ledger's identity.
+fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, findings: &mut Vec<Finding>, id: Oid) {
+    let announced = state.amended_policy.take();
+    let Some(bytes) = new_file.filter(|_| !root) else {
+        if let Some(reference) = announced {
+            findings.push(Finding::general("policy", format!("an amend-policy row names {reference}, but this commit does not change ledger.toml to it")).in_commit(id));
+        }
+        return;
+    };
+    let reference = file_reference(bytes);
+    if announced.as_deref() != Some(reference.as_str()) {
+        findings.push(Finding::general("policy", format!("ledger.toml changed to {reference} without an amend-policy row naming that hash")).in_commit(id));
+        return;
+    }
+    let parsed = std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(policy) if policy.ledger.id != state.ledger_id || policy.ledger.namespace != state.policy.ledger.namespace => {
+            findings.push(Finding::general("policy", "an amendment may not change the ledger id or the signature namespace").in_commit(id));
+        }
+        Ok(policy) => {
+            state.policy = policy;
+            state.policy_reference = reference;
+        }
+        Err(e) => findings.push(Finding::general("policy", e).in_commit(id)),
+    }
+}

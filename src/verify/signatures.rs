@@ -1,0 +1,102 @@
+//! Row signatures checked in the background: batches go to worker threads while the main
+//! thread keeps parsing and applying rules, so both cores stay busy.
+
+use crate::ledger::row::{Location, Row};
+use crate::repo::Finding;
+use crate::sign::{verify_all, PublicKey, SignatureCheck};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+const BATCH: usize = 2048;
+
+/// One row signature to check, with what a finding needs to point at it.
+struct Item {
+    key: PublicKey,
+    message: Vec<u8>,
+    signature: [u8; 64],
+    seq: u64,
+    actor: String,
+    location: Location,
+    commit: String,
+}
+
+/// A pool of workers checking row signatures in batches.
+pub struct SignaturePipeline {
+    namespace: String,
+    batch: Vec<Item>,
+    sender: Option<SyncSender<Vec<Item>>>,
+    workers: Vec<JoinHandle<Vec<Finding>>>,
+}
+
+impl SignaturePipeline {
+    /// Starts `threads` workers for signatures in `namespace`.
+    pub fn start(namespace: &str, threads: usize) -> SignaturePipeline {
+        let (sender, receiver) = sync_channel::<Vec<Item>>(threads * 2);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let workers = (0..threads.max(1))
+            .map(|_| {
+                let receiver = Arc::clone(&receiver);
+                let namespace = namespace.to_string();
+                std::thread::spawn(move || work(&namespace, &receiver))
+            })
+            .collect();
+        SignaturePipeline { namespace: namespace.to_string(), batch: Vec::with_capacity(BATCH), sender: Some(sender), workers }
+    }
+
+    /// Queues the signature of a row (already known to decode) made with `key`.
+    pub fn push(&mut self, row: &Row, ledger_id: &str, key: PublicKey, location: &Location, commit: git2::Oid) {
+        let Some(signature) = crate::sign::decode_signature(&row.signature) else { return };
+        self.batch.push(Item { key, message: row.message(ledger_id), signature, seq: row.seq, actor: row.actor.clone(), location: location.clone(), commit: commit.to_string() });
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        if let Some(sender) = &self.sender {
+            // A send fails only when every worker has died; `finish` reports that.
+            let _ = sender.send(batch);
+        }
+    }
+
+    /// Waits for every queued check and returns one finding per bad signature, in seq order.
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.flush();
+        self.sender = None;
+        let mut findings = Vec::new();
+        for worker in self.workers.drain(..) {
+            match worker.join() {
+                Ok(found) => findings.extend(found),
+                Err(_) => findings.push(Finding::general("bad-signature", format!("a signature worker for namespace {} crashed; signatures were not all checked", self.namespace))),
+            }
+        }
+        findings.sort_by_key(|f| f.seq);
+        findings
+    }
+}
+
+fn work(namespace: &str, receiver: &Mutex<Receiver<Vec<Item>>>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    loop {
+        let batch = match receiver.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => break,
+        };
+        let Ok(batch) = batch else { break };
+        let checks: Vec<SignatureCheck> = batch.iter().map(|i| SignatureCheck { key: &i.key, message: &i.message, signature: i.signature }).collect();
+        for bad in verify_all(namespace, &checks, 1) {
+            let item = &batch[bad];
+            findings.push(Finding {
+                code: "bad-signature",
+                message: format!("the signature does not match this row and key {} (forged, copied or altered)", item.key.fingerprint()),
+                commit: Some(item.commit.clone()),
+                location: Some(item.location.clone()),
+                seq: Some(item.seq),
+                actor: Some(item.actor.clone()),
+            });
+        }
+    }
+    findings
+}
