@@ -1,3 +1,121 @@
-//! CLI (in progress).
-/// Entry point.
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The `smartup` command line: argument parsing, dispatch and exit codes.
+//!
+//! Exit codes: 0 success; 1 a rule refused the entry, or `verify` found violations;
+//! 2 the command line was wrong; 3 anything else failed (files, keys, git, input).
+
+mod actions;
+mod context;
+mod demo;
+mod identity;
+mod init;
+mod inspect;
+mod read;
+mod verify_cmd;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::time::Timestamp;
+
+/// The ledger refused an entry: exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("refused: {0}")]
+pub struct Refused(pub crate::rules::Violation);
+
+/// `verify` found violations: exit code 1 (they have been printed already).
+#[derive(Debug, thiserror::Error)]
+#[error("the ledger has {0} violation(s)")]
+pub struct VerifyFailed(pub usize);
+
+/// smartup — the signed, append-only ledger of a smartup, kept in git.
+#[derive(Parser)]
+#[command(name = "smartup", version, about, long_about = None, after_help = "Exit codes: 0 success, 1 refused by a rule or violations found, 2 usage error, 3 other failure.")]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Global {
+    /// The ledger repository [default: the current directory]
+    #[arg(long, global = true, value_name = "DIR", env = "SMARTUP_LEDGER")]
+    pub ledger: Option<PathBuf>,
+    /// Print machine-readable JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Your handle [default: git config smartup.handle]
+    #[arg(long, global = true, env = "SMARTUP_HANDLE")]
+    pub handle: Option<String>,
+    /// Your ed25519 private key [default: git config user.signingkey, then ~/.ssh/id_ed25519]
+    #[arg(long, global = true, value_name = "FILE", env = "SMARTUP_KEY")]
+    pub key: Option<PathBuf>,
+    /// When the action happened (UTC, e.g. 2026-11-26T09:30:00Z) [default: now]; never before
+    /// the last row, never in the future
+    #[arg(long, global = true, value_name = "TIME")]
+    pub at: Option<Timestamp>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new ledger (in an empty folder or empty git repository), with its genesis row
+    #[command(visible_alias = "register-smartup")]
+    Init(init::InitArgs),
+    #[command(flatten)]
+    Action(actions::Action),
+    /// Tasks by state, open sessions, pending SC and their windows
+    Status,
+    /// SC, SK and pending SC per owner, and the treasury
+    Balance(read::BalanceArgs),
+    /// The audit log: every row of every table in seq order
+    Log(read::LogArgs),
+    /// One table as a single seed-style CSV file
+    Export(read::ExportArgs),
+    /// Re-check the whole history: signatures, append-only commits, every rule
+    Verify(verify_cmd::VerifyArgs),
+    /// Key tools: an allowed-signers file for ssh-keygen and git
+    #[command(subcommand)]
+    Keys(inspect::KeysCommand),
+    /// A row's signature as an armored SSHSIG (or, with --message, the bytes it signs)
+    Sig(inspect::SigArgs),
+    /// Run the whole contributor journey on a fresh local ledger, step by step
+    Demo(demo::DemoArgs),
+}
+
+/// Runs the command line and turns the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Some(VerifyFailed(_)) = error.downcast_ref::<VerifyFailed>() {
+                return ExitCode::from(1);
+            }
+            eprintln!("error: {error:#}");
+            if error.downcast_ref::<Refused>().is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(3)
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Init(args) => init::run(g, args),
+        Command::Action(action) => actions::run(g, action),
+        Command::Status => read::status(g),
+        Command::Balance(args) => read::balance(g, args),
+        Command::Log(args) => read::log(g, args),
+        Command::Export(args) => read::export(g, args),
+        Command::Verify(args) => verify_cmd::run(g, args),
+        Command::Keys(command) => inspect::keys(g, command),
+        Command::Sig(args) => inspect::sig(g, args),
+        Command::Demo(args) => demo::run(g, args),
+    }
+}

@@ -116,14 +116,14 @@ pub fn advance_branch(repo: &Repository, branch: &str, expected: Option<Oid>, ne
     Ok(())
 }
 
-/// Brings the working tree and index in line with HEAD after a commit, touching only files
-/// that were unmodified.
+/// Brings the working tree and index in line with HEAD after a commit. Callers check with
+/// [`ensure_clean`] first, so this overwrites nothing but the previous version of the ledger.
 pub fn refresh_worktree(repo: &Repository) -> Result<()> {
     if repo.is_bare() {
         return Ok(());
     }
     let mut options = git2::build::CheckoutBuilder::new();
-    options.safe();
+    options.force();
     repo.checkout_head(Some(&mut options)).context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
 }
 

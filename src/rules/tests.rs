@@ -245,7 +245,8 @@ fn owners_are_created_by_captains_once() {
     b.refused("malformed-value", "cap", "create-owner", &[("owner", "Eve"), ("license", "watch")]);
     b.refused("malformed-value", "cap", "create-owner", &[("owner", "eve"), ("license", "gold")]);
     b.ok("cap", "create-owner", &[("owner", "eve"), ("license", "watch")]);
-    b.refused("unknown-owner", "eve", "create-owner", &[("owner", "zed"), ("license", "watch")]);
+    b.refused("unknown-owner", "zed", "create-owner", &[("owner", "zoe"), ("license", "watch")]);
+    b.refused("key-not-valid", "eve", "create-owner", &[("owner", "zoe"), ("license", "watch")]);
 }
 
 #[test]

@@ -1,0 +1,67 @@
+//! Tools for reviewers who check with OpenSSH: `keys allowed-signers` and `sig SEQ`.
+
+use super::context::Ledger;
+use super::Global;
+use crate::repo::{head_sources, RowStream};
+use crate::sign::{armor, decode_signature};
+use anyhow::{anyhow, bail, Result};
+use clap::{Args, Subcommand};
+use std::io::Write;
+
+/// `keys` subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum KeysCommand {
+    /// Print an allowed-signers file of every key the ledger ever registered (for
+    /// `ssh-keygen -Y verify` and `git -c gpg.ssh.allowedSignersFile=FILE verify-commit`)
+    AllowedSigners,
+}
+
+/// Prints the allowed-signers file.
+pub fn keys(global: &Global, command: &KeysCommand) -> Result<()> {
+    let KeysCommand::AllowedSigners = command;
+    let ledger = Ledger::open(global)?;
+    let namespace = &ledger.state.policy.ledger.namespace;
+    let mut keys: Vec<_> = ledger.state.keys.values().collect();
+    keys.sort_by_key(|k| k.registered);
+    for k in keys {
+        let status = match k.revoked {
+            Some(seq) => format!("registered at seq {}, revoked at seq {seq}", k.registered),
+            None => format!("registered at seq {}", k.registered),
+        };
+        println!("{} namespaces=\"git,{namespace}\" {} {status}", k.owner, k.public.to_openssh());
+    }
+    Ok(())
+}
+
+/// Arguments of `sig`.
+#[derive(Args, Debug, Clone)]
+pub struct SigArgs {
+    /// The row's seq
+    pub seq: u64,
+    /// Print the exact bytes the signature covers instead
+    #[arg(long)]
+    pub message: bool,
+}
+
+/// Prints a row's armored signature or signed message.
+pub fn sig(global: &Global, args: &SigArgs) -> Result<()> {
+    let ledger = Ledger::open(global)?;
+    let state = &ledger.state;
+    let head = ledger.repo.find_commit(ledger.head)?;
+    let (sources, _, _) = head_sources(&ledger.repo, &head)?;
+    let mut stream = RowStream::new(&ledger.repo, sources, state.policy.ledger.segment_rows);
+    while let Some((row, location)) = stream.next_row().map_err(|f| anyhow!("{f}"))? {
+        if row.seq != args.seq {
+            continue;
+        }
+        if args.message {
+            std::io::stdout().write_all(&row.message(&state.ledger_id))?;
+            return Ok(());
+        }
+        let key = state.keys.get(&row.key).ok_or_else(|| anyhow!("{}:{}: key {} is not registered in this ledger", location.file, location.line, row.key))?;
+        let signature = decode_signature(&row.signature).ok_or_else(|| anyhow!("{}:{}: the signature column is not a valid signature", location.file, location.line))?;
+        print!("{}", armor(&key.public, &state.policy.ledger.namespace, &signature));
+        return Ok(());
+    }
+    bail!("no row has seq {} (the ledger has {} rows)", args.seq, state.last_seq)
+}
