@@ -106,7 +106,10 @@ mod tests {
     #[test]
     fn arithmetic_rounds_down_to_the_cent() {
         assert_eq!(Amount::units(25).times("1.1".parse().unwrap()), "27.50".parse().unwrap());
-        assert_eq!(Amount::units(100).percent("87.5".parse().unwrap()), Amount::units(87).plus(Amount(50)));
+        assert_eq!(
+            Amount::units(100).percent("87.5".parse().unwrap()),
+            Amount::units(87).plus(Amount(50))
+        );
         assert_eq!("0.15".parse::<Amount>().unwrap().percent(Amount::units(90)), Amount(13));
     }
 }

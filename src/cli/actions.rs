@@ -273,7 +273,13 @@ pub fn run(global: &Global, action: &Action) -> Result<()> {
     let signer = identity::resolve(global, Some(&ledger.repo))?;
     let at = entry_time(global, Some(&ledger.state))?;
     let (entries, policy_file) = entries(&ledger.state, &signer.handle, at, action)?;
-    let files: Vec<RootFile> = policy_file.iter().map(|bytes| RootFile { name: crate::ledger::POLICY_FILE, bytes }).collect();
+    let files: Vec<RootFile> = policy_file
+        .iter()
+        .map(|bytes| RootFile {
+            name: crate::ledger::POLICY_FILE,
+            bytes,
+        })
+        .collect();
     let rows = record(&mut ledger, &signer, at, &entries, &files)?;
     print_rows(global, &rows);
     Ok(())
@@ -281,7 +287,11 @@ pub fn run(global: &Global, action: &Action) -> Result<()> {
 
 fn entry(action: &'static str, values: &[(&'static str, &str)]) -> Entry {
     let table = table_of_action(action).unwrap_or_default();
-    Entry { table, action, values: values.iter().map(|(k, v)| (*k, v.to_string())).collect() }
+    Entry {
+        table,
+        action,
+        values: values.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+    }
 }
 
 fn read_public_key(path: &PathBuf) -> Result<String> {
@@ -299,37 +309,102 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
         Action::BootstrapTeams { teams } => {
             let mut out = Vec::new();
             for team in teams {
-                let (id, name) = team.split_once('=').ok_or_else(|| anyhow!("--team {team:?}: write ID=NAME, like 3_2_design_team=Design"))?;
+                let (id, name) = team
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--team {team:?}: write ID=NAME, like 3_2_design_team=Design"))?;
                 out.push(entry("bootstrap-teams", &[("team", id), ("name", name)]));
             }
             out
         }
         Action::CreateOwner { owner, license, key, note } => {
-            let mut out = vec![entry("create-owner", &[("owner", owner), ("license", license), ("note", &note.note)])];
+            let mut out = vec![entry(
+                "create-owner",
+                &[("owner", owner), ("license", license), ("note", &note.note)],
+            )];
             if let Some(path) = &key.public_key {
                 out.push(entry("register-key", &[("owner", owner), ("public_key", &read_public_key(path)?)]));
             }
             out
         }
-        Action::ChangeLicense { owner, license, note } => vec![entry("change-license", &[("owner", owner), ("license", license), ("note", &note.note)])],
-        Action::RegisterKey { owner, key, note } => vec![entry("register-key", &[("owner", owner), ("public_key", &read_public_key(&key.public_key)?), ("note", &note.note)])],
+        Action::ChangeLicense { owner, license, note } => vec![entry(
+            "change-license",
+            &[("owner", owner), ("license", license), ("note", &note.note)],
+        )],
+        Action::RegisterKey { owner, key, note } => vec![entry(
+            "register-key",
+            &[
+                ("owner", owner),
+                ("public_key", &read_public_key(&key.public_key)?),
+                ("note", &note.note),
+            ],
+        )],
         Action::RotateKey { owner, revokes, key, note } => {
-            vec![entry("rotate-key", &[("owner", owner), ("public_key", &read_public_key(&key.public_key)?), ("revokes", revokes), ("note", &note.note)])]
+            vec![entry(
+                "rotate-key",
+                &[
+                    ("owner", owner),
+                    ("public_key", &read_public_key(&key.public_key)?),
+                    ("revokes", revokes),
+                    ("note", &note.note),
+                ],
+            )]
         }
-        Action::RevokeKey { owner, fingerprint, note } => vec![entry("revoke-key", &[("owner", owner), ("revokes", fingerprint), ("note", &note.note)])],
+        Action::RevokeKey { owner, fingerprint, note } => vec![entry(
+            "revoke-key",
+            &[("owner", owner), ("revokes", fingerprint), ("note", &note.note)],
+        )],
         Action::AssignRole(args) => vec![role_entry(state, "assign-role", args)?],
         Action::SetRole(args) => vec![role_entry(state, "set-role", args)?],
-        Action::CreateObjective { objective, team, title, note } => {
-            vec![entry("create-objective", &[("objective", objective), ("team", team), ("title", title), ("note", &note.note)])]
+        Action::CreateObjective {
+            objective,
+            team,
+            title,
+            note,
+        } => {
+            vec![entry(
+                "create-objective",
+                &[("objective", objective), ("team", team), ("title", title), ("note", &note.note)],
+            )]
         }
-        Action::CreateTask { task, objective, title, size, phase } => {
-            let o = state.objectives.get(&identity(objective, IdKind::Objective)?).ok_or_else(|| anyhow!("objective {objective} does not exist"))?;
-            let base = state.policy.size_budget(size).ok_or_else(|| anyhow!("{size:?} is not a size of the policy ({})", sizes(&state.policy)))?;
-            let multiplier = state.policy.phases.get(phase).ok_or_else(|| anyhow!("{phase:?} is not a phase of the policy"))?.0;
+        Action::CreateTask {
+            task,
+            objective,
+            title,
+            size,
+            phase,
+        } => {
+            let o = state
+                .objectives
+                .get(&identity(objective, IdKind::Objective)?)
+                .ok_or_else(|| anyhow!("objective {objective} does not exist"))?;
+            let base = state
+                .policy
+                .size_budget(size)
+                .ok_or_else(|| anyhow!("{size:?} is not a size of the policy ({})", sizes(&state.policy)))?;
+            let multiplier = state
+                .policy
+                .phases
+                .get(phase)
+                .ok_or_else(|| anyhow!("{phase:?} is not a phase of the policy"))?
+                .0;
             let budget = base.times(multiplier).to_string();
-            vec![entry("create-task", &[("task", task), ("objective", objective), ("team", &o.team), ("title", title), ("size", size), ("phase", phase), ("budget", &budget)])]
+            vec![entry(
+                "create-task",
+                &[
+                    ("task", task),
+                    ("objective", objective),
+                    ("team", &o.team),
+                    ("title", title),
+                    ("size", size),
+                    ("phase", phase),
+                    ("budget", &budget),
+                ],
+            )]
         }
-        Action::AssignTask { task, attacker, defender } => vec![entry("assign-task", &[("task", task), ("attacker", attacker), ("defender", defender)])],
+        Action::AssignTask { task, attacker, defender } => vec![entry(
+            "assign-task",
+            &[("task", task), ("attacker", attacker), ("defender", defender)],
+        )],
         Action::StartTask { task } => {
             let t = find_task(state, task)?;
             let (a, d) = (t.attacker.clone().unwrap_or_default(), t.defender.clone().unwrap_or_default());
@@ -340,34 +415,99 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
             vec![entry("start-work", &[("session", &session), ("task", task), ("owner", actor)])]
         }
         Action::StopWork => {
-            let open = state.sessions.get(actor).ok_or_else(|| anyhow!("{actor} has no open work session"))?;
+            let open = state
+                .sessions
+                .get(actor)
+                .ok_or_else(|| anyhow!("{actor} has no open work session"))?;
             let task = state.tasks.get(&open.task).map_or(open.task.clone(), |t| t.id.clone());
             let session = open.session.to_string();
             let seconds = (at.0 - open.started.0).to_string();
-            let mut log = entry("stop-work", &[("session", &session), ("task", &task), ("owner", actor), ("started", &open.started.to_string()), ("stopped", &at.to_string()), ("seconds", &seconds)]);
+            let mut log = entry(
+                "stop-work",
+                &[
+                    ("session", &session),
+                    ("task", &task),
+                    ("owner", actor),
+                    ("started", &open.started.to_string()),
+                    ("stopped", &at.to_string()),
+                    ("seconds", &seconds),
+                ],
+            );
             log.table = table_id("session_logs").unwrap_or_default();
             vec![entry("stop-work", &[("session", &session), ("task", &task), ("owner", actor)]), log]
         }
         Action::AssessWork { task, scores, share, note } => vec![assessment(state, task, scores, *share, &note.note)?],
         Action::ApprovePendingSc { task, note } => vec![entry("approve-pending-sc", &[("task", task), ("note", &note.note)])],
         Action::ObjectPendingSc { task, reason } => vec![entry("object-pending-sc", &[("task", task), ("note", reason)])],
-        Action::ResolveObjection { task, decision, note } => vec![entry("resolve-objection", &[("task", task), ("decision", decision), ("note", &note.note)])],
-        Action::ValidatePendingSc { task, attacker_sc, defender_sc, note } => {
+        Action::ResolveObjection { task, decision, note } => vec![entry(
+            "resolve-objection",
+            &[("task", task), ("decision", decision), ("note", &note.note)],
+        )],
+        Action::ValidatePendingSc {
+            task,
+            attacker_sc,
+            defender_sc,
+            note,
+        } => {
             let t = find_task(state, task)?;
-            let pending = t.pending.as_ref().filter(|_| t.state == TaskState::Assessed).ok_or_else(|| anyhow!("task {task} has no pending SC (it is {})", t.state.word()))?;
+            let pending = t
+                .pending
+                .as_ref()
+                .filter(|_| t.state == TaskState::Assessed)
+                .ok_or_else(|| anyhow!("task {task} has no pending SC (it is {})", t.state.word()))?;
             let a = attacker_sc.unwrap_or(pending.attacker_left).to_string();
             let d = defender_sc.unwrap_or(pending.defender_left).to_string();
-            vec![entry("validate-pending-sc", &[("task", task), ("attacker_sc", &a), ("defender_sc", &d), ("note", &note.note)])]
+            vec![entry(
+                "validate-pending-sc",
+                &[("task", task), ("attacker_sc", &a), ("defender_sc", &d), ("note", &note.note)],
+            )]
         }
-        Action::DepositEur { amount, reason, from, note } => {
+        Action::DepositEur {
+            amount,
+            reason,
+            from,
+            note,
+        } => {
             let from = from.clone().unwrap_or_default();
-            vec![entry("deposit-eur", &[("owner", &from), ("currency", "EUR"), ("amount", &amount.to_string()), ("reason", reason), ("note", &note.note)])]
+            vec![entry(
+                "deposit-eur",
+                &[
+                    ("owner", &from),
+                    ("currency", "EUR"),
+                    ("amount", &amount.to_string()),
+                    ("reason", reason),
+                    ("note", &note.note),
+                ],
+            )]
         }
-        Action::PayoutSc { owner, amount, note } => vec![entry("payout-sc", &[("owner", owner), ("currency", "SC"), ("amount", &amount.to_string()), ("note", &note.note)])],
-        Action::AwardSk { owner, reason, earned_on, note } => {
+        Action::PayoutSc { owner, amount, note } => vec![entry(
+            "payout-sc",
+            &[
+                ("owner", owner),
+                ("currency", "SC"),
+                ("amount", &amount.to_string()),
+                ("note", &note.note),
+            ],
+        )],
+        Action::AwardSk {
+            owner,
+            reason,
+            earned_on,
+            note,
+        } => {
             let amount = state.policy.sk.awards.get(reason).map(|d| d.0.to_string()).unwrap_or_default();
             let on = earned_on.clone().unwrap_or_else(|| format_date(at.day()));
-            vec![entry("award-sk", &[("owner", owner), ("currency", "SK"), ("amount", &amount), ("reason", reason), ("earned_on", &on), ("note", &note.note)])]
+            vec![entry(
+                "award-sk",
+                &[
+                    ("owner", owner),
+                    ("currency", "SK"),
+                    ("amount", &amount),
+                    ("reason", reason),
+                    ("earned_on", &on),
+                    ("note", &note.note),
+                ],
+            )]
         }
         Action::AmendPolicy { file, note } => {
             let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -377,18 +517,38 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
                 bail!("the new policy must keep [ledger] id and namespace");
             }
             let reference = file_reference(&bytes);
-            return Ok((vec![entry("amend-policy", &[("subject", crate::ledger::POLICY_FILE), ("reference", &reference), ("note", &note.note)])], Some(bytes)));
+            return Ok((
+                vec![entry(
+                    "amend-policy",
+                    &[
+                        ("subject", crate::ledger::POLICY_FILE),
+                        ("reference", &reference),
+                        ("note", &note.note),
+                    ],
+                )],
+                Some(bytes),
+            ));
         }
     };
     Ok((e, None))
 }
 
 fn sizes(policy: &Policy) -> String {
-    policy.budgets.sizes.keys().chain(policy.budgets.specials.keys()).cloned().collect::<Vec<_>>().join(", ")
+    policy
+        .budgets
+        .sizes
+        .keys()
+        .chain(policy.budgets.specials.keys())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn find_task<'s>(state: &'s State, task: &str) -> Result<&'s crate::rules::state::Task> {
-    state.tasks.get(&identity(task, IdKind::Task)?).ok_or_else(|| anyhow!("task {task} does not exist"))
+    state
+        .tasks
+        .get(&identity(task, IdKind::Task)?)
+        .ok_or_else(|| anyhow!("task {task} does not exist"))
 }
 
 fn role_entry(state: &State, action: &'static str, args: &RoleArgs) -> Result<Entry> {
@@ -396,18 +556,38 @@ fn role_entry(state: &State, action: &'static str, args: &RoleArgs) -> Result<En
     let identity = identity(&args.role, if objective { IdKind::Objective } else { IdKind::Role })?;
     let team = match (&args.team, objective) {
         (Some(team), _) => team.clone(),
-        (None, true) => state.objectives.get(&identity).map(|o| o.team.clone()).ok_or_else(|| anyhow!("objective {identity} does not exist"))?,
-        (None, false) => state.roles.get(&identity).map(|r| r.team.clone()).ok_or_else(|| anyhow!("role {} is new: give its team with --team", args.role))?,
+        (None, true) => state
+            .objectives
+            .get(&identity)
+            .map(|o| o.team.clone())
+            .ok_or_else(|| anyhow!("objective {identity} does not exist"))?,
+        (None, false) => state
+            .roles
+            .get(&identity)
+            .map(|r| r.team.clone())
+            .ok_or_else(|| anyhow!("role {} is new: give its team with --team", args.role))?,
     };
     let position = match crate::ledger::ids::numbers(&identity).as_slice() {
         [4, 1, _] => "captain",
         [4, 2, _] => "senior",
         [4, 3, _] => "junior",
         [5, _, _] => "mission_leader",
-        _ => bail!("{} is not a role id (4_1_Y captain, 4_2_Y senior, 4_3_Y junior, 5_X_Y mission leader)", args.role),
+        _ => bail!(
+            "{} is not a role id (4_1_Y captain, 4_2_Y senior, 4_3_Y junior, 5_X_Y mission leader)",
+            args.role
+        ),
     };
     let owner = args.owner.clone().unwrap_or_default();
-    Ok(entry(action, &[("role", &args.role), ("owner", &owner), ("team", &team), ("position", position), ("note", &args.note.note)]))
+    Ok(entry(
+        action,
+        &[
+            ("role", &args.role),
+            ("owner", &owner),
+            ("team", &team),
+            ("position", position),
+            ("note", &args.note.note),
+        ],
+    ))
 }
 
 fn assessment(state: &State, task: &str, scores: &[u32], share: Option<Amount>, note: &str) -> Result<Entry> {
@@ -416,7 +596,10 @@ fn assessment(state: &State, task: &str, scores: &[u32], share: Option<Amount>, 
         bail!("--scores takes three scores from 1 to 10: attacker effort, defender learning, collaboration (e.g. 9,8,8)");
     }
     let total: u32 = scores.iter().sum();
-    let band = state.policy.band(total).ok_or_else(|| anyhow!("no assessment band covers a total of {total}"))?;
+    let band = state
+        .policy
+        .band(total)
+        .ok_or_else(|| anyhow!("no assessment band covers a total of {total}"))?;
     // Default share: the total's place in its band, linearly between the band's bounds.
     let share = share.unwrap_or_else(|| {
         let (lo, hi) = (band.min_percent.0, band.max_percent.0);

@@ -37,7 +37,9 @@ impl Ledger {
         let dir = ledger_dir(global);
         let repo = crate::repo::open(&dir)?;
         let (head, branch) = {
-            let head = repo.head().map_err(|_| anyhow!("{} has no commits: create a ledger with `smartup init`", dir.display()))?;
+            let head = repo
+                .head()
+                .map_err(|_| anyhow!("{} has no commits: create a ledger with `smartup init`", dir.display()))?;
             let branch = head.shorthand().unwrap_or("main").to_string();
             (head.peel_to_commit().context("HEAD does not point at a commit")?.id(), branch)
         };
@@ -48,9 +50,15 @@ impl Ledger {
                 report.findings.len()
             );
         }
-        let state = report.state.ok_or_else(|| anyhow!("{} holds no ledger (no ledger.toml)", dir.display()))?;
+        let state = report
+            .state
+            .ok_or_else(|| anyhow!("{} holds no ledger (no ledger.toml)", dir.display()))?;
         if state.policy.ledger.branch != branch {
-            bail!("HEAD is on branch {branch}, but the ledger's branch is {}; switch with `git switch {}`", state.policy.ledger.branch, state.policy.ledger.branch);
+            bail!(
+                "HEAD is on branch {branch}, but the ledger's branch is {}; switch with `git switch {}`",
+                state.policy.ledger.branch,
+                state.policy.ledger.branch
+            );
         }
         Ok(Ledger { repo, head, branch, state })
     }
@@ -107,9 +115,28 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
     let rows = sign_rows(&mut state, signer, at, entries)?;
     let parent = ledger.repo.find_commit(ledger.head)?;
     let message = commit_message(&rows);
-    let author = Author { handle: signer.handle.clone(), email: signer.email.clone() };
-    let commit = write::commit_rows(&ledger.repo, Some(&parent), &rows, files, state.policy.ledger.segment_rows, &signer.key, &author, &message, at)?;
-    write::advance_branch(&ledger.repo, &ledger.branch, Some(ledger.head), commit, &format!("smartup: {}", rows.first().map_or("", |r| r.action.as_str())))?;
+    let author = Author {
+        handle: signer.handle.clone(),
+        email: signer.email.clone(),
+    };
+    let commit = write::commit_rows(
+        &ledger.repo,
+        Some(&parent),
+        &rows,
+        files,
+        state.policy.ledger.segment_rows,
+        &signer.key,
+        &author,
+        &message,
+        at,
+    )?;
+    write::advance_branch(
+        &ledger.repo,
+        &ledger.branch,
+        Some(ledger.head),
+        commit,
+        &format!("smartup: {}", rows.first().map_or("", |r| r.action.as_str())),
+    )?;
     write::refresh_worktree(&ledger.repo)?;
     ledger.head = commit;
     ledger.state = state;

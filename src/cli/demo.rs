@@ -20,7 +20,13 @@ pub struct DemoArgs {
     pub dir: PathBuf,
 }
 
-const PEOPLE: [(&str, &str); 5] = [("founder", "the founder"), ("carla", "captain of the design team"), ("maya", "mission leader"), ("alice", "senior, the Attacker"), ("bob", "junior, the Defender")];
+const PEOPLE: [(&str, &str); 5] = [
+    ("founder", "the founder"),
+    ("carla", "captain of the design team"),
+    ("maya", "mission leader"),
+    ("alice", "senior, the Attacker"),
+    ("bob", "junior, the Defender"),
+];
 
 struct Demo {
     global: Global,
@@ -56,7 +62,12 @@ fn note() -> Note {
 }
 
 fn role(role: &str, owner: &str, team: Option<&str>) -> Action {
-    Action::AssignRole(RoleArgs { role: role.into(), owner: Some(owner.into()), team: team.map(str::to_string), note: note() })
+    Action::AssignRole(RoleArgs {
+        role: role.into(),
+        owner: Some(owner.into()),
+        team: team.map(str::to_string),
+        note: note(),
+    })
 }
 
 /// Runs the journey in `--dir`.
@@ -74,48 +85,133 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
         let path = key_dir.join(handle);
         key.write_openssh(&path)?;
         keys.insert(handle, path);
-        signers.insert(handle, Signer { handle: handle.to_string(), key, email: format!("{handle}@demo.smartup.invalid") });
+        signers.insert(
+            handle,
+            Signer {
+                handle: handle.to_string(),
+                key,
+                email: format!("{handle}@demo.smartup.invalid"),
+            },
+        );
     }
     // Start 60 hours ago so that the 48-hour lazy-consensus window has passed by the end.
     let now = Timestamp::now();
     let start = Timestamp(now.0 - 60 * HOUR - now.0 % HOUR);
-    let mut demo = Demo { global: Global { ledger: Some(ledger_dir.clone()), json: global.json, ..Global::default() }, keys, signers, clock: start, step: 0 };
+    let mut demo = Demo {
+        global: Global {
+            ledger: Some(ledger_dir.clone()),
+            json: global.json,
+            ..Global::default()
+        },
+        keys,
+        signers,
+        clock: start,
+        step: 0,
+    };
     journey(&mut demo, &args.dir)?;
     Ok(())
 }
 
 fn journey(d: &mut Demo, dir: &Path) -> Result<()> {
-    println!("The contributor journey of a smartup, on a fresh ledger in {}.", dir.join("ledger").display());
-    println!("Keys for {} are in {}.", PEOPLE.iter().map(|(h, r)| format!("{h} ({r})")).collect::<Vec<_>>().join(", "), dir.join("keys").display());
+    println!(
+        "The contributor journey of a smartup, on a fresh ledger in {}.",
+        dir.join("ledger").display()
+    );
+    println!(
+        "Keys for {} are in {}.",
+        PEOPLE.iter().map(|(h, r)| format!("{h} ({r})")).collect::<Vec<_>>().join(", "),
+        dir.join("keys").display()
+    );
 
     d.say("The founder registers the smartup: ledger.toml with a fresh ledger id, the tables, and the genesis row signed with the founder's key.");
-    let founder = Global { ledger: d.global.ledger.clone(), json: d.global.json, handle: Some("founder".into()), key: Some(d.keys["founder"].clone()), at: Some(d.clock) };
+    let founder = Global {
+        ledger: d.global.ledger.clone(),
+        json: d.global.json,
+        handle: Some("founder".into()),
+        key: Some(d.keys["founder"].clone()),
+        at: Some(d.clock),
+    };
     print_rows(&d.global, &init::create(&founder, "Smartup Zero")?);
 
     d.say("The founder bootstraps the leadership and design teams.");
-    d.act("founder", 0, Action::BootstrapTeams { teams: vec!["3_1_leadership_team=Leadership".into(), "3_2_design_team=Design".into()] })?;
+    d.act(
+        "founder",
+        0,
+        Action::BootstrapTeams {
+            teams: vec!["3_1_leadership_team=Leadership".into(), "3_2_design_team=Design".into()],
+        },
+    )?;
 
     d.say("The founder enters four owners in the Book of Owners, each with their key, as their licenses were bought on Open Collective.");
     for (who, license) in [("carla", "organizational"), ("maya", "work"), ("alice", "work"), ("bob", "work")] {
-        let key = super::actions::KeyArg { public_key: Some(d.public(who)) };
-        d.act("founder", 0, Action::CreateOwner { owner: who.into(), license: license.into(), key, note: Note { note: "license bought on Open Collective".into() } })?;
+        let key = super::actions::KeyArg {
+            public_key: Some(d.public(who)),
+        };
+        d.act(
+            "founder",
+            0,
+            Action::CreateOwner {
+                owner: who.into(),
+                license: license.into(),
+                key,
+                note: Note {
+                    note: "license bought on Open Collective".into(),
+                },
+            },
+        )?;
     }
     d.say("The founder records the license money in the EUR treasury.");
-    d.act("founder", 0, Action::DepositEur { amount: "1000".parse()?, reason: "license".into(), from: None, note: note() })?;
+    d.act(
+        "founder",
+        0,
+        Action::DepositEur {
+            amount: "1000".parse()?,
+            reason: "license".into(),
+            from: None,
+            note: note(),
+        },
+    )?;
 
     d.say("The founder appoints carla captain of the design team.");
     d.act("founder", 0, role("4_1_2_tc_design_team", "carla", Some("3_2_design_team")))?;
     d.say("carla opens an objective; the founder appoints maya its mission leader (bootstrap phase: no SK threshold for the founder's appointments).");
-    d.act("carla", 0, Action::CreateObjective { objective: "5_2_1_brand".into(), team: "3_2_design_team".into(), title: "A brand people recognise".into(), note: note() })?;
+    d.act(
+        "carla",
+        0,
+        Action::CreateObjective {
+            objective: "5_2_1_brand".into(),
+            team: "3_2_design_team".into(),
+            title: "A brand people recognise".into(),
+            note: note(),
+        },
+    )?;
     d.act("founder", 0, role("5_2_1", "maya", None))?;
     d.say("carla gives alice a senior role and bob a junior role in the design team.");
     d.act("carla", 0, role("4_2_1", "alice", Some("3_2")))?;
     d.act("carla", 0, role("4_3_1", "bob", Some("3_2")))?;
 
     d.say("carla creates a medium task in the design phase: 50 SC x 1.1 = 55 SC.");
-    d.act("carla", 1, Action::CreateTask { task: "6_2_1_1_logo".into(), objective: "5_2_1".into(), title: "Design the logo".into(), size: "medium".into(), phase: "design".into() })?;
+    d.act(
+        "carla",
+        1,
+        Action::CreateTask {
+            task: "6_2_1_1_logo".into(),
+            objective: "5_2_1".into(),
+            title: "Design the logo".into(),
+            size: "medium".into(),
+            phase: "design".into(),
+        },
+    )?;
     d.say("maya assigns it: alice attacks, bob defends.");
-    d.act("maya", 0, Action::AssignTask { task: "6_2_1_1".into(), attacker: "alice".into(), defender: "bob".into() })?;
+    d.act(
+        "maya",
+        0,
+        Action::AssignTask {
+            task: "6_2_1_1".into(),
+            attacker: "alice".into(),
+            defender: "bob".into(),
+        },
+    )?;
     d.say("alice starts the task.");
     d.act("alice", 0, Action::StartTask { task: "6_2_1_1".into() })?;
 
@@ -126,17 +222,50 @@ fn journey(d: &mut Demo, dir: &Path) -> Result<()> {
     d.act("bob", 0, Action::StopWork)?;
 
     d.say("maya assesses the work: 9, 8 and 8 of 10 make 25, in the 80-95% band, where maya sets 90%; 90% of 55 SC is 49.50 SC pending, 90% to alice and 10% to bob.");
-    d.act("maya", 1, Action::AssessWork { task: "6_2_1_1".into(), scores: vec![9, 8, 8], share: Some("90".parse()?), note: note() })?;
+    d.act(
+        "maya",
+        1,
+        Action::AssessWork {
+            task: "6_2_1_1".into(),
+            scores: vec![9, 8, 8],
+            share: Some("90".parse()?),
+            note: note(),
+        },
+    )?;
 
     d.say("48 hours of lazy consensus pass without objection; carla, a captain who is not paid by the task, validates the SC.");
-    d.act("carla", 48, Action::ValidatePendingSc { task: "6_2_1_1".into(), attacker_sc: None, defender_sc: None, note: note() })?;
+    d.act(
+        "carla",
+        48,
+        Action::ValidatePendingSc {
+            task: "6_2_1_1".into(),
+            attacker_sc: None,
+            defender_sc: None,
+            note: note(),
+        },
+    )?;
     d.say("carla awards maya 5 SK for the review.");
-    d.act("carla", 0, Action::AwardSk { owner: "maya".into(), reason: "review".into(), earned_on: None, note: note() })?;
+    d.act(
+        "carla",
+        0,
+        Action::AwardSk {
+            owner: "maya".into(),
+            reason: "review".into(),
+            earned_on: None,
+            note: note(),
+        },
+    )?;
 
     d.say("The balances, as everyone can read them:");
     super::read::balance(&d.global, &super::read::BalanceArgs { handle: None })?;
     d.say("And a reviewer re-checks everything from genesis (signatures, history, rules):");
-    super::verify_cmd::run(&d.global, &super::verify_cmd::VerifyArgs { genesis: None, rev: "HEAD".into() })?;
+    super::verify_cmd::run(
+        &d.global,
+        &super::verify_cmd::VerifyArgs {
+            genesis: None,
+            rev: "HEAD".into(),
+        },
+    )?;
     println!("\nTry: cd {} && smartup log && smartup status", dir.join("ledger").display());
     Ok(())
 }

@@ -77,15 +77,25 @@ pub fn load(path: &Path) -> Result<SigningKey> {
 
 fn ask_passphrase(path: &Path) -> Result<String> {
     if !std::io::stdin().is_terminal() {
-        bail!("{} is protected by a passphrase: set SMARTUP_KEY_PASSPHRASE (no terminal to ask on)", path.display());
+        bail!(
+            "{} is protected by a passphrase: set SMARTUP_KEY_PASSPHRASE (no terminal to ask on)",
+            path.display()
+        );
     }
     eprint!("Passphrase for {}: ", path.display());
     std::io::stderr().flush().ok();
-    let echo_off = std::process::Command::new("stty").arg("-echo").stdin(std::process::Stdio::inherit()).status().is_ok_and(|s| s.success());
+    let echo_off = std::process::Command::new("stty")
+        .arg("-echo")
+        .stdin(std::process::Stdio::inherit())
+        .status()
+        .is_ok_and(|s| s.success());
     let mut line = String::new();
     let read = std::io::stdin().lock().read_line(&mut line);
     if echo_off {
-        let _ = std::process::Command::new("stty").arg("echo").stdin(std::process::Stdio::inherit()).status();
+        let _ = std::process::Command::new("stty")
+            .arg("echo")
+            .stdin(std::process::Stdio::inherit())
+            .status();
     }
     eprintln!();
     read.context("cannot read the passphrase")?;

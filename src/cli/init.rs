@@ -40,13 +40,19 @@ pub fn create(global: &Global, name: &str) -> Result<Vec<crate::ledger::row::Row
     let repo = match git2::Repository::open(&dir) {
         Ok(repo) => {
             if repo.head().is_ok() {
-                bail!("{} already has commits; a ledger starts in an empty folder or an empty repository", dir.display());
+                bail!(
+                    "{} already has commits; a ledger starts in an empty folder or an empty repository",
+                    dir.display()
+                );
             }
             repo
         }
         Err(_) => {
             if std::fs::read_dir(&dir)?.next().is_some() {
-                bail!("{} is not empty; a ledger starts in an empty folder or an empty repository", dir.display());
+                bail!(
+                    "{} is not empty; a ledger starts in an empty folder or an empty repository",
+                    dir.display()
+                );
             }
             let mut options = git2::RepositoryInitOptions::new();
             options.initial_head("main");
@@ -65,13 +71,39 @@ pub fn create(global: &Global, name: &str) -> Result<Vec<crate::ledger::row::Row
     let genesis = Entry {
         table: table_of_action("register-smartup").unwrap_or_default(),
         action: "register-smartup",
-        values: vec![("subject", name.to_string()), ("reference", reference), ("public_key", signer.key.public().to_openssh())],
+        values: vec![
+            ("subject", name.to_string()),
+            ("reference", reference),
+            ("public_key", signer.key.public().to_openssh()),
+        ],
     };
     let rows = sign_rows(&mut state, &signer, at, &[genesis])?;
-    let files = [RootFile { name: POLICY_FILE, bytes: policy_text.as_bytes() }, RootFile { name: README_FILE, bytes: readme.as_bytes() }];
-    let author = Author { handle: signer.handle.clone(), email: signer.email.clone() };
+    let files = [
+        RootFile {
+            name: POLICY_FILE,
+            bytes: policy_text.as_bytes(),
+        },
+        RootFile {
+            name: README_FILE,
+            bytes: readme.as_bytes(),
+        },
+    ];
+    let author = Author {
+        handle: signer.handle.clone(),
+        email: signer.email.clone(),
+    };
     let message = super::context::commit_message(&rows);
-    let commit = write::commit_rows(&repo, None, &rows, &files, state.policy.ledger.segment_rows, &signer.key, &author, &message, at)?;
+    let commit = write::commit_rows(
+        &repo,
+        None,
+        &rows,
+        &files,
+        state.policy.ledger.segment_rows,
+        &signer.key,
+        &author,
+        &message,
+        at,
+    )?;
     let branch = state.policy.ledger.branch.clone();
     write::advance_branch(&repo, &branch, None, commit, "smartup: register-smartup")?;
     repo.set_head(&format!("refs/heads/{branch}"))?;

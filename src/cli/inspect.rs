@@ -58,8 +58,16 @@ pub fn sig(global: &Global, args: &SigArgs) -> Result<()> {
             std::io::stdout().write_all(&row.message(&state.ledger_id))?;
             return Ok(());
         }
-        let key = state.keys.get(&row.key).ok_or_else(|| anyhow!("{}:{}: key {} is not registered in this ledger", location.file, location.line, row.key))?;
-        let signature = decode_signature(&row.signature).ok_or_else(|| anyhow!("{}:{}: the signature column is not a valid signature", location.file, location.line))?;
+        let key = state.keys.get(&row.key).ok_or_else(|| {
+            anyhow!(
+                "{}:{}: key {} is not registered in this ledger",
+                location.file,
+                location.line,
+                row.key
+            )
+        })?;
+        let signature = decode_signature(&row.signature)
+            .ok_or_else(|| anyhow!("{}:{}: the signature column is not a valid signature", location.file, location.line))?;
         print!("{}", armor(&key.public, &state.policy.ledger.namespace, &signature));
         return Ok(());
     }

@@ -26,7 +26,11 @@ pub fn status(global: &Global) -> Result<()> {
         .values()
         .map(|t| json!({"task": t.id, "title": t.title, "state": t.state.word(), "budget": t.budget.to_string(), "attacker": t.attacker, "defender": t.defender, "worked_seconds": t.worked_seconds}))
         .collect();
-    let sessions: Vec<_> = s.sessions.iter().map(|(owner, o)| json!({"owner": owner, "session": o.session, "task": o.task, "since": o.started.to_string()})).collect();
+    let sessions: Vec<_> = s
+        .sessions
+        .iter()
+        .map(|(owner, o)| json!({"owner": owner, "session": o.session, "task": o.task, "since": o.started.to_string()}))
+        .collect();
     let pending: Vec<_> = s
         .tasks
         .values()
@@ -38,11 +42,25 @@ pub fn status(global: &Global) -> Result<()> {
         })
         .collect();
     if global.json {
-        println!("{}", json!({"ledger": s.name, "last_seq": s.last_seq, "tasks": tasks, "open_sessions": sessions, "pending": pending}));
+        println!(
+            "{}",
+            json!({"ledger": s.name, "last_seq": s.last_seq, "tasks": tasks, "open_sessions": sessions, "pending": pending})
+        );
         return Ok(());
     }
-    println!("{} — {} rows, last at {}", s.name, s.last_seq, s.last_timestamp.map_or("-".into(), |t| t.to_string()));
-    for state in [TaskState::Created, TaskState::Assigned, TaskState::Started, TaskState::Assessed, TaskState::Paid] {
+    println!(
+        "{} — {} rows, last at {}",
+        s.name,
+        s.last_seq,
+        s.last_timestamp.map_or("-".into(), |t| t.to_string())
+    );
+    for state in [
+        TaskState::Created,
+        TaskState::Assigned,
+        TaskState::Started,
+        TaskState::Assessed,
+        TaskState::Paid,
+    ] {
         let of: Vec<_> = s.tasks.values().filter(|t| t.state == state).collect();
         println!("\n{} tasks: {}", state.word(), of.len());
         for t in of {
@@ -60,8 +78,17 @@ pub fn status(global: &Global) -> Result<()> {
     println!("\npending SC: {}", s.pending);
     for p in &pending {
         let left = p["hours_left"].as_i64().unwrap_or(0);
-        let window = if left > 0 { format!("window closes in {left} h") } else { "window closed: ready to validate".into() };
-        println!("  {}: {} + {} SC, {window}", p["task"].as_str().unwrap_or(""), p["attacker_sc"].as_str().unwrap_or(""), p["defender_sc"].as_str().unwrap_or(""));
+        let window = if left > 0 {
+            format!("window closes in {left} h")
+        } else {
+            "window closed: ready to validate".into()
+        };
+        println!(
+            "  {}: {} + {} SC, {window}",
+            p["task"].as_str().unwrap_or(""),
+            p["attacker_sc"].as_str().unwrap_or(""),
+            p["defender_sc"].as_str().unwrap_or("")
+        );
     }
     Ok(())
 }
@@ -87,16 +114,19 @@ pub fn balance(global: &Global, args: &BalanceArgs) -> Result<()> {
         owners.retain(|o| *o == h);
     }
     let pending_of = |who: &str| {
-        s.tasks.values().filter_map(|t| t.pending.as_ref().map(|p| (t, p))).fold(Amount::ZERO, |sum, (t, p)| {
-            let mut sum = sum;
-            if t.attacker.as_deref() == Some(who) {
-                sum = sum.plus(p.attacker_left);
-            }
-            if t.defender.as_deref() == Some(who) {
-                sum = sum.plus(p.defender_left);
-            }
-            sum
-        })
+        s.tasks
+            .values()
+            .filter_map(|t| t.pending.as_ref().map(|p| (t, p)))
+            .fold(Amount::ZERO, |sum, (t, p)| {
+                let mut sum = sum;
+                if t.attacker.as_deref() == Some(who) {
+                    sum = sum.plus(p.attacker_left);
+                }
+                if t.defender.as_deref() == Some(who) {
+                    sum = sum.plus(p.defender_left);
+                }
+                sum
+            })
     };
     let limit = s.treasury.times(s.policy.sc.treasury_multiple.0);
     let rows: Vec<_> = owners
@@ -111,10 +141,21 @@ pub fn balance(global: &Global, args: &BalanceArgs) -> Result<()> {
         println!("{}", json!({"owners": rows, "treasury": treasury}));
         return Ok(());
     }
-    println!("{:<20} {:<15} {:>12} {:>10} {:>12} {:>6}", "owner", "license", "SC", "SK", "pending SC", "vote");
+    println!(
+        "{:<20} {:<15} {:>12} {:>10} {:>12} {:>6}",
+        "owner", "license", "SC", "SK", "pending SC", "vote"
+    );
     for r in &rows {
         let f = |k: &str| r[k].as_str().unwrap_or("").to_string();
-        println!("{:<20} {:<15} {:>12} {:>10} {:>12} {:>6}", f("owner"), f("license"), f("sc"), f("sk"), f("pending_sc"), f("vote_weight"));
+        println!(
+            "{:<20} {:<15} {:>12} {:>10} {:>12} {:>6}",
+            f("owner"),
+            f("license"),
+            f("sc"),
+            f("sk"),
+            f("pending_sc"),
+            f("vote_weight")
+        );
     }
     println!(
         "\ntreasury {} EUR; SC outstanding {} (limit {} under the 3x rule: {}); SC pending {}",
@@ -144,7 +185,10 @@ pub struct LogArgs {
 /// Calls `each` for every row at HEAD in seq order.
 fn each_row(global: &Global, mut each: impl FnMut(Row) -> Result<()>) -> Result<()> {
     let repo = crate::repo::open(&ledger_dir(global))?;
-    let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(|_| anyhow!("the ledger has no commits"))?;
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(|_| anyhow!("the ledger has no commits"))?;
     let (sources, policy, findings) = head_sources(&repo, &head)?;
     if let Some(f) = findings.first() {
         bail!("the ledger at HEAD is broken: {f}");
@@ -167,16 +211,44 @@ pub fn log(global: &Global, args: &LogArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     each_row(global, |row| {
-        let keep = args.actor.as_ref().is_none_or(|a| *a == row.actor) && args.action.as_ref().is_none_or(|a| *a == row.action) && args.table.as_ref().is_none_or(|t| *t == row.schema().name);
+        let keep = args.actor.as_ref().is_none_or(|a| *a == row.actor)
+            && args.action.as_ref().is_none_or(|a| *a == row.action)
+            && args.table.as_ref().is_none_or(|t| *t == row.schema().name);
         if !keep {
             return Ok(());
         }
         let result = if global.json {
-            let columns: serde_json::Map<String, serde_json::Value> = row.schema().columns.iter().zip(&row.columns).filter(|(_, v)| !v.is_empty()).map(|(c, v)| (c.name.clone(), json!(v))).collect();
-            writeln!(out, "{}", json!({"seq": row.seq, "timestamp": row.timestamp.to_string(), "actor": row.actor, "action": row.action, "table": row.schema().name, "columns": columns, "key": row.key}))
+            let columns: serde_json::Map<String, serde_json::Value> = row
+                .schema()
+                .columns
+                .iter()
+                .zip(&row.columns)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(c, v)| (c.name.clone(), json!(v)))
+                .collect();
+            writeln!(
+                out,
+                "{}",
+                json!({"seq": row.seq, "timestamp": row.timestamp.to_string(), "actor": row.actor, "action": row.action, "table": row.schema().name, "columns": columns, "key": row.key})
+            )
         } else {
-            let detail: Vec<String> = row.schema().columns.iter().zip(&row.columns).filter(|(_, v)| !v.is_empty()).map(|(c, v)| format!("{}={v}", c.name)).collect();
-            writeln!(out, "{:>6}  {}  {:<12} {:<20} {}", row.seq, row.timestamp, row.actor, row.action, detail.join(" "))
+            let detail: Vec<String> = row
+                .schema()
+                .columns
+                .iter()
+                .zip(&row.columns)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(c, v)| format!("{}={v}", c.name))
+                .collect();
+            writeln!(
+                out,
+                "{:>6}  {}  {:<12} {:<20} {}",
+                row.seq,
+                row.timestamp,
+                row.actor,
+                row.action,
+                detail.join(" ")
+            )
         };
         result.map_err(|e| anyhow!("cannot write the log: {e}"))
     })?;
@@ -216,8 +288,15 @@ pub fn export(global: &Global, args: &ExportArgs) -> Result<()> {
 
 /// Writes a file through a temporary file and a rename, so it is never half-written.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("out"), std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
 }

@@ -32,7 +32,11 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
         if done == all || done % 64 == 0 {
             let width = 30;
             let filled = done * width / all.max(1);
-            eprint!("\rverifying [{}{}] {done}/{all} commits", "#".repeat(filled), " ".repeat(width - filled));
+            eprint!(
+                "\rverifying [{}{}] {done}/{all} commits",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
             if done == all {
                 eprintln!();
             }
@@ -40,7 +44,12 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
         }
     };
     let started = Instant::now();
-    let options = Options { check_signatures: true, genesis, not_after: Some(Timestamp::now().plus(300)), progress: show_progress.then_some(&progress as &dyn Fn(usize, usize)) };
+    let options = Options {
+        check_signatures: true,
+        genesis,
+        not_after: Some(Timestamp::now().plus(300)),
+        progress: show_progress.then_some(&progress as &dyn Fn(usize, usize)),
+    };
     let report = walk(&repo, tip, &options)?;
     let seconds = started.elapsed().as_secs_f64();
     if global.json {
@@ -65,7 +74,12 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
         for finding in &report.findings {
             println!("{finding}");
         }
-        println!("\n{} violation(s) in {} rows and {} commits.", report.findings.len(), report.rows, report.commits);
+        println!(
+            "\n{} violation(s) in {} rows and {} commits.",
+            report.findings.len(),
+            report.rows,
+            report.commits
+        );
     }
     if report.findings.is_empty() {
         Ok(())

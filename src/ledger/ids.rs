@@ -38,7 +38,12 @@ impl IdKind {
 /// Checks an identifier and returns its numeric identity (`6_0_3_0_fix` → `6_0_3_0`).
 pub fn numeric_identity(id: &str, kind: IdKind) -> Result<String, String> {
     let (prefix, numbers) = kind.prefix_and_numbers();
-    let bad = || format!("{id:?} is not a {kind:?} id: expected {prefix}_ followed by {numbers} number(s) and an optional suffix, like {}", kind.example());
+    let bad = || {
+        format!(
+            "{id:?} is not a {kind:?} id: expected {prefix}_ followed by {numbers} number(s) and an optional suffix, like {}",
+            kind.example()
+        )
+    };
     let mut parts = id.split('_');
     if parts.next() != Some(prefix) {
         return Err(bad());
@@ -53,7 +58,10 @@ pub fn numeric_identity(id: &str, kind: IdKind) -> Result<String, String> {
         identity.push_str(n);
     }
     let suffix: Vec<&str> = parts.collect();
-    if suffix.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')) {
+    if suffix
+        .iter()
+        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
         return Err(bad());
     }
     if suffix.first().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) {
@@ -71,7 +79,9 @@ pub fn numbers(id: &str) -> Vec<u32> {
 pub fn check_handle(handle: &str) -> Result<(), String> {
     let ok = !handle.is_empty()
         && handle.len() <= 40
-        && handle.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
         && handle.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && handle.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
     if ok {
@@ -95,7 +105,16 @@ mod tests {
 
     #[test]
     fn refuses_wrong_groups_and_shapes() {
-        for (id, kind) in [("5_1", IdKind::Objective), ("6_1_2_3", IdKind::Objective), ("3_x", IdKind::Team), ("6_1_2", IdKind::Task), ("6_1_2_3_", IdKind::Task), ("3_01", IdKind::Team), ("3_1_2", IdKind::Team), ("3_1_bad name", IdKind::Team)] {
+        for (id, kind) in [
+            ("5_1", IdKind::Objective),
+            ("6_1_2_3", IdKind::Objective),
+            ("3_x", IdKind::Team),
+            ("6_1_2", IdKind::Task),
+            ("6_1_2_3_", IdKind::Task),
+            ("3_01", IdKind::Team),
+            ("3_1_2", IdKind::Team),
+            ("3_1_bad name", IdKind::Team),
+        ] {
             assert!(numeric_identity(id, kind).is_err(), "{id}");
         }
     }

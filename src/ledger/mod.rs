@@ -22,5 +22,7 @@ pub fn segment_name(n: u64) -> String {
 /// The segment number of a file name, if it is one.
 pub fn segment_number(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(".csv")?;
-    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?.filter(|n| *n > 0)
+    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())?
+        .filter(|n| *n > 0)
 }

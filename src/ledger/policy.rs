@@ -201,7 +201,11 @@ impl Policy {
 
     /// The SC budget of a size or special, before the phase multiplier.
     pub fn size_budget(&self, size: &str) -> Option<Amount> {
-        self.budgets.sizes.get(size).or_else(|| self.budgets.specials.get(size)).map(|d| d.0)
+        self.budgets
+            .sizes
+            .get(size)
+            .or_else(|| self.budgets.specials.get(size))
+            .map(|d| d.0)
     }
 
     /// The band that contains a total score.
@@ -211,7 +215,9 @@ impl Policy {
 
     /// Fills the template for a new ledger.
     pub fn render_template(template: &str, ledger_id: &str, name: &str) -> String {
-        template.replace("{{ledger_id}}", ledger_id).replace("{{name}}", &name.replace('"', "'"))
+        template
+            .replace("{{ledger_id}}", ledger_id)
+            .replace("{{name}}", &name.replace('"', "'"))
     }
 }
 
@@ -256,6 +262,9 @@ mod tests {
 
     #[test]
     fn file_reference_is_sha256_hex() {
-        assert_eq!(file_reference(b"abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            file_reference(b"abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -42,14 +42,32 @@ pub struct Location {
 impl Row {
     /// A new unsigned row of `table` with the named columns set and the others empty.
     /// Fails on a column the table does not have.
-    pub fn draft(table: TableId, seq: u64, timestamp: Timestamp, actor: &str, action: &str, values: &[(&str, &str)]) -> Result<Row, String> {
+    pub fn draft(
+        table: TableId,
+        seq: u64,
+        timestamp: Timestamp,
+        actor: &str,
+        action: &str,
+        values: &[(&str, &str)],
+    ) -> Result<Row, String> {
         let schema = schema::table(table);
         let mut columns = vec![String::new(); schema.columns.len()];
         for (name, value) in values {
-            let i = schema.column(name).ok_or_else(|| format!("table {} has no column {name}", schema.name))?;
+            let i = schema
+                .column(name)
+                .ok_or_else(|| format!("table {} has no column {name}", schema.name))?;
             columns[i] = value.to_string();
         }
-        Ok(Row { table, seq, timestamp, actor: actor.to_string(), action: action.to_string(), columns, key: String::new(), signature: String::new() })
+        Ok(Row {
+            table,
+            seq,
+            timestamp,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            columns,
+            key: String::new(),
+            signature: String::new(),
+        })
     }
 
     /// The schema of the row's table.
@@ -59,7 +77,10 @@ impl Row {
 
     /// The value of one of the table's own columns ("" when the name is unknown).
     pub fn get(&self, column: &str) -> &str {
-        self.schema().column(column).and_then(|i| self.columns.get(i)).map_or("", String::as_str)
+        self.schema()
+            .column(column)
+            .and_then(|i| self.columns.get(i))
+            .map_or("", String::as_str)
     }
 
     /// All fields in header order, as they are written to the CSV segment.
@@ -113,11 +134,12 @@ impl Row {
     }
 }
 
-
 /// Why a value cannot go into a row.
 pub fn check_value(value: &str) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| c.is_control()) {
-        return Err(format!("contains the control character {c:?} (line breaks and tabs are not allowed in a value)"));
+        return Err(format!(
+            "contains the control character {c:?} (line breaks and tabs are not allowed in a value)"
+        ));
     }
     if value.trim() != value {
         return Err("starts or ends with white space".into());

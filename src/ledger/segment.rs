@@ -24,19 +24,36 @@ pub enum SegmentError {
     Unterminated { file: String, line: u64 },
     /// The header differs from the table's schema.
     #[error("{file}:1: the header is {found:?} but table {table} has {expected:?}")]
-    Header { file: String, table: String, found: String, expected: String },
+    Header {
+        file: String,
+        table: String,
+        found: String,
+        expected: String,
+    },
     /// A line is not valid CSV or not UTF-8.
     #[error("{file}:{line}: malformed CSV: {reason}")]
     Malformed { file: String, line: u64, reason: String },
     /// A line has the wrong number of fields.
     #[error("{file}:{line}: {found} fields, but the header has {expected}")]
-    FieldCount { file: String, line: u64, found: usize, expected: usize },
+    FieldCount {
+        file: String,
+        line: u64,
+        found: usize,
+        expected: usize,
+    },
     /// A line is valid CSV but not written the canonical way (quoting, spacing).
-    #[error("{file}:{line}: the line is not written the way smartup writes it (quoting or spacing differs); rows are never edited by hand")]
+    #[error(
+        "{file}:{line}: the line is not written the way smartup writes it (quoting or spacing differs); rows are never edited by hand"
+    )]
     NotCanonical { file: String, line: u64 },
     /// A field holds a value no row may hold.
     #[error("{file}:{line}: column {column}: {reason}")]
-    Value { file: String, line: u64, column: String, reason: String },
+    Value {
+        file: String,
+        line: u64,
+        column: String,
+        reason: String,
+    },
 }
 
 /// The header line of a table, with its line end.
@@ -76,12 +93,20 @@ pub fn check_header(table: TableId, file: &str, bytes: &[u8]) -> Result<usize, S
     }
     let end = match bytes.iter().position(|&b| b == b'\n') {
         Some(end) => end,
-        None => return Err(SegmentError::Unterminated { file: file.into(), line: 1 }),
+        None => {
+            return Err(SegmentError::Unterminated {
+                file: file.into(),
+                line: 1,
+            })
+        }
     };
     let expected = header_line(table);
     if bytes[..=end] != expected[..] {
         if bytes[..end].contains(&b'\r') {
-            return Err(SegmentError::CarriageReturn { file: file.into(), line: 1 });
+            return Err(SegmentError::CarriageReturn {
+                file: file.into(),
+                line: 1,
+            });
         }
         return Err(SegmentError::Header {
             file: file.into(),
@@ -128,13 +153,23 @@ pub fn parse_body<E: From<SegmentError>>(
     let mut start = 0usize;
     let mut line = first_line;
     loop {
-        let more = reader.read_byte_record(&mut record).map_err(|e| SegmentError::Malformed { file: file.into(), line, reason: e.to_string() })?;
+        let more = reader.read_byte_record(&mut record).map_err(|e| SegmentError::Malformed {
+            file: file.into(),
+            line,
+            reason: e.to_string(),
+        })?;
         if !more {
             break;
         }
         let end = reader.position().byte() as usize;
         if record.len() != width {
-            return Err(SegmentError::FieldCount { file: file.into(), line, found: record.len(), expected: width }.into());
+            return Err(SegmentError::FieldCount {
+                file: file.into(),
+                line,
+                found: record.len(),
+                expected: width,
+            }
+            .into());
         }
         let row = row_from_record(table, file, line, &record)?;
         canonical.clear();
@@ -153,11 +188,25 @@ fn row_from_record(table: TableId, file: &str, line: u64, record: &csv::ByteReco
     let header = schema::table(table).header();
     let mut fields = Vec::with_capacity(record.len());
     for (i, raw) in record.iter().enumerate() {
-        let value = std::str::from_utf8(raw).map_err(|_| SegmentError::Malformed { file: file.into(), line, reason: format!("column {} is not UTF-8", header[i]) })?;
-        check_value(value).map_err(|reason| SegmentError::Value { file: file.into(), line, column: header[i].clone(), reason })?;
+        let value = std::str::from_utf8(raw).map_err(|_| SegmentError::Malformed {
+            file: file.into(),
+            line,
+            reason: format!("column {} is not UTF-8", header[i]),
+        })?;
+        check_value(value).map_err(|reason| SegmentError::Value {
+            file: file.into(),
+            line,
+            column: header[i].clone(),
+            reason,
+        })?;
         fields.push(value.to_string());
     }
-    let bad = |column: &str, reason: String| SegmentError::Value { file: file.into(), line, column: column.into(), reason };
+    let bad = |column: &str, reason: String| SegmentError::Value {
+        file: file.into(),
+        line,
+        column: column.into(),
+        reason,
+    };
     let n = fields.len();
     let signature = fields.pop().unwrap_or_default();
     let key = fields.pop().unwrap_or_default();
@@ -172,8 +221,19 @@ fn row_from_record(table: TableId, file: &str, line: u64, record: &csv::ByteReco
         .ok()
         .filter(|s| *s > 0 && seq_text == s.to_string())
         .ok_or_else(|| bad("seq", format!("{seq_text:?} is not a sequence number (1, 2, 3, ...)")))?;
-    let timestamp: Timestamp = ts_text.parse().map_err(|e: crate::time::BadTimestamp| bad("timestamp", e.to_string()))?;
-    Ok(Row { table, seq, timestamp, actor, action, columns: fields, key, signature })
+    let timestamp: Timestamp = ts_text
+        .parse()
+        .map_err(|e: crate::time::BadTimestamp| bad("timestamp", e.to_string()))?;
+    Ok(Row {
+        table,
+        seq,
+        timestamp,
+        actor,
+        action,
+        columns: fields,
+        key,
+        signature,
+    })
 }
 
 #[cfg(test)]
@@ -225,15 +285,42 @@ mod tests {
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice(&good);
         assert!(matches!(error_of(&bom), SegmentError::Bom { .. }));
-        assert!(matches!(error_of(text.replace('\n', "\r\n").as_bytes()), SegmentError::CarriageReturn { line: 1, .. }));
-        assert!(matches!(error_of(&good[..good.len() - 1]), SegmentError::Unterminated { line: 3, .. }));
-        assert!(matches!(error_of(text.replacen("seq,", "Seq,", 1).as_bytes()), SegmentError::Header { .. }));
-        assert!(matches!(error_of(text.replace(",Design,", ",Design,extra,").as_bytes()), SegmentError::FieldCount { line: 3, found: 10, .. }));
-        assert!(matches!(error_of(text.replace(",Design,", ",\"Design\",").as_bytes()), SegmentError::NotCanonical { line: 3, .. }));
-        assert!(matches!(error_of(text.replace(",Design,", ",\"De\nsign\",").as_bytes()), SegmentError::Value { line: 3, .. }));
-        assert!(matches!(error_of(text.replace(",Design,", ",De\"sign,").as_bytes()), SegmentError::NotCanonical { .. } | SegmentError::Malformed { .. }));
-        assert!(matches!(error_of(text.replacen("\n2,", "\n02,", 1).as_bytes()), SegmentError::Value { .. }));
-        assert!(matches!(error_of(text.replacen("2026-01-01T00:00:00Z", "yesterday", 1).as_bytes()), SegmentError::Value { line: 2, .. }));
+        assert!(matches!(
+            error_of(text.replace('\n', "\r\n").as_bytes()),
+            SegmentError::CarriageReturn { line: 1, .. }
+        ));
+        assert!(matches!(
+            error_of(&good[..good.len() - 1]),
+            SegmentError::Unterminated { line: 3, .. }
+        ));
+        assert!(matches!(
+            error_of(text.replacen("seq,", "Seq,", 1).as_bytes()),
+            SegmentError::Header { .. }
+        ));
+        assert!(matches!(
+            error_of(text.replace(",Design,", ",Design,extra,").as_bytes()),
+            SegmentError::FieldCount { line: 3, found: 10, .. }
+        ));
+        assert!(matches!(
+            error_of(text.replace(",Design,", ",\"Design\",").as_bytes()),
+            SegmentError::NotCanonical { line: 3, .. }
+        ));
+        assert!(matches!(
+            error_of(text.replace(",Design,", ",\"De\nsign\",").as_bytes()),
+            SegmentError::Value { line: 3, .. }
+        ));
+        assert!(matches!(
+            error_of(text.replace(",Design,", ",De\"sign,").as_bytes()),
+            SegmentError::NotCanonical { .. } | SegmentError::Malformed { .. }
+        ));
+        assert!(matches!(
+            error_of(text.replacen("\n2,", "\n02,", 1).as_bytes()),
+            SegmentError::Value { .. }
+        ));
+        assert!(matches!(
+            error_of(text.replacen("2026-01-01T00:00:00Z", "yesterday", 1).as_bytes()),
+            SegmentError::Value { line: 2, .. }
+        ));
         let mut latin1 = good.clone();
         let at = latin1.len() - 20;
         latin1[at] = 0xE9;

@@ -51,7 +51,9 @@ fn segments(repo: &Repository, tree: Option<&Tree>, table: &str, findings: &mut 
         if segment_number(name) != Some(i as u64 + 1) || e.kind() != Some(ObjectType::Blob) || e.filemode() != 0o100644 {
             findings.push(Finding::general(
                 "unexpected-file",
-                format!("{dir}/{name} does not belong: a table folder holds only segments 000001.csv, 000002.csv, ... in order, as plain files"),
+                format!(
+                    "{dir}/{name} does not belong: a table folder holds only segments 000001.csv, 000002.csv, ... in order, as plain files"
+                ),
             ));
             continue;
         }
@@ -82,14 +84,20 @@ fn check_layout(repo: &Repository, root: &Tree, findings: &mut Vec<Finding>) -> 
             _ => false,
         };
         if !ok {
-            findings.push(Finding::general("unexpected-file", format!("{name} does not belong in a ledger: only tables/, ledger.toml and README.md do")));
+            findings.push(Finding::general(
+                "unexpected-file",
+                format!("{name} does not belong in a ledger: only tables/, ledger.toml and README.md do"),
+            ));
         }
     }
     if let Some(tables) = tables_tree(repo, Some(root))? {
         for entry in tables.iter() {
             let name = entry.name().unwrap_or("");
             if schema::table_id(name).is_none() {
-                findings.push(Finding::general("unexpected-file", format!("{TABLES_DIR}/{name} is not a table of this ledger (unknown table)")));
+                findings.push(Finding::general(
+                    "unexpected-file",
+                    format!("{TABLES_DIR}/{name} is not a table of this ledger (unknown table)"),
+                ));
             }
         }
     }
@@ -105,10 +113,17 @@ fn blob_of<'r>(repo: &'r Repository, root: Option<&Tree>, name: &str) -> Result<
 
 /// The changes of a commit relative to its first parent (or to nothing, for a root commit).
 pub fn commit_changes(repo: &Repository, commit: &git2::Commit, segment_rows: u64) -> Result<Changes> {
-    let tree = commit.tree().with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
+    let tree = commit
+        .tree()
+        .with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
     let parent_tree = match commit.parent_count() {
         0 => None,
-        _ => Some(commit.parent(0).and_then(|p| p.tree()).with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?),
+        _ => Some(
+            commit
+                .parent(0)
+                .and_then(|p| p.tree())
+                .with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?,
+        ),
     };
     let mut changes = Changes::default();
     check_layout(repo, &tree, &mut changes.findings)?;
@@ -136,7 +151,11 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
     let name = &schema::table(table).name;
     let path = |n: usize| format!("{TABLES_DIR}/{name}/{}", segment_name(n as u64 + 1));
     if new.len() < old.len() {
-        let what = if new.is_empty() { format!("table {name} was deleted") } else { format!("segment {} was deleted", path(new.len())) };
+        let what = if new.is_empty() {
+            format!("table {name} was deleted")
+        } else {
+            format!("segment {} was deleted", path(new.len()))
+        };
         changes.findings.push(Finding::general("history", what));
         return Ok(());
     }
@@ -146,30 +165,61 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
             continue;
         }
         if !last {
-            changes.findings.push(Finding::general("history", format!("{} is a closed segment and was changed; closed segments never change", path(i))));
+            changes.findings.push(Finding::general(
+                "history",
+                format!("{} is a closed segment and was changed; closed segments never change", path(i)),
+            ));
             continue;
         }
-        let before = repo.find_blob(*a).with_context(|| format!("cannot read the parent's {}", path(i)))?;
+        let before = repo
+            .find_blob(*a)
+            .with_context(|| format!("cannot read the parent's {}", path(i)))?;
         let after = repo.find_blob(*b).with_context(|| format!("cannot read {}", path(i)))?;
         let (before, after) = (before.content(), after.content());
         if !after.starts_with(before) {
             let same = before.iter().zip(after).take_while(|(x, y)| x == y).count();
             let line = line_count(&before[..same]) + 1;
-            let what = if line == 1 { "the header was changed".to_string() } else { "an existing row was edited, deleted or reordered".to_string() };
-            changes.findings.push(Finding::general("history", format!("{what}; rows are only ever appended")).at(name, &path(i), line));
+            let what = if line == 1 {
+                "the header was changed".to_string()
+            } else {
+                "an existing row was edited, deleted or reordered".to_string()
+            };
+            changes
+                .findings
+                .push(Finding::general("history", format!("{what}; rows are only ever appended")).at(name, &path(i), line));
             continue;
         }
-        changes.sources.push(Source { table, file: path(i), blob: *b, skip: before.len(), first_line: line_count(before) + 1 });
+        changes.sources.push(Source {
+            table,
+            file: path(i),
+            blob: *b,
+            skip: before.len(),
+            first_line: line_count(before) + 1,
+        });
     }
     if new.len() > old.len() && !old.is_empty() && old.last() == new.get(old.len() - 1) {
-        let closed = repo.find_blob(new[old.len() - 1]).with_context(|| format!("cannot read {}", path(old.len() - 1)))?;
+        let closed = repo
+            .find_blob(new[old.len() - 1])
+            .with_context(|| format!("cannot read {}", path(old.len() - 1)))?;
         let rows = line_count(closed.content()).saturating_sub(1);
         if rows != segment_rows {
-            changes.findings.push(Finding::general("history", format!("{} holds {rows} rows but a new segment follows it; a segment is closed only when it holds {segment_rows}", path(old.len() - 1))));
+            changes.findings.push(Finding::general(
+                "history",
+                format!(
+                    "{} holds {rows} rows but a new segment follows it; a segment is closed only when it holds {segment_rows}",
+                    path(old.len() - 1)
+                ),
+            ));
         }
     }
     for (i, blob) in new.iter().enumerate().skip(old.len()) {
-        changes.sources.push(Source { table, file: path(i), blob: *blob, skip: 0, first_line: 1 });
+        changes.sources.push(Source {
+            table,
+            file: path(i),
+            blob: *blob,
+            skip: 0,
+            first_line: 1,
+        });
     }
     Ok(())
 }
@@ -177,15 +227,25 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
 /// Every segment of every table in a commit, as sources from their first row, and the
 /// commit's `ledger.toml`: what replaying a ledger from scratch reads.
 pub fn head_sources(repo: &Repository, commit: &git2::Commit) -> Result<(Vec<Source>, Vec<u8>, Vec<Finding>)> {
-    let tree = commit.tree().with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
+    let tree = commit
+        .tree()
+        .with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
     let mut findings = Vec::new();
     check_layout(repo, &tree, &mut findings)?;
-    let policy = blob_of(repo, Some(&tree), POLICY_FILE)?.map(|b| b.content().to_vec()).unwrap_or_default();
+    let policy = blob_of(repo, Some(&tree), POLICY_FILE)?
+        .map(|b| b.content().to_vec())
+        .unwrap_or_default();
     let tables = tables_tree(repo, Some(&tree))?;
     let mut sources = Vec::new();
     for (id, table) in schema::tables().iter().enumerate() {
         for (i, blob) in segments(repo, tables.as_ref(), &table.name, &mut findings)?.into_iter().enumerate() {
-            sources.push(Source { table: id, file: format!("{TABLES_DIR}/{}/{}", table.name, segment_name(i as u64 + 1)), blob, skip: 0, first_line: 1 });
+            sources.push(Source {
+                table: id,
+                file: format!("{TABLES_DIR}/{}/{}", table.name, segment_name(i as u64 + 1)),
+                blob,
+                skip: 0,
+                first_line: 1,
+            });
         }
     }
     Ok((sources, policy, findings))

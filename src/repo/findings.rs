@@ -28,7 +28,14 @@ pub struct Finding {
 impl Finding {
     /// A finding about a whole commit or file, not one row.
     pub fn general(code: &'static str, message: impl Into<String>) -> Finding {
-        Finding { code, message: message.into(), commit: None, location: None, seq: None, actor: None }
+        Finding {
+            code,
+            message: message.into(),
+            commit: None,
+            location: None,
+            seq: None,
+            actor: None,
+        }
     }
 
     /// A finding about a row.
@@ -51,7 +58,11 @@ impl Finding {
 
     /// The same finding, located in a file.
     pub fn at(mut self, table: &str, file: &str, line: u64) -> Finding {
-        self.location = Some(Location { table: table.into(), file: file.into(), line });
+        self.location = Some(Location {
+            table: table.into(),
+            file: file.into(),
+            line,
+        });
         self
     }
 }

@@ -16,12 +16,19 @@ use git2::{Oid, Repository};
 
 /// Opens the repository that holds (or is to hold) the ledger, searching upwards from `dir`.
 pub fn open(dir: &std::path::Path) -> Result<Repository> {
-    Repository::discover(dir).with_context(|| format!("{} is not inside a git repository (run `smartup init` to create a ledger)", dir.display()))
+    Repository::discover(dir).with_context(|| {
+        format!(
+            "{} is not inside a git repository (run `smartup init` to create a ledger)",
+            dir.display()
+        )
+    })
 }
 
 /// The commit a revision names (`HEAD`, a branch, a commit id).
 pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
-    let object = repo.revparse_single(rev).with_context(|| format!("cannot find revision {rev:?} in this repository"))?;
+    let object = repo
+        .revparse_single(rev)
+        .with_context(|| format!("cannot find revision {rev:?} in this repository"))?;
     let commit = object.peel_to_commit().with_context(|| format!("{rev:?} does not name a commit"))?;
     Ok(commit.id())
 }
@@ -34,7 +41,11 @@ pub fn first_parent_chain(repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
         chain.push(commit.id());
         current = match commit.parent_count() {
             0 => None,
-            _ => Some(commit.parent(0).with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?),
+            _ => Some(
+                commit
+                    .parent(0)
+                    .with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?,
+            ),
         };
     }
     chain.reverse();

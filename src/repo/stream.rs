@@ -8,9 +8,9 @@ use crate::ledger::segment::{self, SegmentError};
 use git2::Repository;
 use std::collections::VecDeque;
 
-impl From<SegmentError> for Finding {
-    fn from(e: SegmentError) -> Finding {
-        Finding::general("unreadable", e.to_string())
+impl From<SegmentError> for Box<Finding> {
+    fn from(e: SegmentError) -> Box<Finding> {
+        Box::new(Finding::general("unreadable", e.to_string()))
     }
 }
 
@@ -35,14 +35,21 @@ impl<'r> RowStream<'r> {
         for source in sources {
             match cursors.last_mut() {
                 Some(c) if c.sources.back().is_some_and(|s| s.table == source.table) => c.sources.push_back(source),
-                _ => cursors.push(Cursor { sources: VecDeque::from([source]), rows: VecDeque::new() }),
+                _ => cursors.push(Cursor {
+                    sources: VecDeque::from([source]),
+                    rows: VecDeque::new(),
+                }),
             }
         }
-        RowStream { repo, cursors, segment_rows }
+        RowStream {
+            repo,
+            cursors,
+            segment_rows,
+        }
     }
 
     /// The next row in `seq` order, `None` at the end, or the finding that stops the stream.
-    pub fn next_row(&mut self) -> Result<Option<(Row, Location)>, Finding> {
+    pub fn next_row(&mut self) -> Result<Option<(Row, Location)>, Box<Finding>> {
         let mut best: Option<usize> = None;
         for i in 0..self.cursors.len() {
             while self.cursors[i].rows.is_empty() && !self.cursors[i].sources.is_empty() {
@@ -56,13 +63,17 @@ impl<'r> RowStream<'r> {
         Ok(best.and_then(|b| self.cursors[b].rows.pop_front()))
     }
 
-    fn load(&mut self, i: usize) -> Result<(), Finding> {
-        let Some(source) = self.cursors[i].sources.pop_front() else { return Ok(()) };
+    fn load(&mut self, i: usize) -> Result<(), Box<Finding>> {
+        let Some(source) = self.cursors[i].sources.pop_front() else {
+            return Ok(());
+        };
         let more_follow = !self.cursors[i].sources.is_empty();
-        let blob = self
-            .repo
-            .find_blob(source.blob)
-            .map_err(|e| Finding::general("unreadable", format!("cannot read {}: {}", source.file, e.message())))?;
+        let blob = self.repo.find_blob(source.blob).map_err(|e| {
+            Box::new(Finding::general(
+                "unreadable",
+                format!("cannot read {}: {}", source.file, e.message()),
+            ))
+        })?;
         let bytes = blob.content();
         let table_name = &schema::table(source.table).name;
         let (offset, first_line) = if source.skip == 0 && source.first_line == 1 {
@@ -72,17 +83,45 @@ impl<'r> RowStream<'r> {
         };
         let rows = &mut self.cursors[i].rows;
         let mut last_line = first_line - 1;
-        segment::parse_body(source.table, &source.file, &bytes[offset.min(bytes.len())..], first_line, |row, line| {
-            last_line = line;
-            rows.push_back((row, Location { table: table_name.clone(), file: source.file.clone(), line }));
-            Ok::<(), Finding>(())
-        })?;
+        segment::parse_body(
+            source.table,
+            &source.file,
+            &bytes[offset.min(bytes.len())..],
+            first_line,
+            |row, line| {
+                last_line = line;
+                rows.push_back((
+                    row,
+                    Location {
+                        table: table_name.clone(),
+                        file: source.file.clone(),
+                        line,
+                    },
+                ));
+                Ok::<(), Box<Finding>>(())
+            },
+        )?;
         let count = last_line - 1;
         if count > self.segment_rows {
-            return Err(Finding::general("history", format!("{} holds {count} rows; a segment holds at most {}", source.file, self.segment_rows)).at(table_name, &source.file, last_line));
+            return Err(Box::new(
+                Finding::general(
+                    "history",
+                    format!("{} holds {count} rows; a segment holds at most {}", source.file, self.segment_rows),
+                )
+                .at(table_name, &source.file, last_line),
+            ));
         }
         if more_follow && count != self.segment_rows {
-            return Err(Finding::general("history", format!("{} holds {count} rows but a new segment follows it; a segment is closed only when it holds {}", source.file, self.segment_rows)).at(table_name, &source.file, last_line));
+            return Err(Box::new(
+                Finding::general(
+                    "history",
+                    format!(
+                        "{} holds {count} rows but a new segment follows it; a segment is closed only when it holds {}",
+                        source.file, self.segment_rows
+                    ),
+                )
+                .at(table_name, &source.file, last_line),
+            ));
         }
         Ok(())
     }

@@ -41,7 +41,10 @@ pub fn commit_rows(
     message: &str,
     time: Timestamp,
 ) -> Result<Oid> {
-    let parent_tree = parent.map(|p| p.tree()).transpose().context("cannot read the parent commit's tree")?;
+    let parent_tree = parent
+        .map(|p| p.tree())
+        .transpose()
+        .context("cannot read the parent commit's tree")?;
     let mut root = repo.treebuilder(parent_tree.as_ref()).context("cannot start a tree")?;
     let old_tables = match parent_tree.as_ref().and_then(|t| t.get_name(TABLES_DIR)) {
         Some(e) => Some(repo.find_tree(e.id()).context("cannot read tables/")?),
@@ -70,9 +73,13 @@ pub fn commit_rows(
 
 fn append_to_table(repo: &Repository, table: TableId, folder: Option<&Tree>, rows: &[&Row], segment_rows: u64) -> Result<Oid> {
     let mut builder: TreeBuilder = repo.treebuilder(folder)?;
-    let (mut number, mut content) = match folder.and_then(|f| f.iter().last()) {
+    let (mut number, mut content) = match folder.and_then(|f| f.iter().next_back()) {
         Some(last) => {
-            let number = last.name().ok().and_then(segment_number).ok_or_else(|| anyhow!("{} is not a segment file", last.name().unwrap_or("?")))?;
+            let number = last
+                .name()
+                .ok()
+                .and_then(segment_number)
+                .ok_or_else(|| anyhow!("{} is not a segment file", last.name().unwrap_or("?")))?;
             (number, repo.find_blob(last.id())?.content().to_vec())
         }
         None => (1, segment::header_line(table)),
@@ -92,13 +99,23 @@ fn append_to_table(repo: &Repository, table: TableId, folder: Option<&Tree>, row
     Ok(builder.write()?)
 }
 
-fn sign_and_write(repo: &Repository, parent: Option<&git2::Commit>, tree: &Tree, signer: &SigningKey, author: &Author, message: &str, time: Timestamp) -> Result<Oid> {
+fn sign_and_write(
+    repo: &Repository,
+    parent: Option<&git2::Commit>,
+    tree: &Tree,
+    signer: &SigningKey,
+    author: &Author,
+    message: &str,
+    time: Timestamp,
+) -> Result<Oid> {
     let who = git2::Signature::new(&author.handle, &author.email, &git2::Time::new(time.0, 0)).context("invalid author for the commit")?;
     let parents: Vec<&git2::Commit> = parent.into_iter().collect();
-    let buffer = repo.commit_create_buffer(&who, &who, message, tree, &parents).context("cannot build the commit")?;
+    let buffer = repo
+        .commit_create_buffer(&who, &who, message, tree, &parents)
+        .context("cannot build the commit")?;
     let text = buffer.as_str().map_err(|_| anyhow!("the commit is not UTF-8"))?;
     let signature = signer.sign_git_commit(text.as_bytes());
-    Ok(repo.commit_signed(text, &signature, None).context("cannot write the signed commit")?)
+    repo.commit_signed(text, &signature, None).context("cannot write the signed commit")
 }
 
 /// Moves `branch` from `expected` (None: the branch must not exist yet) to `new`, refusing if
@@ -107,10 +124,12 @@ pub fn advance_branch(repo: &Repository, branch: &str, expected: Option<Oid>, ne
     let name = format!("refs/heads/{branch}");
     match expected {
         Some(old) => {
-            repo.reference_matching(&name, new, true, old, log).with_context(|| format!("{branch} moved while the entry was being written; nothing was changed, try again"))?;
+            repo.reference_matching(&name, new, true, old, log)
+                .with_context(|| format!("{branch} moved while the entry was being written; nothing was changed, try again"))?;
         }
         None => {
-            repo.reference(&name, new, false, log).with_context(|| format!("cannot create branch {branch}"))?;
+            repo.reference(&name, new, false, log)
+                .with_context(|| format!("cannot create branch {branch}"))?;
         }
     }
     Ok(())
@@ -124,7 +143,8 @@ pub fn refresh_worktree(repo: &Repository) -> Result<()> {
     }
     let mut options = git2::build::CheckoutBuilder::new();
     options.force();
-    repo.checkout_head(Some(&mut options)).context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
+    repo.checkout_head(Some(&mut options))
+        .context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
 }
 
 /// Fails when the working tree or index differ from HEAD in any ledger file, so that hand

@@ -72,7 +72,10 @@ impl<'r> Columns<'r> {
         let text = self.required(name)?;
         match text.parse::<u32>() {
             Ok(n) if (1..=10).contains(&n) && text == n.to_string() => Ok(n),
-            _ => Err(violation("assessment", format!("column {name}: {text:?} is not a score from 1 to 10"))),
+            _ => Err(violation(
+                "assessment",
+                format!("column {name}: {text:?} is not a score from 1 to 10"),
+            )),
         }
     }
 
@@ -102,7 +105,10 @@ impl<'r> Columns<'r> {
         for (i, column) in schema.columns.iter().enumerate() {
             let value = self.row.columns.get(i).map_or("", String::as_str);
             if self.used.get() & (1 << i) == 0 && !value.is_empty() {
-                return Err(malformed(&column.name, format!("{} leaves this column empty, found {value:?}", self.row.action)));
+                return Err(malformed(
+                    &column.name,
+                    format!("{} leaves this column empty, found {value:?}", self.row.action),
+                ));
             }
         }
         Ok(())

@@ -10,10 +10,20 @@ use crate::money::Amount;
 use crate::time::{format_date, Timestamp, DAY, HOUR};
 
 fn assessed_task<'s>(state: &'s State, identity: &str, doing: &str) -> Result<(&'s Task, &'s Pending), Violation> {
-    let task = state.tasks.get(identity).ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))?;
+    let task = state
+        .tasks
+        .get(identity)
+        .ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))?;
     match &task.pending {
         Some(p) if task.state == TaskState::Assessed => Ok((task, p)),
-        _ => Err(violation("task-state", format!("task {} is {}; {doing} needs pending SC from an assessment", task.id, task.state.word()))),
+        _ => Err(violation(
+            "task-state",
+            format!(
+                "task {} is {}; {doing} needs pending SC from an assessment",
+                task.id,
+                task.state.word()
+            ),
+        )),
     }
 }
 
@@ -30,22 +40,40 @@ fn window_end(state: &State, pending: &Pending) -> Timestamp {
 /// split between Attacker and Defender as the policy says.
 pub fn assess_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let (_, identity) = c.id("task", IdKind::Task)?;
-    let scores = [c.score("attacker_score")?, c.score("defender_score")?, c.score("collaboration_score")?];
+    let scores = [
+        c.score("attacker_score")?,
+        c.score("defender_score")?,
+        c.score("collaboration_score")?,
+    ];
     let share = c.amount("share")?;
     let attacker_sc = c.amount("attacker_sc")?;
     let defender_sc = c.amount("defender_sc")?;
     c.text("note");
     c.done()?;
-    let task = state.tasks.get(&identity).ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))?;
-    ensure(task.state == TaskState::Started, "task-state", || format!("task {} is {}; only a started task is assessed", task.id, task.state.word()))?;
+    let task = state
+        .tasks
+        .get(&identity)
+        .ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))?;
+    ensure(task.state == TaskState::Started, "task-state", || {
+        format!("task {} is {}; only a started task is assessed", task.id, task.state.word())
+    })?;
     ensure(state.is_mission_leader_of(&row.actor, &task.objective), "not-permitted", || {
-        format!("{} is not the mission leader of objective {}, who assesses its tasks", row.actor, task.objective)
+        format!(
+            "{} is not the mission leader of objective {}, who assesses its tasks",
+            row.actor, task.objective
+        )
     })?;
-    ensure(!is_recipient(task, &row.actor) || state.policy.bootstrap.active, "self-validation", || {
-        format!("{} cannot assess a task they are paid for", row.actor)
+    ensure(
+        !is_recipient(task, &row.actor) || state.policy.bootstrap.active,
+        "self-validation",
+        || format!("{} cannot assess a task they are paid for", row.actor),
+    )?;
+    ensure(task.open_sessions == 0, "session", || {
+        format!("task {} still has an open session; it is assessed once all are closed", task.id)
     })?;
-    ensure(task.open_sessions == 0, "session", || format!("task {} still has an open session; it is assessed once all are closed", task.id))?;
-    ensure(task.closed_sessions > 0, "session", || format!("task {} has no closed work session to assess", task.id))?;
+    ensure(task.closed_sessions > 0, "session", || {
+        format!("task {} has no closed work session to assess", task.id)
+    })?;
     if let Some(end) = task.last_session_end {
         let limit = state.policy.sc.retroactive_days;
         ensure(row.timestamp.0 - end.0 <= limit * DAY, "retroactive", || {
@@ -53,19 +81,29 @@ pub fn assess_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
         })?;
     }
     let total: u32 = scores.iter().sum();
-    let band = state.policy.band(total).ok_or_else(|| violation("assessment", format!("no assessment band covers a total of {total}")))?;
+    let band = state
+        .policy
+        .band(total)
+        .ok_or_else(|| violation("assessment", format!("no assessment band covers a total of {total}")))?;
     ensure(share >= band.min_percent.0 && share <= band.max_percent.0, "assessment", || {
-        format!("a total score of {total} allows a share from {}% to {}%, not {share}%", band.min_percent.0, band.max_percent.0)
+        format!(
+            "a total score of {total} allows a share from {}% to {}%, not {share}%",
+            band.min_percent.0, band.max_percent.0
+        )
     })?;
     let pending = task.budget.percent(share);
     let expected_attacker = pending.percent(state.policy.adm.attacker_percent.0);
     let expected_defender = pending.minus(expected_attacker);
-    ensure(attacker_sc == expected_attacker && defender_sc == expected_defender, "budget", || {
-        format!(
+    ensure(
+        attacker_sc == expected_attacker && defender_sc == expected_defender,
+        "budget",
+        || {
+            format!(
             "{}% of the {} SC budget is {pending} SC: {expected_attacker} to the Attacker and {expected_defender} to the Defender, not {attacker_sc} and {defender_sc}",
             share, task.budget
         )
-    })?;
+        },
+    )?;
     let record = Pending {
         assessed_at: row.timestamp,
         assessor: row.actor.clone(),
@@ -93,8 +131,12 @@ pub fn approve(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violatio
     c.text("note");
     c.done()?;
     let (task, pending) = assessed_task(state, &identity, "approve-pending-sc")?;
-    ensure(!is_recipient(task, &row.actor), "self-validation", || format!("{} cannot approve their own reward", row.actor))?;
-    ensure(!pending.approvals.contains(&row.actor), "lazy-consensus", || format!("{} has already approved task {}", row.actor, task.id))?;
+    ensure(!is_recipient(task, &row.actor), "self-validation", || {
+        format!("{} cannot approve their own reward", row.actor)
+    })?;
+    ensure(!pending.approvals.contains(&row.actor), "lazy-consensus", || {
+        format!("{} has already approved task {}", row.actor, task.id)
+    })?;
     let captain = state.is_captain_of(&row.actor, &task.team);
     if let Some(p) = state.tasks.get_mut(&identity).and_then(|t| t.pending.as_mut()) {
         p.approvals.push(row.actor.clone());
@@ -110,8 +152,12 @@ pub fn object(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation
     c.done()?;
     let (task, pending) = assessed_task(state, &identity, "object-pending-sc")?;
     let end = window_end(state, pending);
-    ensure(row.timestamp < end, "lazy-consensus", || format!("the objection window of task {} closed at {end}", task.id))?;
-    ensure(!pending.objectors.contains(&row.actor), "lazy-consensus", || format!("{} already has an open objection on task {}", row.actor, task.id))?;
+    ensure(row.timestamp < end, "lazy-consensus", || {
+        format!("the objection window of task {} closed at {end}", task.id)
+    })?;
+    ensure(!pending.objectors.contains(&row.actor), "lazy-consensus", || {
+        format!("{} already has an open objection on task {}", row.actor, task.id)
+    })?;
     if let Some(p) = state.tasks.get_mut(&identity).and_then(|t| t.pending.as_mut()) {
         p.objectors.push(row.actor.clone());
     }
@@ -126,12 +172,22 @@ pub fn resolve_objection(state: &mut State, row: &Row, c: &Columns) -> Result<()
     let decision = c.required("decision")?;
     c.text("note");
     c.done()?;
-    ensure(matches!(decision, "sustained" | "dismissed"), "malformed-value", || format!("column decision: {decision:?} is neither sustained nor dismissed"))?;
+    ensure(matches!(decision, "sustained" | "dismissed"), "malformed-value", || {
+        format!("column decision: {decision:?} is neither sustained nor dismissed")
+    })?;
     let (task, pending) = assessed_task(state, &identity, "resolve-objection")?;
-    ensure(!pending.objectors.is_empty(), "lazy-consensus", || format!("task {} has no open objection", task.id))?;
-    ensure(state.is_captain_of(&row.actor, &task.team), "not-permitted", || format!("{} is not a captain of team {}", row.actor, task.team))?;
-    ensure(!is_recipient(task, &row.actor), "self-validation", || format!("{} is paid by task {} and cannot rule on it", row.actor, task.id))?;
-    ensure(!pending.objectors.contains(&row.actor), "not-permitted", || format!("{} objected and cannot rule on their own objection", row.actor))?;
+    ensure(!pending.objectors.is_empty(), "lazy-consensus", || {
+        format!("task {} has no open objection", task.id)
+    })?;
+    ensure(state.is_captain_of(&row.actor, &task.team), "not-permitted", || {
+        format!("{} is not a captain of team {}", row.actor, task.team)
+    })?;
+    ensure(!is_recipient(task, &row.actor), "self-validation", || {
+        format!("{} is paid by task {} and cannot rule on it", row.actor, task.id)
+    })?;
+    ensure(!pending.objectors.contains(&row.actor), "not-permitted", || {
+        format!("{} objected and cannot rule on their own objection", row.actor)
+    })?;
     let left = pending.attacker_left.plus(pending.defender_left);
     if decision == "sustained" {
         state.pending = state.pending.minus(left);
@@ -156,7 +212,7 @@ fn roll_day(owner: &mut Owner, day: i64) {
     }
 }
 
-fn today<'o>(owner: &'o Owner, day: i64) -> (Amount, Amount) {
+fn today(owner: &Owner, day: i64) -> (Amount, Amount) {
     if owner.day == day {
         (owner.sc_today, owner.sk_today)
     } else {
@@ -174,36 +230,81 @@ pub fn validate(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
     c.text("note");
     c.done()?;
     let policy = &state.policy;
-    let task = state.tasks.get(&identity).ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))?;
-    ensure(task.state != TaskState::Paid, "lazy-consensus", || format!("the pending SC of task {} are validated already", task.id))?;
+    let task = state
+        .tasks
+        .get(&identity)
+        .ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))?;
+    ensure(task.state != TaskState::Paid, "lazy-consensus", || {
+        format!("the pending SC of task {} are validated already", task.id)
+    })?;
     let (task, pending) = assessed_task(state, &identity, "validate-pending-sc")?;
-    ensure(state.is_captain_of(&row.actor, &task.team), "not-permitted", || format!("{} is not a captain of team {}, who validate its SC", row.actor, task.team))?;
-    ensure(!is_recipient(task, &row.actor), "self-validation", || format!("{} cannot validate their own reward", row.actor))?;
+    ensure(state.is_captain_of(&row.actor, &task.team), "not-permitted", || {
+        format!("{} is not a captain of team {}, who validate its SC", row.actor, task.team)
+    })?;
+    ensure(!is_recipient(task, &row.actor), "self-validation", || {
+        format!("{} cannot validate their own reward", row.actor)
+    })?;
     let end = window_end(state, pending);
-    ensure(row.timestamp >= end, "lazy-consensus", || format!("the lazy-consensus window of task {} runs until {end}", task.id))?;
-    ensure(pending.objectors.is_empty(), "lazy-consensus", || format!("task {} has open objections by {}", task.id, pending.objectors.join(", ")))?;
+    ensure(row.timestamp >= end, "lazy-consensus", || {
+        format!("the lazy-consensus window of task {} runs until {end}", task.id)
+    })?;
+    ensure(pending.objectors.is_empty(), "lazy-consensus", || {
+        format!("task {} has open objections by {}", task.id, pending.objectors.join(", "))
+    })?;
     let threshold = policy.assessment.approval_needed_below_percent.0;
     ensure(pending.share >= threshold || pending.captain_approved, "lazy-consensus", || {
-        format!("a share of {}% is below {threshold}% and needs a captain's approve-pending-sc first", pending.share)
+        format!(
+            "a share of {}% is below {threshold}% and needs a captain's approve-pending-sc first",
+            pending.share
+        )
     })?;
     let review = policy.sc.community_review_above.0;
     let needed = policy.sc.community_review_approvals as usize;
-    ensure(pending.total <= review || pending.approvals.len() >= needed, "lazy-consensus", || {
-        format!("{} SC is above {review} SC and needs community review: {needed} approvals, {} so far", pending.total, pending.approvals.len())
+    ensure(
+        pending.total <= review || pending.approvals.len() >= needed,
+        "lazy-consensus",
+        || {
+            format!(
+                "{} SC is above {review} SC and needs community review: {needed} approvals, {} so far",
+                pending.total,
+                pending.approvals.len()
+            )
+        },
+    )?;
+    ensure(attacker_sc.plus(defender_sc).is_positive(), "lazy-consensus", || {
+        "a validation awards more than zero SC".into()
     })?;
-    ensure(attacker_sc.plus(defender_sc).is_positive(), "lazy-consensus", || "a validation awards more than zero SC".into())?;
-    ensure(attacker_sc <= pending.attacker_left && defender_sc <= pending.defender_left, "lazy-consensus", || {
-        format!("only {} SC (Attacker) and {} SC (Defender) of task {} are still pending", pending.attacker_left, pending.defender_left, task.id)
-    })?;
+    ensure(
+        attacker_sc <= pending.attacker_left && defender_sc <= pending.defender_left,
+        "lazy-consensus",
+        || {
+            format!(
+                "only {} SC (Attacker) and {} SC (Defender) of task {} are still pending",
+                pending.attacker_left, pending.defender_left, task.id
+            )
+        },
+    )?;
     let day = row.timestamp.day();
     for (who, amount) in [(task.attacker.as_deref(), attacker_sc), (task.defender.as_deref(), defender_sc)] {
         let (Some(who), true) = (who, amount.is_positive()) else { continue };
-        let owner = state.owners.get(who).ok_or_else(|| violation("unknown-owner", format!("{who} is not in the Book of Owners")))?;
-        let license = policy.licenses.get(&owner.license).ok_or_else(|| violation("license", format!("{who}'s license {} is unknown", owner.license)))?;
-        ensure(license.earns_sc, "license", || format!("{who} holds a {} license, which cannot earn SC", owner.license))?;
+        let owner = state
+            .owners
+            .get(who)
+            .ok_or_else(|| violation("unknown-owner", format!("{who} is not in the Book of Owners")))?;
+        let license = policy
+            .licenses
+            .get(&owner.license)
+            .ok_or_else(|| violation("license", format!("{who}'s license {} is unknown", owner.license)))?;
+        ensure(license.earns_sc, "license", || {
+            format!("{who} holds a {} license, which cannot earn SC", owner.license)
+        })?;
         let (sc_today, _) = today(owner, day);
         ensure(sc_today.plus(amount) <= license.sc_per_day.0, "daily-cap", || {
-            format!("{who} has received {sc_today} SC on {}; {amount} more would pass the daily cap of {} SC", format_date(day), license.sc_per_day.0)
+            format!(
+                "{who} has received {sc_today} SC on {}; {amount} more would pass the daily cap of {} SC",
+                format_date(day),
+                license.sc_per_day.0
+            )
         })?;
     }
     let award = attacker_sc.plus(defender_sc);
@@ -247,7 +348,9 @@ fn require_leadership(state: &State, row: &Row) -> Result<(), Violation> {
 
 fn currency(c: &Columns, expected: &str) -> Result<(), Violation> {
     let found = c.required("currency")?;
-    ensure(found == expected, "malformed-value", || format!("column currency: {} is in {expected}, not {found}", c.text("currency")))
+    ensure(found == expected, "malformed-value", || {
+        format!("column currency: {} is in {expected}, not {found}", c.text("currency"))
+    })
 }
 
 /// `deposit-eur`: a leadership captain records EUR received by the treasury.
@@ -258,9 +361,13 @@ pub fn deposit_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
     c.required("reason")?;
     c.text("note");
     c.done()?;
-    ensure(amount.is_positive(), "malformed-value", || "column amount: a deposit is above zero".into())?;
+    ensure(amount.is_positive(), "malformed-value", || {
+        "column amount: a deposit is above zero".into()
+    })?;
     if !payer.is_empty() {
-        ensure(state.owners.contains_key(payer), "unknown-owner", || format!("{payer} is not in the Book of Owners"))?;
+        ensure(state.owners.contains_key(payer), "unknown-owner", || {
+            format!("{payer} is not in the Book of Owners")
+        })?;
     }
     require_leadership(state, row)?;
     state.treasury = state.treasury.plus(amount);
@@ -275,12 +382,24 @@ pub fn payout_sc(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violat
     c.text("reason");
     c.text("note");
     c.done()?;
-    ensure(amount.is_positive(), "malformed-value", || "column amount: a payout is above zero".into())?;
+    ensure(amount.is_positive(), "malformed-value", || {
+        "column amount: a payout is above zero".into()
+    })?;
     require_leadership(state, row)?;
-    ensure(row.actor != owner, "self-validation", || format!("{owner} cannot pay themselves out"))?;
-    let held = state.owners.get(owner).ok_or_else(|| violation("unknown-owner", format!("{owner} is not in the Book of Owners")))?.sc;
-    ensure(amount <= held, "treasury", || format!("{owner} holds {held} SC, less than {amount}"))?;
-    ensure(amount <= state.treasury, "treasury", || format!("the treasury holds {} EUR, less than {amount}", state.treasury))?;
+    ensure(row.actor != owner, "self-validation", || {
+        format!("{owner} cannot pay themselves out")
+    })?;
+    let held = state
+        .owners
+        .get(owner)
+        .ok_or_else(|| violation("unknown-owner", format!("{owner} is not in the Book of Owners")))?
+        .sc;
+    ensure(amount <= held, "treasury", || {
+        format!("{owner} holds {held} SC, less than {amount}")
+    })?;
+    ensure(amount <= state.treasury, "treasury", || {
+        format!("the treasury holds {} EUR, less than {amount}", state.treasury)
+    })?;
     check_treasury(state, state.outstanding.minus(amount), state.treasury.minus(amount))?;
     if let Some(o) = state.owners.get_mut(owner) {
         o.sc = o.sc.minus(amount);
@@ -303,21 +422,43 @@ pub fn award_sk(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
     let policy = &state.policy;
     let expected = policy.sk.awards.get(reason).ok_or_else(|| {
         let known: Vec<&str> = policy.sk.awards.keys().map(String::as_str).collect();
-        violation("malformed-value", format!("column reason: {reason:?} is not an SK reason of the policy ({})", known.join(", ")))
+        violation(
+            "malformed-value",
+            format!("column reason: {reason:?} is not an SK reason of the policy ({})", known.join(", ")),
+        )
     })?;
-    ensure(amount == expected.0, "malformed-value", || format!("{reason} earns {} SK, not {amount}", expected.0))?;
-    ensure(state.is_captain(&row.actor), "not-permitted", || format!("{} is not a captain, who award SK", row.actor))?;
-    ensure(row.actor != owner, "self-validation", || format!("{owner} cannot award SK to themselves"))?;
+    ensure(amount == expected.0, "malformed-value", || {
+        format!("{reason} earns {} SK, not {amount}", expected.0)
+    })?;
+    ensure(state.is_captain(&row.actor), "not-permitted", || {
+        format!("{} is not a captain, who award SK", row.actor)
+    })?;
+    ensure(row.actor != owner, "self-validation", || {
+        format!("{owner} cannot award SK to themselves")
+    })?;
     let day = row.timestamp.day();
-    ensure(earned_on <= day, "retroactive", || format!("{} is in the future", format_date(earned_on)))?;
-    ensure(day - earned_on <= policy.sc.retroactive_days, "retroactive", || {
-        format!("work of {} is more than {} days old and cannot be claimed now", format_date(earned_on), policy.sc.retroactive_days)
+    ensure(earned_on <= day, "retroactive", || {
+        format!("{} is in the future", format_date(earned_on))
     })?;
-    let o = state.owners.get(owner).ok_or_else(|| violation("unknown-owner", format!("{owner} is not in the Book of Owners")))?;
+    ensure(day - earned_on <= policy.sc.retroactive_days, "retroactive", || {
+        format!(
+            "work of {} is more than {} days old and cannot be claimed now",
+            format_date(earned_on),
+            policy.sc.retroactive_days
+        )
+    })?;
+    let o = state
+        .owners
+        .get(owner)
+        .ok_or_else(|| violation("unknown-owner", format!("{owner} is not in the Book of Owners")))?;
     let cap = policy.licenses.get(&o.license).map_or(Amount::ZERO, |l| l.sk_per_day.0);
     let (_, sk_today) = today(o, day);
     ensure(sk_today.plus(amount) <= cap, "daily-cap", || {
-        format!("{owner} has earned {sk_today} SK on {}; {amount} more would pass the {} license's cap of {cap}", format_date(day), o.license)
+        format!(
+            "{owner} has earned {sk_today} SK on {}; {amount} more would pass the {} license's cap of {cap}",
+            format_date(day),
+            o.license
+        )
     })?;
     let current = decayed(policy, o.sk, o.sk_since, row.timestamp);
     if let Some(o) = state.owners.get_mut(owner) {

@@ -52,7 +52,10 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
         ("transactions", "deposit-eur") => credits::deposit_eur(state, row, &columns),
         ("transactions", "payout-sc") => credits::payout_sc(state, row, &columns),
         ("transactions", "award-sk") => credits::award_sk(state, row, &columns),
-        _ => Err(violation("wrong-table", format!("action {:?} does not write to table {table}", row.action))),
+        _ => Err(violation(
+            "wrong-table",
+            format!("action {:?} does not write to table {table}", row.action),
+        )),
     }?;
     state.last_seq = row.seq;
     state.last_timestamp = Some(row.timestamp);
@@ -74,36 +77,58 @@ pub fn skip(state: &mut State, row: &Row) {
 /// row's `key` column (for the genesis row, the founder key the row itself carries).
 pub fn signer_key(state: &State, row: &Row) -> Result<PublicKey, Violation> {
     if row.action == "register-smartup" && state.last_seq == 0 {
-        let key = PublicKey::parse_openssh(row.get("public_key"))
-            .map_err(|e| violation("malformed-value", format!("column public_key: {e}")))?;
+        let key =
+            PublicKey::parse_openssh(row.get("public_key")).map_err(|e| violation("malformed-value", format!("column public_key: {e}")))?;
         ensure(key.fingerprint() == row.key, "key-not-valid", || {
-            format!("the genesis row must be signed by the key it registers ({}), not {}", key.fingerprint(), row.key)
+            format!(
+                "the genesis row must be signed by the key it registers ({}), not {}",
+                key.fingerprint(),
+                row.key
+            )
         })?;
         return Ok(key);
     }
     match state.keys.get(&row.key) {
         Some(record) if record.owner != row.actor => Err(violation(
             "key-not-valid",
-            format!("key {} belongs to {}, not to {}: no one signs with someone else's key", row.key, record.owner, row.actor),
+            format!(
+                "key {} belongs to {}, not to {}: no one signs with someone else's key",
+                row.key, record.owner, row.actor
+            ),
         )),
         Some(record) if record.revoked.is_some() => Err(violation(
             "key-not-valid",
-            format!("key {} of {} was revoked at seq {} and signs nothing after that", row.key, row.actor, record.revoked.unwrap_or(0)),
+            format!(
+                "key {} of {} was revoked at seq {} and signs nothing after that",
+                row.key,
+                row.actor,
+                record.revoked.unwrap_or(0)
+            ),
         )),
         Some(record) => Ok(record.public.clone()),
-        None => Err(violation("key-not-valid", format!("key {} is not registered in this ledger", row.key))),
+        None => Err(violation(
+            "key-not-valid",
+            format!("key {} is not registered in this ledger", row.key),
+        )),
     }
 }
 
 fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Result<(), Violation> {
     ensure(row.seq == state.last_seq + 1, "sequence", || {
-        format!("this row has seq {} but the row before it has seq {}: rows are numbered without gap or repeat", row.seq, state.last_seq)
+        format!(
+            "this row has seq {} but the row before it has seq {}: rows are numbered without gap or repeat",
+            row.seq, state.last_seq
+        )
     })?;
     if let Some(last) = state.last_timestamp {
-        ensure(row.timestamp >= last, "time-order", || format!("timestamp {} is before the previous row's {last}", row.timestamp))?;
+        ensure(row.timestamp >= last, "time-order", || {
+            format!("timestamp {} is before the previous row's {last}", row.timestamp)
+        })?;
     }
     if let Some(limit) = not_after {
-        ensure(row.timestamp <= limit, "time-order", || format!("timestamp {} is in the future (the clock says {limit})", row.timestamp))?;
+        ensure(row.timestamp <= limit, "time-order", || {
+            format!("timestamp {} is in the future (the clock says {limit})", row.timestamp)
+        })?;
     }
     let genesis = row.action == "register-smartup";
     ensure(genesis == (state.last_seq == 0), "genesis", || {
@@ -115,11 +140,16 @@ fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Res
     })?;
     if let Some(awaited) = &state.awaited_log {
         ensure(row.action == "stop-work" && row.schema().name == "session_logs", "session", || {
-            format!("the stop-work row at seq {} must be followed by its session log row", awaited.after_seq)
+            format!(
+                "the stop-work row at seq {} must be followed by its session log row",
+                awaited.after_seq
+            )
         })?;
     }
     if !genesis {
-        ensure(state.owners.contains_key(&row.actor), "unknown-owner", || format!("{} is not in the Book of Owners", row.actor))?;
+        ensure(state.owners.contains_key(&row.actor), "unknown-owner", || {
+            format!("{} is not in the Book of Owners", row.actor)
+        })?;
         signer_key(state, row)?;
     }
     crate::sign::decode_signature(&row.signature)

@@ -25,7 +25,9 @@ fn public_key(c: &Columns, name: &str) -> Result<PublicKey, Violation> {
 }
 
 fn require_owner(state: &State, handle: &str) -> Result<(), Violation> {
-    ensure(state.owners.contains_key(handle), "unknown-owner", || format!("{handle} is not in the Book of Owners"))
+    ensure(state.owners.contains_key(handle), "unknown-owner", || {
+        format!("{handle} is not in the Book of Owners")
+    })
 }
 
 /// `register-smartup`: the genesis row. The founder becomes an organizational owner holding
@@ -39,14 +41,30 @@ pub fn register_smartup(state: &mut State, row: &Row, c: &Columns) -> Result<(),
     ids::check_handle(&row.actor).map_err(|e| violation("malformed-value", format!("actor: {e}")))?;
     signer_key(state, row)?;
     ensure(reference == state.policy_reference, "policy", || {
-        format!("the genesis row names policy {reference} but ledger.toml is {}", state.policy_reference)
+        format!(
+            "the genesis row names policy {reference} but ledger.toml is {}",
+            state.policy_reference
+        )
     })?;
     state.name = name.to_string();
     state.owners.insert(row.actor.clone(), new_owner("organizational", row));
-    state.keys.insert(key.fingerprint(), KeyRecord { owner: row.actor.clone(), public: key, registered: row.seq, revoked: None });
+    state.keys.insert(
+        key.fingerprint(),
+        KeyRecord {
+            owner: row.actor.clone(),
+            public: key,
+            registered: row.seq,
+            revoked: None,
+        },
+    );
     state.roles.insert(
         FOUNDER_ROLE.to_string(),
-        RoleRecord { id: FOUNDER_ROLE.to_string(), holder: Some(row.actor.clone()), team: LEADERSHIP_TEAM.to_string(), position: "captain".into() },
+        RoleRecord {
+            id: FOUNDER_ROLE.to_string(),
+            holder: Some(row.actor.clone()),
+            team: LEADERSHIP_TEAM.to_string(),
+            position: "captain".into(),
+        },
     );
     Ok(())
 }
@@ -58,12 +76,21 @@ pub fn amend_policy(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
     let reference = c.required("reference")?;
     c.text("note");
     c.done()?;
-    ensure(subject == crate::ledger::POLICY_FILE, "malformed-value", || format!("column subject: amend-policy amends ledger.toml, not {subject:?}"))?;
-    ensure(reference.len() == 71 && reference.starts_with("sha256:") && reference[7..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "malformed-value", || {
-        format!("column reference: {reference:?} is not sha256:<64 hex digits>")
+    ensure(subject == crate::ledger::POLICY_FILE, "malformed-value", || {
+        format!("column subject: amend-policy amends ledger.toml, not {subject:?}")
     })?;
+    ensure(
+        reference.len() == 71
+            && reference.starts_with("sha256:")
+            && reference[7..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        "malformed-value",
+        || format!("column reference: {reference:?} is not sha256:<64 hex digits>"),
+    )?;
     ensure(state.is_captain_of(&row.actor, LEADERSHIP_TEAM), "not-permitted", || {
-        format!("{} is not a captain of the leadership team (3_1), who alone may amend the policy", row.actor)
+        format!(
+            "{} is not a captain of the leadership team (3_1), who alone may amend the policy",
+            row.actor
+        )
     })?;
     state.amended_policy = Some(reference.to_string());
     Ok(())
@@ -76,19 +103,32 @@ fn may_manage_keys_of(state: &State, actor: &str, owner: &str) -> Result<(), Vio
 }
 
 fn register(state: &mut State, owner: &str, key: PublicKey, seq: u64) {
-    state.keys.insert(key.fingerprint(), KeyRecord { owner: owner.to_string(), public: key, registered: seq, revoked: None });
+    state.keys.insert(
+        key.fingerprint(),
+        KeyRecord {
+            owner: owner.to_string(),
+            public: key,
+            registered: seq,
+            revoked: None,
+        },
+    );
 }
 
 fn new_key(state: &State, c: &Columns) -> Result<PublicKey, Violation> {
     let key = public_key(c, "public_key")?;
     ensure(!state.keys.contains_key(&key.fingerprint()), "duplicate-id", || {
-        format!("key {} is already registered in this ledger (a key is registered once, even after revocation)", key.fingerprint())
+        format!(
+            "key {} is already registered in this ledger (a key is registered once, even after revocation)",
+            key.fingerprint()
+        )
     })?;
     Ok(key)
 }
 
 fn revocable(state: &State, owner: &str, fingerprint: &str) -> Result<(), Violation> {
-    ensure(state.key_valid_for(fingerprint, owner), "key-not-valid", || format!("{fingerprint} is not a valid key of {owner}"))
+    ensure(state.key_valid_for(fingerprint, owner), "key-not-valid", || {
+        format!("{fingerprint} is not a valid key of {owner}")
+    })
 }
 
 /// `register-key`: an additional key for an owner.
@@ -137,7 +177,9 @@ pub fn revoke_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viola
 
 fn license<'r>(c: &Columns<'r>) -> Result<&'r str, Violation> {
     let license = c.required("license")?;
-    ensure(LICENSES.contains(&license), "malformed-value", || format!("column license: {license:?} is not one of {}", LICENSES.join(", ")))?;
+    ensure(LICENSES.contains(&license), "malformed-value", || {
+        format!("column license: {license:?} is not one of {}", LICENSES.join(", "))
+    })?;
     Ok(license)
 }
 
@@ -147,8 +189,12 @@ pub fn create_owner(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
     let license = license(c)?;
     c.text("note");
     c.done()?;
-    ensure(state.is_captain(&row.actor), "not-permitted", || format!("{} is not a team captain; only captains create owners", row.actor))?;
-    ensure(!state.owners.contains_key(owner), "duplicate-id", || format!("{owner} is already an owner"))?;
+    ensure(state.is_captain(&row.actor), "not-permitted", || {
+        format!("{} is not a team captain; only captains create owners", row.actor)
+    })?;
+    ensure(!state.owners.contains_key(owner), "duplicate-id", || {
+        format!("{owner} is already an owner")
+    })?;
     state.owners.insert(owner.to_string(), new_owner(license, row));
     Ok(())
 }
@@ -164,14 +210,20 @@ pub fn change_license(state: &mut State, row: &Row, c: &Columns) -> Result<(), V
     ensure(state.is_captain_of(&row.actor, LEADERSHIP_TEAM), "not-permitted", || {
         format!("{} is not a captain of the leadership team (3_1), who record licenses", row.actor)
     })?;
-    ensure(row.actor != owner, "self-validation", || format!("{owner} cannot change their own license"))?;
+    ensure(row.actor != owner, "self-validation", || {
+        format!("{owner} cannot change their own license")
+    })?;
     let current = state.owners[owner].license.clone();
-    ensure(current != license, "license", || format!("{owner} already holds a {license} license"))?;
+    ensure(current != license, "license", || {
+        format!("{owner} already holds a {license} license")
+    })?;
     let rank = |l: &str| LICENSES.iter().position(|x| *x == l);
     if rank(license) > rank(&current) {
         let needed = state.policy.upgrades.get(license).map_or(Amount::ZERO, |d| d.0);
         let sk = state.karma(owner, row.timestamp);
-        ensure(sk >= needed, "karma-threshold", || format!("{owner} has {sk} SK; a {license} license needs at least {needed}"))?;
+        ensure(sk >= needed, "karma-threshold", || {
+            format!("{owner} has {sk} SK; a {license} license needs at least {needed}")
+        })?;
     }
     if let Some(o) = state.owners.get_mut(owner) {
         o.license = license.to_string();
@@ -185,9 +237,22 @@ pub fn bootstrap_team(state: &mut State, row: &Row, c: &Columns) -> Result<(), V
     let name = c.required("name")?;
     c.text("note");
     c.done()?;
-    ensure(state.is_founder(&row.actor), "not-permitted", || format!("{} does not hold the founder role ({FOUNDER_ROLE}), which bootstraps teams", row.actor))?;
-    ensure(!state.teams.contains_key(&identity), "duplicate-id", || format!("team {identity} already exists"))?;
-    state.teams.insert(identity, Team { id: id.to_string(), name: name.to_string() });
+    ensure(state.is_founder(&row.actor), "not-permitted", || {
+        format!(
+            "{} does not hold the founder role ({FOUNDER_ROLE}), which bootstraps teams",
+            row.actor
+        )
+    })?;
+    ensure(!state.teams.contains_key(&identity), "duplicate-id", || {
+        format!("team {identity} already exists")
+    })?;
+    state.teams.insert(
+        identity,
+        Team {
+            id: id.to_string(),
+            name: name.to_string(),
+        },
+    );
     Ok(())
 }
 
@@ -207,48 +272,83 @@ fn position_of(role: &str) -> Option<&'static str> {
 /// vacates it when the owner is empty).
 pub fn assign_role(state: &mut State, row: &Row, c: &Columns, set: bool) -> Result<(), Violation> {
     let role_text = c.required("role")?;
-    let kind = if role_text.starts_with("5_") { IdKind::Objective } else { IdKind::Role };
+    let kind = if role_text.starts_with("5_") {
+        IdKind::Objective
+    } else {
+        IdKind::Role
+    };
     let (role, identity) = c.id("role", kind)?;
-    let owner = if set && c.text("owner").is_empty() { None } else { Some(c.handle("owner")?) };
+    let owner = if set && c.text("owner").is_empty() {
+        None
+    } else {
+        Some(c.handle("owner")?)
+    };
     let (_, team) = c.id("team", IdKind::Team)?;
     let position = c.required("position")?;
     c.text("note");
     c.done()?;
 
-    let expected = position_of(&identity).ok_or_else(|| violation("malformed-value", format!("column role: {role} is not a role id (4_1_Y, 4_2_Y, 4_3_Y or an objective 5_X_Y)")))?;
-    ensure(position == expected, "malformed-value", || format!("column position: role {role} is a {expected} role, not {position}"))?;
+    let expected = position_of(&identity).ok_or_else(|| {
+        violation(
+            "malformed-value",
+            format!("column role: {role} is not a role id (4_1_Y, 4_2_Y, 4_3_Y or an objective 5_X_Y)"),
+        )
+    })?;
+    ensure(position == expected, "malformed-value", || {
+        format!("column position: role {role} is a {expected} role, not {position}")
+    })?;
     let team_known = state.teams.contains_key(&team) || (identity == FOUNDER_ROLE && team == LEADERSHIP_TEAM);
     ensure(team_known, "unknown-id", || format!("team {team} does not exist"))?;
     if expected == "mission_leader" {
-        let objective = state.objectives.get(&identity).ok_or_else(|| violation("unknown-id", format!("objective {identity} does not exist")))?;
-        ensure(objective.team == team, "malformed-value", || format!("objective {identity} belongs to team {}, not {team}", objective.team))?;
+        let objective = state
+            .objectives
+            .get(&identity)
+            .ok_or_else(|| violation("unknown-id", format!("objective {identity} does not exist")))?;
+        ensure(objective.team == team, "malformed-value", || {
+            format!("objective {identity} belongs to team {}, not {team}", objective.team)
+        })?;
     }
     let current = state.roles.get(&identity);
     if let Some(existing) = current {
-        ensure(existing.team == team, "malformed-value", || format!("role {identity} belongs to team {}, not {team}", existing.team))?;
+        ensure(existing.team == team, "malformed-value", || {
+            format!("role {identity} belongs to team {}, not {team}", existing.team)
+        })?;
     }
     let held_by = current.and_then(|r| r.holder.clone());
     if !set {
-        ensure(held_by.is_none(), "duplicate-id", || format!("role {identity} is held by {}; use set-role to hand it over", held_by.clone().unwrap_or_default()))?;
+        ensure(held_by.is_none(), "duplicate-id", || {
+            format!(
+                "role {identity} is held by {}; use set-role to hand it over",
+                held_by.clone().unwrap_or_default()
+            )
+        })?;
     } else if owner.is_none() {
         ensure(held_by.is_some(), "unknown-id", || format!("role {identity} is vacant already"))?;
     }
 
     let actor = row.actor.as_str();
     if identity == FOUNDER_ROLE {
-        ensure(state.is_founder(actor), "not-permitted", || format!("only the holder of the founder role {FOUNDER_ROLE} may hand it over"))?;
-    } else if expected == "captain" {
-        ensure(state.is_captain_of(actor, LEADERSHIP_TEAM), "not-permitted", || format!("{actor} is not a captain of the leadership team (3_1), who appoint captains"))?;
-    } else {
-        ensure(state.is_captain_of(actor, &team) || state.is_captain_of(actor, LEADERSHIP_TEAM), "not-permitted", || {
-            format!("{actor} is not a captain of team {team} (nor of the leadership team) and may not assign its roles")
+        ensure(state.is_founder(actor), "not-permitted", || {
+            format!("only the holder of the founder role {FOUNDER_ROLE} may hand it over")
         })?;
+    } else if expected == "captain" {
+        ensure(state.is_captain_of(actor, LEADERSHIP_TEAM), "not-permitted", || {
+            format!("{actor} is not a captain of the leadership team (3_1), who appoint captains")
+        })?;
+    } else {
+        ensure(
+            state.is_captain_of(actor, &team) || state.is_captain_of(actor, LEADERSHIP_TEAM),
+            "not-permitted",
+            || format!("{actor} is not a captain of team {team} (nor of the leadership team) and may not assign its roles"),
+        )?;
     }
 
     let founder_bootstrap = state.policy.bootstrap.active && state.is_founder(actor);
     if let Some(owner) = owner {
         require_owner(state, owner)?;
-        ensure(owner != actor || state.policy.bootstrap.active, "self-validation", || format!("{actor} cannot give a role to themselves"))?;
+        ensure(owner != actor || state.policy.bootstrap.active, "self-validation", || {
+            format!("{actor} cannot give a role to themselves")
+        })?;
         let needed = match expected {
             "captain" => Some(state.policy.sk.captain.0),
             "mission_leader" => Some(state.policy.sk.mission_leader.0),
@@ -256,7 +356,9 @@ pub fn assign_role(state: &mut State, row: &Row, c: &Columns, set: bool) -> Resu
         };
         if let (Some(needed), false) = (needed, founder_bootstrap) {
             let sk = state.karma(owner, row.timestamp);
-            ensure(sk >= needed, "karma-threshold", || format!("{owner} has {sk} SK; a {expected} needs at least {needed}"))?;
+            ensure(sk >= needed, "karma-threshold", || {
+                format!("{owner} has {sk} SK; a {expected} needs at least {needed}")
+            })?;
         }
         if matches!(expected, "senior" | "junior") {
             let license = &state.owners[owner].license;
@@ -267,7 +369,12 @@ pub fn assign_role(state: &mut State, row: &Row, c: &Columns, set: bool) -> Resu
     }
     state.roles.insert(
         identity,
-        RoleRecord { id: role.to_string(), holder: owner.map(str::to_string), team, position: expected.to_string() },
+        RoleRecord {
+            id: role.to_string(),
+            holder: owner.map(str::to_string),
+            team,
+            position: expected.to_string(),
+        },
     );
     Ok(())
 }

@@ -286,7 +286,9 @@ impl State {
 
     /// True when the owner is the mission leader of the objective (numeric identity).
     pub fn is_mission_leader_of(&self, owner: &str, objective: &str) -> bool {
-        self.roles.get(objective).is_some_and(|r| r.position == "mission_leader" && r.holder.as_deref() == Some(owner))
+        self.roles
+            .get(objective)
+            .is_some_and(|r| r.position == "mission_leader" && r.holder.as_deref() == Some(owner))
     }
 
     /// True when the owner holds a role of this position in the team.
@@ -296,7 +298,9 @@ impl State {
 
     /// An owner's SK at an instant, after decay.
     pub fn karma(&self, owner: &str, at: Timestamp) -> Amount {
-        self.owners.get(owner).map_or(Amount::ZERO, |o| decayed(&self.policy, o.sk, o.sk_since, at))
+        self.owners
+            .get(owner)
+            .map_or(Amount::ZERO, |o| decayed(&self.policy, o.sk, o.sk_since, at))
     }
 
     /// Vote weight of an owner at an instant: `min(1.5, 1 + SK/1000)`.

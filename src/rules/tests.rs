@@ -26,10 +26,19 @@ impl Book {
     fn with_policy(edit: impl Fn(String) -> String) -> Book {
         let text = edit(Policy::render_template(TEMPLATE, "0123456789abcdef0123", "Test"));
         let policy = Policy::parse(&text).unwrap();
-        let mut book = Book { state: State::new(policy, file_reference(text.as_bytes())), now: "2026-01-05T09:00:00Z".parse().unwrap(), keys: HashMap::new(), seed: 1 };
+        let mut book = Book {
+            state: State::new(policy, file_reference(text.as_bytes())),
+            now: "2026-01-05T09:00:00Z".parse().unwrap(),
+            keys: HashMap::new(),
+            seed: 1,
+        };
         let founder = book.new_key("founder");
         let reference = book.state.policy_reference.clone();
-        book.ok("founder", "register-smartup", &[("subject", "Test"), ("reference", &reference), ("public_key", &founder)]);
+        book.ok(
+            "founder",
+            "register-smartup",
+            &[("subject", "Test"), ("reference", &reference), ("public_key", &founder)],
+        );
         book
     }
 
@@ -95,7 +104,11 @@ impl Book {
     }
 
     fn role(&mut self, by: &str, role: &str, owner: &str, team: &str, position: &str) {
-        self.ok(by, "assign-role", &[("role", role), ("owner", owner), ("team", team), ("position", position)]);
+        self.ok(
+            by,
+            "assign-role",
+            &[("role", role), ("owner", owner), ("team", team), ("position", position)],
+        );
     }
 
     /// Founder, teams 3_1 and 3_2, captain `cap` of 3_2, mission leader `maya` of 5_2_1,
@@ -103,25 +116,64 @@ impl Book {
     /// 6_2_1_1 (medium, design: 55 SC).
     fn organisation() -> Book {
         let mut b = Book::new();
-        b.ok("founder", "bootstrap-teams", &[("team", "3_1_leadership_team"), ("name", "Leadership")]);
+        b.ok(
+            "founder",
+            "bootstrap-teams",
+            &[("team", "3_1_leadership_team"), ("name", "Leadership")],
+        );
         b.ok("founder", "bootstrap-teams", &[("team", "3_2_design_team"), ("name", "Design")]);
-        for (h, l) in [("cap", "organizational"), ("maya", "work"), ("alice", "work"), ("bob", "work"), ("carol", "campaign"), ("dave", "work")] {
+        for (h, l) in [
+            ("cap", "organizational"),
+            ("maya", "work"),
+            ("alice", "work"),
+            ("bob", "work"),
+            ("carol", "campaign"),
+            ("dave", "work"),
+        ] {
             b.owner("founder", h, l);
         }
         b.role("founder", "4_1_2_tc_design_team", "cap", "3_2", "captain");
-        b.ok("cap", "create-objective", &[("objective", "5_2_1"), ("team", "3_2"), ("title", "Logo")]);
+        b.ok(
+            "cap",
+            "create-objective",
+            &[("objective", "5_2_1"), ("team", "3_2"), ("title", "Logo")],
+        );
         b.role("founder", "5_2_1", "maya", "3_2", "mission_leader");
         b.role("cap", "4_2_1", "alice", "3_2", "senior");
         b.role("cap", "4_3_1", "bob", "3_2", "junior");
-        b.ok("founder", "deposit-eur", &[("currency", "EUR"), ("amount", "1000"), ("reason", "license")]);
-        b.ok("cap", "create-task", &[("task", "6_2_1_1_logo"), ("objective", "5_2_1"), ("team", "3_2"), ("title", "Draw it"), ("size", "medium"), ("phase", "design"), ("budget", "55.00")]);
+        b.ok(
+            "founder",
+            "deposit-eur",
+            &[("currency", "EUR"), ("amount", "1000"), ("reason", "license")],
+        );
+        b.ok(
+            "cap",
+            "create-task",
+            &[
+                ("task", "6_2_1_1_logo"),
+                ("objective", "5_2_1"),
+                ("team", "3_2"),
+                ("title", "Draw it"),
+                ("size", "medium"),
+                ("phase", "design"),
+                ("budget", "55.00"),
+            ],
+        );
         b
     }
 
     fn started() -> Book {
         let mut b = Book::organisation();
-        b.ok("maya", "assign-task", &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")]);
-        b.ok("alice", "start-task", &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")]);
+        b.ok(
+            "maya",
+            "assign-task",
+            &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")],
+        );
+        b.ok(
+            "alice",
+            "start-task",
+            &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")],
+        );
         b
     }
 
@@ -132,14 +184,37 @@ impl Book {
         self.later(hours);
         self.ok(who, "stop-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", who)]);
         let (a, b, secs) = (started.to_string(), self.now.to_string(), (hours * HOUR).to_string());
-        self.ok(who, "stop-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", who), ("started", &a), ("stopped", &b), ("seconds", &secs)]);
+        self.ok(
+            who,
+            "stop-work",
+            &[
+                ("session", &seq),
+                ("task", "6_2_1_1"),
+                ("owner", who),
+                ("started", &a),
+                ("stopped", &b),
+                ("seconds", &secs),
+            ],
+        );
     }
 
     fn assessed(share: &str, attacker: &str, defender: &str, scores: [&str; 3]) -> Book {
         let mut b = Book::started();
         b.session("alice", 2);
         b.session("bob", 2);
-        b.ok("maya", "assess-work", &[("task", "6_2_1_1"), ("attacker_score", scores[0]), ("defender_score", scores[1]), ("collaboration_score", scores[2]), ("share", share), ("attacker_sc", attacker), ("defender_sc", defender)]);
+        b.ok(
+            "maya",
+            "assess-work",
+            &[
+                ("task", "6_2_1_1"),
+                ("attacker_score", scores[0]),
+                ("defender_score", scores[1]),
+                ("collaboration_score", scores[2]),
+                ("share", share),
+                ("attacker_sc", attacker),
+                ("defender_sc", defender),
+            ],
+        );
         b
     }
 
@@ -187,7 +262,12 @@ fn genesis_comes_first_and_only_once() {
     let mut b = Book::new();
     let other = b.new_key("founder2");
     let reference = b.state.policy_reference.clone();
-    b.refused("genesis", "founder", "register-smartup", &[("subject", "Again"), ("reference", &reference), ("public_key", &other)]);
+    b.refused(
+        "genesis",
+        "founder",
+        "register-smartup",
+        &[("subject", "Again"), ("reference", &reference), ("public_key", &other)],
+    );
 
     let policy = b.state.policy.clone();
     let mut fresh = State::new(policy, reference.clone());
@@ -196,7 +276,15 @@ fn genesis_comes_first_and_only_once() {
     first.seq = 1;
     assert_eq!(apply(&mut fresh, &first, None).unwrap_err().code, "genesis");
     // the genesis row must be signed by the key it registers and name the policy in force
-    let mut genesis = Row::draft(schema::table_id("master-events").unwrap(), 1, b.now, "founder", "register-smartup", &[("subject", "T"), ("reference", &reference), ("public_key", &other)]).unwrap();
+    let mut genesis = Row::draft(
+        schema::table_id("master-events").unwrap(),
+        1,
+        b.now,
+        "founder",
+        "register-smartup",
+        &[("subject", "T"), ("reference", &reference), ("public_key", &other)],
+    )
+    .unwrap();
     genesis.signature = SIG.into();
     genesis.key = b.keys["founder"].clone();
     assert_eq!(apply(&mut fresh, &genesis, None).unwrap_err().code, "key-not-valid");
@@ -208,7 +296,11 @@ fn genesis_comes_first_and_only_once() {
 #[test]
 fn rows_are_signed_by_a_valid_key_of_their_actor() {
     let mut b = Book::organisation();
-    let mut row = b.row("alice", "start-task", &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")]);
+    let mut row = b.row(
+        "alice",
+        "start-task",
+        &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")],
+    );
     row.key = b.keys["bob"].clone();
     let v = apply(&mut b.state, &row, None).unwrap_err();
     assert_eq!(v.code, "key-not-valid");
@@ -227,14 +319,32 @@ fn revoked_keys_sign_nothing_and_rotation_moves_validity() {
     let new_public = b.new_key("alice-new");
     let new_fp = b.keys["alice-new"].clone();
     b.keys.insert("alice".into(), old.clone());
-    b.ok("alice", "rotate-key", &[("owner", "alice"), ("public_key", &new_public), ("revokes", &old)]);
+    b.ok(
+        "alice",
+        "rotate-key",
+        &[("owner", "alice"), ("public_key", &new_public), ("revokes", &old)],
+    );
     b.refused("key-not-valid", "alice", "award-sk", &[("owner", "bob")]);
     b.keys.insert("alice".into(), new_fp.clone());
     b.refused("key-not-valid", "alice", "revoke-key", &[("owner", "alice"), ("revokes", &old)]);
-    b.refused("duplicate-id", "alice", "register-key", &[("owner", "alice"), ("public_key", &new_public)]);
+    b.refused(
+        "duplicate-id",
+        "alice",
+        "register-key",
+        &[("owner", "alice"), ("public_key", &new_public)],
+    );
     b.refused("not-permitted", "bob", "revoke-key", &[("owner", "alice"), ("revokes", &new_fp)]);
-    b.ok("cap", "revoke-key", &[("owner", "alice"), ("revokes", &new_fp), ("note", "lost laptop")]);
-    b.refused("key-not-valid", "alice", "start-task", &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")]);
+    b.ok(
+        "cap",
+        "revoke-key",
+        &[("owner", "alice"), ("revokes", &new_fp), ("note", "lost laptop")],
+    );
+    b.refused(
+        "key-not-valid",
+        "alice",
+        "start-task",
+        &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")],
+    );
 }
 
 #[test]
@@ -252,9 +362,23 @@ fn owners_are_created_by_captains_once() {
 #[test]
 fn unused_columns_must_stay_empty_and_actions_keep_to_their_table() {
     let mut b = Book::organisation();
-    let msg = b.refused("malformed-value", "founder", "deposit-eur", &[("currency", "EUR"), ("amount", "5"), ("reason", "donation"), ("earned_on", "2026-01-05")]);
+    let msg = b.refused(
+        "malformed-value",
+        "founder",
+        "deposit-eur",
+        &[
+            ("currency", "EUR"),
+            ("amount", "5"),
+            ("reason", "donation"),
+            ("earned_on", "2026-01-05"),
+        ],
+    );
     assert!(msg.contains("earned_on"), "{msg}");
-    let mut row = b.row("alice", "start-task", &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")]);
+    let mut row = b.row(
+        "alice",
+        "start-task",
+        &[("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")],
+    );
     row.table = schema::table_id("book-of-owners").unwrap();
     row.columns = vec!["x".into(), "work".into(), String::new()];
     assert_eq!(apply(&mut b.state, &row, None).unwrap_err().code, "wrong-table");
@@ -263,66 +387,194 @@ fn unused_columns_must_stay_empty_and_actions_keep_to_their_table() {
 #[test]
 fn license_changes_need_karma_and_a_leadership_captain() {
     let mut b = Book::organisation();
-    b.refused("karma-threshold", "founder", "change-license", &[("owner", "carol"), ("license", "watch")]);
-    b.refused("not-permitted", "cap", "change-license", &[("owner", "carol"), ("license", "watch")]);
-    b.refused("self-validation", "founder", "change-license", &[("owner", "founder"), ("license", "work")]);
-    for reason in ["conflict_resolution", "conflict_resolution", "governance", "governance", "governance"] {
-        b.ok("cap", "award-sk", &[("owner", "carol"), ("currency", "SK"), ("amount", if reason == "governance" { "20" } else { "25" }), ("reason", reason), ("earned_on", "2026-01-04")]);
+    b.refused(
+        "karma-threshold",
+        "founder",
+        "change-license",
+        &[("owner", "carol"), ("license", "watch")],
+    );
+    b.refused(
+        "not-permitted",
+        "cap",
+        "change-license",
+        &[("owner", "carol"), ("license", "watch")],
+    );
+    b.refused(
+        "self-validation",
+        "founder",
+        "change-license",
+        &[("owner", "founder"), ("license", "work")],
+    );
+    for reason in [
+        "conflict_resolution",
+        "conflict_resolution",
+        "governance",
+        "governance",
+        "governance",
+    ] {
+        b.ok(
+            "cap",
+            "award-sk",
+            &[
+                ("owner", "carol"),
+                ("currency", "SK"),
+                ("amount", if reason == "governance" { "20" } else { "25" }),
+                ("reason", reason),
+                ("earned_on", "2026-01-04"),
+            ],
+        );
         b.later(24);
     }
     assert_eq!(b.state.karma("carol", b.now).to_string(), "110.00");
     b.ok("founder", "change-license", &[("owner", "carol"), ("license", "watch")]);
     b.refused("license", "founder", "change-license", &[("owner", "carol"), ("license", "watch")]);
-    b.refused("karma-threshold", "founder", "change-license", &[("owner", "carol"), ("license", "organizational")]);
+    b.refused(
+        "karma-threshold",
+        "founder",
+        "change-license",
+        &[("owner", "carol"), ("license", "organizational")],
+    );
 }
 
 #[test]
 fn teams_are_bootstrapped_by_the_founder_role_only() {
     let mut b = Book::organisation();
     b.refused("not-permitted", "cap", "bootstrap-teams", &[("team", "3_3_ops"), ("name", "Ops")]);
-    b.refused("duplicate-id", "founder", "bootstrap-teams", &[("team", "3_2_other"), ("name", "Design again")]);
-    b.refused("malformed-value", "founder", "bootstrap-teams", &[("team", "4_3"), ("name", "Wrong group")]);
+    b.refused(
+        "duplicate-id",
+        "founder",
+        "bootstrap-teams",
+        &[("team", "3_2_other"), ("name", "Design again")],
+    );
+    b.refused(
+        "malformed-value",
+        "founder",
+        "bootstrap-teams",
+        &[("team", "4_3"), ("name", "Wrong group")],
+    );
     b.ok("founder", "bootstrap-teams", &[("team", "3_3_ops"), ("name", "Ops")]);
 }
 
 #[test]
 fn roles_follow_permissions_positions_licenses_and_karma() {
     let mut b = Book::organisation();
-    b.refused("not-permitted", "alice", "assign-role", &[("role", "4_2_2"), ("owner", "dave"), ("team", "3_2"), ("position", "senior")]);
-    b.refused("malformed-value", "cap", "assign-role", &[("role", "4_2_2"), ("owner", "dave"), ("team", "3_2"), ("position", "junior")]);
-    b.refused("license", "cap", "assign-role", &[("role", "4_2_2"), ("owner", "carol"), ("team", "3_2"), ("position", "senior")]);
-    b.refused("duplicate-id", "cap", "assign-role", &[("role", "4_2_1"), ("owner", "dave"), ("team", "3_2"), ("position", "senior")]);
-    b.refused("unknown-id", "cap", "assign-role", &[("role", "4_2_2"), ("owner", "dave"), ("team", "3_9"), ("position", "senior")]);
-    b.refused("not-permitted", "cap", "assign-role", &[("role", "4_1_3"), ("owner", "dave"), ("team", "3_2"), ("position", "captain")]);
-    b.ok("cap", "set-role", &[("role", "4_2_1"), ("owner", "dave"), ("team", "3_2"), ("position", "senior")]);
+    b.refused(
+        "not-permitted",
+        "alice",
+        "assign-role",
+        &[("role", "4_2_2"), ("owner", "dave"), ("team", "3_2"), ("position", "senior")],
+    );
+    b.refused(
+        "malformed-value",
+        "cap",
+        "assign-role",
+        &[("role", "4_2_2"), ("owner", "dave"), ("team", "3_2"), ("position", "junior")],
+    );
+    b.refused(
+        "license",
+        "cap",
+        "assign-role",
+        &[("role", "4_2_2"), ("owner", "carol"), ("team", "3_2"), ("position", "senior")],
+    );
+    b.refused(
+        "duplicate-id",
+        "cap",
+        "assign-role",
+        &[("role", "4_2_1"), ("owner", "dave"), ("team", "3_2"), ("position", "senior")],
+    );
+    b.refused(
+        "unknown-id",
+        "cap",
+        "assign-role",
+        &[("role", "4_2_2"), ("owner", "dave"), ("team", "3_9"), ("position", "senior")],
+    );
+    b.refused(
+        "not-permitted",
+        "cap",
+        "assign-role",
+        &[("role", "4_1_3"), ("owner", "dave"), ("team", "3_2"), ("position", "captain")],
+    );
+    b.ok(
+        "cap",
+        "set-role",
+        &[("role", "4_2_1"), ("owner", "dave"), ("team", "3_2"), ("position", "senior")],
+    );
     assert!(b.state.holds_position_in("dave", "senior", "3_2") && !b.state.holds_position_in("alice", "senior", "3_2"));
     b.ok("cap", "set-role", &[("role", "4_2_1"), ("team", "3_2"), ("position", "senior")]);
     assert!(!b.state.holds_position_in("dave", "senior", "3_2"));
-    b.refused("not-permitted", "cap", "set-role", &[("role", "4_1_1"), ("owner", "cap"), ("team", "3_1"), ("position", "captain")]);
+    b.refused(
+        "not-permitted",
+        "cap",
+        "set-role",
+        &[("role", "4_1_1"), ("owner", "cap"), ("team", "3_1"), ("position", "captain")],
+    );
 
     // outside the bootstrap phase, captains need 100 SK even when the founder appoints them
     let mut strict = Book::with_policy(|t| t.replace("active = true", "active = false"));
     strict.ok("founder", "bootstrap-teams", &[("team", "3_2"), ("name", "Design")]);
     strict.owner("founder", "cap", "work");
-    strict.refused("karma-threshold", "founder", "assign-role", &[("role", "4_1_2"), ("owner", "cap"), ("team", "3_2"), ("position", "captain")]);
-    strict.refused("self-validation", "founder", "assign-role", &[("role", "4_1_2"), ("owner", "founder"), ("team", "3_2"), ("position", "captain")]);
+    strict.refused(
+        "karma-threshold",
+        "founder",
+        "assign-role",
+        &[("role", "4_1_2"), ("owner", "cap"), ("team", "3_2"), ("position", "captain")],
+    );
+    strict.refused(
+        "self-validation",
+        "founder",
+        "assign-role",
+        &[("role", "4_1_2"), ("owner", "founder"), ("team", "3_2"), ("position", "captain")],
+    );
 }
 
 #[test]
 fn objectives_and_tasks_have_unique_numbered_ids_and_exact_budgets() {
     let mut b = Book::organisation();
-    b.refused("not-permitted", "maya", "create-objective", &[("objective", "5_2_2"), ("team", "3_2"), ("title", "x")]);
-    b.refused("duplicate-id", "cap", "create-objective", &[("objective", "5_2_1_again"), ("team", "3_2"), ("title", "x")]);
-    b.refused("unknown-id", "cap", "create-objective", &[("objective", "5_2_2"), ("team", "3_7"), ("title", "x")]);
+    b.refused(
+        "not-permitted",
+        "maya",
+        "create-objective",
+        &[("objective", "5_2_2"), ("team", "3_2"), ("title", "x")],
+    );
+    b.refused(
+        "duplicate-id",
+        "cap",
+        "create-objective",
+        &[("objective", "5_2_1_again"), ("team", "3_2"), ("title", "x")],
+    );
+    b.refused(
+        "unknown-id",
+        "cap",
+        "create-objective",
+        &[("objective", "5_2_2"), ("team", "3_7"), ("title", "x")],
+    );
     let task = |id: &'static str, size: &'static str, phase: &'static str, budget: &'static str| {
-        vec![("task", id), ("objective", "5_2_1"), ("team", "3_2"), ("title", "t"), ("size", size), ("phase", phase), ("budget", budget)]
+        vec![
+            ("task", id),
+            ("objective", "5_2_1"),
+            ("team", "3_2"),
+            ("title", "t"),
+            ("size", size),
+            ("phase", phase),
+            ("budget", budget),
+        ]
     };
     b.refused("budget", "cap", "create-task", &task("6_2_1_2", "large", "production", "100"));
     b.refused("budget", "cap", "create-task", &task("6_2_1_2", "huge", "production", "100"));
     b.refused("budget", "cap", "create-task", &task("6_2_1_2", "large", "launch", "100"));
     b.refused("duplicate-id", "cap", "create-task", &task("6_2_1_1", "small", "validation", "25"));
-    b.refused("malformed-value", "cap", "create-task", &task("5_2_1_2", "small", "validation", "25"));
-    b.refused("not-permitted", "maya", "create-task", &task("6_2_1_2", "small", "validation", "25"));
+    b.refused(
+        "malformed-value",
+        "cap",
+        "create-task",
+        &task("5_2_1_2", "small", "validation", "25"),
+    );
+    b.refused(
+        "not-permitted",
+        "maya",
+        "create-task",
+        &task("6_2_1_2", "small", "validation", "25"),
+    );
     b.ok("cap", "create-task", &task("6_2_1_2", "large", "production", "120"));
     b.ok("cap", "create-task", &task("6_2_1_3", "emergency_fix", "design", "165"));
 }
@@ -348,23 +600,67 @@ fn assignment_needs_the_mission_leader_and_two_work_licensed_people() {
 fn sessions_are_single_owned_and_logged_exactly() {
     let mut b = Book::organisation();
     let seq = (b.state.last_seq + 1).to_string();
-    b.refused("task-state", "alice", "start-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "alice")]);
+    b.refused(
+        "task-state",
+        "alice",
+        "start-work",
+        &[("session", &seq), ("task", "6_2_1_1"), ("owner", "alice")],
+    );
     let mut b2 = Book::started();
     let seq = (b2.state.last_seq + 1).to_string();
-    b2.refused("session", "alice", "start-work", &[("session", "7"), ("task", "6_2_1_1"), ("owner", "alice")]);
-    b2.refused("session", "dave", "start-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "dave")]);
-    b2.refused("session", "alice", "start-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "bob")]);
+    b2.refused(
+        "session",
+        "alice",
+        "start-work",
+        &[("session", "7"), ("task", "6_2_1_1"), ("owner", "alice")],
+    );
+    b2.refused(
+        "session",
+        "dave",
+        "start-work",
+        &[("session", &seq), ("task", "6_2_1_1"), ("owner", "dave")],
+    );
+    b2.refused(
+        "session",
+        "alice",
+        "start-work",
+        &[("session", &seq), ("task", "6_2_1_1"), ("owner", "bob")],
+    );
     b2.ok("alice", "start-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "alice")]);
     let next = (b2.state.last_seq + 1).to_string();
-    b2.refused("session", "alice", "start-work", &[("session", &next), ("task", "6_2_1_1"), ("owner", "alice")]);
-    b2.refused("session", "bob", "stop-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "alice")]);
-    b2.refused("session", "bob", "stop-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "bob")]);
+    b2.refused(
+        "session",
+        "alice",
+        "start-work",
+        &[("session", &next), ("task", "6_2_1_1"), ("owner", "alice")],
+    );
+    b2.refused(
+        "session",
+        "bob",
+        "stop-work",
+        &[("session", &seq), ("task", "6_2_1_1"), ("owner", "alice")],
+    );
+    b2.refused(
+        "session",
+        "bob",
+        "stop-work",
+        &[("session", &seq), ("task", "6_2_1_1"), ("owner", "bob")],
+    );
     let started = b2.now.to_string();
     b2.later(3);
     b2.ok("alice", "stop-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "alice")]);
     b2.refused("session", "maya", "award-sk", &[("owner", "bob")]);
     let stopped = b2.now.to_string();
-    let log = |secs: &'static str| vec![("session", seq.clone()), ("task", "6_2_1_1".to_string()), ("owner", "alice".to_string()), ("started", started.clone()), ("stopped", stopped.clone()), ("seconds", secs.to_string())];
+    let log = |secs: &'static str| {
+        vec![
+            ("session", seq.clone()),
+            ("task", "6_2_1_1".to_string()),
+            ("owner", "alice".to_string()),
+            ("started", started.clone()),
+            ("stopped", stopped.clone()),
+            ("seconds", secs.to_string()),
+        ]
+    };
     b2.refused("session", "alice", "stop-work", &refs(&log("3600")));
     b2.ok("alice", "stop-work", &refs(&log("10800")));
     b2.refused("session", "alice", "stop-work", &refs(&log("10800")));
@@ -374,14 +670,27 @@ fn sessions_are_single_owned_and_logged_exactly() {
 fn assessment_needs_closed_sessions_the_mission_leader_and_the_band() {
     let mut b = Book::started();
     let assess = |share: &'static str, a: &'static str, d: &'static str, s: [&'static str; 3]| {
-        vec![("task", "6_2_1_1"), ("attacker_score", s[0]), ("defender_score", s[1]), ("collaboration_score", s[2]), ("share", share), ("attacker_sc", a), ("defender_sc", d)]
+        vec![
+            ("task", "6_2_1_1"),
+            ("attacker_score", s[0]),
+            ("defender_score", s[1]),
+            ("collaboration_score", s[2]),
+            ("share", share),
+            ("attacker_sc", a),
+            ("defender_sc", d),
+        ]
     };
     let good = assess("90", "44.55", "4.95", ["9", "8", "8"]);
     b.refused("session", "maya", "assess-work", &good);
     b.session("alice", 1);
     b.refused("not-permitted", "cap", "assess-work", &good);
     b.refused("assessment", "maya", "assess-work", &assess("96", "47.52", "5.28", ["9", "8", "8"]));
-    b.refused("assessment", "maya", "assess-work", &assess("90", "44.55", "4.95", ["11", "8", "6"]));
+    b.refused(
+        "assessment",
+        "maya",
+        "assess-work",
+        &assess("90", "44.55", "4.95", ["11", "8", "6"]),
+    );
     b.refused("assessment", "maya", "assess-work", &assess("90", "44.55", "4.95", ["0", "8", "8"]));
     b.refused("budget", "maya", "assess-work", &assess("90", "45.00", "4.50", ["9", "8", "8"]));
     b.later(31 * 24);
@@ -398,7 +707,20 @@ fn open_sessions_block_assessment() {
     b.session("alice", 1);
     let seq = (b.state.last_seq + 1).to_string();
     b.ok("bob", "start-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "bob")]);
-    b.refused("session", "maya", "assess-work", &[("task", "6_2_1_1"), ("attacker_score", "9"), ("defender_score", "8"), ("collaboration_score", "8"), ("share", "90"), ("attacker_sc", "44.55"), ("defender_sc", "4.95")]);
+    b.refused(
+        "session",
+        "maya",
+        "assess-work",
+        &[
+            ("task", "6_2_1_1"),
+            ("attacker_score", "9"),
+            ("defender_score", "8"),
+            ("collaboration_score", "8"),
+            ("share", "90"),
+            ("attacker_sc", "44.55"),
+            ("defender_sc", "4.95"),
+        ],
+    );
 }
 
 #[test]
@@ -409,10 +731,23 @@ fn validation_waits_for_the_window_and_is_never_by_a_recipient() {
     b.later(1);
     b.refused("not-permitted", "alice", "validate-pending-sc", &VALIDATE_ALL);
     b.refused("not-permitted", "maya", "validate-pending-sc", &VALIDATE_ALL);
-    b.refused("lazy-consensus", "cap", "validate-pending-sc", &[("task", "6_2_1_1"), ("attacker_sc", "50"), ("defender_sc", "0")]);
-    b.ok("cap", "validate-pending-sc", &[("task", "6_2_1_1"), ("attacker_sc", "40"), ("defender_sc", "4.95")]);
+    b.refused(
+        "lazy-consensus",
+        "cap",
+        "validate-pending-sc",
+        &[("task", "6_2_1_1"), ("attacker_sc", "50"), ("defender_sc", "0")],
+    );
+    b.ok(
+        "cap",
+        "validate-pending-sc",
+        &[("task", "6_2_1_1"), ("attacker_sc", "40"), ("defender_sc", "4.95")],
+    );
     assert_eq!(b.state.tasks["6_2_1_1"].state, state::TaskState::Assessed);
-    b.ok("cap", "validate-pending-sc", &[("task", "6_2_1_1"), ("attacker_sc", "4.55"), ("defender_sc", "0")]);
+    b.ok(
+        "cap",
+        "validate-pending-sc",
+        &[("task", "6_2_1_1"), ("attacker_sc", "4.55"), ("defender_sc", "0")],
+    );
     b.refused("lazy-consensus", "cap", "validate-pending-sc", &VALIDATE_ALL);
 }
 
@@ -420,10 +755,30 @@ fn validation_waits_for_the_window_and_is_never_by_a_recipient() {
 fn a_captain_who_is_a_recipient_cannot_validate() {
     let mut b = Book::organisation();
     b.role("cap", "4_2_2", "cap", "3_2", "senior");
-    b.ok("maya", "assign-task", &[("task", "6_2_1_1"), ("attacker", "cap"), ("defender", "bob")]);
-    b.ok("cap", "start-task", &[("task", "6_2_1_1"), ("attacker", "cap"), ("defender", "bob")]);
+    b.ok(
+        "maya",
+        "assign-task",
+        &[("task", "6_2_1_1"), ("attacker", "cap"), ("defender", "bob")],
+    );
+    b.ok(
+        "cap",
+        "start-task",
+        &[("task", "6_2_1_1"), ("attacker", "cap"), ("defender", "bob")],
+    );
     b.session("cap", 1);
-    b.ok("maya", "assess-work", &[("task", "6_2_1_1"), ("attacker_score", "9"), ("defender_score", "8"), ("collaboration_score", "8"), ("share", "90"), ("attacker_sc", "44.55"), ("defender_sc", "4.95")]);
+    b.ok(
+        "maya",
+        "assess-work",
+        &[
+            ("task", "6_2_1_1"),
+            ("attacker_score", "9"),
+            ("defender_score", "8"),
+            ("collaboration_score", "8"),
+            ("share", "90"),
+            ("attacker_sc", "44.55"),
+            ("defender_sc", "4.95"),
+        ],
+    );
     b.later(48);
     b.refused("self-validation", "cap", "validate-pending-sc", &VALIDATE_ALL);
     b.refused("self-validation", "cap", "approve-pending-sc", &[("task", "6_2_1_1")]);
@@ -435,12 +790,32 @@ fn objections_block_validation_until_resolved() {
     b.later(1);
     b.refused("malformed-value", "carol", "object-pending-sc", &[("task", "6_2_1_1")]);
     b.ok("carol", "object-pending-sc", &[("task", "6_2_1_1"), ("note", "the logo is a copy")]);
-    b.refused("lazy-consensus", "carol", "object-pending-sc", &[("task", "6_2_1_1"), ("note", "again")]);
+    b.refused(
+        "lazy-consensus",
+        "carol",
+        "object-pending-sc",
+        &[("task", "6_2_1_1"), ("note", "again")],
+    );
     b.later(48);
-    b.refused("lazy-consensus", "dave", "object-pending-sc", &[("task", "6_2_1_1"), ("note", "too late")]);
+    b.refused(
+        "lazy-consensus",
+        "dave",
+        "object-pending-sc",
+        &[("task", "6_2_1_1"), ("note", "too late")],
+    );
     b.refused("lazy-consensus", "cap", "validate-pending-sc", &VALIDATE_ALL);
-    b.refused("not-permitted", "maya", "resolve-objection", &[("task", "6_2_1_1"), ("decision", "dismissed")]);
-    b.refused("malformed-value", "cap", "resolve-objection", &[("task", "6_2_1_1"), ("decision", "maybe")]);
+    b.refused(
+        "not-permitted",
+        "maya",
+        "resolve-objection",
+        &[("task", "6_2_1_1"), ("decision", "dismissed")],
+    );
+    b.refused(
+        "malformed-value",
+        "cap",
+        "resolve-objection",
+        &[("task", "6_2_1_1"), ("decision", "maybe")],
+    );
     b.ok("cap", "resolve-objection", &[("task", "6_2_1_1"), ("decision", "dismissed")]);
     b.ok("cap", "validate-pending-sc", &VALIDATE_ALL);
 }
@@ -474,18 +849,61 @@ fn a_low_share_needs_a_captains_approval() {
 #[test]
 fn large_awards_need_community_review() {
     let mut b = Book::organisation();
-    b.ok("cap", "create-task", &[("task", "6_2_1_5"), ("objective", "5_2_1"), ("team", "3_2"), ("title", "big"), ("size", "complex"), ("phase", "production"), ("budget", "240")]);
-    b.ok("maya", "assign-task", &[("task", "6_2_1_5"), ("attacker", "alice"), ("defender", "bob")]);
-    b.ok("alice", "start-task", &[("task", "6_2_1_5"), ("attacker", "alice"), ("defender", "bob")]);
+    b.ok(
+        "cap",
+        "create-task",
+        &[
+            ("task", "6_2_1_5"),
+            ("objective", "5_2_1"),
+            ("team", "3_2"),
+            ("title", "big"),
+            ("size", "complex"),
+            ("phase", "production"),
+            ("budget", "240"),
+        ],
+    );
+    b.ok(
+        "maya",
+        "assign-task",
+        &[("task", "6_2_1_5"), ("attacker", "alice"), ("defender", "bob")],
+    );
+    b.ok(
+        "alice",
+        "start-task",
+        &[("task", "6_2_1_5"), ("attacker", "alice"), ("defender", "bob")],
+    );
     let seq = (b.state.last_seq + 1).to_string();
     let t0 = b.now.to_string();
     b.ok("alice", "start-work", &[("session", &seq), ("task", "6_2_1_5"), ("owner", "alice")]);
     b.later(1);
     b.ok("alice", "stop-work", &[("session", &seq), ("task", "6_2_1_5"), ("owner", "alice")]);
     let t1 = b.now.to_string();
-    b.ok("alice", "stop-work", &[("session", &seq), ("task", "6_2_1_5"), ("owner", "alice"), ("started", &t0), ("stopped", &t1), ("seconds", "3600")]);
+    b.ok(
+        "alice",
+        "stop-work",
+        &[
+            ("session", &seq),
+            ("task", "6_2_1_5"),
+            ("owner", "alice"),
+            ("started", &t0),
+            ("stopped", &t1),
+            ("seconds", "3600"),
+        ],
+    );
     // 100% of 240 = 240 -> 216 / 24
-    b.ok("maya", "assess-work", &[("task", "6_2_1_5"), ("attacker_score", "10"), ("defender_score", "10"), ("collaboration_score", "10"), ("share", "100"), ("attacker_sc", "216"), ("defender_sc", "24")]);
+    b.ok(
+        "maya",
+        "assess-work",
+        &[
+            ("task", "6_2_1_5"),
+            ("attacker_score", "10"),
+            ("defender_score", "10"),
+            ("collaboration_score", "10"),
+            ("share", "100"),
+            ("attacker_sc", "216"),
+            ("defender_sc", "24"),
+        ],
+    );
     b.later(48);
     let all = [("task", "6_2_1_5"), ("attacker_sc", "216"), ("defender_sc", "24")];
     b.refused("lazy-consensus", "cap", "validate-pending-sc", &all);
@@ -503,10 +921,23 @@ fn the_daily_sc_cap_holds_per_person() {
     }
     b.later(48);
     b.refused("daily-cap", "cap", "validate-pending-sc", &VALIDATE_ALL);
-    b.ok("cap", "validate-pending-sc", &[("task", "6_2_1_1"), ("attacker_sc", "40"), ("defender_sc", "4.95")]);
-    b.refused("daily-cap", "cap", "validate-pending-sc", &[("task", "6_2_1_1"), ("attacker_sc", "4.55"), ("defender_sc", "0")]);
+    b.ok(
+        "cap",
+        "validate-pending-sc",
+        &[("task", "6_2_1_1"), ("attacker_sc", "40"), ("defender_sc", "4.95")],
+    );
+    b.refused(
+        "daily-cap",
+        "cap",
+        "validate-pending-sc",
+        &[("task", "6_2_1_1"), ("attacker_sc", "4.55"), ("defender_sc", "0")],
+    );
     b.later(24);
-    b.ok("cap", "validate-pending-sc", &[("task", "6_2_1_1"), ("attacker_sc", "4.55"), ("defender_sc", "0")]);
+    b.ok(
+        "cap",
+        "validate-pending-sc",
+        &[("task", "6_2_1_1"), ("attacker_sc", "4.55"), ("defender_sc", "0")],
+    );
 }
 
 #[test]
@@ -516,14 +947,42 @@ fn the_three_x_rule_holds_on_every_award_and_payout() {
     b.state.treasury = crate::money::Amount::units(16);
     b.later(48);
     b.refused("treasury", "cap", "validate-pending-sc", &VALIDATE_ALL);
-    b.ok("founder", "deposit-eur", &[("owner", "carol"), ("currency", "EUR"), ("amount", "1"), ("reason", "donation")]);
+    b.ok(
+        "founder",
+        "deposit-eur",
+        &[("owner", "carol"), ("currency", "EUR"), ("amount", "1"), ("reason", "donation")],
+    );
     b.ok("cap", "validate-pending-sc", &VALIDATE_ALL);
     // 49.50 outstanding against 17 EUR x 3 = 51: paying 10 out would leave 39.50 > 3 x 7
-    b.refused("treasury", "founder", "payout-sc", &[("owner", "alice"), ("currency", "SC"), ("amount", "10")]);
-    b.ok("founder", "deposit-eur", &[("currency", "EUR"), ("amount", "100"), ("reason", "donation")]);
-    b.refused("treasury", "founder", "payout-sc", &[("owner", "alice"), ("currency", "SC"), ("amount", "50")]);
-    b.refused("not-permitted", "cap", "payout-sc", &[("owner", "alice"), ("currency", "SC"), ("amount", "10")]);
-    b.refused("malformed-value", "founder", "payout-sc", &[("owner", "alice"), ("currency", "EUR"), ("amount", "10")]);
+    b.refused(
+        "treasury",
+        "founder",
+        "payout-sc",
+        &[("owner", "alice"), ("currency", "SC"), ("amount", "10")],
+    );
+    b.ok(
+        "founder",
+        "deposit-eur",
+        &[("currency", "EUR"), ("amount", "100"), ("reason", "donation")],
+    );
+    b.refused(
+        "treasury",
+        "founder",
+        "payout-sc",
+        &[("owner", "alice"), ("currency", "SC"), ("amount", "50")],
+    );
+    b.refused(
+        "not-permitted",
+        "cap",
+        "payout-sc",
+        &[("owner", "alice"), ("currency", "SC"), ("amount", "10")],
+    );
+    b.refused(
+        "malformed-value",
+        "founder",
+        "payout-sc",
+        &[("owner", "alice"), ("currency", "EUR"), ("amount", "10")],
+    );
     b.ok("founder", "payout-sc", &[("owner", "alice"), ("currency", "SC"), ("amount", "10")]);
     assert_eq!(b.state.owners["alice"].sc.to_string(), "34.55");
     assert_eq!(b.state.treasury.to_string(), "107.00");
@@ -533,7 +992,13 @@ fn the_three_x_rule_holds_on_every_award_and_payout() {
 fn karma_awards_follow_the_policy_caps_and_are_never_self_awarded() {
     let mut b = Book::organisation();
     let award = |owner: &'static str, amount: &'static str, reason: &'static str, on: &'static str| {
-        vec![("owner", owner), ("currency", "SK"), ("amount", amount), ("reason", reason), ("earned_on", on)]
+        vec![
+            ("owner", owner),
+            ("currency", "SK"),
+            ("amount", amount),
+            ("reason", reason),
+            ("earned_on", on),
+        ]
     };
     b.refused("malformed-value", "cap", "award-sk", &award("carol", "50", "review", "2026-01-05"));
     b.refused("malformed-value", "cap", "award-sk", &award("carol", "5", "charm", "2026-01-05"));
@@ -552,7 +1017,17 @@ fn karma_awards_follow_the_policy_caps_and_are_never_self_awarded() {
 #[test]
 fn karma_decays_after_the_grace_period() {
     let mut b = Book::organisation();
-    b.ok("cap", "award-sk", &[("owner", "alice"), ("currency", "SK"), ("amount", "20"), ("reason", "governance"), ("earned_on", "2026-01-05")]);
+    b.ok(
+        "cap",
+        "award-sk",
+        &[
+            ("owner", "alice"),
+            ("currency", "SK"),
+            ("amount", "20"),
+            ("reason", "governance"),
+            ("earned_on", "2026-01-05"),
+        ],
+    );
     let t = b.now;
     assert_eq!(b.state.karma("alice", t.plus(59 * 24 * HOUR)).to_string(), "20.00");
     assert_eq!(b.state.karma("alice", t.plus(60 * 24 * HOUR)).to_string(), "18.00");
@@ -563,17 +1038,41 @@ fn karma_decays_after_the_grace_period() {
 #[test]
 fn campaign_and_watch_owners_cannot_earn_sc() {
     let mut b = Book::organisation();
-    b.refused("license", "cap", "assign-role", &[("role", "4_3_2"), ("owner", "carol"), ("team", "3_2"), ("position", "junior")]);
+    b.refused(
+        "license",
+        "cap",
+        "assign-role",
+        &[("role", "4_3_2"), ("owner", "carol"), ("team", "3_2"), ("position", "junior")],
+    );
 }
 
 #[test]
 fn policy_amendments_are_for_leadership_captains() {
     let mut b = Book::organisation();
     let hash = format!("sha256:{}", "ab".repeat(32));
-    b.refused("not-permitted", "cap", "amend-policy", &[("subject", "ledger.toml"), ("reference", &hash)]);
-    b.refused("malformed-value", "founder", "amend-policy", &[("subject", "ledger.toml"), ("reference", "sha256:xyz")]);
-    b.refused("malformed-value", "founder", "amend-policy", &[("subject", "README.md"), ("reference", &hash)]);
-    b.ok("founder", "amend-policy", &[("subject", "ledger.toml"), ("reference", &hash), ("note", "raise caps")]);
+    b.refused(
+        "not-permitted",
+        "cap",
+        "amend-policy",
+        &[("subject", "ledger.toml"), ("reference", &hash)],
+    );
+    b.refused(
+        "malformed-value",
+        "founder",
+        "amend-policy",
+        &[("subject", "ledger.toml"), ("reference", "sha256:xyz")],
+    );
+    b.refused(
+        "malformed-value",
+        "founder",
+        "amend-policy",
+        &[("subject", "README.md"), ("reference", &hash)],
+    );
+    b.ok(
+        "founder",
+        "amend-policy",
+        &[("subject", "ledger.toml"), ("reference", &hash), ("note", "raise caps")],
+    );
     assert_eq!(b.state.amended_policy.as_deref(), Some(hash.as_str()));
 }
 

@@ -12,7 +12,10 @@ pub struct Violation {
 
 /// Builds a violation.
 pub fn violation(code: &'static str, message: impl Into<String>) -> Violation {
-    Violation { code, message: message.into() }
+    Violation {
+        code,
+        message: message.into(),
+    }
 }
 
 /// Returns `Err(violation)` unless `condition` holds.
@@ -27,26 +30,50 @@ pub fn ensure(condition: bool, code: &'static str, message: impl FnOnce() -> Str
 /// Every violation code, with the rule in words (for `smartup verify --help` and the docs).
 pub const CODES: &[(&str, &str)] = &[
     ("sequence", "rows are numbered 1, 2, 3, ... across all tables without gap or repeat"),
-    ("time-order", "a row's timestamp is never before the previous row's, nor in the future"),
+    (
+        "time-order",
+        "a row's timestamp is never before the previous row's, nor in the future",
+    ),
     ("genesis", "the first row is register-smartup, and only the first"),
     ("wrong-table", "each action writes to its own table"),
-    ("malformed-value", "every column holds a value of its kind, and columns an action does not use stay empty"),
+    (
+        "malformed-value",
+        "every column holds a value of its kind, and columns an action does not use stay empty",
+    ),
     ("unknown-owner", "the actor and every owner named must be in the Book of Owners"),
     ("unknown-id", "teams, roles, objectives and tasks named must exist"),
     ("duplicate-id", "identifiers are unique by their numbers"),
-    ("key-not-valid", "a row is signed by a key of its actor that is registered and not revoked"),
+    (
+        "key-not-valid",
+        "a row is signed by a key of its actor that is registered and not revoked",
+    ),
     ("bad-signature", "the signature matches the row and the key"),
     ("not-permitted", "the actor's roles at that moment allow the action"),
-    ("license", "the owner's license allows it (campaign and watch owners cannot earn SC)"),
+    (
+        "license",
+        "the owner's license allows it (campaign and watch owners cannot earn SC)",
+    ),
     ("karma-threshold", "the owner has the SK the role or license requires"),
     ("self-validation", "no one validates, approves or assesses their own reward"),
     ("task-state", "tasks follow created, assigned, started, assessed, paid"),
-    ("session", "one open session per person, on a started task, by its attacker or defender, closed by its owner, with a matching session log"),
+    (
+        "session",
+        "one open session per person, on a started task, by its attacker or defender, closed by its owner, with a matching session log",
+    ),
     ("assessment", "scores are 1 to 10 and the share lies in the band of their total"),
-    ("budget", "a task's budget is its size's budget times its phase multiplier; pending SC split as the policy says"),
-    ("lazy-consensus", "pending SC are validated after the window, without open objection, with the approvals they need"),
+    (
+        "budget",
+        "a task's budget is its size's budget times its phase multiplier; pending SC split as the policy says",
+    ),
+    (
+        "lazy-consensus",
+        "pending SC are validated after the window, without open objection, with the approvals they need",
+    ),
     ("daily-cap", "no one earns more SC or SK in one day than their license allows"),
-    ("treasury", "outstanding SC never exceed the treasury multiple of the EUR treasury; payouts are covered"),
+    (
+        "treasury",
+        "outstanding SC never exceed the treasury multiple of the EUR treasury; payouts are covered",
+    ),
     ("retroactive", "work older than the retroactive limit cannot be claimed"),
     ("policy", "ledger.toml changes only with an amend-policy row naming its hash"),
     ("history", "history only appends: no row, header or closed segment ever changes"),

@@ -7,7 +7,10 @@ use crate::ledger::ids::IdKind;
 use crate::ledger::row::Row;
 
 fn task<'s>(state: &'s State, identity: &str) -> Result<&'s Task, Violation> {
-    state.tasks.get(identity).ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))
+    state
+        .tasks
+        .get(identity)
+        .ok_or_else(|| violation("unknown-id", format!("task {identity} does not exist")))
 }
 
 fn in_state(task: &Task, expected: &[TaskState], doing: &str) -> Result<(), Violation> {
@@ -24,10 +27,23 @@ pub fn create_objective(state: &mut State, row: &Row, c: &Columns) -> Result<(),
     let title = c.required("title")?;
     c.text("note");
     c.done()?;
-    ensure(state.teams.contains_key(&team), "unknown-id", || format!("team {team} does not exist"))?;
-    ensure(state.is_captain_of(&row.actor, &team), "not-permitted", || format!("{} is not a captain of team {team}", row.actor))?;
-    ensure(!state.objectives.contains_key(&identity), "duplicate-id", || format!("objective {identity} already exists"))?;
-    state.objectives.insert(identity, Objective { id: id.to_string(), team, title: title.to_string() });
+    ensure(state.teams.contains_key(&team), "unknown-id", || {
+        format!("team {team} does not exist")
+    })?;
+    ensure(state.is_captain_of(&row.actor, &team), "not-permitted", || {
+        format!("{} is not a captain of team {team}", row.actor)
+    })?;
+    ensure(!state.objectives.contains_key(&identity), "duplicate-id", || {
+        format!("objective {identity} already exists")
+    })?;
+    state.objectives.insert(
+        identity,
+        Objective {
+            id: id.to_string(),
+            team,
+            title: title.to_string(),
+        },
+    );
     Ok(())
 }
 
@@ -41,14 +57,34 @@ pub fn create_task(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
     let phase = c.required("phase")?;
     let budget = c.amount("budget")?;
     c.done()?;
-    let owner_team = &state.objectives.get(&objective).ok_or_else(|| violation("unknown-id", format!("objective {objective} does not exist")))?.team;
-    ensure(*owner_team == team, "malformed-value", || format!("objective {objective} belongs to team {owner_team}, not {team}"))?;
-    ensure(state.is_captain_of(&row.actor, &team), "not-permitted", || format!("{} is not a captain of team {team}, who create its tasks", row.actor))?;
-    ensure(!state.tasks.contains_key(&identity), "duplicate-id", || format!("task {identity} already exists"))?;
-    let base = state.policy.size_budget(size).ok_or_else(|| violation("budget", format!("{size:?} is not a task size or special budget of the policy")))?;
-    let multiplier = state.policy.phases.get(phase).ok_or_else(|| violation("budget", format!("{phase:?} is not a phase of the policy")))?.0;
+    let owner_team = &state
+        .objectives
+        .get(&objective)
+        .ok_or_else(|| violation("unknown-id", format!("objective {objective} does not exist")))?
+        .team;
+    ensure(*owner_team == team, "malformed-value", || {
+        format!("objective {objective} belongs to team {owner_team}, not {team}")
+    })?;
+    ensure(state.is_captain_of(&row.actor, &team), "not-permitted", || {
+        format!("{} is not a captain of team {team}, who create its tasks", row.actor)
+    })?;
+    ensure(!state.tasks.contains_key(&identity), "duplicate-id", || {
+        format!("task {identity} already exists")
+    })?;
+    let base = state
+        .policy
+        .size_budget(size)
+        .ok_or_else(|| violation("budget", format!("{size:?} is not a task size or special budget of the policy")))?;
+    let multiplier = state
+        .policy
+        .phases
+        .get(phase)
+        .ok_or_else(|| violation("budget", format!("{phase:?} is not a phase of the policy")))?
+        .0;
     let expected = base.times(multiplier);
-    ensure(budget == expected, "budget", || format!("a {size} task in the {phase} phase has a budget of {base} x {multiplier} = {expected} SC, not {budget}"))?;
+    ensure(budget == expected, "budget", || {
+        format!("a {size} task in the {phase} phase has a budget of {base} x {multiplier} = {expected} SC, not {budget}")
+    })?;
     state.tasks.insert(
         identity,
         Task {
@@ -79,16 +115,32 @@ pub fn assign_task(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
     c.done()?;
     let t = task(state, &identity)?;
     in_state(t, &[TaskState::Created, TaskState::Assigned], "assign-task")?;
-    ensure(state.is_mission_leader_of(&row.actor, &t.objective) || state.is_captain_of(&row.actor, &t.team), "not-permitted", || {
-        format!("{} is neither the mission leader of objective {} nor a captain of team {}", row.actor, t.objective, t.team)
+    ensure(
+        state.is_mission_leader_of(&row.actor, &t.objective) || state.is_captain_of(&row.actor, &t.team),
+        "not-permitted",
+        || {
+            format!(
+                "{} is neither the mission leader of objective {} nor a captain of team {}",
+                row.actor, t.objective, t.team
+            )
+        },
+    )?;
+    ensure(attacker != defender, "not-permitted", || {
+        format!("{attacker} cannot be both Attacker and Defender")
     })?;
-    ensure(attacker != defender, "not-permitted", || format!("{attacker} cannot be both Attacker and Defender"))?;
     for (who, position) in [(attacker, "senior"), (defender, "junior")] {
-        let owner = state.owners.get(who).ok_or_else(|| violation("unknown-owner", format!("{who} is not in the Book of Owners")))?;
-        ensure(state.policy.licenses.get(&owner.license).is_some_and(|l| l.earns_sc), "license", || {
-            format!("{who} holds a {} license, which cannot claim work or earn SC", owner.license)
+        let owner = state
+            .owners
+            .get(who)
+            .ok_or_else(|| violation("unknown-owner", format!("{who} is not in the Book of Owners")))?;
+        ensure(
+            state.policy.licenses.get(&owner.license).is_some_and(|l| l.earns_sc),
+            "license",
+            || format!("{who} holds a {} license, which cannot claim work or earn SC", owner.license),
+        )?;
+        ensure(state.holds_position_in(who, position, &t.team), "not-permitted", || {
+            format!("{who} holds no {position} role in team {}", t.team)
         })?;
-        ensure(state.holds_position_in(who, position, &t.team), "not-permitted", || format!("{who} holds no {position} role in team {}", t.team))?;
     }
     if let Some(t) = state.tasks.get_mut(&identity) {
         t.attacker = Some(attacker.to_string());
@@ -106,10 +158,21 @@ pub fn start_task(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viola
     c.done()?;
     let t = task(state, &identity)?;
     in_state(t, &[TaskState::Assigned], "start-task")?;
-    ensure(t.attacker.as_deref() == Some(attacker) && t.defender.as_deref() == Some(defender), "malformed-value", || {
-        format!("task {} is assigned to {} and {}", t.id, t.attacker.clone().unwrap_or_default(), t.defender.clone().unwrap_or_default())
+    ensure(
+        t.attacker.as_deref() == Some(attacker) && t.defender.as_deref() == Some(defender),
+        "malformed-value",
+        || {
+            format!(
+                "task {} is assigned to {} and {}",
+                t.id,
+                t.attacker.clone().unwrap_or_default(),
+                t.defender.clone().unwrap_or_default()
+            )
+        },
+    )?;
+    ensure(row.actor == attacker, "not-permitted", || {
+        format!("only the Attacker ({attacker}) starts task {}", t.id)
     })?;
-    ensure(row.actor == attacker, "not-permitted", || format!("only the Attacker ({attacker}) starts task {}", t.id))?;
     if let Some(t) = state.tasks.get_mut(&identity) {
         t.state = TaskState::Started;
     }
@@ -122,17 +185,36 @@ pub fn start_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viola
     let (_, identity) = c.id("task", IdKind::Task)?;
     let owner = c.handle("owner")?;
     c.done()?;
-    ensure(session == row.seq, "session", || format!("a session is named by the seq of its start-work row ({}), not {session}", row.seq))?;
-    ensure(owner == row.actor, "session", || format!("{} cannot clock in for {owner}", row.actor))?;
+    ensure(session == row.seq, "session", || {
+        format!("a session is named by the seq of its start-work row ({}), not {session}", row.seq)
+    })?;
+    ensure(owner == row.actor, "session", || {
+        format!("{} cannot clock in for {owner}", row.actor)
+    })?;
     let t = task(state, &identity)?;
     in_state(t, &[TaskState::Started], "start-work")?;
-    ensure(t.attacker.as_deref() == Some(owner) || t.defender.as_deref() == Some(owner), "session", || {
-        format!("{owner} is neither Attacker nor Defender of task {}", t.id)
-    })?;
+    ensure(
+        t.attacker.as_deref() == Some(owner) || t.defender.as_deref() == Some(owner),
+        "session",
+        || format!("{owner} is neither Attacker nor Defender of task {}", t.id),
+    )?;
     if let Some(open) = state.sessions.get(owner) {
-        return Err(violation("session", format!("{owner} already has session {} open on task {}; clock out first", open.session, open.task)));
+        return Err(violation(
+            "session",
+            format!(
+                "{owner} already has session {} open on task {}; clock out first",
+                open.session, open.task
+            ),
+        ));
     }
-    state.sessions.insert(owner.to_string(), OpenSession { session, task: identity.clone(), started: row.timestamp });
+    state.sessions.insert(
+        owner.to_string(),
+        OpenSession {
+            session,
+            task: identity.clone(),
+            started: row.timestamp,
+        },
+    );
     if let Some(t) = state.tasks.get_mut(&identity) {
         t.open_sessions += 1;
     }
@@ -145,14 +227,29 @@ pub fn stop_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violat
     let (task_id, identity) = c.id("task", IdKind::Task)?;
     let owner = c.handle("owner")?;
     c.done()?;
-    ensure(owner == row.actor, "session", || format!("only its owner closes a session; {} cannot clock out {owner}", row.actor))?;
-    let open = state.sessions.get(owner).ok_or_else(|| violation("session", format!("{owner} has no open session")))?;
+    ensure(owner == row.actor, "session", || {
+        format!("only its owner closes a session; {} cannot clock out {owner}", row.actor)
+    })?;
+    let open = state
+        .sessions
+        .get(owner)
+        .ok_or_else(|| violation("session", format!("{owner} has no open session")))?;
     ensure(open.session == session && open.task == identity, "session", || {
-        format!("{owner}'s open session is {} on task {}, not {session} on {identity}", open.session, open.task)
+        format!(
+            "{owner}'s open session is {} on task {}, not {session} on {identity}",
+            open.session, open.task
+        )
     })?;
     let started = open.started;
     state.sessions.remove(owner);
-    state.awaited_log = Some(AwaitedLog { after_seq: row.seq, session, task: task_id.to_string(), owner: owner.to_string(), started, stopped: row.timestamp });
+    state.awaited_log = Some(AwaitedLog {
+        after_seq: row.seq,
+        session,
+        task: task_id.to_string(),
+        owner: owner.to_string(),
+        started,
+        stopped: row.timestamp,
+    });
     if let Some(t) = state.tasks.get_mut(&identity) {
         t.open_sessions = t.open_sessions.saturating_sub(1);
     }
@@ -168,8 +265,15 @@ pub fn log_session(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
     let stopped = c.timestamp("stopped")?;
     let seconds = c.integer("seconds")?;
     c.done()?;
-    let awaited = state.awaited_log.as_ref().ok_or_else(|| violation("session", "a session log row must directly follow its stop-work row"))?;
-    let matches = awaited.session == session && awaited.task == task_id && awaited.owner == owner && awaited.started == started && awaited.stopped == stopped;
+    let awaited = state
+        .awaited_log
+        .as_ref()
+        .ok_or_else(|| violation("session", "a session log row must directly follow its stop-work row"))?;
+    let matches = awaited.session == session
+        && awaited.task == task_id
+        && awaited.owner == owner
+        && awaited.started == started
+        && awaited.stopped == stopped;
     ensure(matches, "session", || {
         format!(
             "the session log must say session {} on {} by {} from {} to {}",
@@ -177,8 +281,12 @@ pub fn log_session(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
         )
     })?;
     let duration = stopped.0 - started.0;
-    ensure(seconds as i64 == duration, "session", || format!("the session lasted {duration} seconds by its clock rows, not {seconds}"))?;
-    ensure(row.actor == owner, "session", || format!("{owner}'s session log is signed by {owner}, not {}", row.actor))?;
+    ensure(seconds as i64 == duration, "session", || {
+        format!("the session lasted {duration} seconds by its clock rows, not {seconds}")
+    })?;
+    ensure(row.actor == owner, "session", || {
+        format!("{owner}'s session log is signed by {owner}, not {}", row.actor)
+    })?;
     state.awaited_log = None;
     if let Some(t) = state.tasks.get_mut(&identity) {
         t.closed_sessions += 1;

@@ -67,14 +67,12 @@ const SMALL_ORDER_Y: [[u8; 32]; 5] = [
         one
     },
     [
-        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
-        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
-        0xfc, 0x05,
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+        0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
     ],
     [
-        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
-        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
-        0x03, 0x7a,
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+        0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
     ],
     {
         let mut p_minus_1 = FIELD_PRIME;
@@ -107,17 +105,14 @@ pub fn verify_all(namespace: &str, checks: &[SignatureCheck<'_>], threads: usize
             .enumerate()
             .map(|(n, chunk)| {
                 let offset = n * chunk_len;
-                let worker = thread::Builder::new()
-                    .spawn_scoped(scope, move || verify_chunk(namespace, chunk, offset));
+                let worker = thread::Builder::new().spawn_scoped(scope, move || verify_chunk(namespace, chunk, offset));
                 (chunk, offset, worker)
             })
             .collect();
         workers
             .into_iter()
             .flat_map(|(chunk, offset, worker)| match worker {
-                Ok(handle) => handle
-                    .join()
-                    .unwrap_or_else(|_| verify_each(namespace, chunk, offset)),
+                Ok(handle) => handle.join().unwrap_or_else(|_| verify_each(namespace, chunk, offset)),
                 // Could not start a thread: do the work here instead.
                 Err(_) => verify_chunk(namespace, chunk, offset),
             })
@@ -171,19 +166,12 @@ fn verify_chunk(namespace: &str, checks: &[SignatureCheck<'_>], offset: usize) -
 /// Batch-verifies a sub-batch; if the batch fails, names the culprits by strict verification.
 fn verify_sub_batch(sub_batch: &[Prepared<'_>]) -> Vec<usize> {
     let messages: Vec<&[u8]> = sub_batch.iter().map(|p| p.data.as_slice()).collect();
-    let signatures: Vec<Signature> = sub_batch
-        .iter()
-        .map(|p| Signature::from_bytes(&p.signature))
-        .collect();
+    let signatures: Vec<Signature> = sub_batch.iter().map(|p| Signature::from_bytes(&p.signature)).collect();
     let keys: Vec<VerifyingKey> = sub_batch.iter().map(|p| *p.key.verifying_key()).collect();
     if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
         return Vec::new();
     }
-    sub_batch
-        .iter()
-        .filter(|p| !p.is_valid())
-        .map(|p| p.index)
-        .collect()
+    sub_batch.iter().filter(|p| !p.is_valid()).map(|p| p.index).collect()
 }
 
 /// Strictly verifies every check of a chunk, one by one.
@@ -253,18 +241,13 @@ mod tests {
     }
 
     fn rows(keys: &[SigningKey], n: usize) -> Rows {
-        let messages: Vec<Vec<u8>> = (0..n)
-            .map(|i| format!("row {i},alice,bob,{}", i * 7).into_bytes())
-            .collect();
+        let messages: Vec<Vec<u8>> = (0..n).map(|i| format!("row {i},alice,bob,{}", i * 7).into_bytes()).collect();
         let signatures = messages
             .iter()
             .enumerate()
             .map(|(i, m)| keys[i % keys.len()].sign(LEDGER, m))
             .collect();
-        Rows {
-            messages,
-            signatures,
-        }
+        Rows { messages, signatures }
     }
 
     fn checks<'a>(keys: &'a [SigningKey], rows: &'a Rows) -> Vec<SignatureCheck<'a>> {
@@ -286,10 +269,7 @@ mod tests {
         let rows = rows(&keys, 1000);
         let checks = checks(&keys, &rows);
         for threads in [0, 1, 2, 3, 64] {
-            assert!(
-                verify_all(LEDGER, &checks, threads).is_empty(),
-                "threads {threads}"
-            );
+            assert!(verify_all(LEDGER, &checks, threads).is_empty(), "threads {threads}");
         }
         assert_eq!(verify_all("git", &checks, 2).len(), 1000);
         assert!(verify_all(LEDGER, &[], 2).is_empty());
@@ -304,11 +284,7 @@ mod tests {
         rows.messages[998][2] ^= 1;
         let checks = checks(&keys, &rows);
         for threads in [1, 2, 3] {
-            assert_eq!(
-                verify_all(LEDGER, &checks, threads),
-                vec![3, 511, 998],
-                "threads {threads}"
-            );
+            assert_eq!(verify_all(LEDGER, &checks, threads), vec![3, 511, 998], "threads {threads}");
         }
     }
 
@@ -340,12 +316,7 @@ mod tests {
     /// True if dalek's batch verifier, on this one check, accepts it.
     fn batch_accepts(key: &PublicKey, message: &[u8], sig: &[u8; 64]) -> bool {
         let data = signed_data(LEDGER, message);
-        ed25519_dalek::verify_batch(
-            &[&data],
-            &[Signature::from_bytes(sig)],
-            &[*key.verifying_key()],
-        )
-        .is_ok()
+        ed25519_dalek::verify_batch(&[&data], &[Signature::from_bytes(sig)], &[*key.verifying_key()]).is_ok()
     }
 
     #[test]
@@ -375,28 +346,17 @@ mod tests {
 
     /// Reduces a 64-byte little-endian number mod l, as a dalek scalar,
     /// without naming the (not directly depended on) scalar type.
-    fn wide_scalar<T: Copy + Add<Output = T> + Mul<Output = T>>(
-        zero: T,
-        one: T,
-        bytes: &[u8],
-    ) -> T {
+    fn wide_scalar<T: Copy + Add<Output = T> + Mul<Output = T>>(zero: T, one: T, bytes: &[u8]) -> T {
         let mut small = vec![zero];
         for _ in 0..256 {
             let last = *small.last().unwrap();
             small.push(last + one);
         }
-        bytes
-            .iter()
-            .rev()
-            .fold(zero, |acc, &b| acc * small[256] + small[usize::from(b)])
+        bytes.iter().rev().fold(zero, |acc, &b| acc * small[256] + small[usize::from(b)])
     }
 
     /// s = h·a for R = `r`, i.e. the s that makes R + hA - sB = R (torsion or identity R).
-    fn s_for_small_order_r(
-        dalek: &ed25519_dalek::SigningKey,
-        r: &[u8; 32],
-        message: &[u8],
-    ) -> [u8; 32] {
+    fn s_for_small_order_r(dalek: &ed25519_dalek::SigningKey, r: &[u8; 32], message: &[u8]) -> [u8; 32] {
         let a = dalek.to_scalar();
         let (zero, one) = zero_and_one(a, a.invert());
         let mut hasher = Sha512::new();
@@ -420,21 +380,12 @@ mod tests {
         let order_two = SMALL_ORDER_Y[4];
         let mut negative_order_two = order_two;
         negative_order_two[31] |= 0x80;
-        for r in [
-            identity,
-            negative_identity,
-            p_plus_1,
-            order_two,
-            negative_order_two,
-        ] {
+        for r in [identity, negative_identity, p_plus_1, order_two, negative_order_two] {
             let message = b"crafted by the key holder";
             let sig = signature(r, s_for_small_order_r(&dalek, &r, message));
             assert!(!key.verify(LEDGER, message, &sig));
             if r[..31] == identity[..31] || r == p_plus_1 {
-                assert!(
-                    batch_accepts(&key, message, &sig),
-                    "test premise for {r:x?}"
-                );
+                assert!(batch_accepts(&key, message, &sig), "test premise for {r:x?}");
             }
             let good = SigningKey::from_seed(SEED_A, "").sign(LEDGER, b"honest");
             let checks = [
@@ -458,12 +409,8 @@ mod tests {
         // A' = A + T (T of order 2); signatures made honestly with a against A'
         // are valid for strict verification only when h is even.
         let dalek = ed25519_dalek::SigningKey::from_bytes(&SEED_B);
-        let order_two = VerifyingKey::from_bytes(&SMALL_ORDER_Y[4])
-            .unwrap()
-            .to_edwards();
-        let twisted = (dalek.verifying_key().to_edwards() + order_two)
-            .compress()
-            .to_bytes();
+        let order_two = VerifyingKey::from_bytes(&SMALL_ORDER_Y[4]).unwrap().to_edwards();
+        let twisted = (dalek.verifying_key().to_edwards() + order_two).compress().to_bytes();
         let key = public_from_bytes(twisted);
         assert!(!batch_safe_key(key.verifying_key()));
 
@@ -472,18 +419,11 @@ mod tests {
             .iter()
             .map(|m| sign_raw_with_key_bytes(&dalek, &twisted, &signed_data(LEDGER, m)))
             .collect();
-        let strictly_bad: Vec<usize> = (0..64)
-            .filter(|&i| !key.verify(LEDGER, &messages[i], &signatures[i]))
-            .collect();
+        let strictly_bad: Vec<usize> = (0..64).filter(|&i| !key.verify(LEDGER, &messages[i], &signatures[i])).collect();
         let diverging = (0..64)
-            .filter(|i| {
-                strictly_bad.contains(i) && batch_accepts(&key, &messages[*i], &signatures[*i])
-            })
+            .filter(|i| strictly_bad.contains(i) && batch_accepts(&key, &messages[*i], &signatures[*i]))
             .count();
-        assert!(
-            !strictly_bad.is_empty() && strictly_bad.len() < 64,
-            "test premise"
-        );
+        assert!(!strictly_bad.is_empty() && strictly_bad.len() < 64, "test premise");
         assert!(diverging > 0, "test premise: batch alone would accept some");
 
         let checks: Vec<SignatureCheck<'_>> = messages
@@ -500,11 +440,7 @@ mod tests {
 
     /// Ed25519-signs `data` with the secret scalar of `dalek` but hashing
     /// `key_bytes` as the public key (to craft keys with a torsion component).
-    fn sign_raw_with_key_bytes(
-        dalek: &ed25519_dalek::SigningKey,
-        key_bytes: &[u8; 32],
-        data: &[u8],
-    ) -> [u8; 64] {
+    fn sign_raw_with_key_bytes(dalek: &ed25519_dalek::SigningKey, key_bytes: &[u8; 32], data: &[u8]) -> [u8; 64] {
         let a = dalek.to_scalar();
         let (zero, one) = zero_and_one(a, a.invert());
         // Nonce r with R = r·B: the scalar and public key of a throwaway key.

@@ -52,9 +52,7 @@ pub enum KeyError {
         algorithm: String,
     },
     /// The key is encrypted and no passphrase was given.
-    #[error(
-        "{path} is protected by a passphrase; give it on the terminal or in SMARTUP_KEY_PASSPHRASE"
-    )]
+    #[error("{path} is protected by a passphrase; give it on the terminal or in SMARTUP_KEY_PASSPHRASE")]
     PassphraseNeeded {
         /// The encrypted key file.
         path: PathBuf,
@@ -120,19 +118,12 @@ impl SigningKey {
 
     /// Writes the unencrypted private key (mode 0600) and `<private_path>.pub`, each atomically.
     pub fn write_openssh(&self, private_path: &Path) -> Result<(), KeyError> {
-        let pem = self
-            .ssh
-            .to_openssh(LineEnding::LF)
-            .map_err(|e| KeyError::Write {
-                path: private_path.to_path_buf(),
-                source: io::Error::other(e.to_string()),
-            })?;
+        let pem = self.ssh.to_openssh(LineEnding::LF).map_err(|e| KeyError::Write {
+            path: private_path.to_path_buf(),
+            source: io::Error::other(e.to_string()),
+        })?;
         write_atomically(private_path, pem.as_bytes(), 0o600)?;
-        write_atomically(
-            &public_path(private_path),
-            self.public_line().as_bytes(),
-            0o644,
-        )
+        write_atomically(&public_path(private_path), self.public_line().as_bytes(), 0o644)
     }
 
     /// The public half of this key.
@@ -155,16 +146,10 @@ impl SigningKey {
 
     /// Builds a key from a decrypted OpenSSH private key, checking that both halves agree.
     fn from_private_key(path: &Path, ssh: PrivateKey) -> Result<SigningKey, KeyError> {
-        let keypair = ssh
-            .key_data()
-            .ed25519()
-            .ok_or_else(|| not_ed25519(path, &ssh))?;
+        let keypair = ssh.key_data().ed25519().ok_or_else(|| not_ed25519(path, &ssh))?;
         let dalek = ed25519_dalek::SigningKey::from(&keypair.private);
         if dalek.verifying_key().as_bytes() != keypair.public.as_ref() {
-            return Err(malformed(
-                path,
-                "the public key does not match the private key",
-            ));
+            return Err(malformed(path, "the public key does not match the private key"));
         }
         let public = PublicKey::from_verifying_key(dalek.verifying_key());
         Ok(SigningKey { ssh, dalek, public })
@@ -202,23 +187,15 @@ fn read_ed25519_private_key(path: &Path) -> Result<PrivateKey, KeyError> {
 }
 
 /// Decrypts `key` if it is encrypted, mapping failures to passphrase errors.
-fn decrypt_if_needed(
-    path: &Path,
-    key: PrivateKey,
-    passphrase: Option<&str>,
-) -> Result<PrivateKey, KeyError> {
+fn decrypt_if_needed(path: &Path, key: PrivateKey, passphrase: Option<&str>) -> Result<PrivateKey, KeyError> {
     if !key.is_encrypted() {
         return Ok(key);
     }
-    let passphrase = passphrase.ok_or_else(|| KeyError::PassphraseNeeded {
-        path: path.to_path_buf(),
-    })?;
+    let passphrase = passphrase.ok_or_else(|| KeyError::PassphraseNeeded { path: path.to_path_buf() })?;
     // A wrong passphrase shows up as a check-integer mismatch (or, very
     // rarely, as garbage after it); either way the passphrase is to blame.
     key.decrypt(passphrase)
-        .map_err(|_| KeyError::WrongPassphrase {
-            path: path.to_path_buf(),
-        })
+        .map_err(|_| KeyError::WrongPassphrase { path: path.to_path_buf() })
 }
 
 /// The `NotEd25519` error for `key` read from `path`.
@@ -272,11 +249,7 @@ fn temp_path(path: &Path) -> io::Result<PathBuf> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
     let mut temp_name = OsString::from(".");
     temp_name.push(name);
-    temp_name.push(format!(
-        ".tmp-{}-{:016x}",
-        std::process::id(),
-        OsRng.next_u64()
-    ));
+    temp_name.push(format!(".tmp-{}-{:016x}", std::process::id(), OsRng.next_u64()));
     Ok(path.with_file_name(temp_name))
 }
 
@@ -308,16 +281,13 @@ impl PublicKey {
     pub fn parse_openssh(line: &str) -> Result<PublicKey, KeyError> {
         let mut fields = line.split_whitespace();
         let (Some(kind), Some(data)) = (fields.next(), fields.next()) else {
-            return Err(KeyError::BadPublicKey(
-                "expected \"ssh-ed25519 AAAA... [comment]\"".to_string(),
-            ));
+            return Err(KeyError::BadPublicKey("expected \"ssh-ed25519 AAAA... [comment]\"".to_string()));
         };
         if kind != KEY_TYPE {
             let kind = printable(kind.as_bytes());
             return Err(KeyError::BadPublicKey(format!("key type is {kind:?}")));
         }
-        let blob = Base64::decode_vec(data)
-            .map_err(|_| KeyError::BadPublicKey("key data is not valid base64".to_string()))?;
+        let blob = Base64::decode_vec(data).map_err(|_| KeyError::BadPublicKey("key data is not valid base64".to_string()))?;
         Self::from_blob(&blob).map_err(|e| KeyError::BadPublicKey(e.to_string()))
     }
 
@@ -340,9 +310,7 @@ impl PublicKey {
 
     /// Strict ed25519 verification of `signature` over already-built SSHSIG signed data.
     pub(super) fn verify_signed_data(&self, data: &[u8], signature: &[u8; 64]) -> bool {
-        self.key
-            .verify_strict(data, &Signature::from_bytes(signature))
-            .is_ok()
+        self.key.verify_strict(data, &Signature::from_bytes(signature)).is_ok()
     }
 
     /// The dalek verifying key (for batch verification).
@@ -366,23 +334,18 @@ impl PublicKey {
     /// Parses an SSH public key blob, telling other algorithms apart from garbage.
     pub(super) fn from_blob(blob: &[u8]) -> Result<PublicKey, BlobError> {
         let mut reader = Reader::new(blob);
-        let kind = reader
-            .string()
-            .ok_or(BlobError::Malformed("truncated key blob"))?;
+        let kind = reader.string().ok_or(BlobError::Malformed("truncated key blob"))?;
         if kind != KEY_TYPE.as_bytes() {
             return Err(BlobError::OtherAlgorithm(printable(kind)));
         }
-        let key = reader
-            .string()
-            .ok_or(BlobError::Malformed("truncated key blob"))?;
+        let key = reader.string().ok_or(BlobError::Malformed("truncated key blob"))?;
         if !reader.is_empty() {
             return Err(BlobError::Malformed("trailing bytes after the key"));
         }
         let bytes: [u8; 32] = key
             .try_into()
             .map_err(|_| BlobError::Malformed("an ed25519 key must be 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(&bytes)
-            .map_err(|_| BlobError::Malformed("the key is not a point on the curve"))?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| BlobError::Malformed("the key is not a point on the curve"))?;
         Ok(Self::from_verifying_key(key))
     }
 
@@ -432,15 +395,9 @@ mod tests {
         key.write_openssh(&path).unwrap();
 
         let pub_text = fs::read_to_string(public_path(&path)).unwrap();
-        assert_eq!(
-            pub_text,
-            format!("{} alice@example\n", key.public().to_openssh())
-        );
+        assert_eq!(pub_text, format!("{} alice@example\n", key.public().to_openssh()));
         let derived = run_ok(keygen().arg("-y").arg("-f").arg(&path));
-        assert_eq!(
-            derived.split_whitespace().nth(1),
-            pub_text.split_whitespace().nth(1)
-        );
+        assert_eq!(derived.split_whitespace().nth(1), pub_text.split_whitespace().nth(1));
 
         #[cfg(unix)]
         {
@@ -460,9 +417,7 @@ mod tests {
     fn write_into_missing_directory_fails() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing").join("key");
-        let err = SigningKey::from_seed(SEED_A, "")
-            .write_openssh(&path)
-            .unwrap_err();
+        let err = SigningKey::from_seed(SEED_A, "").write_openssh(&path).unwrap_err();
         assert!(matches!(err, KeyError::Write { .. }), "{err}");
     }
 
@@ -470,9 +425,7 @@ mod tests {
     fn comment_line_breaks_are_flattened() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        SigningKey::from_seed(SEED_A, "a\nb")
-            .write_openssh(&path)
-            .unwrap();
+        SigningKey::from_seed(SEED_A, "a\nb").write_openssh(&path).unwrap();
         let text = fs::read_to_string(public_path(&path)).unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(text.ends_with(" a b\n"));
@@ -482,11 +435,7 @@ mod tests {
     fn loads_unencrypted_ssh_keygen_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        run_ok(
-            keygen()
-                .args(["-t", "ed25519", "-N", "", "-C", "bob", "-f"])
-                .arg(&path),
-        );
+        run_ok(keygen().args(["-t", "ed25519", "-N", "", "-C", "bob", "-f"]).arg(&path));
         assert!(!SigningKey::is_encrypted(&path).unwrap());
         let key = SigningKey::load(&path, None).unwrap();
         let line = fs::read_to_string(public_path(&path)).unwrap();
@@ -499,11 +448,7 @@ mod tests {
     fn passphrase_protected_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        run_ok(
-            keygen()
-                .args(["-t", "ed25519", "-N", "secret pass", "-f"])
-                .arg(&path),
-        );
+        run_ok(keygen().args(["-t", "ed25519", "-N", "secret pass", "-f"]).arg(&path));
         assert!(SigningKey::is_encrypted(&path).unwrap());
 
         let err = SigningKey::load(&path, None).unwrap_err();
@@ -516,38 +461,22 @@ mod tests {
         assert_eq!(key.public(), &PublicKey::parse_openssh(&line).unwrap());
         let message = b"row 1: alice pays bob 3 shares";
         let signature = key.sign("smartup-ledger", message);
-        assert!(ssh_keygen_verify(
-            dir.path(),
-            key.public(),
-            "smartup-ledger",
-            message,
-            &signature
-        ));
+        assert!(ssh_keygen_verify(dir.path(), key.public(), "smartup-ledger", message, &signature));
     }
 
     #[test]
     fn rsa_key_is_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rsa");
-        run_ok(
-            keygen()
-                .args(["-t", "rsa", "-b", "2048", "-N", "", "-f"])
-                .arg(&path),
-        );
+        run_ok(keygen().args(["-t", "rsa", "-b", "2048", "-N", "", "-f"]).arg(&path));
         let err = SigningKey::load(&path, None).unwrap_err();
         assert!(
             matches!(&err, KeyError::NotEd25519 { algorithm, .. } if algorithm == "ssh-rsa"),
             "{err}"
         );
-        assert!(matches!(
-            SigningKey::is_encrypted(&path),
-            Err(KeyError::NotEd25519 { .. })
-        ));
+        assert!(matches!(SigningKey::is_encrypted(&path), Err(KeyError::NotEd25519 { .. })));
         let line = fs::read_to_string(public_path(&path)).unwrap();
-        assert!(matches!(
-            PublicKey::parse_openssh(&line),
-            Err(KeyError::BadPublicKey(_))
-        ));
+        assert!(matches!(PublicKey::parse_openssh(&line), Err(KeyError::BadPublicKey(_))));
     }
 
     #[test]
@@ -561,10 +490,7 @@ mod tests {
         let missing = dir.path().join("missing");
         let err = SigningKey::load(&missing, None).unwrap_err();
         assert!(matches!(err, KeyError::Read { .. }), "{err}");
-        assert!(matches!(
-            SigningKey::is_encrypted(&missing),
-            Err(KeyError::Read { .. })
-        ));
+        assert!(matches!(SigningKey::is_encrypted(&missing), Err(KeyError::Read { .. })));
     }
 
     #[test]
@@ -577,11 +503,7 @@ mod tests {
             format!("  {text} alice@example  extra words \n"),
             format!("\t{text}\r\n"),
         ] {
-            assert_eq!(
-                &PublicKey::parse_openssh(&line).unwrap(),
-                key.public(),
-                "{line:?}"
-            );
+            assert_eq!(&PublicKey::parse_openssh(&line).unwrap(), key.public(), "{line:?}");
         }
     }
 
@@ -625,9 +547,7 @@ mod tests {
         assert!(!key.public().verify("smartup-ledger", b"hellO", &signature));
         assert!(!key.public().verify("git", b"hello", &signature));
         let other = SigningKey::generate("");
-        assert!(!other
-            .public()
-            .verify("smartup-ledger", b"hello", &signature));
+        assert!(!other.public().verify("smartup-ledger", b"hello", &signature));
         assert_ne!(other.public(), key.public());
     }
 

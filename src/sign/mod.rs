@@ -26,6 +26,6 @@ mod wire;
 pub use batch::{verify_all, SignatureCheck};
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use sshsig::{
-    armor, decode_signature, encode_signature, parse_armored, signed_data, verify_git_commit,
-    ArmoredSignature, CommitSignatureError, HASH_ALGORITHM,
+    armor, decode_signature, encode_signature, parse_armored, signed_data, verify_git_commit, ArmoredSignature, CommitSignatureError,
+    HASH_ALGORITHM,
 };

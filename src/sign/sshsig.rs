@@ -40,9 +40,7 @@ impl Hash {
 
     /// Looks a hash up by its SSHSIG name.
     fn from_name(name: &[u8]) -> Option<Hash> {
-        [Hash::Sha256, Hash::Sha512]
-            .into_iter()
-            .find(|hash| hash.name().as_bytes() == name)
+        [Hash::Sha256, Hash::Sha512].into_iter().find(|hash| hash.name().as_bytes() == name)
     }
 
     /// Hashes `message`.
@@ -170,10 +168,7 @@ pub fn parse_armored(text: &str) -> Result<ArmoredSignature, CommitSignatureErro
 }
 
 /// Verifies an SSH-signed git commit; returns the signer's key (the caller checks membership).
-pub fn verify_git_commit(
-    armored: &str,
-    signed_data: &[u8],
-) -> Result<PublicKey, CommitSignatureError> {
+pub fn verify_git_commit(armored: &str, signed_data: &[u8]) -> Result<PublicKey, CommitSignatureError> {
     let parsed = parse_armored(armored)?;
     if parsed.namespace != GIT_NAMESPACE {
         return Err(CommitSignatureError::WrongNamespace(parsed.namespace));
@@ -209,23 +204,19 @@ fn parse_blob(blob: &[u8]) -> Result<ArmoredSignature, CommitSignatureError> {
     }
     let version = reader.u32().ok_or_else(truncated)?;
     if version != VERSION {
-        return Err(CommitSignatureError::Malformed(format!(
-            "unsupported SSHSIG version {version}"
-        )));
+        return Err(CommitSignatureError::Malformed(format!("unsupported SSHSIG version {version}")));
     }
-    let key =
-        PublicKey::from_blob(reader.string().ok_or_else(truncated)?).map_err(|e| match e {
-            BlobError::OtherAlgorithm(name) => CommitSignatureError::NotEd25519(name),
-            BlobError::Malformed(reason) => malformed(reason),
-        })?;
+    let key = PublicKey::from_blob(reader.string().ok_or_else(truncated)?).map_err(|e| match e {
+        BlobError::OtherAlgorithm(name) => CommitSignatureError::NotEd25519(name),
+        BlobError::Malformed(reason) => malformed(reason),
+    })?;
     let namespace = std::str::from_utf8(reader.string().ok_or_else(truncated)?)
         .map_err(|_| malformed("namespace is not UTF-8"))?
         .to_string();
     let _reserved = reader.string().ok_or_else(truncated)?;
     let hash_name = reader.string().ok_or_else(truncated)?;
-    let hash = Hash::from_name(hash_name).ok_or_else(|| {
-        CommitSignatureError::Malformed(format!("unsupported hash {:?}", printable(hash_name)))
-    })?;
+    let hash = Hash::from_name(hash_name)
+        .ok_or_else(|| CommitSignatureError::Malformed(format!("unsupported hash {:?}", printable(hash_name))))?;
     let signature = parse_signature_blob(reader.string().ok_or_else(truncated)?)?;
     if !reader.is_empty() {
         return Err(malformed("trailing bytes after the signature"));
@@ -250,17 +241,13 @@ fn parse_signature_blob(blob: &[u8]) -> Result<[u8; 64], CommitSignatureError> {
     if !reader.is_empty() {
         return Err(malformed("trailing bytes after the ed25519 signature"));
     }
-    signature
-        .try_into()
-        .map_err(|_| malformed("an ed25519 signature must be 64 bytes"))
+    signature.try_into().map_err(|_| malformed("an ed25519 signature must be 64 bytes"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sign::test_support::{
-        git, keygen, run_ok, ssh_keygen_verify, status_ok, SEED_A, SEED_B,
-    };
+    use crate::sign::test_support::{git, keygen, run_ok, ssh_keygen_verify, status_ok, SEED_A, SEED_B};
     use crate::sign::SigningKey;
     use std::fs;
     use std::path::Path;
@@ -273,10 +260,7 @@ mod tests {
             let theirs = ssh_key::SshSig::signed_data(namespace, ssh_key::HashAlg::Sha512, message);
             assert_eq!(signed_data(namespace, message), theirs.unwrap());
             let theirs = ssh_key::SshSig::signed_data(namespace, ssh_key::HashAlg::Sha256, message);
-            assert_eq!(
-                signed_data_with(Hash::Sha256, namespace, message),
-                theirs.unwrap()
-            );
+            assert_eq!(signed_data_with(Hash::Sha256, namespace, message), theirs.unwrap());
         }
     }
 
@@ -312,48 +296,18 @@ mod tests {
         let key = SigningKey::from_seed(SEED_A, "");
         let message = b"2024-05-01,alice,bob,transfer,3\n";
         let signature = key.sign(LEDGER, message);
-        assert!(ssh_keygen_verify(
-            dir.path(),
-            key.public(),
-            LEDGER,
-            message,
-            &signature
-        ));
+        assert!(ssh_keygen_verify(dir.path(), key.public(), LEDGER, message, &signature));
 
         let mut changed = message.to_vec();
         changed[5] ^= 1;
-        assert!(!ssh_keygen_verify(
-            dir.path(),
-            key.public(),
-            LEDGER,
-            &changed,
-            &signature
-        ));
-        assert!(!ssh_keygen_verify(
-            dir.path(),
-            key.public(),
-            "git",
-            message,
-            &signature
-        ));
+        assert!(!ssh_keygen_verify(dir.path(), key.public(), LEDGER, &changed, &signature));
+        assert!(!ssh_keygen_verify(dir.path(), key.public(), "git", message, &signature));
         let other = key.sign("git", message);
-        assert!(!ssh_keygen_verify(
-            dir.path(),
-            key.public(),
-            LEDGER,
-            message,
-            &other
-        ));
+        assert!(!ssh_keygen_verify(dir.path(), key.public(), LEDGER, message, &other));
     }
 
     /// Signs `message` with `ssh-keygen -Y sign` and returns the armored signature.
-    fn ssh_keygen_sign(
-        dir: &Path,
-        key: &Path,
-        namespace: &str,
-        extra: &[&str],
-        message: &[u8],
-    ) -> String {
+    fn ssh_keygen_sign(dir: &Path, key: &Path, namespace: &str, extra: &[&str], message: &[u8]) -> String {
         let message_path = dir.join("message");
         fs::write(&message_path, message).unwrap();
         run_ok(
@@ -400,20 +354,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key_path = dir.path().join("k");
         let public = PublicKey::parse_openssh(&ssh_keygen_key(&key_path, "ed25519")).unwrap();
-        let armored = ssh_keygen_sign(
-            dir.path(),
-            &key_path,
-            "git",
-            &["-O", "hashalg=sha256"],
-            b"data",
-        );
+        let armored = ssh_keygen_sign(dir.path(), &key_path, "git", &["-O", "hashalg=sha256"], b"data");
         let parsed = parse_armored(&armored).unwrap();
         assert_eq!(parsed.hash_algorithm(), "sha256");
         assert_eq!(verify_git_commit(&armored, b"data").unwrap(), public);
-        assert!(matches!(
-            verify_git_commit(&armored, b"date"),
-            Err(CommitSignatureError::Invalid)
-        ));
+        assert!(matches!(verify_git_commit(&armored, b"date"), Err(CommitSignatureError::Invalid)));
         // Raw verification assumes sha512, so it must not accept a sha256 signature.
         assert!(!public.verify("git", b"data", &parsed.signature));
     }
@@ -422,17 +367,10 @@ mod tests {
     fn rsa_signature_is_not_ed25519() {
         let dir = tempfile::tempdir().unwrap();
         let key_path = dir.path().join("rsa");
-        run_ok(
-            keygen()
-                .args(["-t", "rsa", "-b", "2048", "-N", "", "-f"])
-                .arg(&key_path),
-        );
+        run_ok(keygen().args(["-t", "rsa", "-b", "2048", "-N", "", "-f"]).arg(&key_path));
         let armored = ssh_keygen_sign(dir.path(), &key_path, "git", &[], b"data");
         let err = verify_git_commit(&armored, b"data").unwrap_err();
-        assert!(
-            matches!(&err, CommitSignatureError::NotEd25519(alg) if alg == "ssh-rsa"),
-            "{err}"
-        );
+        assert!(matches!(&err, CommitSignatureError::NotEd25519(alg) if alg == "ssh-rsa"), "{err}");
     }
 
     #[test]
@@ -462,18 +400,12 @@ mod tests {
         ];
         for text in cases {
             let result = verify_git_commit(&text, b"m");
-            assert!(
-                matches!(result, Err(CommitSignatureError::Malformed(_))),
-                "{text:?}: {result:?}"
-            );
+            assert!(matches!(result, Err(CommitSignatureError::Malformed(_))), "{text:?}: {result:?}");
         }
         assert!(verify_git_commit(&good, b"m").is_ok());
         let ledger = armor(key.public(), LEDGER, &key.sign(LEDGER, b"m"));
         let err = verify_git_commit(&ledger, b"m").unwrap_err();
-        assert!(
-            matches!(&err, CommitSignatureError::WrongNamespace(ns) if ns == LEDGER),
-            "{err}"
-        );
+        assert!(matches!(&err, CommitSignatureError::WrongNamespace(ns) if ns == LEDGER), "{err}");
     }
 
     /// A repository with one file committed (unsigned parent-less tree) ready for signing.
@@ -499,23 +431,15 @@ mod tests {
             index.write_tree().unwrap()
         };
         let tree = repo.find_tree(tree_id).unwrap();
-        let who = git2::Signature::new(
-            "Alice",
-            "alice@example.org",
-            &git2::Time::new(1_700_000_000, 0),
-        )
-        .unwrap();
-        let buffer = repo
-            .commit_create_buffer(&who, &who, message, &tree, &[])
-            .unwrap();
+        let who = git2::Signature::new("Alice", "alice@example.org", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        let buffer = repo.commit_create_buffer(&who, &who, message, &tree, &[]).unwrap();
         String::from_utf8(buffer.to_vec()).unwrap()
     }
 
     /// Writes a signed commit, points `refs/heads/main` at it and returns its id.
     fn write_signed_commit(repo: &git2::Repository, buffer: &str, signature: &str) -> git2::Oid {
         let oid = repo.commit_signed(buffer, signature, None).unwrap();
-        repo.reference("refs/heads/main", oid, true, "signed commit")
-            .unwrap();
+        repo.reference("refs/heads/main", oid, true, "signed commit").unwrap();
         oid
     }
 
@@ -528,11 +452,7 @@ mod tests {
             .collect();
         fs::write(&allowed, lines).unwrap();
         let setting = format!("gpg.ssh.allowedSignersFile={}", allowed.display());
-        status_ok(
-            git(repo_dir)
-                .args(["-c", &setting, "verify-commit"])
-                .arg(oid.to_string()),
-        )
+        status_ok(git(repo_dir).args(["-c", &setting, "verify-commit"]).arg(oid.to_string()))
     }
 
     #[test]
@@ -546,21 +466,14 @@ mod tests {
         assert!(signature.ends_with("-----END SSH SIGNATURE-----"));
         let oid = write_signed_commit(&repo, &buffer, &signature);
 
-        assert!(git_verify_commit(
-            dir.path(),
-            &[("alice", alice.public())],
-            oid
-        ));
+        assert!(git_verify_commit(dir.path(), &[("alice", alice.public())], oid));
         let (stored, signed) = repo.extract_signature(&oid, None).unwrap();
         let stored = stored.as_str().unwrap();
         assert_eq!(verify_git_commit(stored, &signed).unwrap(), *alice.public());
         assert_eq!(&*signed, buffer.as_bytes());
         let mut tampered = signed.to_vec();
         tampered[0] ^= 1;
-        assert!(matches!(
-            verify_git_commit(stored, &tampered),
-            Err(CommitSignatureError::Invalid)
-        ));
+        assert!(matches!(verify_git_commit(stored, &tampered), Err(CommitSignatureError::Invalid)));
     }
 
     #[test]
@@ -573,11 +486,7 @@ mod tests {
         // Mallory signs honestly: the signature is valid, but names Mallory's key.
         let buffer = commit_buffer(&repo, "mallory's row\n");
         let oid = write_signed_commit(&repo, &buffer, &mallory.sign_git_commit(buffer.as_bytes()));
-        assert!(!git_verify_commit(
-            dir.path(),
-            &[("alice", alice.public())],
-            oid
-        ));
+        assert!(!git_verify_commit(dir.path(), &[("alice", alice.public())], oid));
         let (stored, signed) = repo.extract_signature(&oid, None).unwrap();
         let signer = verify_git_commit(stored.as_str().unwrap(), &signed).unwrap();
         assert_eq!(signer, *mallory.public());
@@ -585,22 +494,11 @@ mod tests {
 
         // Mallory claims to be Alice: Alice's key, Mallory's signature.
         let buffer = commit_buffer(&repo, "forged row\n");
-        let forged = armor(
-            alice.public(),
-            "git",
-            &mallory.sign("git", buffer.as_bytes()),
-        );
+        let forged = armor(alice.public(), "git", &mallory.sign("git", buffer.as_bytes()));
         let oid = write_signed_commit(&repo, &buffer, forged.trim_end());
-        assert!(!git_verify_commit(
-            dir.path(),
-            &[("alice", alice.public())],
-            oid
-        ));
+        assert!(!git_verify_commit(dir.path(), &[("alice", alice.public())], oid));
         let (stored, signed) = repo.extract_signature(&oid, None).unwrap();
         let result = verify_git_commit(stored.as_str().unwrap(), &signed);
-        assert!(
-            matches!(result, Err(CommitSignatureError::Invalid)),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(CommitSignatureError::Invalid)), "{result:?}");
     }
 }

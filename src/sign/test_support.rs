@@ -45,21 +45,11 @@ pub(super) fn run_ok(command: &mut Command) -> String {
 
 /// Runs `command` with output captured and tells whether it succeeded.
 pub(super) fn status_ok(command: &mut Command) -> bool {
-    command
-        .output()
-        .expect("cannot run command")
-        .status
-        .success()
+    command.output().expect("cannot run command").status.success()
 }
 
 /// Checks a raw signature with `ssh-keygen -Y verify` (signer "alice", allowed-signers file).
-pub(super) fn ssh_keygen_verify(
-    dir: &Path,
-    key: &PublicKey,
-    namespace: &str,
-    message: &[u8],
-    signature: &[u8; 64],
-) -> bool {
+pub(super) fn ssh_keygen_verify(dir: &Path, key: &PublicKey, namespace: &str, message: &[u8], signature: &[u8; 64]) -> bool {
     let allowed = dir.join("verify_allowed_signers");
     let signature_path = dir.join("verify_message.sig");
     let message_path = dir.join("verify_message");

@@ -43,10 +43,19 @@ pub struct Report {
 /// Walks the first-parent history that ends at `tip`.
 pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
     let chain = repo::first_parent_chain(repo, tip)?;
-    let mut report = Report { state: None, rows: 0, commits: 0, findings: Vec::new(), tip };
+    let mut report = Report {
+        state: None,
+        rows: 0,
+        commits: 0,
+        findings: Vec::new(),
+        tip,
+    };
     if let (Some(anchor), Some(root)) = (options.genesis, chain.first()) {
         if *root != anchor {
-            report.findings.push(Finding::general("genesis", format!("history starts at commit {root}, not at the pinned genesis {anchor}")));
+            report.findings.push(Finding::general(
+                "genesis",
+                format!("history starts at commit {root}, not at the pinned genesis {anchor}"),
+            ));
             return Ok(report);
         }
     }
@@ -69,16 +78,27 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
 }
 
 /// Replays one commit; returns false when history cannot be followed past it.
-fn walk_commit(repo: &Repository, commit: &git2::Commit, options: &Options, report: &mut Report, pipeline: &mut Option<SignaturePipeline>) -> Result<bool> {
+fn walk_commit(
+    repo: &Repository,
+    commit: &git2::Commit,
+    options: &Options,
+    report: &mut Report,
+    pipeline: &mut Option<SignaturePipeline>,
+) -> Result<bool> {
     let id = commit.id();
     let segment_rows = report.state.as_ref().map_or(u64::MAX, |s| s.policy.ledger.segment_rows);
     let changes = repo::commit_changes(repo, commit, segment_rows)?;
     if report.state.is_none() {
         let Some(bytes) = &changes.policy else {
-            report.findings.push(Finding::general("policy", "the root commit has no ledger.toml").in_commit(id));
+            report
+                .findings
+                .push(Finding::general("policy", "the root commit has no ledger.toml").in_commit(id));
             return Ok(false);
         };
-        let policy = match std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| Policy::parse(t).map_err(|e| e.to_string())) {
+        let policy = match std::str::from_utf8(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()))
+        {
             Ok(p) => p,
             Err(e) => {
                 report.findings.push(Finding::general("policy", e).in_commit(id));
@@ -94,9 +114,15 @@ fn walk_commit(repo: &Repository, commit: &git2::Commit, options: &Options, repo
         report.findings.extend(changes.findings.into_iter().map(|f| f.in_commit(id)));
         return Ok(false);
     }
-    let committer_key = if options.check_signatures { commit_signer(repo, id, &mut report.findings)? } else { None };
+    let committer_key = if options.check_signatures {
+        commit_signer(repo, id, &mut report.findings)?
+    } else {
+        None
+    };
     let Some(state) = report.state.as_mut() else { return Ok(false) };
-    let valid_before = committer_key.as_ref().is_some_and(|fp| state.keys.get(fp).is_some_and(|k| k.revoked.is_none()));
+    let valid_before = committer_key
+        .as_ref()
+        .is_some_and(|fp| state.keys.get(fp).is_some_and(|k| k.revoked.is_none()));
 
     let mut stream = RowStream::new(repo, changes.sources, state.policy.ledger.segment_rows);
     loop {
@@ -120,13 +146,34 @@ fn walk_commit(repo: &Repository, commit: &git2::Commit, options: &Options, repo
         }
     }
     if let Some(awaited) = state.awaited_log.take() {
-        report.findings.push(Finding::general("session", format!("the stop-work row at seq {} has no session log row in the same commit", awaited.after_seq)).in_commit(id));
+        report.findings.push(
+            Finding::general(
+                "session",
+                format!(
+                    "the stop-work row at seq {} has no session log row in the same commit",
+                    awaited.after_seq
+                ),
+            )
+            .in_commit(id),
+        );
     }
-    switch_policy(state, changes.policy.as_deref(), commit.parent_count() == 0, &mut report.findings, id);
+    switch_policy(
+        state,
+        changes.policy.as_deref(),
+        commit.parent_count() == 0,
+        &mut report.findings,
+        id,
+    );
     if let Some(fp) = committer_key {
         let valid_after = state.keys.get(&fp).is_some_and(|k| k.revoked.is_none());
         if !valid_before && !valid_after {
-            report.findings.push(Finding::general("commit-signature", format!("commit {id} is signed by key {fp}, which is not a valid key of this ledger")).in_commit(id));
+            report.findings.push(
+                Finding::general(
+                    "commit-signature",
+                    format!("commit {id} is signed by key {fp}, which is not a valid key of this ledger"),
+                )
+                .in_commit(id),
+            );
         }
     }
     Ok(true)
@@ -137,7 +184,13 @@ fn commit_signer(repo: &Repository, id: Oid, findings: &mut Vec<Finding>) -> Res
     let (signature, data) = match repo.extract_signature(&id, None) {
         Ok(parts) => parts,
         Err(_) => {
-            findings.push(Finding::general("commit-signature", format!("commit {id} is not signed; every ledger commit is SSH-signed")).in_commit(id));
+            findings.push(
+                Finding::general(
+                    "commit-signature",
+                    format!("commit {id} is not signed; every ledger commit is SSH-signed"),
+                )
+                .in_commit(id),
+            );
             return Ok(None);
         }
     };
@@ -157,16 +210,30 @@ fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, finding
     let announced = state.amended_policy.take();
     let Some(bytes) = new_file.filter(|_| !root) else {
         if let Some(reference) = announced {
-            findings.push(Finding::general("policy", format!("an amend-policy row names {reference}, but this commit does not change ledger.toml to it")).in_commit(id));
+            findings.push(
+                Finding::general(
+                    "policy",
+                    format!("an amend-policy row names {reference}, but this commit does not change ledger.toml to it"),
+                )
+                .in_commit(id),
+            );
         }
         return;
     };
     let reference = file_reference(bytes);
     if announced.as_deref() != Some(reference.as_str()) {
-        findings.push(Finding::general("policy", format!("ledger.toml changed to {reference} without an amend-policy row naming that hash")).in_commit(id));
+        findings.push(
+            Finding::general(
+                "policy",
+                format!("ledger.toml changed to {reference} without an amend-policy row naming that hash"),
+            )
+            .in_commit(id),
+        );
         return;
     }
-    let parsed = std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
+    let parsed = std::str::from_utf8(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
     match parsed {
         Ok(policy) if policy.ledger.id != state.ledger_id || policy.ledger.namespace != state.policy.ledger.namespace => {
             findings.push(Finding::general("policy", "an amendment may not change the ledger id or the signature namespace").in_commit(id));

@@ -41,13 +41,28 @@ impl SignaturePipeline {
                 std::thread::spawn(move || work(&namespace, &receiver))
             })
             .collect();
-        SignaturePipeline { namespace: namespace.to_string(), batch: Vec::with_capacity(BATCH), sender: Some(sender), workers }
+        SignaturePipeline {
+            namespace: namespace.to_string(),
+            batch: Vec::with_capacity(BATCH),
+            sender: Some(sender),
+            workers,
+        }
     }
 
     /// Queues the signature of a row (already known to decode) made with `key`.
     pub fn push(&mut self, row: &Row, ledger_id: &str, key: PublicKey, location: &Location, commit: git2::Oid) {
-        let Some(signature) = crate::sign::decode_signature(&row.signature) else { return };
-        self.batch.push(Item { key, message: row.message(ledger_id), signature, seq: row.seq, actor: row.actor.clone(), location: location.clone(), commit: commit.to_string() });
+        let Some(signature) = crate::sign::decode_signature(&row.signature) else {
+            return;
+        };
+        self.batch.push(Item {
+            key,
+            message: row.message(ledger_id),
+            signature,
+            seq: row.seq,
+            actor: row.actor.clone(),
+            location: location.clone(),
+            commit: commit.to_string(),
+        });
         if self.batch.len() >= BATCH {
             self.flush();
         }
@@ -69,7 +84,13 @@ impl SignaturePipeline {
         for worker in self.workers.drain(..) {
             match worker.join() {
                 Ok(found) => findings.extend(found),
-                Err(_) => findings.push(Finding::general("bad-signature", format!("a signature worker for namespace {} crashed; signatures were not all checked", self.namespace))),
+                Err(_) => findings.push(Finding::general(
+                    "bad-signature",
+                    format!(
+                        "a signature worker for namespace {} crashed; signatures were not all checked",
+                        self.namespace
+                    ),
+                )),
             }
         }
         findings.sort_by_key(|f| f.seq);
@@ -85,12 +106,22 @@ fn work(namespace: &str, receiver: &Mutex<Receiver<Vec<Item>>>) -> Vec<Finding> 
             Err(_) => break,
         };
         let Ok(batch) = batch else { break };
-        let checks: Vec<SignatureCheck> = batch.iter().map(|i| SignatureCheck { key: &i.key, message: &i.message, signature: i.signature }).collect();
+        let checks: Vec<SignatureCheck> = batch
+            .iter()
+            .map(|i| SignatureCheck {
+                key: &i.key,
+                message: &i.message,
+                signature: i.signature,
+            })
+            .collect();
         for bad in verify_all(namespace, &checks, 1) {
             let item = &batch[bad];
             findings.push(Finding {
                 code: "bad-signature",
-                message: format!("the signature does not match this row and key {} (forged, copied or altered)", item.key.fingerprint()),
+                message: format!(
+                    "the signature does not match this row and key {} (forged, copied or altered)",
+                    item.key.fingerprint()
+                ),
                 commit: Some(item.commit.clone()),
                 location: Some(item.location.clone()),
                 seq: Some(item.seq),
