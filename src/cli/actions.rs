@@ -4,13 +4,14 @@
 
 use super::context::{entry_time, print_rows, record, Entry, Ledger};
 use super::identity;
-use super::Global;
+use super::{Global, Refused};
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::policy::{file_reference, Policy};
 use crate::ledger::schema::{table_id, table_of_action};
 use crate::money::Amount;
 use crate::repo::write::RootFile;
 use crate::rules::state::TaskState;
+use crate::rules::violation;
 use crate::rules::State;
 use crate::sign::PublicKey;
 use crate::time::{format_date, Timestamp};
@@ -140,7 +141,7 @@ pub enum Action {
         /// The task
         task: String,
         /// Three scores from 1 to 10
-        #[arg(long, value_delimiter = ',', num_args = 3, required = true)]
+        #[arg(long, value_delimiter = ',', num_args = 1..=3, required = true)]
         scores: Vec<u32>,
         /// Payout share in percent [default: placed in the band by the total]
         #[arg(long)]
@@ -513,8 +514,8 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
             let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let text = std::str::from_utf8(&bytes).context("the new policy is not UTF-8")?;
             let policy = Policy::parse(text)?;
-            if policy.ledger.id != state.ledger_id || policy.ledger.namespace != state.policy.ledger.namespace {
-                bail!("the new policy must keep [ledger] id and namespace");
+            if !policy.keeps_identity_of(&state.policy) {
+                bail!("the new policy must keep [ledger] id, namespace and segment_rows as they are");
             }
             let reference = file_reference(&bytes);
             return Ok((
@@ -548,7 +549,7 @@ fn find_task<'s>(state: &'s State, task: &str) -> Result<&'s crate::rules::state
     state
         .tasks
         .get(&identity(task, IdKind::Task)?)
-        .ok_or_else(|| anyhow!("task {task} does not exist"))
+        .ok_or_else(|| Refused(violation("unknown-id", format!("task {task} does not exist"))).into())
 }
 
 fn role_entry(state: &State, action: &'static str, args: &RoleArgs) -> Result<Entry> {

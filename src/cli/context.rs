@@ -79,11 +79,15 @@ pub fn entry_time(global: &Global, state: Option<&State>) -> Result<Timestamp> {
     let now = Timestamp::now();
     let at = global.at.unwrap_or(now);
     if at > now {
-        bail!("--at {at} is in the future (now is {now})");
+        return Err(Refused(rules::violation("time-order", format!("--at {at} is in the future (now is {now})"))).into());
     }
     if let Some(last) = state.and_then(|s| s.last_timestamp) {
         if at < last {
-            bail!("--at {at} is before the last row of the ledger ({last}); entries are recorded in order");
+            return Err(Refused(rules::violation(
+                "time-order",
+                format!("--at {at} is before the last row of the ledger ({last}); entries are recorded in order"),
+            ))
+            .into());
         }
     }
     Ok(at)

@@ -36,6 +36,9 @@ pub fn run(global: &Global, args: &InitArgs) -> Result<()> {
 /// Creates the ledger and returns its genesis row.
 pub fn create(global: &Global, name: &str) -> Result<Vec<crate::ledger::row::Row>> {
     let dir = ledger_dir(global);
+    // Who signs is settled before anything is created, so a refused init leaves nothing behind.
+    let signer = identity::resolve(global, None)?;
+    crate::ledger::ids::check_handle(&signer.handle).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let repo = match git2::Repository::open(&dir) {
         Ok(repo) => {
@@ -59,8 +62,6 @@ pub fn create(global: &Global, name: &str) -> Result<Vec<crate::ledger::row::Row
             git2::Repository::init_opts(&dir, &options).with_context(|| format!("cannot create a git repository in {}", dir.display()))?
         }
     };
-    let signer = identity::resolve(global, Some(&repo))?;
-    crate::ledger::ids::check_handle(&signer.handle).map_err(anyhow::Error::msg)?;
     let id = new_ledger_id();
     let policy_text = Policy::render_template(TEMPLATE, &id, name);
     let readme = Policy::render_template(README_TEMPLATE, &id, name);

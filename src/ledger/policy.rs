@@ -199,6 +199,14 @@ impl Policy {
         Ok(())
     }
 
+    /// Whether an amended policy keeps what may never change: the ledger id, the signature
+    /// namespace and the segment size (segments already written must stay valid).
+    pub fn keeps_identity_of(&self, old: &Policy) -> bool {
+        self.ledger.id == old.ledger.id
+            && self.ledger.namespace == old.ledger.namespace
+            && self.ledger.segment_rows == old.ledger.segment_rows
+    }
+
     /// The SC budget of a size or special, before the phase multiplier.
     pub fn size_budget(&self, size: &str) -> Option<Amount> {
         self.budgets

@@ -17,7 +17,10 @@ use git2::{Oid, Repository};
 /// Opens the repository that holds (or is to hold) the ledger, searching upwards from `dir`.
 pub fn open(dir: &std::path::Path) -> Result<Repository> {
     Repository::discover(dir).map_err(|_| {
-        anyhow::anyhow!("{} is not inside a git repository (run `smartup init` to create a ledger, or pass --ledger DIR)", dir.display())
+        anyhow::anyhow!(
+            "{} is not inside a git repository (run `smartup init` to create a ledger, or pass --ledger DIR)",
+            dir.display()
+        )
     })
 }
 

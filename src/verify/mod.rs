@@ -235,8 +235,8 @@ fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, finding
         .map_err(|e| e.to_string())
         .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
     match parsed {
-        Ok(policy) if policy.ledger.id != state.ledger_id || policy.ledger.namespace != state.policy.ledger.namespace => {
-            findings.push(Finding::general("policy", "an amendment may not change the ledger id or the signature namespace").in_commit(id));
+        Ok(policy) if !policy.keeps_identity_of(&state.policy) => {
+            findings.push(Finding::general("policy", "an amendment may not change [ledger] id, namespace or segment_rows").in_commit(id));
         }
         Ok(policy) => {
             state.policy = policy;
