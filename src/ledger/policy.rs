@@ -33,6 +33,31 @@ pub struct Policy {
     pub sk: Karma,
     /// Smartup Credit rules.
     pub sc: Credits,
+    /// Where the organisation's Forgejo is (optional: a ledger works without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forgejo: Option<ForgejoSection>,
+}
+
+/// `[forgejo]`: the Forgejo instance `smartup forgejo sync` keeps in step with the ledger.
+/// The access token never goes here (it comes from `FORGEJO_TOKEN` or the user's config).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ForgejoSection {
+    /// Base URL of the instance, e.g. `https://forge.example.org`.
+    pub url: String,
+    /// The organisation that owns the team repositories.
+    pub organisation: String,
+    /// Team id (numeric identity like `3_2`) to repository name; a team missing here uses
+    /// its full team id (e.g. `3_2_design_team`) as the repository name.
+    #[serde(default)]
+    pub repositories: BTreeMap<String, String>,
+    /// How objectives appear: `milestones` (default) or `issues`.
+    #[serde(default = "default_objectives_as")]
+    pub objectives_as: String,
+}
+
+fn default_objectives_as() -> String {
+    "milestones".to_string()
 }
 
 /// `[ledger]`.
