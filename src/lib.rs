@@ -5,9 +5,13 @@
 //! - [`sign`]: ed25519 keys and OpenSSH signatures (SSHSIG);
 //! - [`repo`]: reading ledger history from git and writing signed commits;
 //! - [`verify`]: re-checking a whole history;
+//! - [`hook`]: the server-side pre-receive hook;
+//! - [`forgejo`]: keeping Forgejo in step with the ledger;
 //! - [`cli`]: the `smartup` command line.
 
 pub mod cli;
+pub mod forgejo;
+pub mod hook;
 pub mod ledger;
 pub mod money;
 pub mod repo;

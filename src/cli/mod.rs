@@ -6,9 +6,12 @@
 mod actions;
 mod context;
 mod demo;
+mod forgejo_cmd;
+mod hook_cmd;
 mod identity;
 mod init;
 mod inspect;
+mod push_cmd;
 mod read;
 mod verify_cmd;
 
@@ -83,6 +86,14 @@ enum Command {
     Sig(inspect::SigArgs),
     /// Run the whole contributor journey on a fresh local ledger, step by step
     Demo(demo::DemoArgs),
+    /// The server side: the pre-receive hook that enforces the ledger, and its installation
+    #[command(subcommand)]
+    Hook(hook_cmd::HookCommand),
+    /// Push the ledger branch, re-basing your unpushed entries when someone pushed first
+    Push(push_cmd::PushArgs),
+    /// Keep Forgejo issues, labels, milestones and tracked time in step with the ledger
+    #[command(subcommand)]
+    Forgejo(forgejo_cmd::ForgejoCommand),
 }
 
 /// Runs the command line and turns the outcome into an exit code.
@@ -117,5 +128,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => inspect::keys(g, command),
         Command::Sig(args) => inspect::sig(g, args),
         Command::Demo(args) => demo::run(g, args),
+        Command::Hook(command) => hook_cmd::run(g, command),
+        Command::Push(args) => push_cmd::run(g, args),
+        Command::Forgejo(command) => forgejo_cmd::run(g, command),
     }
 }

@@ -49,6 +49,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
         genesis,
         not_after: Some(Timestamp::now().plus(300)),
         progress: show_progress.then_some(&progress as &dyn Fn(usize, usize)),
+        deadline: None,
     };
     let report = walk(&repo, tip, &options)?;
     let seconds = started.elapsed().as_secs_f64();

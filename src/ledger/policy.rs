@@ -33,9 +33,39 @@ pub struct Policy {
     pub sk: Karma,
     /// Smartup Credit rules.
     pub sc: Credits,
+    /// What the server's pre-receive hook allows beyond the ledger rules.
+    #[serde(default)]
+    pub hook: HookSection,
     /// Where the organisation's Forgejo is (optional: a ledger works without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forgejo: Option<ForgejoSection>,
+}
+
+/// `[hook]`: the server's gate, beyond the rules every row obeys.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HookSection {
+    /// Refs other than the ledger branch that may be pushed (`refs/heads/drafts/*`: a
+    /// trailing `*` matches any rest). Nothing else is accepted.
+    pub allow_refs: Vec<String>,
+    /// Keys (`ssh-ed25519 AAAA...`) of the Forgejo instance, allowed to sign merge commits
+    /// that add no rows of their own (pull-request merges).
+    pub instance_keys: Vec<String>,
+    /// Refuse pushes whose Forgejo pusher (`GITEA_PUSHER_NAME`) is not an owner.
+    pub require_registered_pusher: bool,
+    /// Seconds the hook may spend before it rejects the push.
+    pub time_budget_seconds: u64,
+}
+
+impl Default for HookSection {
+    fn default() -> Self {
+        HookSection {
+            allow_refs: Vec::new(),
+            instance_keys: Vec::new(),
+            require_registered_pusher: false,
+            time_budget_seconds: 20,
+        }
+    }
 }
 
 /// `[forgejo]`: the Forgejo instance `smartup forgejo sync` keeps in step with the ledger.
@@ -179,8 +209,14 @@ pub struct Credits {
 }
 
 /// An exact decimal written as a TOML string (`"1.10"`).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Dec(pub Amount);
+
+impl Serialize for Dec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
 
 impl<'de> Deserialize<'de> for Dec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

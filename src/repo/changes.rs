@@ -8,6 +8,25 @@ use crate::ledger::{segment_name, segment_number, POLICY_FILE, README_FILE, TABL
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository, Tree};
 
+/// The largest segment file accepted: far above `segment_rows` honest rows, far below what
+/// would hurt a server.
+pub const MAX_SEGMENT_BYTES: usize = 16 << 20;
+/// The largest `ledger.toml` or `README.md` accepted.
+pub const MAX_ROOT_FILE_BYTES: usize = 1 << 20;
+
+/// Records a finding and returns true when a blob is larger than `limit`.
+fn too_large(repo: &Repository, blob: Oid, path: &str, limit: usize, findings: &mut Vec<Finding>) -> Result<bool> {
+    let (size, _) = repo.odb()?.read_header(blob).with_context(|| format!("cannot read {path}"))?;
+    if size > limit {
+        findings.push(Finding::general(
+            "unexpected-file",
+            format!("{path} is {size} bytes, more than the {limit} a ledger file may hold"),
+        ));
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// New rows of one segment file: the bytes of blob `blob` from `skip` on, starting at line
 /// `first_line` (2 for a new segment, whose header is checked first).
 #[derive(Clone, Debug)]
@@ -80,7 +99,9 @@ fn check_layout(repo: &Repository, root: &Tree, findings: &mut Vec<Finding>) -> 
         let name = entry.name().unwrap_or("");
         let ok = match name {
             TABLES_DIR => entry.kind() == Some(ObjectType::Tree),
-            POLICY_FILE | README_FILE => entry.kind() == Some(ObjectType::Blob),
+            POLICY_FILE | README_FILE => {
+                entry.kind() == Some(ObjectType::Blob) && !too_large(repo, entry.id(), name, MAX_ROOT_FILE_BYTES, findings)?
+            }
             _ => false,
         };
         if !ok {
@@ -161,7 +182,7 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
     }
     for (i, (a, b)) in old.iter().zip(new).enumerate() {
         let last = i + 1 == old.len();
-        if a == b {
+        if a == b || too_large(repo, *b, &path(i), MAX_SEGMENT_BYTES, &mut changes.findings)? {
             continue;
         }
         if !last {
@@ -213,6 +234,9 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
         }
     }
     for (i, blob) in new.iter().enumerate().skip(old.len()) {
+        if too_large(repo, *blob, &path(i), MAX_SEGMENT_BYTES, &mut changes.findings)? {
+            continue;
+        }
         changes.sources.push(Source {
             table,
             file: path(i),

@@ -35,9 +35,19 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
 
 /// The first-parent chain from the root commit to `tip`, oldest first.
 pub fn first_parent_chain(repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
+    Ok(chain_after(repo, tip, None)?.unwrap_or_default())
+}
+
+/// The first-parent chain from just after `base` to `tip`, oldest first; `None` when `base`
+/// is not on `tip`'s first-parent history (with `base` `None`: the chain from the root).
+pub fn chain_after(repo: &Repository, tip: Oid, base: Option<Oid>) -> Result<Option<Vec<Oid>>> {
     let mut chain = Vec::new();
     let mut current = Some(repo.find_commit(tip).with_context(|| format!("cannot read commit {tip}"))?);
     while let Some(commit) = current {
+        if Some(commit.id()) == base {
+            chain.reverse();
+            return Ok(Some(chain));
+        }
         chain.push(commit.id());
         current = match commit.parent_count() {
             0 => None,
@@ -48,6 +58,9 @@ pub fn first_parent_chain(repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
             ),
         };
     }
+    if base.is_some() {
+        return Ok(None);
+    }
     chain.reverse();
-    Ok(chain)
+    Ok(Some(chain))
 }

@@ -16,7 +16,7 @@ pub const LEADERSHIP_TEAM: &str = "3_1";
 pub const LICENSES: [&str; 4] = ["campaign", "watch", "work", "organizational"];
 
 /// An owner and their balances.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Owner {
     /// campaign, watch, work or organizational.
     pub license: String,
@@ -35,11 +35,12 @@ pub struct Owner {
 }
 
 /// A signing key and its validity.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KeyRecord {
     /// Whose key.
     pub owner: String,
-    /// The key itself.
+    /// The key itself (stored as its OpenSSH line).
+    #[serde(with = "openssh_key")]
     pub public: PublicKey,
     /// Seq of the row that registered it.
     pub registered: u64,
@@ -48,7 +49,7 @@ pub struct KeyRecord {
 }
 
 /// A role and its holder.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RoleRecord {
     /// The role id as written (with suffix).
     pub id: String,
@@ -61,7 +62,7 @@ pub struct RoleRecord {
 }
 
 /// A team.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Team {
     /// The id as written.
     pub id: String,
@@ -70,7 +71,7 @@ pub struct Team {
 }
 
 /// An objective.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Objective {
     /// The id as written.
     pub id: String,
@@ -81,7 +82,7 @@ pub struct Objective {
 }
 
 /// Where a task is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TaskState {
     /// Created with a budget.
@@ -110,7 +111,7 @@ impl TaskState {
 }
 
 /// A task.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     /// The id as written.
     pub id: String,
@@ -143,7 +144,7 @@ pub struct Task {
 }
 
 /// Pending SC produced by an assessment, on their way to validation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     /// When the assessment was made (the window starts here).
     pub assessed_at: Timestamp,
@@ -166,7 +167,7 @@ pub struct Pending {
 }
 
 /// An open work session.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OpenSession {
     /// Seq of its start-work row.
     pub session: u64,
@@ -177,7 +178,7 @@ pub struct OpenSession {
 }
 
 /// The session-log row that must come next, after a stop-work clock row.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwaitedLog {
     /// Seq of the stop-work clock row.
     pub after_seq: u64,
@@ -194,7 +195,7 @@ pub struct AwaitedLog {
 }
 
 /// Everything the rules know at one point of the ledger.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct State {
     /// The ledger id every signature is bound to.
     pub ledger_id: String,
@@ -325,4 +326,19 @@ pub fn decayed(policy: &Policy, sk: Amount, since: Timestamp, at: Timestamp) -> 
         }
     }
     value
+}
+
+/// Serialises a public key as its `ssh-ed25519 AAAA...` line.
+mod openssh_key {
+    use crate::sign::PublicKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(key: &PublicKey, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&key.to_openssh())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PublicKey, D::Error> {
+        let line = String::deserialize(d)?;
+        PublicKey::parse_openssh(&line).map_err(serde::de::Error::custom)
+    }
 }

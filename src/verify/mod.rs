@@ -24,7 +24,12 @@ pub struct Options<'p> {
     pub not_after: Option<Timestamp>,
     /// Called after each commit with (commits done, commits in all).
     pub progress: Option<&'p dyn Fn(usize, usize)>,
+    /// Give up (with an error) when the walk is still running at this instant.
+    pub deadline: Option<std::time::Instant>,
 }
+
+/// How many row summaries a report keeps (for messages such as the hook's).
+const SUMMARIES: usize = 20;
 
 /// What a walk found.
 pub struct Report {
@@ -38,19 +43,37 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The commit walked to.
     pub tip: Oid,
+    /// Summaries of the first rows accepted (`create-task 6_1_2_3 by alice`), at most 20.
+    pub accepted: Vec<String>,
 }
 
-/// Walks the first-parent history that ends at `tip`.
+/// Walks the first-parent history that ends at `tip`, from the root commit.
 pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
-    let chain = repo::first_parent_chain(repo, tip)?;
+    walk_from(repo, None, tip, options)
+}
+
+/// Walks the commits after `start` (a commit and the state after it) up to `tip`; from the
+/// root commit when `start` is `None`. When `tip` does not continue `start`'s commit along
+/// first parents, the report holds one `history` finding.
+pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, options: &Options) -> Result<Report> {
+    let base = start.as_ref().map(|(oid, _)| *oid);
     let mut report = Report {
-        state: None,
+        state: start.map(|(_, state)| state),
         rows: 0,
         commits: 0,
         findings: Vec::new(),
         tip,
+        accepted: Vec::new(),
     };
-    if let (Some(anchor), Some(root)) = (options.genesis, chain.first()) {
+    let Some(chain) = repo::chain_after(repo, tip, base)? else {
+        let base = base.map(|b| b.to_string()).unwrap_or_default();
+        report.findings.push(Finding::general(
+            "history",
+            format!("{tip} does not continue the ledger from {base} along first parents (a force-push or a rewrite)"),
+        ));
+        return Ok(report);
+    };
+    if let (Some(anchor), Some(root), None) = (options.genesis, chain.first(), base) {
         if *root != anchor {
             report.findings.push(Finding::general(
                 "genesis",
@@ -61,6 +84,7 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
     }
     let mut pipeline: Option<SignaturePipeline> = None;
     for (done, oid) in chain.iter().enumerate() {
+        check_deadline(options)?;
         let commit = repo.find_commit(*oid).with_context(|| format!("cannot read commit {oid}"))?;
         let ok = walk_commit(repo, &commit, options, &mut report, &mut pipeline)?;
         report.commits += 1;
@@ -75,6 +99,13 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
         report.findings.extend(pipeline.finish());
     }
     Ok(report)
+}
+
+fn check_deadline(options: &Options) -> Result<()> {
+    match options.deadline {
+        Some(deadline) if std::time::Instant::now() > deadline => anyhow::bail!("the time budget for checking ledger history ran out"),
+        _ => Ok(()),
+    }
 }
 
 /// Replays one commit; returns false when history cannot be followed past it.
@@ -105,10 +136,10 @@ fn walk_commit(
                 return Ok(false);
             }
         };
-        if options.check_signatures {
-            *pipeline = Some(SignaturePipeline::start(&policy.ledger.namespace, 2));
-        }
         report.state = Some(State::new(policy, file_reference(bytes)));
+    }
+    if let (true, None, Some(state)) = (options.check_signatures, pipeline.as_ref(), report.state.as_ref()) {
+        *pipeline = Some(SignaturePipeline::start(&state.policy.ledger.namespace, 2));
     }
     if !changes.findings.is_empty() {
         report.findings.extend(changes.findings.into_iter().map(|f| f.in_commit(id)));
@@ -135,14 +166,21 @@ fn walk_commit(
             }
         };
         report.rows += 1;
+        if report.rows % 4096 == 0 {
+            check_deadline(options)?;
+        }
         if let Some(pipeline) = pipeline.as_mut() {
             if let Ok(key) = rules::signer_key(state, &row) {
                 pipeline.push(&row, &state.ledger_id, key, &location, id);
             }
         }
-        if let Err(v) = rules::apply(state, &row, options.not_after) {
-            report.findings.push(Finding::for_row(v, &row, &location).in_commit(id));
-            rules::skip(state, &row);
+        match rules::apply(state, &row, options.not_after) {
+            Ok(()) if report.accepted.len() < SUMMARIES => report.accepted.push(row.summary()),
+            Ok(()) => {}
+            Err(v) => {
+                report.findings.push(Finding::for_row(v, &row, &location).in_commit(id));
+                rules::skip(state, &row);
+            }
         }
     }
     if let Some(awaited) = state.awaited_log.take() {
@@ -166,7 +204,7 @@ fn walk_commit(
     );
     if let Some(fp) = committer_key {
         let valid_after = state.keys.get(&fp).is_some_and(|k| k.revoked.is_none());
-        if !valid_before && !valid_after {
+        if !valid_before && !valid_after && !instance_merge(state, commit, &fp) {
             report.findings.push(
                 Finding::general(
                     "commit-signature",
@@ -177,6 +215,18 @@ fn walk_commit(
         }
     }
     Ok(true)
+}
+
+/// True when a commit is a merge signed by one of the forge's own keys (`[hook]
+/// instance_keys`) that adds nothing of its own: its tree is one of its parents' trees.
+fn instance_merge(state: &State, commit: &git2::Commit, fingerprint: &str) -> bool {
+    let by_instance = state
+        .policy
+        .hook
+        .instance_keys
+        .iter()
+        .any(|k| crate::sign::PublicKey::parse_openssh(k).is_ok_and(|p| p.fingerprint() == fingerprint));
+    by_instance && commit.parent_count() > 1 && commit.parents().any(|p| p.tree_id() == commit.tree_id())
 }
 
 /// Checks a commit's SSH signature; returns the signing key's fingerprint when it is good.

@@ -1,0 +1,1 @@
+//! Keeping Forgejo in step with the ledger (being written).

@@ -1,0 +1,136 @@
+//! The state cache: the ledger state after an accepted commit, stored under the repository's
+//! git dir so that a push costs what it adds, not what the ledger holds.
+//!
+//! One file per commit (`<git dir>/smartup/state/<commit>.json`), written to a temporary file
+//! and renamed, so racing pushes never see a half-written file. The first line carries a
+//! SHA-256 of the rest; a file that does not match is damaged and ignored (the state is then
+//! rebuilt from genesis).
+
+use crate::rules::State;
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &str = "smartup-state-v1";
+/// How many cached states are kept; older ones are pruned.
+const KEEP: usize = 8;
+
+/// The cache of one repository.
+pub struct StateCache {
+    dir: PathBuf,
+}
+
+/// What loading a cached state found.
+pub enum Cached {
+    /// A state whose checksum matched.
+    Hit(Box<State>),
+    /// No state for that commit.
+    Missing,
+    /// A file that is damaged (its reason), to be rebuilt.
+    Damaged(String),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl StateCache {
+    /// The cache of the repository (under its git dir).
+    pub fn of(repo: &Repository) -> StateCache {
+        StateCache {
+            dir: repo.path().join("smartup").join("state"),
+        }
+    }
+
+    /// A cache in an explicit folder.
+    pub fn at(dir: &Path) -> StateCache {
+        StateCache { dir: dir.to_path_buf() }
+    }
+
+    fn file(&self, commit: Oid) -> PathBuf {
+        self.dir.join(format!("{commit}.json"))
+    }
+
+    /// Loads the state after `commit`.
+    pub fn load(&self, commit: Oid) -> Cached {
+        let bytes = match std::fs::read(self.file(commit)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Cached::Missing,
+            Err(e) => return Cached::Damaged(format!("cannot read the cached state: {e}")),
+        };
+        let Some(split) = bytes.iter().position(|&b| b == b'\n') else {
+            return Cached::Damaged("the cached state has no header line".into());
+        };
+        let (header, body) = (&bytes[..split], &bytes[split + 1..]);
+        let expected = format!("{MAGIC} {commit} {}", hex(&Sha256::digest(body)));
+        if header != expected.as_bytes() {
+            return Cached::Damaged("the cached state's checksum does not match".into());
+        }
+        match serde_json::from_slice::<State>(body) {
+            Ok(state) => Cached::Hit(Box::new(state)),
+            Err(e) => Cached::Damaged(format!("the cached state cannot be read: {e}")),
+        }
+    }
+
+    /// Stores the state after `commit` atomically, then prunes old entries.
+    pub fn store(&self, commit: Oid, state: &State) -> Result<()> {
+        std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let body = serde_json::to_vec(state).context("cannot serialise the ledger state")?;
+        let mut bytes = format!("{MAGIC} {commit} {}\n", hex(&Sha256::digest(&body))).into_bytes();
+        bytes.extend_from_slice(&body);
+        let tmp = self.dir.join(format!(".{commit}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, self.file(commit)).with_context(|| format!("cannot move {} into place", tmp.display()))?;
+        self.prune();
+        Ok(())
+    }
+
+    /// Keeps the newest few states; failures to prune are harmless and ignored.
+    fn prune(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        files.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, path) in files.into_iter().skip(KEEP) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::policy::{file_reference, Policy, TEMPLATE};
+
+    fn state() -> State {
+        let text = Policy::render_template(TEMPLATE, "0123456789abcdef0123", "Test");
+        State::new(Policy::parse(&text).unwrap(), file_reference(text.as_bytes()))
+    }
+
+    #[test]
+    fn stores_loads_and_detects_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = StateCache::at(dir.path());
+        let commit = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        assert!(matches!(cache.load(commit), Cached::Missing));
+        let mut s = state();
+        s.last_seq = 41;
+        cache.store(commit, &s).unwrap();
+        match cache.load(commit) {
+            Cached::Hit(loaded) => assert_eq!(loaded.last_seq, 41),
+            _ => panic!("expected a hit"),
+        }
+        let path = dir.path().join(format!("{commit}.json"));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(cache.load(commit), Cached::Damaged(_)));
+        std::fs::write(&path, b"garbage").unwrap();
+        assert!(matches!(cache.load(commit), Cached::Damaged(_)));
+    }
+}
