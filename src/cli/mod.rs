@@ -12,6 +12,7 @@ mod identity;
 mod init;
 mod inspect;
 mod push_cmd;
+mod rebase;
 mod read;
 mod verify_cmd;
 

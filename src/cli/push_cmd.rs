@@ -1,13 +1,104 @@
-//! `smartup push` (being written).
+//! `smartup push`: pushes the ledger branch with your own `git` (so credential helpers and
+//! SSH config work). When someone else pushed first, it fetches, re-bases your unpushed
+//! entries on top (new seq, re-signed) and tries again, a bounded number of times.
 
-use super::Global;
+use super::context::Ledger;
+use super::rebase::{rebase, Rebased};
+use super::{identity, Global, Refused};
+use crate::rules::violation;
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
+use std::process::Command;
 
 /// Arguments of `push`.
 #[derive(Args, Debug, Clone)]
-pub struct PushArgs {}
+pub struct PushArgs {
+    /// The remote to push to
+    #[arg(long, default_value = "origin")]
+    pub remote: String,
+    /// How many times to re-base and try again when others pushed first
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+}
 
-/// Pushes the ledger branch.
-pub fn run(_global: &Global, _args: &PushArgs) -> anyhow::Result<()> {
-    anyhow::bail!("smartup push is not built yet")
+/// What one `git push` did.
+enum Attempt {
+    Pushed,
+    /// The remote moved on: fetch, re-base, retry.
+    Behind,
+    /// The server's hook refused the entries.
+    Refused,
+}
+
+/// Pushes, re-basing as needed.
+pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
+    let mut ledger = Ledger::open(global)?;
+    let dir = ledger.repo.workdir().unwrap_or(ledger.repo.path()).to_path_buf();
+    let mut signer = None;
+    for attempt in 0..=args.retries {
+        match push_once(&dir, &args.remote, &ledger.branch)? {
+            Attempt::Pushed => {
+                if !global.json {
+                    println!("pushed {} to {} (seq {})", ledger.branch, args.remote, ledger.state.last_seq);
+                }
+                return Ok(());
+            }
+            Attempt::Refused => {
+                return Err(Refused(violation("not-permitted", "the server's hook refused the push; its reasons are printed above (remote: lines)")).into())
+            }
+            Attempt::Behind if attempt == args.retries => break,
+            Attempt::Behind => {}
+        }
+        let upstream = fetch(&dir, &args.remote, &ledger.branch, &ledger.repo)?;
+        if signer.is_none() {
+            signer = Some(identity::resolve(global, Some(&ledger.repo))?);
+        }
+        let signer = signer.as_ref().context("no signer for re-basing")?;
+        match rebase(&mut ledger, upstream, signer)? {
+            Rebased::FastForwarded => {
+                println!("nothing of yours to push: {} is now at {}'s tip", ledger.branch, args.remote);
+                return Ok(());
+            }
+            Rebased::AlreadyOnTop => bail!("{} refused the push as out of date, but your branch already contains its tip; check the remote", args.remote),
+            Rebased::Moved(n) => eprintln!("{} pushed first: re-based {n} commit(s) of yours onto it (now up to seq {}); pushing again", args.remote, ledger.state.last_seq),
+        }
+    }
+    bail!("{} kept moving: gave up after {} attempts; run `smartup push` again", args.remote, args.retries + 1)
+}
+
+fn git(dir: &std::path::Path) -> Command {
+    let mut command = Command::new("git");
+    command.arg("-C").arg(dir);
+    command
+}
+
+fn push_once(dir: &std::path::Path, remote: &str, branch: &str) -> Result<Attempt> {
+    let output = git(dir)
+        .args(["push", "--porcelain", remote, &format!("refs/heads/{branch}:refs/heads/{branch}")])
+        .output()
+        .context("cannot run git (is it installed?)")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in stderr.lines().filter(|l| l.starts_with("remote:")) {
+        eprintln!("{line}");
+    }
+    if output.status.success() {
+        return Ok(Attempt::Pushed);
+    }
+    if stdout.contains("pre-receive hook declined") || stderr.contains("pre-receive hook declined") {
+        return Ok(Attempt::Refused);
+    }
+    if stdout.contains("[rejected]") && (stdout.contains("fetch first") || stdout.contains("non-fast-forward")) {
+        return Ok(Attempt::Behind);
+    }
+    Err(anyhow!("git push to {remote} failed: {}", stderr.trim()))
+}
+
+fn fetch(dir: &std::path::Path, remote: &str, branch: &str, repo: &git2::Repository) -> Result<git2::Oid> {
+    let tracking = format!("refs/remotes/{remote}/{branch}");
+    let output = git(dir).args(["fetch", "--quiet", remote, &format!("+refs/heads/{branch}:{tracking}")]).output().context("cannot run git fetch")?;
+    if !output.status.success() {
+        bail!("git fetch from {remote} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    repo.refname_to_id(&tracking).with_context(|| format!("{remote} has no branch {branch}"))
 }
