@@ -4,18 +4,22 @@
 use super::actions::{self, Action, Note, RoleArgs};
 use super::context::{print_rows, record, Ledger};
 use super::identity::Signer;
+use super::push_cmd::{self, PushArgs};
 use super::{init, Global};
+use crate::hook::install;
 use crate::sign::SigningKey;
 use crate::time::{Timestamp, HOUR};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Arguments of `demo`.
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
-    /// Where to leave the ledger (DIR/ledger) and the keys (DIR/keys/HANDLE)
+    /// Where to leave the forge (DIR/forge.git, hook installed), one clone per participant
+    /// (DIR/HANDLE), their keys (DIR/keys/HANDLE) and a reader's clone (DIR/ledger)
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
 }
@@ -29,7 +33,8 @@ const PEOPLE: [(&str, &str); 5] = [
 ];
 
 struct Demo {
-    global: Global,
+    dir: PathBuf,
+    json: bool,
     keys: HashMap<&'static str, PathBuf>,
     signers: HashMap<&'static str, Signer>,
     clock: Timestamp,
@@ -42,14 +47,31 @@ impl Demo {
         println!("\n{:>2}. {text}", self.step);
     }
 
+    /// The options of a command run by `who` in their own clone.
+    fn as_person(&self, who: &str) -> Global {
+        Global { ledger: Some(self.dir.join(who)), json: self.json, handle: Some(who.to_string()), key: Some(self.keys[who].clone()), at: Some(self.clock) }
+    }
+
+    /// `who` brings their clone up to date, records the action, and pushes it through the hook.
     fn act(&mut self, who: &'static str, hours_later: i64, action: Action) -> Result<()> {
         self.clock = self.clock.plus(hours_later * HOUR);
-        let mut ledger = Ledger::open(&self.global)?;
+        self.update_clone(who)?;
+        let global = self.as_person(who);
+        let mut ledger = Ledger::open(&global)?;
         let signer = &self.signers[who];
         let (entries, _) = actions::entries(&ledger.state, who, self.clock, &action)?;
         let rows = record(&mut ledger, signer, self.clock, &entries, &[])?;
-        print_rows(&self.global, &rows);
-        Ok(())
+        print_rows(&global, &rows);
+        push_cmd::run(&global, &PushArgs { remote: "origin".into(), retries: 2 })
+    }
+
+    fn update_clone(&self, who: &str) -> Result<()> {
+        let clone = self.dir.join(who);
+        if clone.exists() {
+            git(&["-C", path(&clone)?, "pull", "-q", "--ff-only", "origin", "main"])
+        } else {
+            git(&["clone", "-q", path(&self.dir.join("forge.git"))?, path(&clone)?])
+        }
     }
 
     fn public(&self, who: &str) -> PathBuf {
@@ -75,7 +97,6 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
     if args.dir.exists() && std::fs::read_dir(&args.dir)?.next().is_some() {
         bail!("{} is not empty; the demo starts from an empty folder", args.dir.display());
     }
-    let ledger_dir = args.dir.join("ledger");
     let key_dir = args.dir.join("keys");
     std::fs::create_dir_all(&key_dir).with_context(|| format!("cannot create {}", key_dir.display()))?;
     let mut keys = HashMap::new();
@@ -98,40 +119,52 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
     let now = Timestamp::now();
     let start = Timestamp(now.0 - 60 * HOUR - now.0 % HOUR);
     let mut demo = Demo {
-        global: Global {
-            ledger: Some(ledger_dir.clone()),
-            json: global.json,
-            ..Global::default()
-        },
+        dir: args.dir.clone(),
+        json: global.json,
         keys,
         signers,
         clock: start,
         step: 0,
     };
-    journey(&mut demo, &args.dir)?;
+    journey(&mut demo)?;
     Ok(())
 }
 
-fn journey(d: &mut Demo, dir: &Path) -> Result<()> {
+fn path(p: &Path) -> Result<&str> {
+    p.to_str().with_context(|| format!("{} is not a UTF-8 path", p.display()))
+}
+
+/// Runs `git` quietly, failing with its message.
+fn git(args: &[&str]) -> Result<()> {
+    let output = Command::new("git").args(args).output().context("cannot run git (is it installed?)")?;
+    if !output.status.success() {
+        bail!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(())
+}
+
+fn journey(d: &mut Demo) -> Result<()> {
+    let dir = d.dir.clone();
+    println!("The contributor journey of a smartup, on a local forge in {}.", dir.display());
     println!(
-        "The contributor journey of a smartup, on a fresh ledger in {}.",
-        dir.join("ledger").display()
-    );
-    println!(
-        "Keys for {} are in {}.",
+        "Keys for {} are in {}; each of them works in a clone of their own and pushes through the forge's hook.",
         PEOPLE.iter().map(|(h, r)| format!("{h} ({r})")).collect::<Vec<_>>().join(", "),
         dir.join("keys").display()
     );
 
     d.say("The founder registers the smartup: ledger.toml with a fresh ledger id, the tables, and the genesis row signed with the founder's key.");
-    let founder = Global {
-        ledger: d.global.ledger.clone(),
-        json: d.global.json,
-        handle: Some("founder".into()),
-        key: Some(d.keys["founder"].clone()),
-        at: Some(d.clock),
-    };
-    print_rows(&d.global, &init::create(&founder, "Smartup Zero")?);
+    let founder = d.as_person("founder");
+    print_rows(&founder, &init::create(&founder, "Smartup Zero")?);
+
+    d.say("The forge: a bare repository with smartup's pre-receive hook installed; the founder's clone pushes to it.");
+    let forge = dir.join("forge.git");
+    git(&["clone", "-q", "--bare", path(&dir.join("founder"))?, path(&forge)?])?;
+    let binary = std::env::current_exe().context("cannot tell where the smartup binary is")?;
+    for file in install::install(&forge, &binary, false)? {
+        println!("installed {}", file.display());
+    }
+    git(&["-C", path(&dir.join("founder"))?, "remote", "add", "origin", path(&forge)?])?;
+    git(&["-C", path(&dir.join("founder"))?, "fetch", "-q", "origin"])?;
 
     d.say("The founder bootstraps the leadership and design teams.");
     d.act(
@@ -256,16 +289,35 @@ fn journey(d: &mut Demo, dir: &Path) -> Result<()> {
         },
     )?;
 
-    d.say("The balances, as everyone can read them:");
-    super::read::balance(&d.global, &super::read::BalanceArgs { handle: None })?;
-    d.say("And a reviewer re-checks everything from genesis (signatures, history, rules):");
-    super::verify_cmd::run(
-        &d.global,
-        &super::verify_cmd::VerifyArgs {
-            genesis: None,
-            rev: "HEAD".into(),
-        },
-    )?;
+    d.say("bob tries to raise the task's budget by editing the CSV by hand and pushing; the forge's hook refuses:");
+    forged_push(d)?;
+
+    d.say("The balances, as everyone can read them (from a fresh clone of the forge in ledger/):");
+    git(&["clone", "-q", path(&forge)?, path(&dir.join("ledger"))?])?;
+    let reader = Global { ledger: Some(dir.join("ledger")), json: d.json, ..Global::default() };
+    super::read::balance(&reader, &super::read::BalanceArgs { handle: None })?;
+    d.say("And a reviewer re-checks the forge's history from genesis (signatures, history, rules):");
+    let on_forge = Global { ledger: Some(forge), json: d.json, ..Global::default() };
+    super::verify_cmd::run(&on_forge, &super::verify_cmd::VerifyArgs { genesis: None, rev: "HEAD".into() })?;
     println!("\nTry: cd {} && smartup log && smartup status", dir.join("ledger").display());
     Ok(())
+}
+
+/// A hand edit of an existing row, committed and pushed with plain git: the hook refuses it.
+fn forged_push(d: &mut Demo) -> Result<()> {
+    d.update_clone("bob")?;
+    let clone = d.dir.join("bob");
+    let file = clone.join("tables/task-budgets/000001.csv");
+    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    std::fs::write(&file, text.replace(",55.00,", ",550.00,")).with_context(|| format!("cannot write {}", file.display()))?;
+    let c = path(&clone)?;
+    git(&["-C", c, "-c", "user.name=bob", "-c", "user.email=bob@demo.smartup.invalid", "commit", "-q", "-am", "a bigger budget"])?;
+    let output = Command::new("git").args(["-C", c, "push", "origin", "main"]).output().context("cannot run git push")?;
+    for line in String::from_utf8_lossy(&output.stderr).lines().filter(|l| l.starts_with("remote:") || l.contains("rejected")) {
+        println!("  {}", line.trim_end());
+    }
+    if output.status.success() {
+        bail!("the forge accepted a forged push: the hook is not working");
+    }
+    git(&["-C", c, "reset", "-q", "--hard", "origin/main"])
 }

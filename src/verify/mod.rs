@@ -141,15 +141,15 @@ fn walk_commit(
     if let (true, None, Some(state)) = (options.check_signatures, pipeline.as_ref(), report.state.as_ref()) {
         *pipeline = Some(SignaturePipeline::start(&state.policy.ledger.namespace, 2));
     }
-    if !changes.findings.is_empty() {
-        report.findings.extend(changes.findings.into_iter().map(|f| f.in_commit(id)));
-        return Ok(false);
-    }
     let committer_key = if options.check_signatures {
         commit_signer(repo, id, &mut report.findings)?
     } else {
         None
     };
+    if !changes.findings.is_empty() {
+        report.findings.extend(changes.findings.into_iter().map(|f| f.in_commit(id)));
+        return Ok(false);
+    }
     let Some(state) = report.state.as_mut() else { return Ok(false) };
     let valid_before = committer_key
         .as_ref()
