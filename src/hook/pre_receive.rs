@@ -123,6 +123,7 @@ pub struct Verdict {
 /// The ledger as it stands on the server.
 struct Current {
     reference: String,
+    tip: Oid,
     state: State,
 }
 
@@ -217,7 +218,7 @@ fn current_ledger(repo: &Repository, cache: &StateCache, notes: &mut Vec<String>
     if branch_ref != reference {
         bail!("HEAD names {reference} but the ledger's branch is {branch_ref}; set the repository's default branch to it");
     }
-    Ok(Some(Current { reference, state }))
+    Ok(Some(Current { reference, tip, state }))
 }
 
 /// The state after `commit`: from the cache, or rebuilt from genesis (and cached).
@@ -261,6 +262,7 @@ fn check_ledger_update(
     let start = match (current, update.old.is_zero()) {
         (None, true) => None,
         (Some(_), true) => return Ok(Err(vec![format!("{name}: the ledger branch exists already; push on top of it")])),
+        (Some(c), false) if c.tip == update.old => Some((update.old, c.state.clone())),
         (_, false) => {
             let mut notes = Vec::new();
             Some((update.old, state_at(repo, cache, update.old, &mut notes, deadline)?))
