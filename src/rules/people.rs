@@ -48,15 +48,7 @@ pub fn register_smartup(state: &mut State, row: &Row, c: &Columns) -> Result<(),
     })?;
     state.name = name.to_string();
     state.owners.insert(row.actor.clone(), new_owner("organizational", row));
-    state.keys.insert(
-        key.fingerprint(),
-        KeyRecord {
-            owner: row.actor.clone(),
-            public: key,
-            registered: row.seq,
-            revoked: None,
-        },
-    );
+    register(state, &row.actor, key, row);
     state.roles.insert(
         FOUNDER_ROLE.to_string(),
         RoleRecord {
@@ -102,16 +94,16 @@ fn may_manage_keys_of(state: &State, actor: &str, owner: &str) -> Result<(), Vio
     })
 }
 
-fn register(state: &mut State, owner: &str, key: PublicKey, seq: u64) {
-    state.keys.insert(
-        key.fingerprint(),
-        KeyRecord {
-            owner: owner.to_string(),
-            public: key,
-            registered: seq,
-            revoked: None,
-        },
-    );
+fn register(state: &mut State, owner: &str, key: PublicKey, row: &Row) {
+    let record = KeyRecord { owner: owner.to_string(), public: key, registered: row.seq, registered_at: row.timestamp, revoked: None, revoked_at: None };
+    state.keys.insert(record.public.fingerprint(), record);
+}
+
+fn revoke(state: &mut State, fingerprint: &str, row: &Row) {
+    if let Some(record) = state.keys.get_mut(fingerprint) {
+        record.revoked = Some(row.seq);
+        record.revoked_at = Some(row.timestamp);
+    }
 }
 
 fn new_key(state: &State, c: &Columns) -> Result<PublicKey, Violation> {
@@ -139,7 +131,7 @@ pub fn register_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
     c.done()?;
     require_owner(state, owner)?;
     may_manage_keys_of(state, &row.actor, owner)?;
-    register(state, owner, key, row.seq);
+    register(state, owner, key, row);
     Ok(())
 }
 
@@ -153,10 +145,8 @@ pub fn rotate_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viola
     require_owner(state, owner)?;
     may_manage_keys_of(state, &row.actor, owner)?;
     revocable(state, owner, old)?;
-    if let Some(record) = state.keys.get_mut(old) {
-        record.revoked = Some(row.seq);
-    }
-    register(state, owner, key, row.seq);
+    revoke(state, old, row);
+    register(state, owner, key, row);
     Ok(())
 }
 
@@ -169,9 +159,7 @@ pub fn revoke_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viola
     require_owner(state, owner)?;
     may_manage_keys_of(state, &row.actor, owner)?;
     revocable(state, owner, old)?;
-    if let Some(record) = state.keys.get_mut(old) {
-        record.revoked = Some(row.seq);
-    }
+    revoke(state, old, row);
     Ok(())
 }
 

@@ -44,8 +44,12 @@ pub struct KeyRecord {
     pub public: PublicKey,
     /// Seq of the row that registered it.
     pub registered: u64,
+    /// When it was registered.
+    pub registered_at: Timestamp,
     /// Seq of the row that revoked it, if any.
     pub revoked: Option<u64>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// A role and its holder.
