@@ -94,7 +94,7 @@ impl StateCache {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
             .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
             .collect();
-        files.sort_by(|a, b| b.0.cmp(&a.0));
+        files.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
         for (_, path) in files.into_iter().skip(KEEP) {
             let _ = std::fs::remove_file(path);
         }
