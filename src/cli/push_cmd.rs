@@ -88,7 +88,8 @@ fn push_once(dir: &std::path::Path, remote: &str, branch: &str) -> Result<Attemp
     if stdout.contains("pre-receive hook declined") || stderr.contains("pre-receive hook declined") {
         return Ok(Attempt::Refused);
     }
-    if stdout.contains("[rejected]") && (stdout.contains("fetch first") || stdout.contains("non-fast-forward")) {
+    let lost_race = stderr.contains("cannot lock ref") || stdout.contains("failed to update ref");
+    if lost_race || (stdout.contains("[rejected]") && (stdout.contains("fetch first") || stdout.contains("non-fast-forward"))) {
         return Ok(Attempt::Behind);
     }
     Err(anyhow!("git push to {remote} failed: {}", stderr.trim()))

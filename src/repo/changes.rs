@@ -100,14 +100,16 @@ fn check_layout(repo: &Repository, root: &Tree, findings: &mut Vec<Finding>) -> 
         let ok = match name {
             TABLES_DIR => entry.kind() == Some(ObjectType::Tree),
             POLICY_FILE | README_FILE => {
-                entry.kind() == Some(ObjectType::Blob) && !too_large(repo, entry.id(), name, MAX_ROOT_FILE_BYTES, findings)?
+                entry.kind() == Some(ObjectType::Blob)
+                    && entry.filemode() == 0o100644
+                    && !too_large(repo, entry.id(), name, MAX_ROOT_FILE_BYTES, findings)?
             }
             _ => false,
         };
         if !ok {
             findings.push(Finding::general(
                 "unexpected-file",
-                format!("{name} does not belong in a ledger: only tables/, ledger.toml and README.md do"),
+                format!("{name} does not belong in a ledger: only tables/, ledger.toml and README.md do, as plain files"),
             ));
         }
     }
