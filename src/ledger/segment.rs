@@ -181,6 +181,10 @@ pub fn parse_body<E: From<SegmentError>>(
         start = end;
         line += 1;
     }
+    if start != bytes.len() {
+        // The CSV reader skips blank lines; a segment has none.
+        return Err(SegmentError::NotCanonical { file: file.into(), line }.into());
+    }
     Ok(())
 }
 
@@ -321,6 +325,8 @@ mod tests {
             error_of(text.replacen("2026-01-01T00:00:00Z", "yesterday", 1).as_bytes()),
             SegmentError::Value { line: 2, .. }
         ));
+        assert!(matches!(error_of(format!("{text}\n").as_bytes()), SegmentError::NotCanonical { line: 4, .. }));
+        assert!(matches!(error_of(text.replacen("\n2,", "\n\n2,", 1).as_bytes()), SegmentError::NotCanonical { line: 3, .. }));
         let mut latin1 = good.clone();
         let at = latin1.len() - 20;
         latin1[at] = 0xE9;
