@@ -119,29 +119,31 @@ fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) 
         .collect();
     assert!(!workers.is_empty(), "no worker is free to start a session");
     let (ledger_id, namespace) = (state.ledger_id.clone(), state.policy.ledger.namespace.clone());
-    let mut rows = Vec::with_capacity(n);
+    let mut rows: Vec<Row> = Vec::with_capacity(n);
     let mut i = 0;
     while rows.len() < n {
         let (who, task) = &workers[i % workers.len()];
         i += 1;
         let key = key_of(who);
         let session = (state.last_seq + 1).to_string();
-        let mut push = |state: &mut State, action: &str, table, values: &[(&str, &str)]| {
-            let mut row = Row::draft(table, state.last_seq + 1, at, who, action, values).expect("draft");
+        let ts = at.to_string();
+        let clock = table_of_action("start-work").expect("work_clock");
+        let log = table_id("session_logs").expect("session_logs");
+        let triple: [(&str, usize, Vec<(&str, &str)>); 3] = [
+            ("start-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
+            ("stop-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
+            ("stop-work", log, vec![("session", &session), ("task", task), ("owner", who), ("started", &ts), ("stopped", &ts), ("seconds", "0")]),
+        ];
+        for (action, table, values) in triple {
+            if rows.len() == n {
+                break;
+            }
+            let mut row = Row::draft(table, state.last_seq + 1, at, who, action, &values).expect("draft");
             row.key = key.public().fingerprint();
             row.signature = encode_signature(&key.sign(&namespace, &row.message(&ledger_id)));
-            rules::apply(state, &row, None).expect("a valid row");
+            rules::apply(&mut state, &row, None).expect("a valid row");
             rows.push(row);
-        };
-        let clock = table_of_action("start-work").expect("work_clock");
-        push(&mut state, "start-work", clock, &[("session", &session), ("task", task), ("owner", who)]);
-        if rows.len() + 2 > n {
-            break;
         }
-        push(&mut state, "stop-work", clock, &[("session", &session), ("task", task), ("owner", who)]);
-        let log = table_id("session_logs").expect("session_logs");
-        let ts = at.to_string();
-        push(&mut state, "stop-work", log, &[("session", &session), ("task", task), ("owner", who), ("started", &ts), ("stopped", &ts), ("seconds", "0")]);
     }
     let parent = repo.find_commit(tip).expect("tip");
     let signer = key_of(&workers[0].0);
