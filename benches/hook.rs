@@ -105,6 +105,9 @@ fn hook_once(forge: &Path, old: &str, new: &str) {
     print!("{:>7.1} ms {:>12}", elapsed.as_secs_f64() * 1e3, peak);
 }
 
+/// An action, its table and its column values.
+type Draft<'a> = (&'a str, usize, Vec<(&'a str, &'a str)>);
+
 /// A commit on top of `tip` with `n` valid rows: paired work sessions of the generated
 /// workers on their started tasks, all at the tip's last timestamp.
 fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) -> git2::Oid {
@@ -129,7 +132,7 @@ fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) 
         let ts = at.to_string();
         let clock = table_of_action("start-work").expect("work_clock");
         let log = table_id("session_logs").expect("session_logs");
-        let triple: [(&str, usize, Vec<(&str, &str)>); 3] = [
+        let triple: [Draft; 3] = [
             ("start-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
             ("stop-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
             ("stop-work", log, vec![("session", &session), ("task", task), ("owner", who), ("started", &ts), ("stopped", &ts), ("seconds", "0")]),
