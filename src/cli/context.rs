@@ -9,6 +9,7 @@ use crate::repo::write::{self, Author, RootFile};
 use crate::rules::{self, State};
 use crate::sign::encode_signature;
 use crate::time::Timestamp;
+use crate::verify::cache::StateCache;
 use crate::verify::{self, Options};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Oid, Repository};
@@ -43,7 +44,10 @@ impl Ledger {
             let branch = head.shorthand().unwrap_or("main").to_string();
             (head.peel_to_commit().context("HEAD does not point at a commit")?.id(), branch)
         };
-        let report = verify::walk(&repo, head, &Options::default())?;
+        // Replay only what the local state cache does not already hold.
+        let cache = StateCache::of(&repo);
+        let start = cache.nearest(&repo, head, CACHE_LOOKBACK)?;
+        let report = verify::walk_from(&repo, start, head, &Options::default())?;
         if let Some(first) = report.findings.first() {
             bail!(
                 "the ledger at HEAD is broken ({} problem(s)), first: {first}. Run `smartup verify` for the full list; new entries are not written on top of a broken ledger",
@@ -53,6 +57,7 @@ impl Ledger {
         let state = report
             .state
             .ok_or_else(|| anyhow!("{} holds no ledger (no ledger.toml)", dir.display()))?;
+        remember(&repo, head, &state);
         if state.policy.ledger.branch != branch {
             bail!(
                 "HEAD is on branch {branch}, but the ledger's branch is {}; switch with `git switch {}`",
@@ -117,6 +122,7 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
     write::ensure_clean(&ledger.repo)?;
     let mut state = ledger.state.clone();
     let rows = sign_rows(&mut state, signer, at, entries)?;
+    settle_policy(&mut state, files)?;
     let parent = ledger.repo.find_commit(ledger.head)?;
     let message = commit_message(&rows);
     let author = Author {
@@ -142,9 +148,32 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
         &format!("smartup: {}", rows.first().map_or("", |r| r.action.as_str())),
     )?;
     write::refresh_worktree(&ledger.repo)?;
+    remember(&ledger.repo, commit, &state);
     ledger.head = commit;
     ledger.state = state;
     Ok(rows)
+}
+
+/// Ends a commit in the state as the walker does: a new `ledger.toml` among `files` takes
+/// effect (after its amend-policy row), so the state cached for the commit is the walker's.
+pub fn settle_policy(state: &mut State, files: &[RootFile]) -> Result<()> {
+    let policy = files.iter().find(|f| f.name == crate::ledger::POLICY_FILE).map(|f| f.bytes);
+    let mut findings = Vec::new();
+    verify::switch_policy(state, policy, false, &mut findings, Oid::ZERO_SHA1);
+    match findings.first() {
+        Some(f) => Err(Refused(rules::violation(f.code, f.message.clone())).into()),
+        None => Ok(()),
+    }
+}
+
+/// How far back along first parents a command looks for a cached state.
+const CACHE_LOOKBACK: usize = 10_000;
+
+/// Caches the state after a commit; a cache that cannot be written only costs speed.
+fn remember(repo: &Repository, commit: Oid, state: &State) {
+    if let Err(e) = StateCache::of(repo).store(commit, state) {
+        eprintln!("warning: cannot cache the ledger state ({e:#}); the next command replays more history");
+    }
 }
 
 /// `action subject` on the first line, one line per row below.

@@ -3,7 +3,7 @@
 //! would come before the upstream's last row, re-signed with your key and checked again by
 //! the rules. Nothing moves unless every entry still passes.
 
-use super::context::Ledger;
+use super::context::{settle_policy, Ledger};
 use super::identity::Signer;
 use super::Refused;
 use crate::ledger::row::Row;
@@ -39,7 +39,9 @@ pub enum Rebased {
 pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Rebased> {
     let repo = &ledger.repo;
     let local = ledger.head;
-    let base = repo.merge_base(local, upstream).context("your branch and the remote's have no history in common")?;
+    let base = repo
+        .merge_base(local, upstream)
+        .context("your branch and the remote's have no history in common")?;
     if base == upstream {
         return Ok(Rebased::AlreadyOnTop);
     }
@@ -66,9 +68,23 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
         let rows = renumber.apply(&mut state, &commit.rows, signer)?;
         let parent = repo.find_commit(head)?;
         let files: Vec<RootFile> = commit.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
-        let author = Author { handle: signer.handle.clone(), email: signer.email.clone() };
+        settle_policy(&mut state, &files)?;
+        let author = Author {
+            handle: signer.handle.clone(),
+            email: signer.email.clone(),
+        };
         let at = rows.last().map_or(Timestamp::now(), |r| r.timestamp);
-        head = write::commit_rows(repo, Some(&parent), &rows, &files, state.policy.ledger.segment_rows, &signer.key, &author, &commit.message, at)?;
+        head = write::commit_rows(
+            repo,
+            Some(&parent),
+            &rows,
+            &files,
+            state.policy.ledger.segment_rows,
+            &signer.key,
+            &author,
+            &commit.message,
+            at,
+        )?;
     }
     if !pending.is_empty() {
         write::advance_branch(repo, &ledger.branch, Some(local), head, "smartup push: re-based unpushed entries")?;
@@ -76,7 +92,11 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
     write::refresh_worktree(repo)?;
     ledger.head = head;
     ledger.state = state;
-    Ok(if pending.is_empty() { Rebased::FastForwarded } else { Rebased::Moved(pending.len()) })
+    Ok(if pending.is_empty() {
+        Rebased::FastForwarded
+    } else {
+        Rebased::Moved(pending.len())
+    })
 }
 
 fn collect(ledger: &Ledger, commits: &[Oid]) -> Result<Vec<Pending>> {
@@ -95,7 +115,11 @@ fn collect(ledger: &Ledger, commits: &[Oid]) -> Result<Vec<Pending>> {
             rows.push(row);
         }
         let message = commit.message().unwrap_or("smartup entry").to_string();
-        out.push(Pending { rows, policy: changes.policy, message });
+        out.push(Pending {
+            rows,
+            policy: changes.policy,
+            message,
+        });
     }
     Ok(out)
 }
@@ -143,7 +167,9 @@ impl Renumbering {
         if let Some((session, _)) = moved {
             row.columns[i] = session.to_string();
         }
-        let (Some(s), Some(e), Some(d)) = (schema.column("started"), schema.column("stopped"), schema.column("seconds")) else { return };
+        let (Some(s), Some(e), Some(d)) = (schema.column("started"), schema.column("stopped"), schema.column("seconds")) else {
+            return;
+        };
         if let Some((_, started)) = moved {
             row.columns[s] = started.to_string();
         }

@@ -4,10 +4,10 @@
 //! adds nothing of its own, by the forge's key); every new row passes the rules in order,
 //! with its signature checked. Other refs are refused unless the policy allows them.
 
-use super::cache::{Cached, StateCache};
 use crate::repo::Finding;
 use crate::rules::State;
 use crate::time::Timestamp;
+use crate::verify::cache::{Cached, StateCache};
 use crate::verify::{walk, walk_from, Options, Report};
 use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository};

@@ -41,6 +41,8 @@ pub struct Source {
     pub skip: usize,
     /// Line number of the first new row.
     pub first_line: u64,
+    /// The blob's bytes when they were already read (so they are inflated only once).
+    pub preloaded: Option<Vec<u8>>,
 }
 
 /// What a commit changes.
@@ -194,18 +196,29 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
             ));
             continue;
         }
-        let before = repo
-            .find_blob(*a)
+        let after = repo
+            .find_blob(*b)
+            .with_context(|| format!("cannot read {}", path(i)))?
+            .content()
+            .to_vec();
+        // The parent's segment is a prefix of the new one exactly when the new one's first
+        // bytes hash to the parent's blob id: no need to inflate the parent's copy.
+        let (before_len, _) = repo
+            .odb()?
+            .read_header(*a)
             .with_context(|| format!("cannot read the parent's {}", path(i)))?;
-        let after = repo.find_blob(*b).with_context(|| format!("cannot read {}", path(i)))?;
-        let (before, after) = (before.content(), after.content());
-        if !after.starts_with(before) {
-            let same = before.iter().zip(after).take_while(|(x, y)| x == y).count();
+        let extends = before_len <= after.len() && Oid::hash_object(ObjectType::Blob, &after[..before_len])? == *a;
+        if !extends {
+            let before = repo
+                .find_blob(*a)
+                .with_context(|| format!("cannot read the parent's {}", path(i)))?;
+            let before = before.content();
+            let same = before.iter().zip(&after).take_while(|(x, y)| x == y).count();
             let line = line_count(&before[..same]) + 1;
             let what = if line == 1 {
-                "the header was changed".to_string()
+                "the header was changed"
             } else {
-                "an existing row was edited, deleted or reordered".to_string()
+                "an existing row was edited, deleted or reordered"
             };
             changes
                 .findings
@@ -216,8 +229,9 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
             table,
             file: path(i),
             blob: *b,
-            skip: before.len(),
-            first_line: line_count(before) + 1,
+            skip: before_len,
+            first_line: line_count(&after[..before_len]) + 1,
+            preloaded: Some(after),
         });
     }
     if new.len() > old.len() && !old.is_empty() && old.last() == new.get(old.len() - 1) {
@@ -245,6 +259,7 @@ fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segme
             blob: *blob,
             skip: 0,
             first_line: 1,
+            preloaded: None,
         });
     }
     Ok(())
@@ -271,6 +286,7 @@ pub fn head_sources(repo: &Repository, commit: &git2::Commit) -> Result<(Vec<Sou
                 blob,
                 skip: 0,
                 first_line: 1,
+                preloaded: None,
             });
         }
     }

@@ -68,13 +68,19 @@ impl<'r> RowStream<'r> {
             return Ok(());
         };
         let more_follow = !self.cursors[i].sources.is_empty();
-        let blob = self.repo.find_blob(source.blob).map_err(|e| {
-            Box::new(Finding::general(
-                "unreadable",
-                format!("cannot read {}: {}", source.file, e.message()),
-            ))
-        })?;
-        let bytes = blob.content();
+        let loaded;
+        let bytes: &[u8] = match &source.preloaded {
+            Some(bytes) => bytes,
+            None => {
+                loaded = self.repo.find_blob(source.blob).map_err(|e| {
+                    Box::new(Finding::general(
+                        "unreadable",
+                        format!("cannot read {}: {}", source.file, e.message()),
+                    ))
+                })?;
+                loaded.content()
+            }
+        };
         let table_name = &schema::table(source.table).name;
         let (offset, first_line) = if source.skip == 0 && source.first_line == 1 {
             (segment::check_header(source.table, &source.file, bytes)?, 2)

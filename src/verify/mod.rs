@@ -3,6 +3,7 @@
 //! signature and every commit signature is checked too (`smartup verify`); without, the walk
 //! yields the state the CLI drafts new entries against.
 
+pub mod cache;
 mod signatures;
 
 use crate::ledger::policy::{file_reference, Policy};
@@ -254,9 +255,9 @@ fn commit_signer(repo: &Repository, id: Oid, findings: &mut Vec<Finding>) -> Res
     }
 }
 
-/// Applies a change of `ledger.toml`, which needs an amend-policy row naming its hash in the
-/// same commit and keeps the ledger's identity.
-fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, findings: &mut Vec<Finding>, id: Oid) {
+/// Applies a change of `ledger.toml` at the end of a commit, which needs an amend-policy row
+/// naming its hash in the same commit and keeps the ledger's identity.
+pub fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, findings: &mut Vec<Finding>, id: Oid) {
     let announced = state.amended_policy.take();
     let Some(bytes) = new_file.filter(|_| !root) else {
         if let Some(reference) = announced {

@@ -1,5 +1,5 @@
-//! The state cache: the ledger state after an accepted commit, stored under the repository's
-//! git dir so that a push costs what it adds, not what the ledger holds.
+//! The state cache: the ledger state after a commit, stored under the repository's
+//! git dir so that a push, or a command, costs what it adds, not what the ledger holds.
 //!
 //! One file per commit (`<git dir>/smartup/state/<commit>.json`), written to a temporary file
 //! and renamed, so racing pushes never see a half-written file. The first line carries a
@@ -71,6 +71,22 @@ impl StateCache {
             Ok(state) => Cached::Hit(Box::new(state)),
             Err(e) => Cached::Damaged(format!("the cached state cannot be read: {e}")),
         }
+    }
+
+    /// The newest cached state on `tip`'s first-parent line (looking back at most `steps`
+    /// commits), to walk on from; `None` means walking from genesis.
+    pub fn nearest(&self, repo: &Repository, tip: Oid, steps: usize) -> Result<Option<(Oid, State)>> {
+        let mut current = Some(repo.find_commit(tip).with_context(|| format!("cannot read commit {tip}"))?);
+        for _ in 0..steps {
+            let Some(commit) = current else { break };
+            if self.file(commit.id()).exists() {
+                if let Cached::Hit(state) = self.load(commit.id()) {
+                    return Ok(Some((commit.id(), *state)));
+                }
+            }
+            current = commit.parents().next();
+        }
+        Ok(None)
     }
 
     /// Stores the state after `commit` atomically, then prunes old entries.
