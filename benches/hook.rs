@@ -32,7 +32,10 @@ fn main() {
     let rows: u64 = value("--rows").map_or(1_000_000, |v| v.parse().unwrap_or_else(|_| fail("--rows takes a number")));
     let dir = value("--dir").map_or_else(|| PathBuf::from(format!("target/bench-ledger-{rows}")), PathBuf::from);
     if !dir.join("smartup-bench.txt").exists() {
-        fail(&format!("{} holds no generated ledger: run `cargo bench --bench verify -- --rows {rows}` first", dir.display()));
+        fail(&format!(
+            "{} holds no generated ledger: run `cargo bench --bench verify -- --rows {rows}` first",
+            dir.display()
+        ));
     }
     bench(&dir);
 }
@@ -52,27 +55,55 @@ fn bench(ledger: &Path) {
     let scratch = std::env::temp_dir().join(format!("smartup-hook-bench-{}", std::process::id()));
     let forge = scratch.join("forge.git");
     std::fs::create_dir_all(&scratch).expect("scratch folder");
-    let status = Command::new("git").args(["clone", "-q", "--bare", "--shared"]).arg(ledger).arg(&forge).status().expect("git clone");
+    let status = Command::new("git")
+        .args(["clone", "-q", "--bare", "--shared"])
+        .arg(ledger)
+        .arg(&forge)
+        .status()
+        .expect("git clone");
     assert!(status.success(), "git clone --bare --shared failed");
     let repo = git2::Repository::open_bare(&forge).expect("open the scratch forge");
     let tip = repo.refname_to_id("refs/heads/main").expect("main");
     let started = Instant::now();
     let report = walk(&repo, tip, &Options::default()).expect("replay");
     let state = report.state.expect("a ledger");
-    println!("ledger: {} rows in {} commits (replayed in {:.2} s to build the pushes)", report.rows, report.commits, started.elapsed().as_secs_f64());
+    println!(
+        "ledger: {} rows in {} commits (replayed in {:.2} s to build the pushes)",
+        report.rows,
+        report.commits,
+        started.elapsed().as_secs_f64()
+    );
 
     let small = build_push(&repo, tip, &state, 10);
     let large = build_push(&repo, tip, &state, 10_000);
     let exe = std::env::current_exe().expect("bench binary");
     println!("\n{:<28} {:>10} {:>12}", "push", "hook time", "peak memory");
-    for (label, new, cold) in [("10 rows, cold cache", small, true), ("10 rows, warm cache", small, false), ("10,000 rows, cold cache", large, true), ("10,000 rows, warm cache", large, false)] {
+    for (label, new, cold) in [
+        ("10 rows, cold cache", small, true),
+        ("10 rows, warm cache", small, false),
+        ("10,000 rows, cold cache", large, true),
+        ("10,000 rows, warm cache", large, false),
+    ] {
         if cold {
             let _ = std::fs::remove_dir_all(forge.join("smartup"));
         }
-        let out = Command::new(&exe).args(["--hook-once"]).arg(&forge).arg(tip.to_string()).arg(new.to_string()).output().expect("child");
+        let out = Command::new(&exe)
+            .args(["--hook-once"])
+            .arg(&forge)
+            .arg(tip.to_string())
+            .arg(new.to_string())
+            .output()
+            .expect("child");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "hook check failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-        println!("{label:<28} {text}");
+        if out.status.success() {
+            println!("{label:<28} {text}");
+        } else {
+            // A cold cache can exceed the hook's time budget: it then rejects (fails closed).
+            let errors = String::from_utf8_lossy(&out.stderr);
+            assert!(cold, "a warm push failed: {text}{errors}");
+            let why = errors.lines().find(|l| l.contains("hook check")).unwrap_or("failed");
+            println!("{label:<28} rejected: {why}");
+        }
     }
     let binary = env!("CARGO_BIN_EXE_smartup");
     let started = Instant::now();
@@ -87,21 +118,39 @@ fn bench(ledger: &Path) {
     writeln!(child.stdin.take().expect("stdin"), "{tip} {small} refs/heads/main").expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    println!("{:<28} {:>7.1} ms  (the real `smartup hook pre-receive` process, warm)", "10 rows, binary", started.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "{:<28} {:>7.1} ms  (the real `smartup hook pre-receive` process, warm)",
+        "10 rows, binary",
+        started.elapsed().as_secs_f64() * 1e3
+    );
     let _ = std::fs::remove_dir_all(&scratch);
-    println!("\nmachine: {} cores, load {}", std::thread::available_parallelism().map_or(0, |n| n.get()), std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());
+    println!(
+        "\nmachine: {} cores, load {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
 }
 
 /// One push's check, measured in this fresh process.
 fn hook_once(forge: &Path, old: &str, new: &str) {
     let repo = git2::Repository::open_bare(forge).expect("open forge");
-    let update = Update { old: old.parse().expect("old"), new: new.parse().expect("new"), name: "refs/heads/main".into() };
+    let update = Update {
+        old: old.parse().expect("old"),
+        new: new.parse().expect("new"),
+        name: "refs/heads/main".into(),
+    };
     let started = Instant::now();
-    let verdict = check(&repo, &[update], &PushEnv::default(), Timestamp::now()).expect("hook check");
+    let verdict = check(&repo, &[update], &PushEnv::default(), Timestamp::now()).unwrap_or_else(|e| {
+        eprintln!("hook check: {e:#}");
+        std::process::exit(1)
+    });
     let elapsed = started.elapsed();
     assert!(verdict.accepted, "the push was refused: {:?}", verdict.lines);
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status.lines().find(|l| l.starts_with("VmHWM:")).map_or("?".to_string(), |l| l.trim_start_matches("VmHWM:").trim().to_string());
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .map_or("?".to_string(), |l| l.trim_start_matches("VmHWM:").trim().to_string());
     print!("{:>7.1} ms {:>12}", elapsed.as_secs_f64() * 1e3, peak);
 }
 
@@ -117,7 +166,12 @@ fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) 
         .tasks
         .values()
         .filter(|t| t.state == rules::state::TaskState::Started)
-        .flat_map(|t| [t.attacker.clone(), t.defender.clone()].into_iter().flatten().map(move |w| (w, t.id.clone())))
+        .flat_map(|t| {
+            [t.attacker.clone(), t.defender.clone()]
+                .into_iter()
+                .flatten()
+                .map(move |w| (w, t.id.clone()))
+        })
         .filter(|(w, _)| !state.sessions.contains_key(w))
         .collect();
     assert!(!workers.is_empty(), "no worker is free to start a session");
@@ -135,7 +189,18 @@ fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) 
         let triple: [Draft; 3] = [
             ("start-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
             ("stop-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
-            ("stop-work", log, vec![("session", &session), ("task", task), ("owner", who), ("started", &ts), ("stopped", &ts), ("seconds", "0")]),
+            (
+                "stop-work",
+                log,
+                vec![
+                    ("session", &session),
+                    ("task", task),
+                    ("owner", who),
+                    ("started", &ts),
+                    ("stopped", &ts),
+                    ("seconds", "0"),
+                ],
+            ),
         ];
         for (action, table, values) in triple {
             if rows.len() == n {
@@ -150,6 +215,20 @@ fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) 
     }
     let parent = repo.find_commit(tip).expect("tip");
     let signer = key_of(&workers[0].0);
-    let author = Author { handle: workers[0].0.clone(), email: "bench@smartup.invalid".into() };
-    commit_rows(repo, Some(&parent), &rows, &[], state.policy.ledger.segment_rows, &signer, &author, "bench push", at).expect("commit")
+    let author = Author {
+        handle: workers[0].0.clone(),
+        email: "bench@smartup.invalid".into(),
+    };
+    commit_rows(
+        repo,
+        Some(&parent),
+        &rows,
+        &[],
+        state.policy.ledger.segment_rows,
+        &signer,
+        &author,
+        "bench push",
+        at,
+    )
+    .expect("commit")
 }

@@ -46,7 +46,9 @@ pub fn run(global: &Global, command: &HookCommand) -> Result<()> {
         HookCommand::PostReceive => post_receive_main(),
         HookCommand::Install(target) => each_repo(global, target, |repo| {
             let binary = std::env::current_exe().context("cannot tell where the smartup binary is")?;
-            install::install(repo, &binary, target.force)
+            let files = install::install(repo, &binary, target.force)?;
+            install::warm_cache(repo)?;
+            Ok(files)
         }),
         HookCommand::Uninstall(target) => each_repo(global, target, install::uninstall),
     }

@@ -96,6 +96,30 @@ pub fn uninstall(repo: &Path) -> Result<Vec<PathBuf>> {
     Ok(removed)
 }
 
+/// Builds the state cache for the ledger the repository holds now (if any), so that the
+/// first push after installing costs what it adds rather than a replay from genesis.
+pub fn warm_cache(repo: &Path) -> Result<()> {
+    let repo = git2::Repository::open_bare(repo)
+        .or_else(|_| git2::Repository::open(repo))
+        .with_context(|| format!("{} is not a git repository", repo.display()))?;
+    let Ok(tip) = repo.head().and_then(|h| h.peel_to_commit()).map(|c| c.id()) else {
+        return Ok(());
+    };
+    let cache = crate::verify::cache::StateCache::of(&repo);
+    let start = cache.nearest(&repo, tip, 10_000)?;
+    let report = crate::verify::walk_from(&repo, start, tip, &crate::verify::Options::default())?;
+    if let Some(first) = report.findings.first() {
+        bail!(
+            "the ledger in {} is broken ({first}); every push will be refused until it is repaired",
+            repo.path().display()
+        );
+    }
+    if let Some(state) = report.state {
+        cache.store(tip, &state)?;
+    }
+    Ok(())
+}
+
 /// Finds the ledger repositories under a Forgejo repository root (`ROOT/<owner>/<name>.git`):
 /// bare repositories with a `ledger.toml` on their default branch.
 pub fn find_ledgers(root: &Path) -> Result<Vec<PathBuf>> {
