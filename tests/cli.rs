@@ -1079,15 +1079,42 @@ fn rotated_key_stops_signing() {
     // The old key's validity ends at its revocation: checked at the row's own time it
     // verifies, checked now it does not.
     let log = l.read(&sb, &["log", "--json"]).ok().stdout;
-    let row: Value = log.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()).find(|r| r["seq"] == 18).unwrap();
-    let compact: String = row["timestamp"].as_str().unwrap().chars().filter(|c| c.is_ascii_digit()).collect::<String>() + "Z";
+    let row: Value = log
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|r| r["seq"] == 18)
+        .unwrap();
+    let compact: String = row["timestamp"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect::<String>()
+        + "Z";
     let verify_time = format!("verify-time={compact}");
     sb.ssh_keygen(
-        &["-Y", "verify", "-f", s(&allowed), "-I", "alice", "-n", NAMESPACE, "-s", s(&sig), "-O", &verify_time],
+        &[
+            "-Y",
+            "verify",
+            "-f",
+            s(&allowed),
+            "-I",
+            "alice",
+            "-n",
+            NAMESPACE,
+            "-s",
+            s(&sig),
+            "-O",
+            &verify_time,
+        ],
         &msg,
     )
     .ok();
-    sb.ssh_keygen(&["-Y", "verify", "-f", s(&allowed), "-I", "alice", "-n", NAMESPACE, "-s", s(&sig)], &msg).fails();
+    sb.ssh_keygen(
+        &["-Y", "verify", "-f", s(&allowed), "-I", "alice", "-n", NAMESPACE, "-s", s(&sig)],
+        &msg,
+    )
+    .fails();
     let config = format!("gpg.ssh.allowedSignersFile={}", s(&allowed));
     sb.git(&l.dir, &["-c", &config, "verify-commit", "HEAD~1"]).ok();
     sb.git(&l.dir, &["-c", &config, "verify-commit", "HEAD"]).ok();

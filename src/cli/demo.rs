@@ -49,7 +49,13 @@ impl Demo {
 
     /// The options of a command run by `who` in their own clone.
     fn as_person(&self, who: &str) -> Global {
-        Global { ledger: Some(self.dir.join(who)), json: self.json, handle: Some(who.to_string()), key: Some(self.keys[who].clone()), at: Some(self.clock) }
+        Global {
+            ledger: Some(self.dir.join(who)),
+            json: self.json,
+            handle: Some(who.to_string()),
+            key: Some(self.keys[who].clone()),
+            at: Some(self.clock),
+        }
     }
 
     /// `who` brings their clone up to date, records the action, and pushes it through the hook.
@@ -62,7 +68,13 @@ impl Demo {
         let (entries, _) = actions::entries(&ledger.state, who, self.clock, &action)?;
         let rows = record(&mut ledger, signer, self.clock, &entries, &[])?;
         print_rows(&global, &rows);
-        push_cmd::run(&global, &PushArgs { remote: "origin".into(), retries: 2 })
+        push_cmd::run(
+            &global,
+            &PushArgs {
+                remote: "origin".into(),
+                retries: 2,
+            },
+        )
     }
 
     fn update_clone(&self, who: &str) -> Result<()> {
@@ -136,7 +148,10 @@ fn path(p: &Path) -> Result<&str> {
 
 /// Runs `git` quietly, failing with its message.
 fn git(args: &[&str]) -> Result<()> {
-    let output = Command::new("git").args(args).output().context("cannot run git (is it installed?)")?;
+    let output = Command::new("git")
+        .args(args)
+        .output()
+        .context("cannot run git (is it installed?)")?;
     if !output.status.success() {
         bail!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
     }
@@ -294,11 +309,25 @@ fn journey(d: &mut Demo) -> Result<()> {
 
     d.say("The balances, as everyone can read them (from a fresh clone of the forge in ledger/):");
     git(&["clone", "-q", path(&forge)?, path(&dir.join("ledger"))?])?;
-    let reader = Global { ledger: Some(dir.join("ledger")), json: d.json, ..Global::default() };
+    let reader = Global {
+        ledger: Some(dir.join("ledger")),
+        json: d.json,
+        ..Global::default()
+    };
     super::read::balance(&reader, &super::read::BalanceArgs { handle: None })?;
     d.say("And a reviewer re-checks the forge's history from genesis (signatures, history, rules):");
-    let on_forge = Global { ledger: Some(forge), json: d.json, ..Global::default() };
-    super::verify_cmd::run(&on_forge, &super::verify_cmd::VerifyArgs { genesis: None, rev: "HEAD".into() })?;
+    let on_forge = Global {
+        ledger: Some(forge),
+        json: d.json,
+        ..Global::default()
+    };
+    super::verify_cmd::run(
+        &on_forge,
+        &super::verify_cmd::VerifyArgs {
+            genesis: None,
+            rev: "HEAD".into(),
+        },
+    )?;
     println!("\nTry: cd {} && smartup log && smartup status", dir.join("ledger").display());
     Ok(())
 }
@@ -311,9 +340,26 @@ fn forged_push(d: &mut Demo) -> Result<()> {
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
     std::fs::write(&file, text.replace(",55.00,", ",550.00,")).with_context(|| format!("cannot write {}", file.display()))?;
     let c = path(&clone)?;
-    git(&["-C", c, "-c", "user.name=bob", "-c", "user.email=bob@demo.smartup.invalid", "commit", "-q", "-am", "a bigger budget"])?;
-    let output = Command::new("git").args(["-C", c, "push", "origin", "main"]).output().context("cannot run git push")?;
-    for line in String::from_utf8_lossy(&output.stderr).lines().filter(|l| l.starts_with("remote:") || l.contains("rejected")) {
+    git(&[
+        "-C",
+        c,
+        "-c",
+        "user.name=bob",
+        "-c",
+        "user.email=bob@demo.smartup.invalid",
+        "commit",
+        "-q",
+        "-am",
+        "a bigger budget",
+    ])?;
+    let output = Command::new("git")
+        .args(["-C", c, "push", "origin", "main"])
+        .output()
+        .context("cannot run git push")?;
+    for line in String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|l| l.starts_with("remote:") || l.contains("rejected"))
+    {
         println!("  {}", line.trim_end());
     }
     if output.status.success() {

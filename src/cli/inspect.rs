@@ -27,7 +27,10 @@ pub fn keys(global: &Global, command: &KeysCommand) -> Result<()> {
         // OpenSSH and git honour these bounds: a revoked key's signatures count only for
         // what it signed before its revocation (git checks at the commit's time; for a row,
         // pass `-Overify-time=` with the row's time to `ssh-keygen -Y verify`).
-        let mut options = format!("namespaces=\"git,{namespace}\",valid-after=\"{}\"", k.registered_at.openssh_compact());
+        let mut options = format!(
+            "namespaces=\"git,{namespace}\",valid-after=\"{}\"",
+            k.registered_at.openssh_compact()
+        );
         if let Some(at) = k.revoked_at {
             // The revoking row itself may still be signed by the key it revokes.
             options.push_str(&format!(",valid-before=\"{}\"", at.plus(1).openssh_compact()));

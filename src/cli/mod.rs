@@ -12,8 +12,8 @@ mod identity;
 mod init;
 mod inspect;
 mod push_cmd;
-mod rebase;
 mod read;
+mod rebase;
 mod verify_cmd;
 
 use clap::{Args, Parser, Subcommand};

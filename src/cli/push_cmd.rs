@@ -44,7 +44,11 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
                 return Ok(());
             }
             Attempt::Refused => {
-                return Err(Refused(violation("not-permitted", "the server's hook refused the push; its reasons are printed above (remote: lines)")).into())
+                return Err(Refused(violation(
+                    "not-permitted",
+                    "the server's hook refused the push; its reasons are printed above (remote: lines)",
+                ))
+                .into())
             }
             Attempt::Behind if attempt == args.retries => break,
             Attempt::Behind => {}
@@ -59,11 +63,21 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
                 println!("nothing of yours to push: {} is now at {}'s tip", ledger.branch, args.remote);
                 return Ok(());
             }
-            Rebased::AlreadyOnTop => bail!("{} refused the push as out of date, but your branch already contains its tip; check the remote", args.remote),
-            Rebased::Moved(n) => eprintln!("{} pushed first: re-based {n} commit(s) of yours onto it (now up to seq {}); pushing again", args.remote, ledger.state.last_seq),
+            Rebased::AlreadyOnTop => bail!(
+                "{} refused the push as out of date, but your branch already contains its tip; check the remote",
+                args.remote
+            ),
+            Rebased::Moved(n) => eprintln!(
+                "{} pushed first: re-based {n} commit(s) of yours onto it (now up to seq {}); pushing again",
+                args.remote, ledger.state.last_seq
+            ),
         }
     }
-    bail!("{} kept moving: gave up after {} attempts; run `smartup push` again", args.remote, args.retries + 1)
+    bail!(
+        "{} kept moving: gave up after {} attempts; run `smartup push` again",
+        args.remote,
+        args.retries + 1
+    )
 }
 
 fn git(dir: &std::path::Path) -> Command {
@@ -97,9 +111,13 @@ fn push_once(dir: &std::path::Path, remote: &str, branch: &str) -> Result<Attemp
 
 fn fetch(dir: &std::path::Path, remote: &str, branch: &str, repo: &git2::Repository) -> Result<git2::Oid> {
     let tracking = format!("refs/remotes/{remote}/{branch}");
-    let output = git(dir).args(["fetch", "--quiet", remote, &format!("+refs/heads/{branch}:{tracking}")]).output().context("cannot run git fetch")?;
+    let output = git(dir)
+        .args(["fetch", "--quiet", remote, &format!("+refs/heads/{branch}:{tracking}")])
+        .output()
+        .context("cannot run git fetch")?;
     if !output.status.success() {
         bail!("git fetch from {remote} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
     }
-    repo.refname_to_id(&tracking).with_context(|| format!("{remote} has no branch {branch}"))
+    repo.refname_to_id(&tracking)
+        .with_context(|| format!("{remote} has no branch {branch}"))
 }

@@ -325,8 +325,14 @@ mod tests {
             error_of(text.replacen("2026-01-01T00:00:00Z", "yesterday", 1).as_bytes()),
             SegmentError::Value { line: 2, .. }
         ));
-        assert!(matches!(error_of(format!("{text}\n").as_bytes()), SegmentError::NotCanonical { line: 4, .. }));
-        assert!(matches!(error_of(text.replacen("\n2,", "\n\n2,", 1).as_bytes()), SegmentError::NotCanonical { line: 3, .. }));
+        assert!(matches!(
+            error_of(format!("{text}\n").as_bytes()),
+            SegmentError::NotCanonical { line: 4, .. }
+        ));
+        assert!(matches!(
+            error_of(text.replacen("\n2,", "\n\n2,", 1).as_bytes()),
+            SegmentError::NotCanonical { line: 3, .. }
+        ));
         let mut latin1 = good.clone();
         let at = latin1.len() - 20;
         latin1[at] = 0xE9;

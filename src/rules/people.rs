@@ -95,7 +95,14 @@ fn may_manage_keys_of(state: &State, actor: &str, owner: &str) -> Result<(), Vio
 }
 
 fn register(state: &mut State, owner: &str, key: PublicKey, row: &Row) {
-    let record = KeyRecord { owner: owner.to_string(), public: key, registered: row.seq, registered_at: row.timestamp, revoked: None, revoked_at: None };
+    let record = KeyRecord {
+        owner: owner.to_string(),
+        public: key,
+        registered: row.seq,
+        registered_at: row.timestamp,
+        revoked: None,
+        revoked_at: None,
+    };
     state.keys.insert(record.public.fingerprint(), record);
 }
 
