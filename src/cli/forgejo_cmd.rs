@@ -1,16 +1,148 @@
-//! `smartup forgejo` (being written).
+//! `smartup forgejo sync`: reads the ledger at HEAD and its `[forgejo]` section, reads what
+//! Forgejo shows, plans every change and, unless `--dry-run`, applies it. Step lines go to
+//! standard output, warnings to standard error, a progress bar to a terminal's standard
+//! error; `--json` prints one object with the plan and the result instead.
 
+use super::context::Ledger;
 use super::Global;
-use clap::Subcommand;
+use crate::forgejo::apply::{apply, Stopped};
+use crate::forgejo::client::{Backoff, Client};
+use crate::forgejo::config::{find_token, Settings};
+use crate::forgejo::desired;
+use crate::forgejo::history::History;
+use crate::forgejo::links::RowLinks;
+use crate::forgejo::observe::observe;
+use crate::forgejo::plan::{plan, Plan};
+use crate::time::Timestamp;
+use anyhow::{anyhow, Result};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
 
 /// `forgejo` subcommands.
 #[derive(Subcommand, Debug, Clone)]
 pub enum ForgejoCommand {
-    /// Plan and apply the sync
-    Sync,
+    /// Bring Forgejo's labels, milestones, issues and tracked time in step with the ledger
+    ///
+    /// The token comes from FORGEJO_TOKEN or ~/.config/smartup/forgejo.toml, never from the
+    /// ledger. Exit codes: 0 in step, 2 usage error, 3 failure (ledger, configuration,
+    /// network, token, Forgejo's answers); after a failure Forgejo is consistent and running
+    /// the sync again finishes the job.
+    Sync(SyncArgs),
+}
+
+/// Arguments of `forgejo sync`.
+#[derive(Args, Debug, Clone)]
+pub struct SyncArgs {
+    /// Print the plan and change nothing (only reading requests are sent)
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Runs a `forgejo` subcommand.
-pub fn run(_global: &Global, _command: &ForgejoCommand) -> anyhow::Result<()> {
-    anyhow::bail!("smartup forgejo is not built yet")
+pub fn run(global: &Global, command: &ForgejoCommand) -> Result<()> {
+    match command {
+        ForgejoCommand::Sync(args) => sync(global, args),
+    }
+}
+
+/// A progress bar on a terminal's standard error, kept below the lines printed meanwhile.
+struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    fn show(&self, what: &str, done: usize, all: usize) {
+        if !self.on {
+            return;
+        }
+        let width = 30;
+        let filled = (done * width / all.max(1)).min(width);
+        eprint!("\r\x1b[K{what} [{}{}] {done}/{all}", "#".repeat(filled), " ".repeat(width - filled));
+        if done >= all {
+            eprintln!();
+        }
+        std::io::stderr().flush().ok();
+    }
+
+    fn line(&self, text: &str) {
+        if self.on {
+            eprint!("\r\x1b[K");
+        }
+        println!("{text}");
+    }
+}
+
+fn sync(global: &Global, args: &SyncArgs) -> Result<()> {
+    let ledger = Ledger::open(global)?;
+    let state = &ledger.state;
+    let section = state.policy.forgejo.as_ref().ok_or_else(|| {
+        anyhow!(
+            "ledger.toml has no [forgejo] section, so there is nothing to sync to: add one (url, organisation, and optionally repositories and objectives_as) with `smartup amend-policy FILE`"
+        )
+    })?;
+    let settings = Settings::from_section(section)?;
+    let client = Client::new(&settings, find_token(&settings)?, Backoff::default())?;
+    let history = History::read(&ledger.repo, ledger.head, state.policy.ledger.segment_rows)?;
+    let links = RowLinks::of_repository(&ledger.repo, &settings.url, &ledger.branch);
+    let desired = desired::build(state, &history, &settings, &links, Timestamp::now());
+    let progress = Progress {
+        on: !global.json && std::io::stderr().is_terminal(),
+    };
+    let observed = observe(&client, &settings, &desired, &|done, all| {
+        progress.show("reading Forgejo", done, all)
+    })?;
+    let plan = plan(&desired, &observed);
+    if !global.json {
+        for warning in &plan.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    if args.dry_run {
+        report(global, &client, &plan, true, plan.steps.len(), None);
+        return Ok(());
+    }
+    let total = plan.steps.len();
+    let outcome = apply(&client, &settings.organisation, &plan, &mut |done, step| {
+        if !global.json {
+            progress.line(&format!("  {}", step.describe()));
+        }
+        progress.show("applying", done, total);
+    });
+    match outcome {
+        Ok(done) => {
+            report(global, &client, &plan, false, done, None);
+            Ok(())
+        }
+        Err(Stopped { done, error }) => {
+            let error = error.context(format!(
+                "the sync stopped after {done} of {total} changes; Forgejo is consistent, and running the sync again finishes the job"
+            ));
+            report(global, &client, &plan, false, done, Some(&format!("{error:#}")));
+            Err(error)
+        }
+    }
+}
+
+/// Prints the plan (dry run) or the summary of what was applied; with `--json` one object.
+fn report(global: &Global, client: &Client, plan: &Plan, dry_run: bool, applied: usize, error: Option<&str>) {
+    let (reads, writes) = client.requests();
+    if global.json {
+        let steps: Vec<_> = plan.steps.iter().map(|s| s.to_json()).collect();
+        println!(
+            "{}",
+            json!({"dry_run": dry_run, "ok": error.is_none(), "changes": steps, "applied": if dry_run { 0 } else { applied }, "warnings": plan.warnings, "requests": {"read": reads, "write": writes}, "error": error})
+        );
+        return;
+    }
+    if plan.steps.is_empty() {
+        println!("Forgejo shows the ledger: nothing to change ({reads} reading requests).");
+    } else if dry_run {
+        println!("{} change(s) planned; dry run, nothing was changed:", plan.steps.len());
+        for step in &plan.steps {
+            println!("  {}", step.describe());
+        }
+    } else if error.is_none() {
+        println!("{applied} change(s) applied ({reads} reading and {writes} writing requests).");
+    }
 }

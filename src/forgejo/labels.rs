@@ -1,0 +1,307 @@
+//! The managed label set and which of its labels a task carries. Names and colours are stable
+//! (they are how people filter); descriptions carry the policy's numbers. Scoped names
+//! (`status/paid`) with `exclusive` where a task has exactly one value, so Forgejo shows them
+//! as one choice. Labels outside this set are never created, changed or removed.
+
+use crate::ledger::policy::Policy;
+use crate::rules::state::{State, Task, TaskState};
+use crate::time::{Timestamp, HOUR};
+
+/// One label the sync keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelSpec {
+    /// Name, e.g. `status/in progress`.
+    pub name: String,
+    /// Colour: six lowercase hex digits without '#', as Forgejo answers colours.
+    pub color: &'static str,
+    /// Description.
+    pub description: String,
+    /// Exclusive within its scope.
+    pub exclusive: bool,
+}
+
+/// A task's status as Forgejo shows it: the ledger's state, with an assessed task split by
+/// its lazy-consensus window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Created, nobody assigned.
+    Open,
+    /// Attacker and Defender assigned.
+    Assigned,
+    /// Started by its Attacker.
+    InProgress,
+    /// Assessed, lazy-consensus window open.
+    Assessed,
+    /// Window closed, waiting for a captain's validation.
+    PendingValidation,
+    /// All SC validated.
+    Paid,
+}
+
+const STATUSES: [(Status, &str, &str, &str); 6] = [
+    (
+        Status::Open,
+        "open",
+        "1d76db",
+        "Created with a budget; waiting for an Attacker and a Defender",
+    ),
+    (
+        Status::Assigned,
+        "assigned",
+        "5319e7",
+        "Attacker and Defender assigned; not started yet",
+    ),
+    (
+        Status::InProgress,
+        "in progress",
+        "fbca04",
+        "Started by its Attacker; work sessions are clocked",
+    ),
+    (
+        Status::Assessed,
+        "assessed",
+        "f9a03f",
+        "Assessed; pending SC in the lazy-consensus window, open to objections",
+    ),
+    (
+        Status::PendingValidation,
+        "pending validation",
+        "d93f0b",
+        "Lazy-consensus window over; waiting for a captain to validate the SC",
+    ),
+    (Status::Paid, "paid", "0e8a16", "SC validated and awarded; the issue is closed"),
+];
+
+impl Status {
+    /// The status of a task at `now`.
+    pub fn of(task: &Task, policy: &Policy, now: Timestamp) -> Status {
+        match task.state {
+            TaskState::Created => Status::Open,
+            TaskState::Assigned => Status::Assigned,
+            TaskState::Started => Status::InProgress,
+            TaskState::Paid => Status::Paid,
+            TaskState::Assessed => match &task.pending {
+                Some(p) if now < p.assessed_at.plus(policy.sc.lazy_consensus_hours * HOUR) => Status::Assessed,
+                _ => Status::PendingValidation,
+            },
+        }
+    }
+
+    /// The word shown in labels and bodies.
+    pub fn word(self) -> &'static str {
+        STATUSES.iter().find(|s| s.0 == self).map_or("", |s| s.1)
+    }
+
+    /// Its label's name.
+    pub fn label(self) -> String {
+        format!("status/{}", self.word())
+    }
+}
+
+/// The label of a task that is not yet paired, paired, or being worked on right now.
+const ADM: [(&str, &str, &str); 3] = [
+    ("needs pair", "e99695", "No Attacker and Defender yet: open to be assigned"),
+    (
+        "paired",
+        "bfdadc",
+        "Attacker (executes) and Defender (oversees, learns) are assigned",
+    ),
+    ("at work", "fef2c0", "A work session is open right now"),
+];
+
+/// Markers of what stands between pending SC and their validation.
+const MARKER_OBJECTION: &str = "sc/objection";
+const MARKER_CAPTAIN: &str = "sc/captain approval";
+const MARKER_COMMUNITY: &str = "sc/community review";
+
+/// The label of objectives shown as issues.
+pub const KIND_OBJECTIVE: &str = "kind/objective";
+const KIND_TASK: &str = "kind/task";
+
+const MANAGED: &str = "Managed by smartup forgejo sync.";
+
+fn spec(name: String, color: &'static str, description: &str, exclusive: bool) -> LabelSpec {
+    LabelSpec {
+        name,
+        color,
+        description: format!("{description}. {MANAGED}"),
+        exclusive,
+    }
+}
+
+/// Every label the sync manages for this state of the ledger.
+pub fn managed(state: &State) -> Vec<LabelSpec> {
+    let policy = &state.policy;
+    let mut set: Vec<LabelSpec> = STATUSES
+        .iter()
+        .map(|(_, word, color, text)| spec(format!("status/{word}"), color, text, true))
+        .collect();
+    for team in state.teams.values() {
+        set.push(spec(team_label(&team.id), "006b75", &format!("Team {}", team.name), true));
+    }
+    let sizes = policy.budgets.sizes.iter().map(|(size, budget)| (size, budget, "c2e0c6"));
+    let specials = policy.budgets.specials.iter().map(|(size, budget)| (size, budget, "bfd4f2"));
+    for (size, budget, color) in sizes.chain(specials) {
+        let text = format!("Budget {} SC before the phase multiplier", budget.0);
+        set.push(spec(size_label(size), color, &text, true));
+    }
+    for (phase, multiplier) in &policy.phases {
+        let text = format!("Phase {phase}: budgets × {}", multiplier.0);
+        set.push(spec(phase_label(phase), "d4c5f9", &text, true));
+    }
+    for (word, color, text) in ADM {
+        set.push(spec(format!("adm/{word}"), color, text, true));
+    }
+    set.push(spec(
+        MARKER_OBJECTION.into(),
+        "b60205",
+        "An objection to the pending SC is open",
+        false,
+    ));
+    let captain = format!(
+        "A share below {}% waits for a team captain's approval",
+        policy.assessment.approval_needed_below_percent.0
+    );
+    set.push(spec(MARKER_CAPTAIN.into(), "e4e669", &captain, false));
+    let community = format!(
+        "Pending SC above {} SC wait for {} approvals by owners the task does not pay",
+        policy.sc.community_review_above.0, policy.sc.community_review_approvals
+    );
+    set.push(spec(MARKER_COMMUNITY.into(), "c5def5", &community, false));
+    set.push(spec(KIND_TASK.into(), "ededed", "A task (6_X_Y_Z) of the ledger", true));
+    set.push(spec(KIND_OBJECTIVE.into(), "cccccc", "An objective (5_X_Y) of the ledger", true));
+    set
+}
+
+/// The team label of a team id as written.
+pub fn team_label(team: &str) -> String {
+    format!("team/{team}")
+}
+
+fn size_label(size: &str) -> String {
+    format!("size/{size}")
+}
+
+fn phase_label(phase: &str) -> String {
+    format!("phase/{phase}")
+}
+
+/// The managed labels a task carries.
+pub fn of_task(task: &Task, status: Status, phase: &str, team: &str, policy: &Policy) -> Vec<String> {
+    let adm = if task.attacker.is_none() {
+        ADM[0].0
+    } else if task.open_sessions > 0 {
+        ADM[2].0
+    } else {
+        ADM[1].0
+    };
+    let mut labels = vec![
+        KIND_TASK.to_string(),
+        status.label(),
+        team_label(team),
+        size_label(&task.size),
+        format!("adm/{adm}"),
+    ];
+    if policy.phases.contains_key(phase) {
+        labels.push(phase_label(phase));
+    }
+    if let (Some(p), TaskState::Assessed) = (&task.pending, task.state) {
+        if !p.objectors.is_empty() {
+            labels.push(MARKER_OBJECTION.into());
+        }
+        if p.share < policy.assessment.approval_needed_below_percent.0 && !p.captain_approved {
+            labels.push(MARKER_CAPTAIN.into());
+        }
+        let needed = policy.sc.community_review_approvals as usize;
+        if p.total > policy.sc.community_review_above.0 && p.approvals.len() < needed {
+            labels.push(MARKER_COMMUNITY.into());
+        }
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::policy::{Policy, TEMPLATE};
+    use crate::money::Amount;
+    use crate::rules::state::Pending;
+
+    fn policy() -> Policy {
+        Policy::parse(&Policy::render_template(TEMPLATE, "0123456789abcdef0123", "Test")).unwrap()
+    }
+
+    fn task(state: TaskState) -> Task {
+        Task {
+            id: "6_2_1_1_logo".into(),
+            objective: "5_2_1".into(),
+            team: "3_2".into(),
+            title: "Design the logo".into(),
+            size: "medium".into(),
+            budget: Amount::units(55),
+            state,
+            attacker: None,
+            defender: None,
+            open_sessions: 0,
+            closed_sessions: 0,
+            worked_seconds: 0,
+            last_session_end: None,
+            pending: None,
+        }
+    }
+
+    fn pending(at: Timestamp, share: i64, total: i64) -> Pending {
+        Pending {
+            assessed_at: at,
+            assessor: "maya".into(),
+            share: Amount::units(share),
+            total: Amount::units(total),
+            attacker_left: Amount::units(total),
+            defender_left: Amount::ZERO,
+            approvals: vec![],
+            captain_approved: false,
+            objectors: vec!["carla".into()],
+        }
+    }
+
+    #[test]
+    fn the_window_splits_assessed_from_pending_validation() {
+        let p = policy();
+        let at = Timestamp(1_800_000_000);
+        let mut t = task(TaskState::Assessed);
+        t.pending = Some(pending(at, 90, 49));
+        assert_eq!(Status::of(&t, &p, at.plus(47 * HOUR)), Status::Assessed);
+        assert_eq!(Status::of(&t, &p, at.plus(48 * HOUR)), Status::PendingValidation);
+        assert_eq!(Status::of(&task(TaskState::Started), &p, at).label(), "status/in progress");
+    }
+
+    #[test]
+    fn a_task_carries_one_label_per_exclusive_scope_and_its_markers() {
+        let p = policy();
+        let mut t = task(TaskState::Assessed);
+        t.attacker = Some("alice".into());
+        t.pending = Some(pending(Timestamp(0), 50, 240));
+        let labels = of_task(&t, Status::PendingValidation, "design", "3_2_design_team", &p);
+        assert_eq!(
+            labels,
+            [
+                "kind/task",
+                "status/pending validation",
+                "team/3_2_design_team",
+                "size/medium",
+                "adm/paired",
+                "phase/design",
+                "sc/objection",
+                "sc/captain approval",
+                "sc/community review"
+            ]
+        );
+        let state_labels = managed(&State::new(p.clone(), String::new()));
+        for label in &labels[..2] {
+            assert!(state_labels.iter().any(|l| &l.name == label), "{label} is managed");
+        }
+        assert!(state_labels.iter().all(|l| l.color.len() == 6 && l.color == l.color.to_lowercase()));
+        let names: std::collections::HashSet<_> = state_labels.iter().map(|l| &l.name).collect();
+        assert_eq!(names.len(), state_labels.len(), "names are unique");
+    }
+}

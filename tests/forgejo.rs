@@ -1,0 +1,1008 @@
+//! `smartup forgejo sync` against the Forgejo double: a full sync into an empty organisation
+//! and the empty plan after it, every task state with its labels, people's edits, a reopened
+//! issue, pagination, tokens, failures midway and their reruns, `--dry-run`, and the double
+//! itself holding to the spec and NOTES.md.
+
+mod common;
+#[path = "common/forgejo.rs"]
+mod forgejo_double;
+
+use common::{standard_org, Ledger, Sandbox};
+use forgejo_double::*;
+use serde_json::{json, Value};
+
+/// Every person of the demo and the standard organisation may be assigned.
+const EVERYONE: &[&str] = &["alice", "bob", "maya", "carla", "captain", "founder"];
+
+/// The managed labels of a template policy with two teams: 6 statuses, 2 teams, 8 sizes and
+/// special budgets, 4 phases, 3 ADM positions, 3 SC markers, 2 kinds.
+const MANAGED_LABELS: usize = 28;
+
+/// A demo ledger (one paid task, 6_2_1_1) configured for a fresh double.
+fn demo_with_double(writers: &[&str]) -> (Sandbox, Ledger, Double) {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let double = Double::start(&sb, &fixture(writers));
+    configure(&sb, &ledger, &double, "");
+    (sb, ledger, double)
+}
+
+/// The names of an issue's labels.
+fn label_names(issue: &Value) -> Vec<String> {
+    let mut names: Vec<String> = issue["labels"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|l| l["name"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The issue whose body carries the marker of `task`.
+#[track_caller]
+fn issue_of<'i>(issues: &'i [Value], task: &str) -> &'i Value {
+    let marker = format!("<!-- smartup:begin task={task} ");
+    let found: Vec<&Value> = issues
+        .iter()
+        .filter(|i| i["body"].as_str().is_some_and(|b| b.contains(&marker)))
+        .collect();
+    assert_eq!(found.len(), 1, "exactly one issue must carry the marker of {task}: {issues:#?}");
+    found[0]
+}
+
+fn logins(issue: &Value) -> Vec<String> {
+    let mut names: Vec<String> = issue["assignees"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|u| u["login"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A sync with nothing to do: exit 0, no change planned, not one write request.
+#[track_caller]
+fn assert_in_step(sb: &Sandbox, ledger: &Ledger, double: &Double) {
+    let before = double.log().len();
+    let report = sync_ok(sb, ledger);
+    assert_eq!(report["changes"], json!([]), "a sync right after a sync plans nothing: {report:#}");
+    assert_eq!(report["ok"], true);
+    let log = double.log();
+    assert_eq!(writes(&log[before..]), Vec::<String>::new(), "no write request");
+}
+
+// ---------------------------------------------------------------------------------------
+// A full sync into an empty organisation, then nothing to do
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn empty_organisation_full_sync_then_nothing_to_do() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    sb.git_ok(
+        &ledger.dir,
+        &["remote", "set-url", "origin", &format!("{}/{ORG}/ledger.git", double.url)],
+    );
+
+    let report = sync_ok(&sb, &ledger);
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(report["warnings"], json!([]), "{report:#}");
+    let changes = report["changes"].as_array().expect("changes");
+    assert_eq!(report["applied"].as_u64(), Some(changes.len() as u64));
+    let count = |action: &str, object: &str| changes.iter().filter(|c| c["action"] == action && c["object"] == object).count();
+    assert_eq!(count("create", "label"), MANAGED_LABELS, "{report:#}");
+    assert_eq!(count("create", "milestone"), 1);
+    assert_eq!(count("create", "issue"), 1);
+    assert_eq!(count("add-time", "issue"), 2, "alice's and bob's paired session");
+    assert_eq!(changes.len(), MANAGED_LABELS + 4);
+
+    // Labels: organisation level, scoped, lowercase colours, budgets in the descriptions.
+    let labels = double.org_labels();
+    assert_eq!(labels.len(), MANAGED_LABELS);
+    let medium = labels.iter().find(|l| l["name"] == "size/medium").expect("size/medium");
+    assert!(medium["description"].as_str().unwrap_or("").contains("Budget 50.00 SC"), "{medium}");
+    assert_eq!(medium["exclusive"], true);
+    assert_eq!(
+        labels.iter().find(|l| l["name"] == "status/paid").map(|l| l["color"].clone()),
+        Some(json!("0e8a16"))
+    );
+
+    // The issue: title, closed because paid, people, labels, milestone, section, time.
+    let issues = double.issues();
+    assert_eq!(issues.len(), 1);
+    let issue = issue_of(&issues, "6_2_1_1");
+    assert_eq!(issue["title"], "6_2_1_1 — Design the logo");
+    assert_eq!(issue["state"], "closed");
+    assert_eq!(logins(issue), ["alice", "bob"]);
+    assert_eq!(
+        label_names(issue),
+        [
+            "adm/paired",
+            "kind/task",
+            "phase/design",
+            "size/medium",
+            "status/paid",
+            "team/3_2_design_team"
+        ]
+    );
+    assert_eq!(issue["milestone"]["title"], "5_2_1 — A brand people recognise");
+    let body = issue["body"].as_str().unwrap_or("");
+    for part in [
+        "| Status | paid |",
+        "| Budget | 55.00 SC: medium (50.00 SC) × 1.10 in the design phase |",
+        "| Attacker | @alice |",
+        "| Defender | @bob |",
+        "| Work sessions | 2 closed, 4 h 00 min in all |",
+        "| Pending SC | 0.00 (Attacker) + 0.00 (Defender) |",
+        "| Validated SC | 49.50 |",
+        "share 90.00% by @maya",
+        &format!(
+            "[seq 18]({}/{ORG}/ledger/src/branch/main/tables/task-budgets/000001.csv?display=source#L2) create-task",
+            double.url
+        ),
+        "<!-- smartup:end -->",
+    ] {
+        assert!(body.contains(part), "the body should contain {part:?}:\n{body}");
+    }
+    let milestone = &double.state()["repos"][format!("{ORG}/{DESIGN_REPO}")]["milestones"][0];
+    assert!(
+        milestone["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("| Mission leader | @maya |"),
+        "{milestone}"
+    );
+    // Each closed session once, at its clock-in, booked to its owner (the token is an admin's).
+    let times = issue["times"].as_array().expect("times");
+    let mut booked: Vec<(String, i64)> = times
+        .iter()
+        .map(|t| (t["user_name"].as_str().unwrap_or("").to_string(), t["time"].as_i64().unwrap_or(0)))
+        .collect();
+    booked.sort();
+    assert_eq!(booked, [("alice".to_string(), 7200), ("bob".to_string(), 7200)]);
+
+    // Every list was read page by page with an explicit page and the largest limit.
+    for entry in double.log().iter().filter(|e| {
+        e["method"] == "GET"
+            && e["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("labels") || p.ends_with("issues") || p.ends_with("milestones") || p.ends_with("times"))
+    }) {
+        assert_eq!(entry["query"]["limit"], "50", "{entry}");
+        assert!(entry["query"]["page"].is_string(), "{entry}");
+    }
+
+    assert_in_step(&sb, &ledger, &double);
+    let human = sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).ok();
+    assert!(human.stdout.contains("Forgejo shows the ledger: nothing to change"), "{human:?}");
+    double.assert_followed_the_spec();
+}
+
+// ---------------------------------------------------------------------------------------
+// Every task state with its labels
+// ---------------------------------------------------------------------------------------
+
+/// A UTC time `seconds_ago` before now, for rows that must be recent (an open window).
+fn ago(seconds_ago: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let t = now - seconds_ago;
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// The standard organisation with a task in every state:
+/// 6_2_1_1 created; 6_2_1_2 assigned; 6_2_1_3 started, with a closed session and an open one;
+/// 6_2_1_4 assessed an hour ago at 50% (window open, a captain's approval needed);
+/// 6_2_1_5 complex/production (240 SC) assessed in January at 100% with an objection (window
+/// closed, community review needed); 6_2_1_6 paid.
+fn every_state(sb: &Sandbox) -> Ledger {
+    let l = standard_org(sb);
+    let act = |who: &str, at: &str, args: &[&str]| {
+        l.act(sb, who, Some(at), args).ok();
+    };
+    let day = "2026-01-05T10:00:00Z";
+    for (task, size, phase) in [
+        ("6_2_1_1_brief", "small", "design"),
+        ("6_2_1_2_palette", "medium", "design"),
+        ("6_2_1_3_font", "medium", "design"),
+        ("6_2_1_4_icons", "large", "validation"),
+        ("6_2_1_5_site", "complex", "production"),
+        ("6_2_1_6_logo", "medium", "design"),
+    ] {
+        let title = format!("Work on {}", &task[8..]);
+        act(
+            "captain",
+            day,
+            &[
+                "create-task",
+                task,
+                "--objective",
+                "5_2_1",
+                "--title",
+                &title,
+                "--size",
+                size,
+                "--phase",
+                phase,
+            ],
+        );
+    }
+    for task in ["6_2_1_2", "6_2_1_3", "6_2_1_4", "6_2_1_5", "6_2_1_6"] {
+        act("maya", day, &["assign-task", task, "--attacker", "alice", "--defender", "bob"]);
+    }
+    for task in ["6_2_1_3", "6_2_1_4", "6_2_1_5", "6_2_1_6"] {
+        act("alice", day, &["start-task", task]);
+    }
+    let pair = |task: &str, from: &str, to: &str| {
+        act("alice", from, &["start-work", task]);
+        act("bob", from, &["start-work", task]);
+        act("alice", to, &["stop-work"]);
+        act("bob", to, &["stop-work"]);
+    };
+    act("alice", "2026-01-05T10:30:00Z", &["start-work", "6_2_1_3"]);
+    act("alice", "2026-01-05T11:30:00Z", &["stop-work"]);
+    pair("6_2_1_5", "2026-01-05T12:00:00Z", "2026-01-05T14:00:00Z");
+    act(
+        "maya",
+        "2026-01-05T15:00:00Z",
+        &["assess-work", "6_2_1_5", "--scores", "9,9,9", "--share", "100"],
+    );
+    act(
+        "captain",
+        "2026-01-05T16:00:00Z",
+        &["object-pending-sc", "6_2_1_5", "--reason", "the site is not live yet"],
+    );
+    pair("6_2_1_6", "2026-01-06T09:00:00Z", "2026-01-06T11:00:00Z");
+    act(
+        "maya",
+        "2026-01-06T12:00:00Z",
+        &["assess-work", "6_2_1_6", "--scores", "9,8,8", "--share", "90"],
+    );
+    act("captain", "2026-01-08T12:00:00Z", &["validate-pending-sc", "6_2_1_6"]);
+    pair("6_2_1_4", &ago(3 * 3600), &ago(2 * 3600));
+    act(
+        "maya",
+        &ago(3600),
+        &["assess-work", "6_2_1_4", "--scores", "5,5,5", "--share", "50"],
+    );
+    act("alice", &ago(1800), &["start-work", "6_2_1_3"]);
+    l
+}
+
+#[test]
+fn every_task_state_appears_with_its_labels() {
+    let sb = Sandbox::new();
+    let ledger = every_state(&sb);
+    let double = Double::start(&sb, &fixture(EVERYONE));
+    configure(&sb, &ledger, &double, "");
+    sync_ok(&sb, &ledger);
+    let issues = double.issues();
+    assert_eq!(issues.len(), 6);
+    let expect = |task: &str, state: &str, labels: &[&str], people: &[&str]| {
+        let issue = issue_of(&issues, task);
+        assert_eq!(issue["state"], state, "{task}: {issue:#}");
+        let mut want: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+        want.extend(["kind/task".to_string(), "team/3_2_design_team".to_string()]);
+        want.sort();
+        assert_eq!(label_names(issue), want, "{task}");
+        assert_eq!(logins(issue), people, "{task}");
+        assert_eq!(issue["milestone"]["title"], "5_2_1 — A brand people recognise", "{task}");
+    };
+    let pair = ["alice", "bob"];
+    expect(
+        "6_2_1_1",
+        "open",
+        &["status/open", "adm/needs pair", "size/small", "phase/design"],
+        &[],
+    );
+    expect(
+        "6_2_1_2",
+        "open",
+        &["status/assigned", "adm/paired", "size/medium", "phase/design"],
+        &pair,
+    );
+    expect(
+        "6_2_1_3",
+        "open",
+        &["status/in progress", "adm/at work", "size/medium", "phase/design"],
+        &pair,
+    );
+    expect(
+        "6_2_1_4",
+        "open",
+        &[
+            "status/assessed",
+            "adm/paired",
+            "size/large",
+            "phase/validation",
+            "sc/captain approval",
+        ],
+        &pair,
+    );
+    expect(
+        "6_2_1_5",
+        "open",
+        &[
+            "status/pending validation",
+            "adm/paired",
+            "size/complex",
+            "phase/production",
+            "sc/objection",
+            "sc/community review",
+        ],
+        &pair,
+    );
+    expect(
+        "6_2_1_6",
+        "closed",
+        &["status/paid", "adm/paired", "size/medium", "phase/design"],
+        &pair,
+    );
+
+    let site = issue_of(&issues, "6_2_1_5")["body"].as_str().unwrap_or("").to_string();
+    for part in [
+        "| Budget | 240.00 SC: complex (200.00 SC) × 1.20 in the production phase |",
+        "| Lazy consensus | window until 2026-01-07T15:00:00Z; objections: @captain; approvals: none |",
+        "| Pending SC | 216.00 (Attacker) + 24.00 (Defender) |",
+        "| Assessment | 9 / 9 / 9 (attacker effort, defender learning, collaboration), share 100.00% by @maya at 2026-01-05T15:00:00Z |",
+    ] {
+        assert!(site.contains(part), "6_2_1_5 should show {part:?}:\n{site}");
+    }
+    let font = issue_of(&issues, "6_2_1_3");
+    assert!(font["body"]
+        .as_str()
+        .unwrap_or("")
+        .contains("| Work sessions | 1 closed, 1 h 00 min in all; 1 open now |"));
+    assert_eq!(
+        font["times"].as_array().map(Vec::len),
+        Some(1),
+        "only closed sessions become tracked time"
+    );
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+// ---------------------------------------------------------------------------------------
+// People's edits, closing early
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn human_edits_outside_the_managed_section_survive() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    sync_ok(&sb, &ledger);
+    let issue = issue_of(&double.issues(), "6_2_1_1").clone();
+    let number = issue["number"].as_i64().expect("number");
+    let path = format!("/repos/{ORG}/{DESIGN_REPO}/issues/{number}");
+    let section = issue["body"].as_str().unwrap_or("").to_string();
+    // alice edits in the browser (CRLF line ends): notes above and below, and inside the
+    // section she changes the status; she renames the issue and adds a label of her own.
+    let tampered = section.replace("| Status | paid |", "| Status | open again |");
+    let body = format!("Sketches: see the wiki.\r\n\r\n{}\r\n\r\n-- alice", tampered.replace('\n', "\r\n"));
+    double.api(ALICE_TOKEN, "PATCH", &path, Some(json!({"body": body, "title": "Logo!"})), 201);
+    let own = double.api(
+        ALICE_TOKEN,
+        "POST",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/labels"),
+        Some(json!({"name": "needs review", "color": "#AABBCC"})),
+        201,
+    );
+    double.api(
+        ALICE_TOKEN,
+        "POST",
+        &format!("{path}/labels"),
+        Some(json!({"labels": [own["id"]]})),
+        200,
+    );
+
+    let report = sync_ok(&sb, &ledger);
+    let descriptions: Vec<&str> = report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["description"].as_str())
+        .collect();
+    assert_eq!(
+        descriptions,
+        [format!("update issue {DESIGN_REPO}#{number} (task 6_2_1_1): title, body")],
+        "only the ledger's parts are put back; the labels are still right"
+    );
+    let after = issue_of(&double.issues(), "6_2_1_1").clone();
+    let new_body = after["body"].as_str().unwrap_or("");
+    assert!(
+        new_body.starts_with("Sketches: see the wiki.\r\n\r\n<!-- smartup:begin task=6_2_1_1 "),
+        "{new_body}"
+    );
+    assert!(new_body.ends_with("<!-- smartup:end -->\r\n\r\n-- alice"), "{new_body}");
+    assert!(
+        new_body.contains("| Status | paid |") && !new_body.contains("open again"),
+        "{new_body}"
+    );
+    assert_eq!(after["title"], "6_2_1_1 — Design the logo");
+    assert!(label_names(&after).contains(&"needs review".to_string()), "alice's label stays");
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+/// The demo plus a task created just now by carla (design captain): open, unassigned.
+fn demo_with_open_task(writers: &[&str]) -> (Sandbox, Ledger, Double) {
+    let (sb, ledger, double) = demo_with_double(writers);
+    ledger
+        .act(
+            &sb,
+            "carla",
+            None,
+            &[
+                "create-task",
+                "6_2_1_2_colours",
+                "--objective",
+                "5_2_1",
+                "--title",
+                "Choose the colours",
+                "--size",
+                "small",
+                "--phase",
+                "design",
+            ],
+        )
+        .ok();
+    (sb, ledger, double)
+}
+
+#[test]
+fn an_unpaid_task_closed_by_a_person_is_reopened_with_a_comment() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    sync_ok(&sb, &ledger);
+    let number = issue_of(&double.issues(), "6_2_1_2")["number"].as_i64().expect("number");
+    let path = format!("/repos/{ORG}/{DESIGN_REPO}/issues/{number}");
+    let closed = double.api(ALICE_TOKEN, "PATCH", &path, Some(json!({"state": "closed"})), 201);
+    assert_eq!(closed["state"], "closed");
+
+    let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).ok();
+    assert!(
+        out.stdout.contains(&format!("reopen issue {DESIGN_REPO}#{number} (task 6_2_1_2)")),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains(&format!("comment on issue {DESIGN_REPO}#{number}")), "{out:?}");
+    let issue = issue_of(&double.issues(), "6_2_1_2").clone();
+    assert_eq!(issue["state"], "open");
+    let comments = issue["comment_bodies"].as_array().expect("comments");
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(
+        comments[0].as_str().unwrap_or("").contains("task 6_2_1_2 is not paid yet"),
+        "{comments:?}"
+    );
+    // The paid task stays closed, and nothing more happens.
+    assert_eq!(issue_of(&double.issues(), "6_2_1_1")["state"], "closed");
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+#[test]
+fn people_without_a_forgejo_account_are_named_but_not_assigned() {
+    // bob has no write access to the repository, so Forgejo would refuse him as assignee.
+    let (sb, ledger, double) = demo_with_double(&["alice", "maya", "carla"]);
+    let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).ok();
+    assert!(
+        out.stderr
+            .contains("warning: bob (task 6_2_1_1) has no Forgejo account that may be assigned"),
+        "{out:?}"
+    );
+    let issue = issue_of(&double.issues(), "6_2_1_1").clone();
+    assert_eq!(logins(&issue), ["alice"]);
+    assert!(issue["body"].as_str().unwrap_or("").contains("| Defender | @bob |"));
+    // bob's session is booked all the same (to the sync's user, as Forgejo does).
+    let users: Vec<&str> = issue["times"]
+        .as_array()
+        .expect("times")
+        .iter()
+        .filter_map(|t| t["user_name"].as_str())
+        .collect();
+    assert_eq!(users.len(), 2, "{users:?}");
+    assert!(users.contains(&"alice") && users.contains(&"sync-bot"), "{users:?}");
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+// ---------------------------------------------------------------------------------------
+// Pagination
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn pagination_over_more_than_one_page_of_issues_and_labels() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    // 60 labels of the organisation's own sort before the managed ones: page 1 of 50 holds
+    // none of them.
+    for i in 0..60 {
+        double.api(
+            "owner-token",
+            "POST",
+            &format!("/orgs/{ORG}/labels"),
+            Some(json!({"name": format!("aaa-{i:02}"), "color": "ededed"})),
+            201,
+        );
+    }
+    sync_ok(&sb, &ledger);
+    assert_eq!(double.org_labels().len(), 60 + MANAGED_LABELS);
+    // 55 issues by people after the sync's: newest first, the sync's issue is on page 2.
+    for i in 0..55 {
+        double.api(
+            ALICE_TOKEN,
+            "POST",
+            &format!("/repos/{ORG}/{DESIGN_REPO}/issues"),
+            Some(json!({"title": format!("idea {i}"), "body": "6_2_1_1 mentioned"})),
+            201,
+        );
+    }
+    // alice edits inside the sync's section: the sync must find its issue on page 2 and put
+    // the section back rather than create a second issue.
+    let issue = issue_of(&double.issues(), "6_2_1_1").clone();
+    let number = issue["number"].as_i64().expect("number");
+    let body = issue["body"]
+        .as_str()
+        .unwrap_or("")
+        .replace("| Status | paid |", "| Status | lost |");
+    double.api(
+        ALICE_TOKEN,
+        "PATCH",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/issues/{number}"),
+        Some(json!({"body": body})),
+        201,
+    );
+
+    let before = double.log().len();
+    let report = sync_ok(&sb, &ledger);
+    let descriptions: Vec<&str> = report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["description"].as_str())
+        .collect();
+    assert_eq!(descriptions, [format!("update issue {DESIGN_REPO}#{number} (task 6_2_1_1): body")]);
+    assert_eq!(double.issues().len(), 56);
+    assert_eq!(double.org_labels().len(), 60 + MANAGED_LABELS);
+    let log = double.log();
+    let pages = |suffix: &str| -> Vec<String> {
+        log[before..]
+            .iter()
+            .filter(|e| e["method"] == "GET" && e["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+            .map(|e| e["query"]["page"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(pages("/orgs/smartup/labels"), ["1", "2"]);
+    assert_eq!(pages(&format!("/{DESIGN_REPO}/issues")), ["1", "2"]);
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_missing_token_is_explained_before_any_request() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    sync(&sb, &ledger, None, &[]).code(3).stderr_has(&[
+        "no Forgejo token for http://127.0.0.1",
+        "FORGEJO_TOKEN",
+        "forgejo.toml",
+        "[tokens]",
+    ]);
+    assert_eq!(double.log(), Vec::<Value>::new(), "nothing is sent without a token");
+}
+
+#[test]
+fn a_wrong_token_is_explained() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    sync(&sb, &ledger, Some("not-a-token"), &[]).code(3).stderr_has(&[
+        "answered 401",
+        "did not accept the token from FORGEJO_TOKEN",
+        "expired",
+    ]);
+    assert_eq!(double.log().len(), 1, "a 401 is not retried");
+    assert_eq!(double.org_labels(), Vec::<Value>::new());
+}
+
+#[test]
+fn a_read_only_token_plans_but_cannot_write_and_says_which_scopes_are_needed() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    sync(&sb, &ledger, Some(READ_ONLY_TOKEN), &["--dry-run"]).ok();
+    sync(&sb, &ledger, Some(READ_ONLY_TOKEN), &[]).code(3).stderr_has(&[
+        "could not create label",
+        "answered 403",
+        "write:organization",
+        "write:issue",
+        "stopped after 0 of",
+    ]);
+    assert_eq!(double.org_labels(), Vec::<Value>::new());
+}
+
+#[test]
+fn the_token_can_come_from_the_users_config_file() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    let dir = sb.home().join(".config/smartup");
+    std::fs::create_dir_all(&dir).expect("config folder");
+    let file = dir.join("forgejo.toml");
+    std::fs::write(&file, format!("[tokens]\n\"{}/\" = \"{SYNC_TOKEN}\"\n", double.url)).expect("token file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let out = sync(&sb, &ledger, None, &[]).ok();
+    assert!(!out.stderr.contains("warning"), "{out:?}");
+    assert_eq!(double.issues().len(), 1);
+    // A wrong token in the file is blamed on the file.
+    std::fs::write(&file, format!("[tokens]\n\"{}\" = \"stale\"\n", double.url)).expect("token file");
+    sync(&sb, &ledger, None, &[])
+        .code(3)
+        .stderr_has(&["did not accept the token from", "forgejo.toml"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Failures midway, retries, reruns
+// ---------------------------------------------------------------------------------------
+
+/// The paths of a log slice's requests with `method`, whose path matches `suffix`.
+fn requests(log: &[Value], method: &str, suffix: &str) -> Vec<Value> {
+    log.iter()
+        .filter(|e| e["method"] == method && e["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_500_in_the_middle_of_a_sync_then_a_clean_rerun() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    // The second issue is created, but Forgejo answers 500: the worst case, since the sync
+    // cannot know whether it exists. A POST is not repeated blindly.
+    double.fail(json!({"method": "POST", "path": "/issues$", "skip": 1, "kind": "after"}));
+    let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(3);
+    out.stderr_has(&[
+        "the sync stopped after",
+        "running the sync again finishes the job",
+        "could not create issue",
+        "answered 500",
+    ]);
+    assert_eq!(requests(&double.log(), "POST", "/issues").len(), 2, "no blind retry of a POST");
+    assert_eq!(double.issues().len(), 2);
+
+    // The rerun finds the issue by its marker and finishes: tracked time, nothing twice.
+    let report = sync_ok(&sb, &ledger);
+    let changes = report["changes"].as_array().expect("changes");
+    assert!(
+        changes.iter().all(|c| c["action"] != "create"),
+        "nothing is created twice: {report:#}"
+    );
+    let issues = double.issues();
+    assert_eq!(issues.len(), 2);
+    issue_of(&issues, "6_2_1_2");
+    assert_eq!(issue_of(&issues, "6_2_1_1")["times"].as_array().map(Vec::len), Some(2));
+    assert_eq!(double.org_labels().len(), MANAGED_LABELS);
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+#[test]
+fn a_dropped_connection_after_tracked_time_was_booked_does_not_book_it_twice() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    double.fail(json!({"method": "POST", "path": "/times$", "kind": "drop-after"}));
+    sync(&sb, &ledger, Some(SYNC_TOKEN), &[])
+        .code(3)
+        .stderr_has(&["could not add 2 h 00 min of tracked time", "got no answer"]);
+    sync_ok(&sb, &ledger);
+    let times = issue_of(&double.issues(), "6_2_1_1")["times"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(times.len(), 2, "each session once: {times:#?}");
+    assert_in_step(&sb, &ledger, &double);
+}
+
+#[test]
+fn passing_failures_are_retried_with_back_off() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    double.fail(json!({"method": "GET", "path": "/labels$", "kind": "status", "status": 429}));
+    double.fail(json!({"method": "GET", "path": "/issues$", "kind": "status", "status": 500}));
+    double.fail(json!({"method": "GET", "path": "/milestones$", "kind": "drop"}));
+    double.fail(json!({"method": "POST", "path": "/labels$", "kind": "status", "status": 503}));
+    double.fail(json!({"method": "PATCH", "path": "/issues/1$", "kind": "drop"}));
+    sync_ok(&sb, &ledger);
+    let log = double.log();
+    let statuses =
+        |method: &str, suffix: &str| -> Vec<String> { requests(&log, method, suffix).iter().map(|e| e["status"].to_string()).collect() };
+    assert_eq!(statuses("GET", "/orgs/smartup/labels")[..2], ["429", "200"]);
+    assert_eq!(statuses("GET", "/issues")[..2], ["500", "200"]);
+    assert_eq!(statuses("GET", "/milestones")[..2], ["\"dropped\"", "200"]);
+    assert_eq!(statuses("POST", "/orgs/smartup/labels")[..2], ["503", "201"]);
+    assert_eq!(double.org_labels().len(), MANAGED_LABELS, "the 503 created nothing, the retry did");
+    // The PATCH rule never fired: a fresh sync creates the issue closed, it does not edit it.
+    assert_eq!(requests(&log, "PATCH", "/issues/1").len(), 0);
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+#[test]
+fn a_failure_that_lasts_gives_up_after_bounded_retries() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    double.fail(json!({"method": "GET", "path": "/labels$", "kind": "status", "status": 500, "times": 100}));
+    let started = std::time::Instant::now();
+    sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(3).stderr_has(&[
+        "reading the labels of organisation smartup",
+        "answered 500",
+        "after 4 attempts",
+        "run the sync again later",
+    ]);
+    assert!(started.elapsed().as_secs() < 20, "the back-off is bounded");
+    assert_eq!(requests(&double.log(), "GET", "/labels").len(), 4);
+    assert_eq!(writes(&double.log()), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------
+// --dry-run, configuration, objectives as issues
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn dry_run_makes_no_write_request_at_all() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &["--dry-run"]).ok();
+    assert!(
+        out.stdout
+            .contains(&format!("{} change(s) planned; dry run, nothing was changed:", MANAGED_LABELS + 5)),
+        "{out:?}"
+    );
+    for line in [
+        "  create label status/open",
+        "  create milestone 3_2_design_team: 5_2_1 — A brand people recognise (objective 5_2_1)",
+        "  create issue 3_2_design_team: 6_2_1_1 — Design the logo (closed: paid)",
+        "  create issue 3_2_design_team: 6_2_1_2 — Choose the colours",
+    ] {
+        assert!(out.stdout.lines().any(|l| l == line), "missing {line:?}: {out:?}");
+    }
+    let report = sync(&sb, &ledger, Some(SYNC_TOKEN), &["--dry-run", "--json"]).ok().json();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["applied"], 0);
+    assert_eq!(report["requests"]["write"], 0);
+    assert_eq!(report["changes"].as_array().map(Vec::len), Some(MANAGED_LABELS + 5));
+    let log = double.log();
+    assert!(!log.is_empty());
+    assert_eq!(writes(&log), Vec::<String>::new(), "--dry-run sends reading requests only");
+    assert_eq!(double.org_labels(), Vec::<Value>::new());
+    assert_eq!(double.issues(), Vec::<Value>::new());
+}
+
+#[test]
+fn configuration_mistakes_are_explained() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let double = Double::start(&sb, &fixture(EVERYONE));
+    sync(&sb, &ledger, Some(SYNC_TOKEN), &[])
+        .code(3)
+        .stderr_has(&["ledger.toml has no [forgejo] section", "amend-policy"]);
+    configure(&sb, &ledger, &double, "[forgejo.repositories]\n\"3_2\" = \"design\"\n");
+    sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(3).stderr_has(&[
+        "answered 404",
+        "team 3_2 keeps its work in repository smartup/design, which does not exist",
+        "[forgejo.repositories]",
+    ]);
+    sync(&sb, &ledger, Some(SYNC_TOKEN), &["--no-such-flag"]).code(2);
+    assert_eq!(writes(&double.log()), Vec::<String>::new());
+
+    let mut elsewhere = fixture(EVERYONE);
+    elsewhere["orgs"][0]["name"] = json!("another-org");
+    elsewhere["repos"][0]["owner"] = json!("another-org");
+    let other = Double::start(&sb, &elsewhere);
+    configure(&sb, &ledger, &other, "");
+    sync(&sb, &ledger, Some(SYNC_TOKEN), &[])
+        .code(3)
+        .stderr_has(&["answered 404", "there is no organisation \"smartup\" on http://127.0.0.1"]);
+}
+
+#[test]
+fn objectives_can_be_issues_instead_of_milestones() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let double = Double::start(&sb, &fixture(EVERYONE));
+    configure(&sb, &ledger, &double, "objectives_as = \"issues\"\n");
+    // As the post-receive hook runs it on the server: the ledger repository is named by
+    // Forgejo's hook environment (the demo's origin is a local folder).
+    let hook_env = [("GITEA_REPO_USER_NAME", ORG), ("GITEA_REPO_NAME", "ledger")];
+    sync_with_env(&sb, &ledger, Some(SYNC_TOKEN), &[], &hook_env).ok();
+    let link = format!(
+        "]({}/{ORG}/ledger/src/branch/main/tables/objectives/000001.csv?display=source#L2) create-objective",
+        double.url
+    );
+    let issues = double.issues();
+    assert_eq!(issues.len(), 2);
+    let marker = "<!-- smartup:begin objective=5_2_1 ";
+    let objective = issues
+        .iter()
+        .find(|i| i["body"].as_str().is_some_and(|b| b.contains(marker)))
+        .expect("an issue for the objective");
+    assert_eq!(objective["title"], "5_2_1 — A brand people recognise");
+    assert_eq!(label_names(objective), ["kind/objective", "team/3_2_design_team"]);
+    assert_eq!(logins(objective), ["maya"], "the mission leader");
+    assert_eq!(objective["state"], "open");
+    assert!(objective["body"].as_str().unwrap_or("").contains(&link), "{objective:#}");
+    assert_eq!(issue_of(&issues, "6_2_1_1")["milestone"], Value::Null);
+    assert_eq!(double.state()["repos"][format!("{ORG}/{DESIGN_REPO}")]["milestones"], json!([]));
+    let again = sync_with_env(&sb, &ledger, Some(SYNC_TOKEN), &["--json"], &hook_env).ok().json();
+    assert_eq!(again["changes"], json!([]), "{again:#}");
+    double.assert_followed_the_spec();
+}
+
+// ---------------------------------------------------------------------------------------
+// The double keeps to the spec and to NOTES.md
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_double_answers_as_forgejo_does() {
+    let sb = Sandbox::new();
+    let double = Double::start(&sb, &fixture(EVERYONE));
+    let repo = format!("/api/v1/repos/{ORG}/{DESIGN_REPO}");
+    let ask = |token: Option<&str>, method: &str, path: &str, body: Option<Value>| double.request(token, method, path, body);
+    let t = Some(SYNC_TOKEN);
+
+    // Only the spec's methods and paths exist; a token is required, in the header only.
+    assert_eq!(ask(t, "GET", "/api/v1/no/such/path", None).0, 404);
+    assert_eq!(ask(t, "PUT", &format!("{repo}/issues"), Some(json!({}))).0, 404);
+    assert_eq!(ask(None, "GET", "/api/v1/user", None).0, 401);
+    assert_eq!(ask(None, "GET", &format!("/api/v1/user?token={SYNC_TOKEN}"), None).0, 401);
+    assert_eq!(ask(Some("wrong"), "GET", "/api/v1/user", None).0, 401);
+    let (status, _, body) = ask(
+        Some(READ_ONLY_TOKEN),
+        "POST",
+        &format!("{repo}/issues"),
+        Some(json!({"title": "x"})),
+    );
+    assert_eq!(
+        (status, body["message"].as_str().unwrap_or("")),
+        (403, "token does not have at least one of required scope(s): [write:issue]")
+    );
+
+    // Bodies are checked against the operation's schema, errors in Forgejo's shape.
+    let (status, _, body) = ask(t, "POST", &format!("{repo}/issues"), Some(json!({"body": "no title"})));
+    assert_eq!(status, 422);
+    assert_eq!(body["message"], "[Title]: Required");
+    assert!(body["url"].is_string());
+    let (status, _, body) = ask(t, "POST", &format!("{repo}/issues"), Some(json!({"title": "x", "colour": "red"})));
+    assert_eq!((status, body["message"].as_str().unwrap_or("")), (422, "[colour]: unknown field"));
+    assert_eq!(
+        ask(t, "POST", &format!("{repo}/issues/1/times"), Some(json!({"time": "an hour"}))).0,
+        422
+    );
+
+    // Colours come back lowercase without '#'; PATCH issue answers 201, POST times 200.
+    let label = double.api(
+        "owner-token",
+        "POST",
+        &format!("/orgs/{ORG}/labels"),
+        Some(json!({"name": "scope/a", "color": "#ABCDEF", "exclusive": true})),
+        201,
+    );
+    assert_eq!(label["color"], "abcdef");
+    let issue = double.api(
+        SYNC_TOKEN,
+        "POST",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/issues"),
+        Some(json!({"title": "first words"})),
+        201,
+    );
+    assert_eq!(issue["assignees"], Value::Null, "unset values are null");
+    assert_eq!(issue["milestone"], Value::Null);
+    assert_eq!(issue["closed_at"], Value::Null);
+    double.api(
+        SYNC_TOKEN,
+        "PATCH",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/issues/1"),
+        Some(json!({"body": "b"})),
+        201,
+    );
+    double.api(
+        SYNC_TOKEN,
+        "POST",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/issues/1/times"),
+        Some(json!({"time": 60})),
+        200,
+    );
+    assert_eq!(ask(t, "POST", &format!("{repo}/issues/1/times"), Some(json!({"time": 0}))).0, 400);
+    // A PATCH without is_archived un-archives a label.
+    let id = label["id"].to_string();
+    double.api(
+        "owner-token",
+        "PATCH",
+        &format!("/orgs/{ORG}/labels/{id}"),
+        Some(json!({"is_archived": true})),
+        200,
+    );
+    let unarchived = double.api(
+        "owner-token",
+        "PATCH",
+        &format!("/orgs/{ORG}/labels/{id}"),
+        Some(json!({"description": "d"})),
+        200,
+    );
+    assert_eq!(unarchived["is_archived"], false);
+
+    // Pagination: 30 by default, at most 50, X-Total-Count and Link joined without spaces.
+    for i in 0..59 {
+        double.api(
+            SYNC_TOKEN,
+            "POST",
+            &format!("/repos/{ORG}/{DESIGN_REPO}/issues"),
+            Some(json!({"title": format!("issue {i}")})),
+            201,
+        );
+    }
+    let (_, headers, page) = ask(t, "GET", &format!("{repo}/issues?state=all"), None);
+    assert_eq!(page.as_array().map(Vec::len), Some(30));
+    assert_eq!(headers["x-total-count"], "60");
+    let (_, headers, page) = ask(t, "GET", &format!("{repo}/issues?state=all&limit=100&page=2"), None);
+    assert_eq!(page.as_array().map(Vec::len), Some(10));
+    let link = headers["link"].to_str().unwrap_or("");
+    assert!(
+        link.contains(r#"page=1&state=all>; rel="first",<"#) && link.contains(r#"rel="prev""#),
+        "{link}"
+    );
+    assert!(!link.contains(r#"rel="next""#) && !link.contains(", "), "{link}");
+    let (_, headers, _) = ask(t, "GET", &format!("{repo}/issues/1/times?page=1&limit=50"), None);
+    assert!(
+        headers.get("link").is_none() && headers["x-total-count"] == "1",
+        "tracked times: X-Total-Count only"
+    );
+
+    // labels= matches issues carrying all the named labels; unknown names are dropped.
+    let other = double.api(
+        "owner-token",
+        "POST",
+        &format!("/orgs/{ORG}/labels"),
+        Some(json!({"name": "other", "color": "000000"})),
+        201,
+    );
+    double.api(
+        SYNC_TOKEN,
+        "PUT",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/issues/2/labels"),
+        Some(json!({"labels": [label["id"], other["id"]]})),
+        200,
+    );
+    double.api(
+        SYNC_TOKEN,
+        "PUT",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/issues/3/labels"),
+        Some(json!({"labels": ["scope/a"]})),
+        200,
+    );
+    let count = |query: &str| {
+        ask(t, "GET", &format!("{repo}/issues?state=all&limit=50&{query}"), None)
+            .2
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(count("labels=scope/a,other"), 1);
+    assert_eq!(count("labels=scope/a,typo"), 2);
+    assert_eq!(count("labels=typo"), 50, "no known name: no filter at all");
+    // The search index lags behind: a just-created issue is not found by q.
+    double.api(
+        SYNC_TOKEN,
+        "POST",
+        &format!("/repos/{ORG}/{DESIGN_REPO}/issues"),
+        Some(json!({"title": "zebra crossing"})),
+        201,
+    );
+    assert_eq!(count("q=zebra"), 0);
+    for _ in 0..5 {
+        ask(t, "GET", "/api/v1/version", None);
+    }
+    assert_eq!(count("q=zebra"), 1);
+    double.assert_followed_the_spec();
+}
