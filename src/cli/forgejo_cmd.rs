@@ -4,6 +4,7 @@
 //! error; `--json` prints one object with the plan and the result instead.
 
 use super::context::Ledger;
+use super::progress::Progress;
 use super::Global;
 use crate::forgejo::apply::{apply, Stopped};
 use crate::forgejo::client::{Backoff, Client};
@@ -17,7 +18,6 @@ use crate::time::Timestamp;
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use std::io::{IsTerminal, Write};
 
 /// `forgejo` subcommands.
 #[derive(Subcommand, Debug, Clone)]
@@ -46,33 +46,6 @@ pub fn run(global: &Global, command: &ForgejoCommand) -> Result<()> {
     }
 }
 
-/// A progress bar on a terminal's standard error, kept below the lines printed meanwhile.
-struct Progress {
-    on: bool,
-}
-
-impl Progress {
-    fn show(&self, what: &str, done: usize, all: usize) {
-        if !self.on {
-            return;
-        }
-        let width = 30;
-        let filled = (done * width / all.max(1)).min(width);
-        eprint!("\r\x1b[K{what} [{}{}] {done}/{all}", "#".repeat(filled), " ".repeat(width - filled));
-        if done >= all {
-            eprintln!();
-        }
-        std::io::stderr().flush().ok();
-    }
-
-    fn line(&self, text: &str) {
-        if self.on {
-            eprint!("\r\x1b[K");
-        }
-        println!("{text}");
-    }
-}
-
 fn sync(global: &Global, args: &SyncArgs) -> Result<()> {
     let ledger = Ledger::open(global)?;
     let state = &ledger.state;
@@ -86,9 +59,7 @@ fn sync(global: &Global, args: &SyncArgs) -> Result<()> {
     let history = History::read(&ledger.repo, ledger.head, state.policy.ledger.segment_rows)?;
     let links = RowLinks::of_repository(&ledger.repo, &settings.url, &ledger.branch);
     let desired = desired::build(state, &history, &settings, &links, Timestamp::now());
-    let progress = Progress {
-        on: !global.json && std::io::stderr().is_terminal(),
-    };
+    let progress = Progress::new(global);
     let observed = observe(&client, &settings, &desired, &|done, all| {
         progress.show("reading Forgejo", done, all)
     })?;

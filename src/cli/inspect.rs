@@ -2,7 +2,7 @@
 
 use super::context::Ledger;
 use super::Global;
-use crate::repo::{head_sources, RowStream};
+use crate::repo::for_each_row;
 use crate::sign::{armor, decode_signature};
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
@@ -58,29 +58,31 @@ pub struct SigArgs {
 pub fn sig(global: &Global, args: &SigArgs) -> Result<()> {
     let ledger = Ledger::open(global)?;
     let state = &ledger.state;
-    let head = ledger.repo.find_commit(ledger.head)?;
-    let (sources, _, _) = head_sources(&ledger.repo, &head)?;
-    let mut stream = RowStream::new(&ledger.repo, sources, state.policy.ledger.segment_rows);
-    while let Some((row, location)) = stream.next_row().map_err(|f| anyhow!("{f}"))? {
-        if row.seq != args.seq {
-            continue;
+    let mut found = None;
+    for_each_row(&ledger.repo, ledger.head, state.policy.ledger.segment_rows, |row, location| {
+        let wanted = row.seq == args.seq;
+        if wanted {
+            found = Some((row, location));
         }
-        if args.message {
-            std::io::stdout().write_all(&row.message(&state.ledger_id))?;
-            return Ok(());
-        }
-        let key = state.keys.get(&row.key).ok_or_else(|| {
-            anyhow!(
-                "{}:{}: key {} is not registered in this ledger",
-                location.file,
-                location.line,
-                row.key
-            )
-        })?;
-        let signature = decode_signature(&row.signature)
-            .ok_or_else(|| anyhow!("{}:{}: the signature column is not a valid signature", location.file, location.line))?;
-        print!("{}", armor(&key.public, &state.policy.ledger.namespace, &signature));
+        Ok(!wanted)
+    })?;
+    let Some((row, location)) = found else {
+        bail!("no row has seq {} (the ledger has {} rows)", args.seq, state.last_seq)
+    };
+    if args.message {
+        std::io::stdout().write_all(&row.message(&state.ledger_id))?;
         return Ok(());
     }
-    bail!("no row has seq {} (the ledger has {} rows)", args.seq, state.last_seq)
+    let key = state.keys.get(&row.key).ok_or_else(|| {
+        anyhow!(
+            "{}:{}: key {} is not registered in this ledger",
+            location.file,
+            location.line,
+            row.key
+        )
+    })?;
+    let signature = decode_signature(&row.signature)
+        .ok_or_else(|| anyhow!("{}:{}: the signature column is not a valid signature", location.file, location.line))?;
+    print!("{}", armor(&key.public, &state.policy.ledger.namespace, &signature));
+    Ok(())
 }

@@ -11,6 +11,7 @@ mod hook_cmd;
 mod identity;
 mod init;
 mod inspect;
+mod progress;
 mod push_cmd;
 mod read;
 mod rebase;

@@ -1,12 +1,11 @@
 //! Reading the ledger: `status`, `balance`, `log` and `export`.
 
-use super::context::{ledger_dir, Ledger};
+use super::context::Ledger;
 use super::Global;
 use crate::ledger::row::Row;
 use crate::ledger::schema;
 use crate::ledger::segment;
 use crate::money::Amount;
-use crate::repo::{head_sources, RowStream};
 use crate::rules::state::TaskState;
 use crate::time::{Timestamp, HOUR};
 use anyhow::{anyhow, bail, Context, Result};
@@ -184,21 +183,11 @@ pub struct LogArgs {
 
 /// Calls `each` for every row at HEAD in seq order.
 fn each_row(global: &Global, mut each: impl FnMut(Row) -> Result<()>) -> Result<()> {
-    let repo = crate::repo::open(&ledger_dir(global))?;
-    let head = repo
-        .head()
-        .and_then(|h| h.peel_to_commit())
-        .map_err(|_| anyhow!("the ledger has no commits"))?;
-    let (sources, policy, findings) = head_sources(&repo, &head)?;
-    if let Some(f) = findings.first() {
-        bail!("the ledger at HEAD is broken: {f}");
-    }
-    let policy = crate::ledger::policy::Policy::parse(std::str::from_utf8(&policy).unwrap_or(""))?;
-    let mut stream = RowStream::new(&repo, sources, policy.ledger.segment_rows);
-    while let Some((row, _)) = stream.next_row().map_err(|f| anyhow!("{f}"))? {
+    let ledger = Ledger::open(global)?;
+    crate::repo::for_each_row(&ledger.repo, ledger.head, ledger.state.policy.ledger.segment_rows, |row, _| {
         each(row)?;
-    }
-    Ok(())
+        Ok(true)
+    })
 }
 
 /// Prints the audit log.

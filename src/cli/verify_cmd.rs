@@ -1,6 +1,7 @@
 //! `smartup verify`: re-checks a whole clone from genesis.
 
 use super::context::ledger_dir;
+use super::progress::Progress;
 use super::{Global, VerifyFailed};
 use crate::repo;
 use crate::time::Timestamp;
@@ -8,7 +9,6 @@ use crate::verify::{walk, Options};
 use anyhow::Result;
 use clap::Args;
 use serde_json::json;
-use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 /// Arguments of `verify`.
@@ -27,20 +27,10 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
     let repo = repo::open(&ledger_dir(global))?;
     let tip = repo::resolve(&repo, &args.rev)?;
     let genesis = args.genesis.as_deref().map(|g| repo::resolve(&repo, g)).transpose()?;
-    let show_progress = !global.json && std::io::stderr().is_terminal();
+    let bar = Progress::new(global);
     let progress = |done: usize, all: usize| {
         if done == all || done % 64 == 0 {
-            let width = 30;
-            let filled = done * width / all.max(1);
-            eprint!(
-                "\rverifying [{}{}] {done}/{all} commits",
-                "#".repeat(filled),
-                " ".repeat(width - filled)
-            );
-            if done == all {
-                eprintln!();
-            }
-            std::io::stderr().flush().ok();
+            bar.show("verifying commits", done, all);
         }
     };
     let started = Instant::now();
@@ -48,7 +38,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
         check_signatures: true,
         genesis,
         not_after: Some(Timestamp::now().plus(300)),
-        progress: show_progress.then_some(&progress as &dyn Fn(usize, usize)),
+        progress: Some(&progress),
         deadline: None,
     };
     let report = walk(&repo, tip, &options)?;

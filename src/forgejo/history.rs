@@ -4,9 +4,9 @@
 
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::row::{Location, Row};
-use crate::repo::{head_sources, RowStream};
+use crate::repo::for_each_row;
 use crate::time::Timestamp;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::Result;
 use git2::{Oid, Repository};
 use std::collections::HashMap;
 
@@ -72,16 +72,11 @@ pub struct History {
 impl History {
     /// Reads the rows of the ledger at `head`.
     pub fn read(repo: &Repository, head: Oid, segment_rows: u64) -> Result<History> {
-        let commit = repo.find_commit(head).with_context(|| format!("cannot read commit {head}"))?;
-        let (sources, _, findings) = head_sources(repo, &commit)?;
-        if let Some(finding) = findings.first() {
-            bail!("the ledger at HEAD is broken: {finding}");
-        }
-        let mut stream = RowStream::new(repo, sources, segment_rows);
         let mut history = History::default();
-        while let Some((row, location)) = stream.next_row().map_err(|f| anyhow!("{f}"))? {
+        for_each_row(repo, head, segment_rows, |row, location| {
             history.add(&row, location);
-        }
+            Ok(true)
+        })?;
         Ok(history)
     }
 

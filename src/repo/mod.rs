@@ -64,3 +64,25 @@ pub fn chain_after(repo: &Repository, tip: Oid, base: Option<Oid>) -> Result<Opt
     chain.reverse();
     Ok(Some(chain))
 }
+
+/// Calls `each` with every row of the ledger at `commit` (all tables, in `seq` order) and
+/// where it stands; `each` returns `false` to stop early.
+pub fn for_each_row(
+    repo: &Repository,
+    commit: Oid,
+    segment_rows: u64,
+    mut each: impl FnMut(crate::ledger::row::Row, crate::ledger::row::Location) -> Result<bool>,
+) -> Result<()> {
+    let commit = repo.find_commit(commit).with_context(|| format!("cannot read commit {commit}"))?;
+    let (sources, _, findings) = head_sources(repo, &commit)?;
+    if let Some(finding) = findings.first() {
+        anyhow::bail!("the ledger at {} is broken: {finding}", commit.id());
+    }
+    let mut stream = RowStream::new(repo, sources, segment_rows);
+    while let Some((row, location)) = stream.next_row().map_err(|f| anyhow::anyhow!("{f}"))? {
+        if !each(row, location)? {
+            break;
+        }
+    }
+    Ok(())
+}
