@@ -78,6 +78,30 @@ fn a_normal_push_is_accepted() {
 }
 
 #[test]
+fn post_receive_starts_the_configured_follow_up_without_affecting_the_push() {
+    let f = Forge::new();
+    let forge = f.forge.to_str().unwrap().to_string();
+    // A follow-up that runs in the forge's git dir (as a Forgejo sync would) and one that fails.
+    f.git_in(
+        &f.forge,
+        &["config", "smartup.postReceive", "git rev-parse main > follow-up.txt; exit 7"],
+    )
+    .ok();
+    f.act("carla", &["award-sk", "bob", "review"]);
+    let out = f.push();
+    f.assert_accepted(&out);
+    let tip = f.forge_main();
+    let marker = std::path::Path::new(&forge).join("follow-up.txt");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !marker.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(read(&marker).trim(), tip, "the follow-up ran after the push landed");
+    let log = read(&f.forge.join("smartup/post-receive.log"));
+    assert!(log.contains("-> starting"), "{log}");
+}
+
+#[test]
 fn a_push_of_many_commits_at_once_is_accepted() {
     let f = Forge::new();
     let before = f.forge_main();
