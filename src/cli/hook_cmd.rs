@@ -92,11 +92,11 @@ fn pre_receive_main() -> Result<()> {
         Ok(Ok(verdict)) => verdict,
         Ok(Err(error)) => {
             eprintln!("smartup: push rejected: {error:#}");
-            return Err(super::VerifyFailed(1).into());
+            return Err(super::AlreadyReported(1).into());
         }
         Err(_) => {
             eprintln!("smartup: push rejected: the hook failed unexpectedly (a bug in smartup); nothing was written");
-            return Err(super::VerifyFailed(1).into());
+            return Err(super::AlreadyReported(1).into());
         }
     };
     for line in &verdict.lines {
@@ -105,7 +105,7 @@ fn pre_receive_main() -> Result<()> {
     if verdict.accepted {
         Ok(())
     } else {
-        Err(super::VerifyFailed(verdict.lines.len()).into())
+        Err(super::AlreadyReported(verdict.lines.len()).into())
     }
 }
 

@@ -28,10 +28,11 @@ use crate::time::Timestamp;
 #[error("refused: {0}")]
 pub struct Refused(pub crate::rules::Violation);
 
-/// `verify` found violations: exit code 1 (they have been printed already).
+/// Violations were found and have been printed already (by `verify`, the hook, or the
+/// server during `push`): exit code 1 with nothing more to say.
 #[derive(Debug, thiserror::Error)]
-#[error("the ledger has {0} violation(s)")]
-pub struct VerifyFailed(pub usize);
+#[error("{0} violation(s), reported above")]
+pub struct AlreadyReported(pub usize);
 
 /// smartup — the signed, append-only ledger of a smartup, kept in git.
 #[derive(Parser)]
@@ -104,7 +105,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            if let Some(VerifyFailed(_)) = error.downcast_ref::<VerifyFailed>() {
+            if error.downcast_ref::<AlreadyReported>().is_some() {
                 return ExitCode::from(1);
             }
             eprintln!("error: {error:#}");

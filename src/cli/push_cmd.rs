@@ -4,8 +4,7 @@
 
 use super::context::Ledger;
 use super::rebase::{rebase, Rebased};
-use super::{identity, Global, Refused};
-use crate::rules::violation;
+use super::{identity, AlreadyReported, Global};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use std::process::Command;
@@ -44,11 +43,8 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
                 return Ok(());
             }
             Attempt::Refused => {
-                return Err(Refused(violation(
-                    "not-permitted",
-                    "the server's hook refused the push; its reasons are printed above (remote: lines)",
-                ))
-                .into())
+                eprintln!("error: the server refused the push for the reasons above (remote: lines); nothing was pushed");
+                return Err(AlreadyReported(1).into());
             }
             Attempt::Behind if attempt == args.retries => break,
             Attempt::Behind => {}

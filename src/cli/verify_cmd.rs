@@ -2,7 +2,7 @@
 
 use super::context::ledger_dir;
 use super::progress::Progress;
-use super::{Global, VerifyFailed};
+use super::{AlreadyReported, Global};
 use crate::repo;
 use crate::time::Timestamp;
 use crate::verify::{walk, Options};
@@ -75,6 +75,6 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
     if report.findings.is_empty() {
         Ok(())
     } else {
-        Err(VerifyFailed(report.findings.len()).into())
+        Err(AlreadyReported(report.findings.len()).into())
     }
 }
