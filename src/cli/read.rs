@@ -53,13 +53,7 @@ pub fn status(global: &Global) -> Result<()> {
         s.last_seq,
         s.last_timestamp.map_or("-".into(), |t| t.to_string())
     );
-    for state in [
-        TaskState::Created,
-        TaskState::Assigned,
-        TaskState::Started,
-        TaskState::Assessed,
-        TaskState::Paid,
-    ] {
+    for state in TaskState::ALL {
         let of: Vec<_> = s.tasks.values().filter(|t| t.state == state).collect();
         println!("\n{} tasks: {}", state.word(), of.len());
         for t in of {

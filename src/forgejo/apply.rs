@@ -40,25 +40,22 @@ impl Known {
     }
 
     fn milestone(&self, repo: &str, reference: &Ref) -> Result<i64> {
-        match reference {
-            Ref::Existing(id) => Ok(*id),
-            Ref::New(key) => self
-                .milestones
-                .get(&(repo.to_string(), key.clone()))
-                .copied()
-                .ok_or_else(|| anyhow!("the milestone of {key} in {repo} was not created")),
-        }
+        created(&self.milestones, repo, reference, "milestone")
     }
 
     fn issue(&self, repo: &str, reference: &Ref) -> Result<i64> {
-        match reference {
-            Ref::Existing(number) => Ok(*number),
-            Ref::New(key) => self
-                .issues
-                .get(&(repo.to_string(), key.clone()))
-                .copied()
-                .ok_or_else(|| anyhow!("the issue of {key} in {repo} was not created")),
-        }
+        created(&self.issues, repo, reference, "issue")
+    }
+}
+
+/// An existing object's number, or the one an earlier step gave the object it created.
+fn created(made: &HashMap<(String, Key), i64>, repo: &str, reference: &Ref, what: &str) -> Result<i64> {
+    match reference {
+        Ref::Existing(number) => Ok(*number),
+        Ref::New(key) => made
+            .get(&(repo.to_string(), key.clone()))
+            .copied()
+            .ok_or_else(|| anyhow!("the {what} of {key} in {repo} was not created")),
     }
 }
 

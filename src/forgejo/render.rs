@@ -164,13 +164,7 @@ pub fn objective(
     links: &RowLinks,
 ) -> String {
     let mut by_state = Vec::new();
-    for state in [
-        TaskState::Created,
-        TaskState::Assigned,
-        TaskState::Started,
-        TaskState::Assessed,
-        TaskState::Paid,
-    ] {
+    for state in TaskState::ALL {
         let n = tasks.iter().filter(|t| t.state == state).count();
         if n > 0 {
             by_state.push(format!("{n} {}", state.word()));

@@ -102,6 +102,15 @@ pub enum TaskState {
 }
 
 impl TaskState {
+    /// Every state, in the order of a task's life.
+    pub const ALL: [TaskState; 5] = [
+        TaskState::Created,
+        TaskState::Assigned,
+        TaskState::Started,
+        TaskState::Assessed,
+        TaskState::Paid,
+    ];
+
     /// The word used in messages and output.
     pub fn word(self) -> &'static str {
         match self {
