@@ -5,9 +5,8 @@ use super::identity::Signer;
 use super::{Global, Refused};
 use crate::ledger::row::Row;
 use crate::ledger::schema::TableId;
-use crate::repo::write::{self, Author, RootFile};
+use crate::repo::write::{self, RootFile};
 use crate::rules::{self, State};
-use crate::sign::encode_signature;
 use crate::time::Timestamp;
 use crate::verify::cache::StateCache;
 use crate::verify::{self, Options};
@@ -108,9 +107,7 @@ pub fn sign_rows(state: &mut State, signer: &Signer, at: Timestamp, entries: &[E
             crate::ledger::row::check_value(value).map_err(|e| anyhow!("--{}: {e}", name.replace('_', "-")))?;
         }
         let mut row = Row::draft(entry.table, state.last_seq + 1, at, &signer.handle, entry.action, &values).map_err(|e| anyhow!(e))?;
-        row.key = signer.key.public().fingerprint();
-        let message = row.message(&state.ledger_id);
-        row.signature = encode_signature(&signer.key.sign(&state.policy.ledger.namespace, &message));
+        signer.sign(&mut row, state);
         rules::apply(state, &row, Some(Timestamp::now())).map_err(Refused)?;
         rows.push(row);
     }
@@ -125,10 +122,7 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
     settle_policy(&mut state, files)?;
     let parent = ledger.repo.find_commit(ledger.head)?;
     let message = commit_message(&rows);
-    let author = Author {
-        handle: signer.handle.clone(),
-        email: signer.email.clone(),
-    };
+    let author = signer.author();
     let commit = write::commit_rows(
         &ledger.repo,
         Some(&parent),

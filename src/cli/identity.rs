@@ -2,7 +2,10 @@
 //! `~/.ssh/id_ed25519`; passphrases from `SMARTUP_KEY_PASSPHRASE` or the terminal.
 
 use super::Global;
-use crate::sign::SigningKey;
+use crate::ledger::row::Row;
+use crate::repo::write::Author;
+use crate::rules::State;
+use crate::sign::{encode_signature, SigningKey};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +18,23 @@ pub struct Signer {
     pub key: SigningKey,
     /// E-mail for commits (git config user.email, or a placeholder).
     pub email: String,
+}
+
+impl Signer {
+    /// The commit author these entries are recorded under.
+    pub fn author(&self) -> Author {
+        Author {
+            handle: self.handle.clone(),
+            email: self.email.clone(),
+        }
+    }
+
+    /// Signs a row for the ledger `state` describes: names this key and fills the signature.
+    pub fn sign(&self, row: &mut Row, state: &State) {
+        row.key = self.key.public().fingerprint();
+        let message = row.message(&state.ledger_id);
+        row.signature = encode_signature(&self.key.sign(&state.policy.ledger.namespace, &message));
+    }
 }
 
 fn config_string(repo: Option<&git2::Repository>, name: &str) -> Option<String> {

@@ -5,7 +5,7 @@ use super::{identity, Global};
 use crate::ledger::policy::{file_reference, Policy, README_TEMPLATE, TEMPLATE};
 use crate::ledger::schema::table_of_action;
 use crate::ledger::{POLICY_FILE, README_FILE};
-use crate::repo::write::{self, Author, RootFile};
+use crate::repo::write::{self, RootFile};
 use crate::rules::State;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -89,10 +89,7 @@ pub fn create(global: &Global, name: &str) -> Result<Vec<crate::ledger::row::Row
             bytes: readme.as_bytes(),
         },
     ];
-    let author = Author {
-        handle: signer.handle.clone(),
-        email: signer.email.clone(),
-    };
+    let author = signer.author();
     let message = super::context::commit_message(&rows);
     let commit = write::commit_rows(
         &repo,

@@ -8,10 +8,9 @@ use super::identity::Signer;
 use super::Refused;
 use crate::ledger::row::Row;
 use crate::ledger::POLICY_FILE;
-use crate::repo::write::{self, Author, RootFile};
+use crate::repo::write::{self, RootFile};
 use crate::repo::{commit_changes, RowStream};
 use crate::rules::{self, violation, State};
-use crate::sign::encode_signature;
 use crate::time::Timestamp;
 use crate::verify::{walk, Options};
 use anyhow::{anyhow, bail, Context, Result};
@@ -69,10 +68,7 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
         let parent = repo.find_commit(head)?;
         let files: Vec<RootFile> = commit.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
         settle_policy(&mut state, &files)?;
-        let author = Author {
-            handle: signer.handle.clone(),
-            email: signer.email.clone(),
-        };
+        let author = signer.author();
         let at = rows.last().map_or(Timestamp::now(), |r| r.timestamp);
         head = write::commit_rows(
             repo,
@@ -138,9 +134,8 @@ impl Renumbering {
             row.seq = state.last_seq + 1;
             row.timestamp = state.last_timestamp.map_or(row.timestamp, |last| row.timestamp.max(last));
             self.seq.insert(original.seq, (row.seq, row.timestamp));
-            self.rewrite_references(&mut row);
-            let message = row.message(&state.ledger_id);
-            row.signature = encode_signature(&signer.key.sign(&state.policy.ledger.namespace, &message));
+            self.rewrite_references(&mut row, out.last());
+            signer.sign(&mut row, state);
             rules::apply(state, &row, Some(Timestamp::now().plus(300))).map_err(|v| {
                 Refused(violation(
                     v.code,
@@ -159,8 +154,8 @@ impl Renumbering {
     }
 
     /// A session is named by the seq of its start-work row, and its log repeats the times
-    /// of its clock rows (the stop row is the one right before the log).
-    fn rewrite_references(&self, row: &mut Row) {
+    /// of its clock rows (the stop row is `previous`, the row written right before the log).
+    fn rewrite_references(&self, row: &mut Row, previous: Option<&Row>) {
         let schema = row.schema();
         let Some(i) = schema.column("session") else { return };
         let moved = row.columns[i].parse::<u64>().ok().and_then(|old| self.seq.get(&old).copied());
@@ -173,12 +168,52 @@ impl Renumbering {
         if let Some((_, started)) = moved {
             row.columns[s] = started.to_string();
         }
-        let clock = row.seq.saturating_sub(1);
-        if let Some((_, stopped)) = self.seq.values().find(|(seq, _)| *seq == clock) {
-            row.columns[e] = stopped.to_string();
+        if let Some(stop) = previous {
+            row.columns[e] = stop.timestamp.to_string();
         }
         if let (Ok(started), Ok(stopped)) = (row.columns[s].parse::<Timestamp>(), row.columns[e].parse::<Timestamp>()) {
             row.columns[d] = (stopped.0 - started.0).to_string();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::schema::table_id;
+
+    fn row(table: &str, seq: u64, at: &str, values: &[(&str, &str)]) -> Row {
+        Row::draft(table_id(table).unwrap(), seq, at.parse().unwrap(), "alice", "stop-work", values).unwrap()
+    }
+
+    #[test]
+    fn sessions_and_their_logs_follow_the_renumbering() {
+        let mut renumbering = Renumbering::default();
+        // The start row (old seq 10) became seq 12 at 09:00; its stop (old 11) seq 13 at 10:30.
+        renumbering.seq.insert(10, (12, "2026-01-05T09:00:00Z".parse().unwrap()));
+        renumbering.seq.insert(11, (13, "2026-01-05T10:30:00Z".parse().unwrap()));
+        let mut stop = row(
+            "work_clock",
+            13,
+            "2026-01-05T10:30:00Z",
+            &[("session", "10"), ("task", "6_1_1_1"), ("owner", "alice")],
+        );
+        renumbering.rewrite_references(&mut stop, None);
+        assert_eq!(stop.get("session"), "12");
+        let old_log = [
+            ("session", "10"),
+            ("task", "6_1_1_1"),
+            ("owner", "alice"),
+            ("started", "2026-01-05T08:00:00Z"),
+            ("stopped", "2026-01-05T10:00:00Z"),
+            ("seconds", "7200"),
+        ];
+        let mut log = row("session_logs", 14, "2026-01-05T10:30:00Z", &old_log);
+        renumbering.rewrite_references(&mut log, Some(&stop));
+        assert_eq!(
+            (log.get("session"), log.get("started"), log.get("stopped")),
+            ("12", "2026-01-05T09:00:00Z", "2026-01-05T10:30:00Z")
+        );
+        assert_eq!(log.get("seconds"), "5400");
     }
 }

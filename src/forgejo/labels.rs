@@ -232,22 +232,16 @@ mod tests {
     }
 
     fn task(state: TaskState) -> Task {
-        Task {
-            id: "6_2_1_1_logo".into(),
-            objective: "5_2_1".into(),
-            team: "3_2".into(),
-            title: "Design the logo".into(),
-            size: "medium".into(),
-            budget: Amount::units(55),
-            state,
-            attacker: None,
-            defender: None,
-            open_sessions: 0,
-            closed_sessions: 0,
-            worked_seconds: 0,
-            last_session_end: None,
-            pending: None,
-        }
+        let mut task = Task::new(
+            "6_2_1_1_logo",
+            "5_2_1".into(),
+            "3_2".into(),
+            "Design the logo",
+            "medium",
+            Amount::units(55),
+        );
+        task.state = state;
+        task
     }
 
     fn pending(at: Timestamp, share: i64, total: i64) -> Pending {

@@ -165,7 +165,11 @@ pub fn check(repo: &Repository, updates: &[Update], env: &PushEnv, now: Timestam
         }
         match check_ledger_update(repo, &cache, current.as_ref(), update, env, now, deadline)? {
             Ok((report, state)) => {
-                cache.store(update.new, &state)?;
+                if let Err(e) = cache.store(update.new, &state) {
+                    verdict.lines.push(format!(
+                        "smartup: warning: cannot cache the accepted state ({e:#}); the next push replays more"
+                    ));
+                }
                 verdict.lines.push(accepted_line(&report, &update.name, env));
             }
             Err(found) => problems.extend(found),
@@ -240,7 +244,11 @@ fn state_at(repo: &Repository, cache: &StateCache, commit: Oid, notes: &mut Vec<
         bail!("the ledger already on the server is broken at {first}; run `smartup verify` on it");
     }
     let state = report.state.context("the ledger on the server has no ledger.toml")?;
-    cache.store(commit, &state)?;
+    if let Err(e) = cache.store(commit, &state) {
+        notes.push(format!(
+            "smartup: warning: cannot cache the ledger state ({e:#}); pushes replay from genesis until it can"
+        ));
+    }
     Ok(state)
 }
 

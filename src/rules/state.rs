@@ -156,6 +156,28 @@ pub struct Task {
     pub pending: Option<Pending>,
 }
 
+impl Task {
+    /// A task just created: no people, no sessions, no assessment.
+    pub fn new(id: &str, objective: String, team: String, title: &str, size: &str, budget: Amount) -> Task {
+        Task {
+            id: id.to_string(),
+            objective,
+            team,
+            title: title.to_string(),
+            size: size.to_string(),
+            budget,
+            state: TaskState::Created,
+            attacker: None,
+            defender: None,
+            open_sessions: 0,
+            closed_sessions: 0,
+            worked_seconds: 0,
+            last_session_end: None,
+            pending: None,
+        }
+    }
+}
+
 /// Pending SC produced by an assessment, on their way to validation.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pending {

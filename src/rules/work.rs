@@ -85,25 +85,7 @@ pub fn create_task(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
     ensure(budget == expected, "budget", || {
         format!("a {size} task in the {phase} phase has a budget of {base} x {multiplier} = {expected} SC, not {budget}")
     })?;
-    state.tasks.insert(
-        identity,
-        Task {
-            id: id.to_string(),
-            objective,
-            team,
-            title: title.to_string(),
-            size: size.to_string(),
-            budget,
-            state: TaskState::Created,
-            attacker: None,
-            defender: None,
-            open_sessions: 0,
-            closed_sessions: 0,
-            worked_seconds: 0,
-            last_session_end: None,
-            pending: None,
-        },
-    );
+    state.tasks.insert(identity, Task::new(id, objective, team, title, size, budget));
     Ok(())
 }
 
