@@ -65,7 +65,15 @@ fn with_seq(line: &str, seq: u64) -> String {
     format!("{seq},{rest}")
 }
 
-const TRANSACTIONS: &str = "tables/transactions/000001.csv";
+/// The newest transactions segment (the demo's last row is a transaction).
+fn transactions(l: &Ledger) -> String {
+    common::last_segment(&l.dir, "transactions")
+}
+
+/// Writes `line` (with its line end) as the next transactions segment.
+fn add_transaction(l: &Ledger, line: impl AsRef<[u8]>) -> String {
+    common::add_segment(&l.dir, "transactions", line.as_ref())
+}
 
 /// A fresh demo ledger (which must verify) changed by `edit` and committed with plain git;
 /// `verify` must then exit 1 with a JSON report saying not ok. Returns the sandbox, the
@@ -447,32 +455,32 @@ fn commit_signed_by_a_key_outside_the_ledger_is_reported() {
 
 #[test]
 fn tamper_edited_value_is_history() {
+    let mut edited = String::new();
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file(TRANSACTIONS);
-        let text = read(&path);
-        assert!(text.contains(",1000.00,"), "{text}");
-        write(&path, text.replacen(",1000.00,", ",9000.00,", 1));
+        edited = common::segment_holding(&l.dir, "transactions", ",1000.00,");
+        let path = l.file(&edited);
+        write(&path, read(&path).replacen(",1000.00,", ",9000.00,", 1));
     });
     assert_code(&report, "history");
     let history = findings(&report, "history");
-    assert_eq!(history[0]["location"]["file"], TRANSACTIONS, "{report:#}");
+    assert_eq!(history[0]["location"]["file"], edited.as_str(), "{report:#}");
     assert_eq!(history[0]["location"]["line"], 2, "the deposit is on line 2: {report:#}");
 }
 
 #[test]
 fn tamper_deleted_row_is_history() {
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file("tables/roles/000001.csv");
+        let path = l.file("tables/roles/1/01.csv");
         let text = read(&path);
         let mut lines: Vec<&str> = text.lines().collect();
-        assert!(lines.len() > 3, "{text}");
-        lines.remove(2);
+        assert!(lines.len() >= 2, "{text}");
+        lines.remove(1);
         write(&path, lines.join("\n") + "\n");
     });
     assert_code(&report, "history");
     assert_eq!(
         findings(&report, "history")[0]["location"]["file"],
-        "tables/roles/000001.csv",
+        "tables/roles/1/01.csv",
         "{report:#}"
     );
 }
@@ -480,19 +488,20 @@ fn tamper_deleted_row_is_history() {
 #[test]
 fn tamper_deleted_last_row_is_history() {
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file(TRANSACTIONS);
-        let text = read(&path);
-        let mut lines: Vec<&str> = text.lines().collect();
-        lines.pop();
-        write(&path, lines.join("\n") + "\n");
+        let path = l.file(&transactions(l));
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("cannot remove {}: {e}", path.display()));
     });
     assert_code(&report, "history");
+    assert!(
+        findings(&report, "history")[0]["message"].as_str().unwrap_or("").contains("removed"),
+        "{report:#}"
+    );
 }
 
 #[test]
 fn tamper_changed_header_is_history() {
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file("tables/teams/000001.csv");
+        let path = l.file("tables/teams/1/01.csv");
         let text = read(&path);
         assert!(text.starts_with("seq,timestamp,"), "{text}");
         write(&path, text.replacen("seq,timestamp,", "seq,time,", 1));
@@ -505,14 +514,14 @@ fn tamper_changed_header_is_history() {
 
 #[test]
 fn tamper_row_copied_with_next_seq_has_a_bad_signature() {
+    let mut added = String::new();
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file(TRANSACTIONS);
-        let last = last_line(&path);
+        let last = last_line(&l.file(&transactions(l)));
         assert!(
             last.starts_with(&format!("{DEMO_ROWS},")),
             "the demo's last row is in transactions: {last}"
         );
-        append(&path, with_seq(&last, DEMO_ROWS + 1) + "\n");
+        added = add_transaction(l, with_seq(&last, DEMO_ROWS + 1) + "\n");
     });
     let signature_findings: Vec<&Value> = report["violations"]
         .as_array()
@@ -524,17 +533,16 @@ fn tamper_row_copied_with_next_seq_has_a_bad_signature() {
         .unwrap_or_default();
     assert!(!signature_findings.is_empty(), "a copied signature must not pass: {report:#}");
     assert_eq!(signature_findings[0]["seq"], DEMO_ROWS + 1, "{report:#}");
-    assert_eq!(signature_findings[0]["location"]["file"], TRANSACTIONS, "{report:#}");
+    assert_eq!(signature_findings[0]["location"]["file"], added.as_str(), "{report:#}");
 }
 
 #[test]
 fn tamper_forged_signature_is_bad_signature() {
     let zeros = format!("{}==", "A".repeat(86));
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file(TRANSACTIONS);
-        let last = with_seq(&last_line(&path), DEMO_ROWS + 1);
+        let last = with_seq(&last_line(&l.file(&transactions(l))), DEMO_ROWS + 1);
         let (rest, _) = last.rsplit_once(',').expect("a signature field");
-        append(&path, format!("{rest},{zeros}\n"));
+        add_transaction(l, format!("{rest},{zeros}\n"));
     });
     assert_code(&report, "bad-signature");
     assert_eq!(findings(&report, "bad-signature")[0]["seq"], DEMO_ROWS + 1, "{report:#}");
@@ -569,8 +577,8 @@ fn tamper_policy_edit_without_amendment_is_policy() {
 #[test]
 fn tamper_crlf_line_is_unreadable() {
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file(TRANSACTIONS);
-        append(&path, with_seq(&last_line(&path), DEMO_ROWS + 1) + "\r\n");
+        let last = last_line(&l.file(&transactions(l)));
+        add_transaction(l, with_seq(&last, DEMO_ROWS + 1) + "\r\n");
     });
     assert_code(&report, "unreadable");
     assert!(
@@ -585,10 +593,9 @@ fn tamper_crlf_line_is_unreadable() {
 #[test]
 fn tamper_wrong_field_count_is_unreadable() {
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file(TRANSACTIONS);
-        let line = with_seq(&last_line(&path), DEMO_ROWS + 1);
+        let line = with_seq(&last_line(&l.file(&transactions(l))), DEMO_ROWS + 1);
         let (shorter, _) = line.rsplit_once(',').expect("fields");
-        append(&path, format!("{shorter}\n"));
+        add_transaction(l, format!("{shorter}\n"));
     });
     assert_code(&report, "unreadable");
     assert!(
@@ -603,11 +610,10 @@ fn tamper_wrong_field_count_is_unreadable() {
 #[test]
 fn tamper_byte_order_mark_on_an_appended_line_is_unreadable() {
     let (_sb, _l, report) = tampered(|_, l| {
-        let path = l.file(TRANSACTIONS);
         let mut bytes = vec![0xEF, 0xBB, 0xBF];
-        bytes.extend_from_slice(with_seq(&last_line(&path), DEMO_ROWS + 1).as_bytes());
+        bytes.extend_from_slice(with_seq(&last_line(&l.file(&transactions(l))), DEMO_ROWS + 1).as_bytes());
         bytes.push(b'\n');
-        append(&path, bytes);
+        add_transaction(l, bytes);
     });
     assert_code(&report, "unreadable");
 }
@@ -636,7 +642,7 @@ fn tamper_segment_file_with_byte_order_mark_is_unreadable() {
         keys: Default::default(),
     };
     l.read(&sb, &["verify"]).ok();
-    let path = l.file("tables/master-events/000001.csv");
+    let path = l.file("tables/master-events/1/01.csv");
     let mut bytes = vec![0xEF, 0xBB, 0xBF];
     bytes.extend_from_slice(read(&path).as_bytes());
     write(&path, bytes);
@@ -835,7 +841,7 @@ fn at_in_the_future_or_before_the_last_row_is_refused() {
 fn hand_edited_working_tree_blocks_new_entries() {
     let sb = Sandbox::new();
     let l = standard_org(&sb);
-    let teams = l.file("tables/teams/000001.csv");
+    let teams = l.file(&common::last_segment(&l.dir, "teams"));
     append(&teams, "4,2026-01-05T09:00:00Z,founder,bootstrap-teams,3_3,Sales,,x,y\n");
     let out = unchanged(&sb, &l, || {
         l.act(
@@ -845,7 +851,7 @@ fn hand_edited_working_tree_blocks_new_entries() {
             &["create-objective", "5_2_2", "--team", "3_2", "--title", "Another"],
         )
     });
-    out.fails().stderr_has(&["not committed", "tables/teams/000001.csv"]);
+    out.fails().stderr_has(&["not committed", "tables/teams/"]);
     assert!(read(&teams).contains("3_3,Sales"), "the hand edit is left alone");
     assert_eq!(l.log(&sb).len(), 17, "nothing was recorded");
 

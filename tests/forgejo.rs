@@ -134,7 +134,7 @@ fn empty_organisation_full_sync_then_nothing_to_do() {
         "| Validated SC | 49.50 |",
         "share 90.00% by @maya",
         &format!(
-            "[seq 18]({}/{ORG}/ledger/src/branch/main/tables/task-budgets/000001.csv?display=source#L2) create-task",
+            "[seq 18]({}/{ORG}/ledger/src/branch/main/tables/task-budgets/1/01.csv?display=source#L2) create-task",
             double.url
         ),
         "<!-- smartup:end -->",
@@ -818,7 +818,7 @@ fn objectives_can_be_issues_instead_of_milestones() {
     let hook_env = [("GITEA_REPO_USER_NAME", ORG), ("GITEA_REPO_NAME", "ledger")];
     sync_with_env(&sb, &ledger, Some(SYNC_TOKEN), &[], &hook_env).ok();
     let link = format!(
-        "]({}/{ORG}/ledger/src/branch/main/tables/objectives/000001.csv?display=source#L2) create-objective",
+        "]({}/{ORG}/ledger/src/branch/main/tables/objectives/1/01.csv?display=source#L2) create-objective",
         double.url
     );
     let issues = double.issues();

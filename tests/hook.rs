@@ -16,7 +16,8 @@ use hook_common::{append_bytes, lines_of, write_lines, Forge, Rng, Started, DEMO
 use smartup::time::Timestamp;
 use std::path::{Path, PathBuf};
 
-const TRANSACTIONS: &str = "tables/transactions/000001.csv";
+/// The first transactions segment: the founder's deposit at seq 12.
+const TRANSACTIONS: &str = "tables/transactions/1/01.csv";
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -214,7 +215,7 @@ fn editing_an_existing_row_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[history]", "tables/transactions/000001.csv:2", "an existing row was edited"],
+        &["[history]", "tables/transactions/1/01.csv:2", "an existing row was edited"],
     );
 
     // Even when the edited row is signed again, properly, by its own actor.
@@ -238,7 +239,7 @@ fn editing_an_existing_row_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[history]", "tables/transactions/000001.csv:2", "an existing row was edited"],
+        &["[history]", "tables/transactions/1/01.csv:2", "an existing row was edited"],
     );
 }
 
@@ -251,7 +252,7 @@ fn deleting_an_existing_row_is_rejected() {
     lines.remove(1);
     write_lines(&path, &lines);
     f.commit_as("founder", "forget the deposit");
-    f.assert_rejected(&f.push(), &before, &["[history]", "tables/transactions/000001.csv:2"]);
+    f.assert_rejected(&f.push(), &before, &["[history]", "tables/transactions/1/01.csv:2"]);
 
     // The newest row, the one a rewrite would most like to drop.
     f.reset();
@@ -269,20 +270,21 @@ fn deleting_an_existing_row_is_rejected() {
     f.reset();
     std::fs::remove_dir_all(f.work.join("tables/work_clock")).unwrap();
     f.commit_as("founder", "no clock");
-    f.assert_rejected(&f.push(), &before, &["[history]", "table work_clock was deleted"]);
+    f.assert_rejected(&f.push(), &before, &["[history]", "tables/work_clock was deleted"]);
 }
 
 #[test]
 fn reordering_existing_rows_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    let path = f.work.join(TRANSACTIONS);
-    let mut lines = lines_of(&path);
-    assert_eq!(lines.len(), 3, "the demo has two transactions");
-    lines.swap(1, 2);
-    write_lines(&path, &lines);
+    // The demo has two transactions, one segment each: swap them.
+    let first = f.work.join(TRANSACTIONS);
+    let second = f.work.join("tables/transactions/1/02.csv");
+    let (a, b) = (read(&first), read(&second));
+    write(&first, b);
+    write(&second, a);
     f.commit_as("founder", "reorder");
-    f.assert_rejected(&f.push(), &before, &["[history]", "tables/transactions/000001.csv:2", "reordered"]);
+    f.assert_rejected(&f.push(), &before, &["[history]", "tables/transactions/1/01.csv:2", "reordered"]);
 }
 
 #[test]
@@ -296,7 +298,7 @@ fn changing_a_header_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[history]", "tables/transactions/000001.csv:1", "the header was changed"],
+        &["[history]", "tables/transactions/1/01.csv:1", "the header was changed"],
     );
 }
 
@@ -321,10 +323,9 @@ fn a_row_with_a_forged_signature_is_rejected() {
 
     // A validly signed row whose amount was changed after signing.
     f.reset();
-    let path = f.segment("transactions");
     let mut line = String::from_utf8(f.deposit().line()).unwrap();
     line = line.replacen(",10.00,", ",10000.00,", 1);
-    append_bytes(&path, line.as_bytes());
+    f.add_rows("transactions", line.as_bytes());
     f.commit_as("founder", "a deposit");
     f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30", "by founder"]);
 }
@@ -336,7 +337,7 @@ fn a_row_with_a_missing_signature_is_rejected() {
     let craft = f.deposit();
     let mut row = craft.sign();
     row.signature = String::new();
-    append_bytes(&f.segment("transactions"), &craft.line_of(&row));
+    f.add_rows("transactions", &craft.line_of(&row));
     f.commit_as("founder", "unsigned deposit");
     f.assert_rejected(
         &f.push(),
@@ -356,7 +357,7 @@ fn a_row_with_a_copied_signature_is_rejected() {
     let craft = f.deposit();
     let mut row = craft.sign();
     row.signature = copied;
-    append_bytes(&f.segment("transactions"), &craft.line_of(&row));
+    f.add_rows("transactions", &craft.line_of(&row));
     f.commit_as("founder", "deposit with an old signature");
     f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30", "forged, copied or altered"]);
 }
@@ -370,7 +371,7 @@ fn a_valid_row_replayed_again_is_rejected() {
     assert!(last.starts_with(b"29,"), "{}", String::from_utf8_lossy(&last));
 
     // The same line once more.
-    append_bytes(&path, &last);
+    f.add_rows("transactions", &last);
     f.commit_as("carla", "again");
     f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 29"]);
 
@@ -378,7 +379,7 @@ fn a_valid_row_replayed_again_is_rejected() {
     f.reset();
     let text = String::from_utf8(last).unwrap();
     let renumbered = format!("30{}", &text[2..]);
-    append_bytes(&path, renumbered.as_bytes());
+    f.add_rows("transactions", renumbered.as_bytes());
     f.commit_as("carla", "again, renumbered");
     f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30"]);
 }
@@ -402,7 +403,7 @@ fn a_valid_row_replayed_from_another_ledger_is_rejected() {
     f.act_in(&other, "founder", &["deposit-eur", "10", "--reason", "donation"]).ok();
     let (out, report) = f.verify(&other);
     assert_eq!(report["ok"], true, "the other ledger is valid: {out:?}");
-    let replayed = lines_of(&other.join(TRANSACTIONS)).pop().unwrap();
+    let replayed = lines_of(&other.join(common::last_segment(&other, "transactions"))).pop().unwrap();
     assert!(replayed.starts_with(format!("{},", last + 1).as_bytes()));
     let other_policy = read(&other.join("ledger.toml"));
     assert!(
@@ -410,7 +411,7 @@ fn a_valid_row_replayed_from_another_ledger_is_rejected() {
         "the two ledgers must have different ids"
     );
 
-    append_bytes(&f.segment("transactions"), &replayed);
+    f.add_rows("transactions", &replayed);
     f.commit_as("founder", "a deposit from elsewhere");
     f.assert_rejected(
         &f.push(),
@@ -695,7 +696,7 @@ fn a_file_outside_the_tables_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[unexpected-file]", "tables/transactions/000001.csv does not belong"],
+        &["[unexpected-file]", "tables/transactions/1/01.csv does not belong"],
     );
 }
 
@@ -703,19 +704,18 @@ fn a_file_outside_the_tables_is_rejected() {
 fn a_huge_file_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    // A segment above 16 MiB, made of copies of a real row.
-    let path = f.work.join(TRANSACTIONS);
-    let row = lines_of(&path).pop().unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
+    // A new segment above 16 MiB, made of copies of a real row.
+    let row = lines_of(&f.work.join(TRANSACTIONS)).pop().unwrap();
+    let mut bytes = Vec::new();
     while bytes.len() <= 17 << 20 {
         bytes.extend_from_slice(&row);
     }
-    write(&path, &bytes);
+    let huge = f.add_rows("transactions", &bytes);
     f.commit_as("carla", "many awards");
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[unexpected-file]", "tables/transactions/000001.csv is", "more than the 16777216"],
+        &["[unexpected-file]", &format!("{huge} is"), "more than the 16777216"],
     );
 
     // A README above 1 MiB.
@@ -729,10 +729,10 @@ fn a_huge_file_is_rejected() {
 fn a_binary_file_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    // Binary bytes appended to a segment.
-    append_bytes(&f.work.join(TRANSACTIONS), b"\x89PNG\x00\x01\xfe\xff,\x00\n");
+    // Binary bytes as a new segment's row.
+    let binary = f.add_rows("transactions", b"\x89PNG\x00\x01\xfe\xff,\x00\n");
     f.commit_as("founder", "binary");
-    f.assert_rejected(&f.push(), &before, &["[unreadable]", "tables/transactions/000001.csv:4"]);
+    f.assert_rejected(&f.push(), &before, &["[unreadable]", &format!("{binary}:2")]);
 
     // A binary file at the root.
     f.reset();
@@ -816,7 +816,7 @@ fn a_merge_that_takes_an_edited_row_from_a_side_branch_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[history]", "tables/transactions/000001.csv:2", "an existing row was edited"],
+        &["[history]", "tables/transactions/1/01.csv:2", "an existing row was edited"],
     );
 
     // A merge whose first parent is an older commit: it holds every row of the forge's main,
@@ -1076,9 +1076,8 @@ fn segments(work: &Path) -> Vec<PathBuf> {
     for table in std::fs::read_dir(work.join("tables")).unwrap() {
         let table = table.unwrap().path();
         if table.is_dir() {
-            for file in std::fs::read_dir(&table).unwrap() {
-                out.push(file.unwrap().path());
-            }
+            let name = table.file_name().unwrap().to_string_lossy().into_owned();
+            out.extend(common::segments_of(work, &name).iter().map(|p| work.join(p)));
         }
     }
     out.sort();
@@ -1098,7 +1097,7 @@ fn some_segment(f: &Forge, rng: &mut Rng) -> Option<PathBuf> {
 /// Applies one random mutation to the working clone; returns what it did.
 fn mutate(f: &Forge, rng: &mut Rng) -> String {
     let all = segments(&f.work);
-    let new_rows = f.work.join(TRANSACTIONS);
+    let new_rows = f.segment("transactions");
     // The new row is what a push adds: half of the draws go to it.
     let choice = match rng.below(24) {
         0..=5 => 0,
@@ -1194,6 +1193,9 @@ fn mutate(f: &Forge, rng: &mut Rng) -> String {
                 "tables/payroll/000001.csv",
                 "tables/transactions/000002.csv",
                 "tables/keys/000001.csv.orig",
+                "tables/transactions/1/99.csv",
+                "tables/transactions/2/01/0100.csv",
+                "tables/keys/1/00.csv",
             ]);
             write(&f.work.join(name), "seq,timestamp\n1,2026-01-01T00:00:00Z\n");
             format!("add {name}")

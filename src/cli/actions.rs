@@ -515,7 +515,7 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
             let text = std::str::from_utf8(&bytes).context("the new policy is not UTF-8")?;
             let policy = Policy::parse(text)?;
             if !policy.keeps_identity_of(&state.policy) {
-                bail!("the new policy must keep [ledger] id, namespace and segment_rows as they are");
+                bail!("the new policy must keep [ledger] id, namespace, format and segment_rows as they are");
             }
             let reference = file_reference(&bytes);
             return Ok((

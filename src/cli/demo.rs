@@ -336,7 +336,7 @@ fn journey(d: &mut Demo) -> Result<()> {
 fn forged_push(d: &mut Demo) -> Result<()> {
     d.update_clone("bob")?;
     let clone = d.dir.join("bob");
-    let file = clone.join("tables/task-budgets/000001.csv");
+    let file = clone.join("tables/task-budgets/1/01.csv");
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
     std::fs::write(&file, text.replace(",55.00,", ",550.00,")).with_context(|| format!("cannot write {}", file.display()))?;
     let c = path(&clone)?;

@@ -101,7 +101,7 @@ fn collect(ledger: &Ledger, commits: &[Oid]) -> Result<Vec<Pending>> {
     let mut out = Vec::new();
     for oid in commits {
         let commit = repo.find_commit(*oid)?;
-        let changes = commit_changes(repo, &commit, segment_rows)?;
+        let changes = commit_changes(repo, &commit)?;
         if let Some(f) = changes.findings.first() {
             bail!("your unpushed commit {oid} is not a clean append ({f})");
         }

@@ -17,7 +17,7 @@ pub struct RowRef {
     pub seq: u64,
     /// The action that wrote it.
     pub action: String,
-    /// Segment file (`tables/task-budgets/000001.csv`).
+    /// Segment file (`tables/task-budgets/1/01.csv`).
     pub file: String,
     /// Line in that file.
     pub line: u64,
@@ -143,7 +143,7 @@ mod tests {
     fn at(line: u64) -> Location {
         Location {
             table: String::new(),
-            file: "tables/x/000001.csv".into(),
+            file: "tables/x/1/01.csv".into(),
             line,
         }
     }

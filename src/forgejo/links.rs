@@ -1,6 +1,6 @@
 //! Links from Forgejo back to the ledger. A row is a line of a segment file; Forgejo shows it
 //! at `{instance}{owner}/{repo}/src/branch/{branch}/{file}?display=source#L{line}`, and since
-//! segments only grow, that link stays right. Which repository holds the ledger is read from
+//! segments never change, that link stays right. Which repository holds the ledger is read from
 //! the ledger's `origin` remote when it points at the configured instance (https, ssh:// or
 //! `git@host:owner/repo`), else, on the server (a sync started by the post-receive hook in
 //! the bare repository), from Forgejo's `GITEA_REPO_USER_NAME` and `GITEA_REPO_NAME`;
@@ -103,14 +103,14 @@ mod tests {
         let row = RowRef {
             seq: 18,
             action: "create-task".into(),
-            file: "tables/task-budgets/000001.csv".into(),
+            file: "tables/task-budgets/1/01.csv".into(),
             line: 2,
         };
         assert_eq!(none.row(&row), "seq 18 create-task");
         let linked = RowLinks::at(Some(("smartup".into(), "ledger".into())), &instance, "main");
         assert_eq!(
             linked.row(&row),
-            "[seq 18](https://forge.example.org/smartup/ledger/src/branch/main/tables/task-budgets/000001.csv?display=source#L2) create-task"
+            "[seq 18](https://forge.example.org/smartup/ledger/src/branch/main/tables/task-budgets/1/01.csv?display=source#L2) create-task"
         );
     }
 }

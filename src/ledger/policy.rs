@@ -102,7 +102,10 @@ pub struct LedgerSection {
     pub branch: String,
     /// The SSHSIG namespace rows are signed in.
     pub namespace: String,
-    /// Rows per segment file.
+    /// The storage format ([`crate::ledger::FORMAT`]); recorded so that a later format can be
+    /// recognised and migrated.
+    pub format: u32,
+    /// The most rows one segment file holds.
     pub segment_rows: u64,
 }
 
@@ -243,6 +246,13 @@ impl Policy {
         if self.ledger.id.len() < 16 || !self.ledger.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return fail("[ledger] id must be at least 16 letters, digits or dashes");
         }
+        if self.ledger.format != crate::ledger::FORMAT {
+            return Err(PolicyError(format!(
+                "[ledger] format is {}, but this smartup reads and writes format {}; use the smartup release that matches the ledger, or migrate it",
+                self.ledger.format,
+                crate::ledger::FORMAT
+            )));
+        }
         if self.ledger.segment_rows == 0 {
             return fail("[ledger] segment_rows must be above zero");
         }
@@ -261,9 +271,11 @@ impl Policy {
     }
 
     /// Whether an amended policy keeps what may never change: the ledger id, the signature
-    /// namespace and the segment size (segments already written must stay valid).
+    /// namespace, the storage format and the segment size (segments already written must stay
+    /// valid).
     pub fn keeps_identity_of(&self, old: &Policy) -> bool {
         self.ledger.id == old.ledger.id
+            && self.ledger.format == old.ledger.format
             && self.ledger.namespace == old.ledger.namespace
             && self.ledger.segment_rows == old.ledger.segment_rows
     }

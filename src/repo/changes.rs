@@ -1,10 +1,10 @@
-//! What a commit changes relative to its first parent, checked to be a pure append: closed
-//! segments untouched, the newest segment only extended, new segments added in order, no
-//! file outside the ledger's layout.
+//! What a commit changes relative to its first parent, checked to be a pure append: segments
+//! untouched, new segments added in order, no file outside the ledger's layout.
 
 use super::findings::Finding;
 use crate::ledger::schema::{self, TableId};
-use crate::ledger::{segment_name, segment_number, POLICY_FILE, README_FILE, TABLES_DIR};
+use super::layout::added_segments;
+use crate::ledger::{POLICY_FILE, README_FILE, TABLES_DIR};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository, Tree};
 
@@ -27,64 +27,26 @@ fn too_large(repo: &Repository, blob: Oid, path: &str, limit: usize, findings: &
     Ok(false)
 }
 
-/// New rows of one segment file: the bytes of blob `blob` from `skip` on, starting at line
-/// `first_line` (2 for a new segment, whose header is checked first).
+/// The rows of one segment file to read: the whole blob, header first.
 #[derive(Clone, Debug)]
 pub struct Source {
     /// The table.
     pub table: TableId,
     /// The segment's path in the repository.
     pub file: String,
-    /// The segment blob as of the commit.
+    /// The segment blob.
     pub blob: Oid,
-    /// Bytes already known (the parent's copy of the segment); 0 for a new segment.
-    pub skip: usize,
-    /// Line number of the first new row.
-    pub first_line: u64,
-    /// The blob's bytes when they were already read (so they are inflated only once).
-    pub preloaded: Option<Vec<u8>>,
 }
 
 /// What a commit changes.
 #[derive(Debug, Default)]
 pub struct Changes {
-    /// New rows, per table in segment order.
+    /// New segments, per table in segment order.
     pub sources: Vec<Source>,
     /// The commit's `ledger.toml` when it differs from the parent's (always for a root commit).
     pub policy: Option<Vec<u8>>,
     /// Structural problems: history that is not an append. Nothing after them can be trusted.
     pub findings: Vec<Finding>,
-}
-
-/// The segments of one table folder, checked to be named 000001.csv, 000002.csv, ...
-fn segments(repo: &Repository, tree: Option<&Tree>, table: &str, findings: &mut Vec<Finding>) -> Result<Vec<Oid>> {
-    let Some(tree) = tree else { return Ok(Vec::new()) };
-    let Some(entry) = tree.get_name(table) else { return Ok(Vec::new()) };
-    let dir = format!("{TABLES_DIR}/{table}");
-    if entry.kind() != Some(ObjectType::Tree) {
-        findings.push(Finding::general("unexpected-file", format!("{dir} must be a folder of segments")));
-        return Ok(Vec::new());
-    }
-    let folder = repo.find_tree(entry.id()).with_context(|| format!("cannot read folder {dir}"))?;
-    let mut out = Vec::with_capacity(folder.len());
-    for (i, e) in folder.iter().enumerate() {
-        let name = e.name().unwrap_or("");
-        if segment_number(name) != Some(i as u64 + 1) || e.kind() != Some(ObjectType::Blob) || e.filemode() != 0o100644 {
-            findings.push(Finding::general(
-                "unexpected-file",
-                format!(
-                    "{dir}/{name} does not belong: a table folder holds only segments 000001.csv, 000002.csv, ... in order, as plain files"
-                ),
-            ));
-            continue;
-        }
-        out.push(e.id());
-    }
-    Ok(out)
-}
-
-fn line_count(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// The tree of `tables/` in a root tree, if any.
@@ -96,9 +58,17 @@ fn tables_tree<'r>(repo: &'r Repository, root: Option<&Tree>) -> Result<Option<T
     }
 }
 
-fn check_layout(repo: &Repository, root: &Tree, findings: &mut Vec<Finding>) -> Result<()> {
+/// Checks the root of a commit's tree: only `tables/` (holding known tables), `ledger.toml`
+/// and `README.md`. Entries the parent's root has unchanged were checked with the parent.
+fn check_layout(repo: &Repository, root: &Tree, parent: Option<&Tree>, findings: &mut Vec<Finding>) -> Result<()> {
     for entry in root.iter() {
         let name = entry.name().unwrap_or("");
+        let unchanged = parent
+            .and_then(|p| p.get_name(name))
+            .is_some_and(|before| before.id() == entry.id() && before.filemode() == entry.filemode());
+        if unchanged {
+            continue;
+        }
         let ok = match name {
             TABLES_DIR => entry.kind() == Some(ObjectType::Tree),
             POLICY_FILE | README_FILE => {
@@ -129,15 +99,19 @@ fn check_layout(repo: &Repository, root: &Tree, findings: &mut Vec<Finding>) -> 
     Ok(())
 }
 
-fn blob_of<'r>(repo: &'r Repository, root: Option<&Tree>, name: &str) -> Result<Option<git2::Blob<'r>>> {
-    match root.and_then(|t| t.get_name(name)) {
-        Some(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(repo.find_blob(e.id()).with_context(|| format!("cannot read {name}"))?)),
-        _ => Ok(None),
-    }
+/// The blob id of a file at the root of a tree, if it is a file there.
+fn blob_id(root: Option<&Tree>, name: &str) -> Option<Oid> {
+    root.and_then(|t| t.get_name(name))
+        .filter(|e| e.kind() == Some(ObjectType::Blob))
+        .map(|e| e.id())
+}
+
+fn read_blob(repo: &Repository, blob: Oid, name: &str) -> Result<Vec<u8>> {
+    Ok(repo.find_blob(blob).with_context(|| format!("cannot read {name}"))?.content().to_vec())
 }
 
 /// The changes of a commit relative to its first parent (or to nothing, for a root commit).
-pub fn commit_changes(repo: &Repository, commit: &git2::Commit, segment_rows: u64) -> Result<Changes> {
+pub fn commit_changes(repo: &Repository, commit: &git2::Commit) -> Result<Changes> {
     let tree = commit
         .tree()
         .with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
@@ -151,116 +125,57 @@ pub fn commit_changes(repo: &Repository, commit: &git2::Commit, segment_rows: u6
         ),
     };
     let mut changes = Changes::default();
-    check_layout(repo, &tree, &mut changes.findings)?;
+    check_layout(repo, &tree, parent_tree.as_ref(), &mut changes.findings)?;
 
-    let policy = blob_of(repo, Some(&tree), POLICY_FILE)?;
-    let old_policy = blob_of(repo, parent_tree.as_ref(), POLICY_FILE)?;
-    match (&policy, &old_policy) {
+    match (blob_id(Some(&tree), POLICY_FILE), blob_id(parent_tree.as_ref(), POLICY_FILE)) {
         (None, _) => changes.findings.push(Finding::general("policy", "ledger.toml is missing")),
-        (Some(new), Some(old)) if new.id() == old.id() => {}
-        (Some(new), _) => changes.policy = Some(new.content().to_vec()),
+        (Some(new), Some(old)) if new == old => {}
+        (Some(new), _) => changes.policy = Some(read_blob(repo, new, POLICY_FILE)?),
     }
 
     let tables = tables_tree(repo, Some(&tree))?;
     let old_tables = tables_tree(repo, parent_tree.as_ref())?;
-    for (id, table) in schema::tables().iter().enumerate() {
-        let name = table.name.as_str();
-        let new = segments(repo, tables.as_ref(), name, &mut changes.findings)?;
-        let old = segments(repo, old_tables.as_ref(), name, &mut Vec::new())?;
-        diff_table(repo, id, &old, &new, segment_rows, &mut changes)?;
+    if tables.as_ref().map(Tree::id) != old_tables.as_ref().map(Tree::id) {
+        for (id, table) in schema::tables().iter().enumerate() {
+            let new = table_folder(repo, tables.as_ref(), &table.name, &mut changes.findings)?;
+            let old = table_folder(repo, old_tables.as_ref(), &table.name, &mut Vec::new())?;
+            add_sources(repo, id, old.as_ref(), new.as_ref(), &mut changes)?;
+        }
     }
     Ok(changes)
 }
 
-fn diff_table(repo: &Repository, table: TableId, old: &[Oid], new: &[Oid], segment_rows: u64, changes: &mut Changes) -> Result<()> {
-    let name = &schema::table(table).name;
-    let path = |n: usize| format!("{TABLES_DIR}/{name}/{}", segment_name(n as u64 + 1));
-    if new.len() < old.len() {
-        let what = if new.is_empty() {
-            format!("table {name} was deleted")
-        } else {
-            format!("segment {} was deleted", path(new.len()))
-        };
-        changes.findings.push(Finding::general("history", what));
+/// A table's folder in `tables/`, if the table has one.
+fn table_folder<'r>(repo: &'r Repository, tables: Option<&Tree>, name: &str, findings: &mut Vec<Finding>) -> Result<Option<Tree<'r>>> {
+    let Some(entry) = tables.and_then(|t| t.get_name(name)) else { return Ok(None) };
+    if entry.kind() != Some(ObjectType::Tree) {
+        findings.push(Finding::general("unexpected-file", format!("{TABLES_DIR}/{name} must be a folder of segments")));
+        return Ok(None);
+    }
+    Ok(Some(repo.find_tree(entry.id()).with_context(|| format!("cannot read folder {TABLES_DIR}/{name}"))?))
+}
+
+/// Adds the segments `new` has beyond `old` as sources (checked: appended, bounded in size).
+fn add_sources(repo: &Repository, table: TableId, old: Option<&Tree>, new: Option<&Tree>, changes: &mut Changes) -> Result<()> {
+    let dir = format!("{TABLES_DIR}/{}", schema::table(table).name);
+    let Some(new) = new else {
+        if old.is_some() {
+            changes.findings.push(Finding::general("history", format!("table folder {dir} was deleted")));
+        }
+        return Ok(());
+    };
+    if old.is_some_and(|o| o.id() == new.id()) {
         return Ok(());
     }
-    for (i, (a, b)) in old.iter().zip(new).enumerate() {
-        let last = i + 1 == old.len();
-        if a == b || too_large(repo, *b, &path(i), MAX_SEGMENT_BYTES, &mut changes.findings)? {
-            continue;
+    for segment in added_segments(repo, old, new, &dir, &mut changes.findings)? {
+        let file = format!("{dir}/{}", segment.path);
+        if !too_large(repo, segment.blob, &file, MAX_SEGMENT_BYTES, &mut changes.findings)? {
+            changes.sources.push(Source {
+                table,
+                file,
+                blob: segment.blob,
+            });
         }
-        if !last {
-            changes.findings.push(Finding::general(
-                "history",
-                format!("{} is a closed segment and was changed; closed segments never change", path(i)),
-            ));
-            continue;
-        }
-        let after = repo
-            .find_blob(*b)
-            .with_context(|| format!("cannot read {}", path(i)))?
-            .content()
-            .to_vec();
-        // The parent's segment is a prefix of the new one exactly when the new one's first
-        // bytes hash to the parent's blob id: no need to inflate the parent's copy.
-        let (before_len, _) = repo
-            .odb()?
-            .read_header(*a)
-            .with_context(|| format!("cannot read the parent's {}", path(i)))?;
-        let extends = before_len <= after.len() && Oid::hash_object(ObjectType::Blob, &after[..before_len])? == *a;
-        if !extends {
-            let before = repo
-                .find_blob(*a)
-                .with_context(|| format!("cannot read the parent's {}", path(i)))?;
-            let before = before.content();
-            let same = before.iter().zip(&after).take_while(|(x, y)| x == y).count();
-            let line = line_count(&before[..same]) + 1;
-            let what = if line == 1 {
-                "the header was changed"
-            } else {
-                "an existing row was edited, deleted or reordered"
-            };
-            changes
-                .findings
-                .push(Finding::general("history", format!("{what}; rows are only ever appended")).at(name, &path(i), line));
-            continue;
-        }
-        changes.sources.push(Source {
-            table,
-            file: path(i),
-            blob: *b,
-            skip: before_len,
-            first_line: line_count(&after[..before_len]) + 1,
-            preloaded: Some(after),
-        });
-    }
-    if new.len() > old.len() && !old.is_empty() && old.last() == new.get(old.len() - 1) {
-        let closed = repo
-            .find_blob(new[old.len() - 1])
-            .with_context(|| format!("cannot read {}", path(old.len() - 1)))?;
-        let rows = line_count(closed.content()).saturating_sub(1);
-        if rows != segment_rows {
-            changes.findings.push(Finding::general(
-                "history",
-                format!(
-                    "{} holds {rows} rows but a new segment follows it; a segment is closed only when it holds {segment_rows}",
-                    path(old.len() - 1)
-                ),
-            ));
-        }
-    }
-    for (i, blob) in new.iter().enumerate().skip(old.len()) {
-        if too_large(repo, *blob, &path(i), MAX_SEGMENT_BYTES, &mut changes.findings)? {
-            continue;
-        }
-        changes.sources.push(Source {
-            table,
-            file: path(i),
-            blob: *blob,
-            skip: 0,
-            first_line: 1,
-            preloaded: None,
-        });
     }
     Ok(())
 }
@@ -272,23 +187,17 @@ pub fn head_sources(repo: &Repository, commit: &git2::Commit) -> Result<(Vec<Sou
         .tree()
         .with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
     let mut findings = Vec::new();
-    check_layout(repo, &tree, &mut findings)?;
-    let policy = blob_of(repo, Some(&tree), POLICY_FILE)?
-        .map(|b| b.content().to_vec())
-        .unwrap_or_default();
+    check_layout(repo, &tree, None, &mut findings)?;
+    let policy = match blob_id(Some(&tree), POLICY_FILE) {
+        Some(blob) => read_blob(repo, blob, POLICY_FILE)?,
+        None => Vec::new(),
+    };
     let tables = tables_tree(repo, Some(&tree))?;
-    let mut sources = Vec::new();
+    let mut changes = Changes::default();
     for (id, table) in schema::tables().iter().enumerate() {
-        for (i, blob) in segments(repo, tables.as_ref(), &table.name, &mut findings)?.into_iter().enumerate() {
-            sources.push(Source {
-                table: id,
-                file: format!("{TABLES_DIR}/{}/{}", table.name, segment_name(i as u64 + 1)),
-                blob,
-                skip: 0,
-                first_line: 1,
-                preloaded: None,
-            });
-        }
+        let folder = table_folder(repo, tables.as_ref(), &table.name, &mut changes.findings)?;
+        add_sources(repo, id, None, folder.as_ref(), &mut changes)?;
     }
-    Ok((sources, policy, findings))
+    findings.extend(changes.findings);
+    Ok((changes.sources, policy, findings))
 }

@@ -4,6 +4,7 @@
 
 pub mod changes;
 pub mod findings;
+pub mod layout;
 pub mod stream;
 pub mod write;
 

@@ -1,4 +1,5 @@
 //! Streams the rows of many segment sources in `seq` order, one segment in memory per table.
+//! Every segment is read whole: it holds its header and 1 to `segment_rows` rows.
 
 use super::changes::Source;
 use super::findings::Finding;
@@ -28,8 +29,8 @@ pub struct RowStream<'r> {
 }
 
 impl<'r> RowStream<'r> {
-    /// A stream over sources (grouped per table, in segment order). Each segment may hold at
-    /// most `segment_rows` rows, and every segment but a table's last must be full.
+    /// A stream over sources (grouped per table, in segment order). Each segment holds at
+    /// least one row and at most `segment_rows`.
     pub fn new(repo: &'r Repository, sources: Vec<Source>, segment_rows: u64) -> RowStream<'r> {
         let mut cursors: Vec<Cursor> = Vec::new();
         for source in sources {
@@ -67,62 +68,36 @@ impl<'r> RowStream<'r> {
         let Some(source) = self.cursors[i].sources.pop_front() else {
             return Ok(());
         };
-        let more_follow = !self.cursors[i].sources.is_empty();
-        let loaded;
-        let bytes: &[u8] = match &source.preloaded {
-            Some(bytes) => bytes,
-            None => {
-                loaded = self.repo.find_blob(source.blob).map_err(|e| {
-                    Box::new(Finding::general(
-                        "unreadable",
-                        format!("cannot read {}: {}", source.file, e.message()),
-                    ))
-                })?;
-                loaded.content()
-            }
-        };
+        let blob = self.repo.find_blob(source.blob).map_err(|e| {
+            Box::new(Finding::general(
+                "unreadable",
+                format!("cannot read {}: {}", source.file, e.message()),
+            ))
+        })?;
+        let bytes = blob.content();
         let table_name = &schema::table(source.table).name;
-        let (offset, first_line) = if source.skip == 0 && source.first_line == 1 {
-            (segment::check_header(source.table, &source.file, bytes)?, 2)
-        } else {
-            (source.skip, source.first_line)
-        };
+        let body = segment::check_header(source.table, &source.file, bytes)?;
         let rows = &mut self.cursors[i].rows;
-        let mut last_line = first_line - 1;
-        segment::parse_body(
-            source.table,
-            &source.file,
-            &bytes[offset.min(bytes.len())..],
-            first_line,
-            |row, line| {
-                last_line = line;
-                rows.push_back((
-                    row,
-                    Location {
-                        table: table_name.clone(),
-                        file: source.file.clone(),
-                        line,
-                    },
-                ));
-                Ok::<(), Box<Finding>>(())
-            },
-        )?;
-        let count = last_line - 1;
-        if count > self.segment_rows {
-            return Err(Box::new(
-                Finding::general(
-                    "history",
-                    format!("{} holds {count} rows; a segment holds at most {}", source.file, self.segment_rows),
-                )
-                .at(table_name, &source.file, last_line),
+        let mut last_line = 1;
+        segment::parse_body(source.table, &source.file, &bytes[body..], 2, |row, line| {
+            last_line = line;
+            rows.push_back((
+                row,
+                Location {
+                    table: table_name.clone(),
+                    file: source.file.clone(),
+                    line,
+                },
             ));
-        }
-        if more_follow && count != self.segment_rows {
+            Ok::<(), Box<Finding>>(())
+        })?;
+        let count = last_line - 1;
+        if count == 0 || count > self.segment_rows {
             return Err(Box::new(
                 Finding::general(
                     "history",
                     format!(
-                        "{} holds {count} rows but a new segment follows it; a segment is closed only when it holds {}",
+                        "{} holds {count} rows; a segment holds at least 1 and at most {}",
                         source.file, self.segment_rows
                     ),
                 )

@@ -1,15 +1,16 @@
-//! Writing rows: new segment blobs, new trees and one SSH-signed commit, then moving the
+//! Writing rows: new segment blobs, the few trees on their paths and one SSH-signed commit, then moving the
 //! branch with a compare-and-swap. Objects are written before the ref moves, so a crash at
 //! any point leaves the ledger exactly as it was (at worst with unreachable objects).
 
 use crate::ledger::row::Row;
 use crate::ledger::schema::{self, TableId};
 use crate::ledger::segment;
-use crate::ledger::{segment_name, segment_number, TABLES_DIR};
+use crate::ledger::TABLES_DIR;
+use crate::repo::layout;
 use crate::sign::SigningKey;
 use crate::time::Timestamp;
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{ObjectType, Oid, Repository, Tree, TreeBuilder};
+use git2::{ObjectType, Oid, Repository, Tree};
 
 /// Who a commit is by.
 pub struct Author {
@@ -28,7 +29,8 @@ pub struct RootFile<'a> {
 }
 
 /// Builds and signs a commit that appends `rows` to the ledger at `parent` (a new ledger when
-/// `None`: every table gets its headed first segment). Moves no ref.
+/// `None`). Each table the rows go to gets one new segment (more when it gets more than
+/// `segment_rows` rows); nothing already written is touched. Moves no ref.
 #[allow(clippy::too_many_arguments)]
 pub fn commit_rows(
     repo: &Repository,
@@ -53,14 +55,15 @@ pub fn commit_rows(
     let mut tables = repo.treebuilder(old_tables.as_ref()).context("cannot start the tables tree")?;
     for (id, table) in schema::tables().iter().enumerate() {
         let ours: Vec<&Row> = rows.iter().filter(|r| r.table == id).collect();
-        if ours.is_empty() && parent.is_some() {
+        if ours.is_empty() {
             continue;
         }
         let folder = match old_tables.as_ref().and_then(|t| t.get_name(&table.name)) {
             Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
             _ => None,
         };
-        let new_folder = append_to_table(repo, id, folder.as_ref(), &ours, segment_rows)?;
+        let dir = format!("{TABLES_DIR}/{}", table.name);
+        let new_folder = append_to_table(repo, id, folder, &dir, &ours, segment_rows)?;
         tables.insert(&table.name, new_folder, 0o040000)?;
     }
     root.insert(TABLES_DIR, tables.write()?, 0o040000)?;
@@ -71,32 +74,25 @@ pub fn commit_rows(
     sign_and_write(repo, parent, &tree, signer, author, message, time)
 }
 
-fn append_to_table(repo: &Repository, table: TableId, folder: Option<&Tree>, rows: &[&Row], segment_rows: u64) -> Result<Oid> {
-    let mut builder: TreeBuilder = repo.treebuilder(folder)?;
-    let (mut number, mut content) = match folder.and_then(|f| f.iter().next_back()) {
-        Some(last) => {
-            let number = last
-                .name()
-                .ok()
-                .and_then(segment_number)
-                .ok_or_else(|| anyhow!("{} is not a segment file", last.name().unwrap_or("?")))?;
-            (number, repo.find_blob(last.id())?.content().to_vec())
-        }
-        None => (1, segment::header_line(table)),
+/// Writes `rows` as new segments after the folder's last; returns the new folder.
+fn append_to_table<'r>(repo: &'r Repository, table: TableId, mut folder: Option<Tree<'r>>, dir: &str, rows: &[&Row], segment_rows: u64) -> Result<Oid> {
+    let mut number = match &folder {
+        Some(f) => layout::last_segment(repo, f, dir)?.map_or(0, |(n, _)| n),
+        None => 0,
     };
-    let mut count = content.iter().filter(|&&b| b == b'\n').count() as u64 - 1;
-    for row in rows {
-        if count >= segment_rows {
-            builder.insert(segment_name(number), repo.blob(&content)?, 0o100644)?;
-            number += 1;
-            content = segment::header_line(table);
-            count = 0;
+    let per_segment = usize::try_from(segment_rows).unwrap_or(usize::MAX).max(1);
+    let mut id = folder.as_ref().map(Tree::id);
+    for chunk in rows.chunks(per_segment) {
+        let mut content = segment::header_line(table);
+        for row in chunk {
+            segment::encode_row(row, &mut content);
         }
-        segment::encode_row(row, &mut content);
-        count += 1;
+        number += 1;
+        let new = layout::insert_segment(repo, folder.as_ref(), number, repo.blob(&content)?)?;
+        folder = Some(repo.find_tree(new)?);
+        id = Some(new);
     }
-    builder.insert(segment_name(number), repo.blob(&content)?, 0o100644)?;
-    Ok(builder.write()?)
+    id.ok_or_else(|| anyhow!("no rows to write to {dir}"))
 }
 
 fn sign_and_write(

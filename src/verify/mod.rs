@@ -118,8 +118,7 @@ fn walk_commit(
     pipeline: &mut Option<SignaturePipeline>,
 ) -> Result<bool> {
     let id = commit.id();
-    let segment_rows = report.state.as_ref().map_or(u64::MAX, |s| s.policy.ledger.segment_rows);
-    let changes = repo::commit_changes(repo, commit, segment_rows)?;
+    let changes = repo::commit_changes(repo, commit)?;
     if report.state.is_none() {
         let Some(bytes) = &changes.policy else {
             report
@@ -287,7 +286,7 @@ pub fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, fin
         .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
     match parsed {
         Ok(policy) if !policy.keeps_identity_of(&state.policy) => {
-            findings.push(Finding::general("policy", "an amendment may not change [ledger] id, namespace or segment_rows").in_commit(id));
+            findings.push(Finding::general("policy", "an amendment may not change [ledger] id, namespace, format or segment_rows").in_commit(id));
         }
         Ok(policy) => {
             state.policy = policy;

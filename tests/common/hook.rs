@@ -326,13 +326,14 @@ impl Forge {
     /// The newest segment file of a table in the working clone.
     #[track_caller]
     pub fn segment(&self, table: &str) -> PathBuf {
-        let dir = self.work.join("tables").join(table);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-            .map(|e| e.expect("a folder entry").path())
-            .collect();
-        files.sort();
-        files.pop().unwrap_or_else(|| panic!("{} has no segment", dir.display()))
+        self.work.join(super::common::last_segment(&self.work, table))
+    }
+
+    /// Writes `rows` (lines with their line ends) as the next segment of a table in the
+    /// working clone; returns its path relative to the clone.
+    #[track_caller]
+    pub fn add_rows(&self, table: &str, rows: &[u8]) -> String {
+        super::common::add_segment(&self.work, table, rows)
     }
 
     /// A deposit of 10 EUR by the founder, as the next row, now.
@@ -378,12 +379,11 @@ impl Forge {
         craft
     }
 
-    /// Appends a crafted row to its table's newest segment in the working clone.
+    /// Writes a crafted row as the next segment of its table in the working clone.
     #[track_caller]
     pub fn append(&self, craft: &Craft) -> Row {
         let row = craft.sign();
-        let path = self.segment(&craft.table);
-        append_bytes(&path, &craft.line_of(&row));
+        self.add_rows(&craft.table, &craft.line_of(&row));
         row
     }
 }

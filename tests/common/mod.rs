@@ -483,3 +483,66 @@ pub fn standard_org(sb: &Sandbox) -> Ledger {
     );
     ledger
 }
+
+/// The segment files of a table in a ledger's working tree, in order, as paths relative to
+/// the ledger (`tables/transactions/1/01.csv`, ...).
+#[track_caller]
+pub fn segments_of(ledger: &Path, table: &str) -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .map(|e| e.expect("a folder entry").path())
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() {
+                walk(&entry, out);
+            } else {
+                out.push(entry);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&ledger.join("tables").join(table), &mut files);
+    let relative: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(ledger).expect("inside the ledger").to_string_lossy().into_owned())
+        .collect();
+    for (i, path) in relative.iter().enumerate() {
+        let expected = format!("tables/{table}/{}", smartup::ledger::segment_path(i as u64 + 1));
+        assert_eq!(*path, expected, "segments of {table} are numbered in order");
+    }
+    relative
+}
+
+/// The newest segment of a table (relative to the ledger).
+#[track_caller]
+pub fn last_segment(ledger: &Path, table: &str) -> String {
+    segments_of(ledger, table)
+        .pop()
+        .unwrap_or_else(|| panic!("table {table} has no segment"))
+}
+
+/// The segment of a table whose text contains `needle` (relative to the ledger).
+#[track_caller]
+pub fn segment_holding(ledger: &Path, table: &str, needle: &str) -> String {
+    segments_of(ledger, table)
+        .into_iter()
+        .find(|p| std::fs::read_to_string(ledger.join(p)).is_ok_and(|t| t.contains(needle)))
+        .unwrap_or_else(|| panic!("no segment of {table} holds {needle:?}"))
+}
+
+/// Writes the next segment of a table: its header, then `rows` (canonical lines, each with
+/// its line end, or deliberately broken ones). Returns its path relative to the ledger.
+#[track_caller]
+pub fn add_segment(ledger: &Path, table: &str, rows: &[u8]) -> String {
+    let next = segments_of(ledger, table).len() as u64 + 1;
+    let relative = format!("tables/{table}/{}", smartup::ledger::segment_path(next));
+    let id = smartup::ledger::schema::table_id(table).unwrap_or_else(|| panic!("no table {table}"));
+    let mut bytes = smartup::ledger::segment::header_line(id);
+    bytes.extend_from_slice(rows);
+    let path = ledger.join(&relative);
+    std::fs::create_dir_all(path.parent().expect("a folder")).expect("create the segment's folder");
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    relative
+}

@@ -1,0 +1,214 @@
+//! The folders of a table: finding the segments a commit added by descending only where a
+//! tree changed, and adding segments to a table's folder.
+//!
+//! A table folder holds segments at the paths [`segment_path`] gives, numbered 1, 2, 3, ...
+//! Segments never change once written, and a commit only adds the next numbers. Because
+//! names sort like numbers, an append changes only the rightmost entry of each folder on the
+//! path to the new segments and adds entries after it: the diff reads those few small trees,
+//! whatever the size of the history.
+
+use super::findings::Finding;
+use crate::ledger::{segment_number, segment_path, MAX_SEGMENT};
+use anyhow::{Context, Result};
+use git2::{ObjectType, Oid, Repository, Tree};
+
+/// The mode of a segment file: a plain, non-executable file.
+const FILE_MODE: i32 = 0o100644;
+/// The mode of a folder.
+const FOLDER_MODE: i32 = 0o040000;
+
+/// A segment found in a table folder.
+#[derive(Clone, Debug)]
+pub struct Segment {
+    /// Its number (1-based).
+    pub number: u64,
+    /// Its path inside the table folder.
+    pub path: String,
+    /// Its blob.
+    pub blob: Oid,
+}
+
+/// The segments in `new` that `old` (the parent's folder, if any) lacks, in order, checked to
+/// be the next numbers after `old`'s last. Problems (a changed or removed segment, a file that
+/// does not belong, a gap) become findings about `dir`, the folder's path in the repository.
+pub fn added_segments(
+    repo: &Repository,
+    old: Option<&Tree>,
+    new: &Tree,
+    dir: &str,
+    findings: &mut Vec<Finding>,
+) -> Result<Vec<Segment>> {
+    let mut found = Vec::new();
+    let before = findings.len();
+    diff_folder(repo, old, new, "", dir, &mut found, findings)?;
+    if findings.len() > before {
+        return Ok(Vec::new());
+    }
+    let mut expected = match old {
+        Some(old) => last_segment(repo, old, dir)?.map_or(0, |(n, _)| n) + 1,
+        None => 1,
+    };
+    let mut segments = Vec::with_capacity(found.len());
+    for (path, blob, mode) in found {
+        match segment_number(&path) {
+            Some(n) if n == expected && mode == FILE_MODE => {
+                segments.push(Segment { number: n, path, blob });
+                expected += 1;
+            }
+            Some(n) if mode == FILE_MODE => {
+                findings.push(Finding::general(
+                    "history",
+                    format!(
+                        "{dir}/{path} is segment {n}, but the next segment of this table is {expected}: segments are numbered without gaps"
+                    ),
+                ));
+                return Ok(Vec::new());
+            }
+            _ => {
+                findings.push(Finding::general(
+                    "unexpected-file",
+                    format!(
+                        "{dir}/{path} does not belong: a table folder holds only segments ({}, {}, ...) as plain files",
+                        segment_path(expected),
+                        segment_path(expected + 1)
+                    ),
+                ));
+                return Ok(Vec::new());
+            }
+        }
+    }
+    Ok(segments)
+}
+
+/// Compares one folder level: `old`'s entries must all be in `new`, unchanged, except the last,
+/// which may be a folder that grew; entries after them are new.
+fn diff_folder(
+    repo: &Repository,
+    old: Option<&Tree>,
+    new: &Tree,
+    prefix: &str,
+    dir: &str,
+    found: &mut Vec<(String, Oid, i32)>,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let kept = old.map_or(0, Tree::len);
+    if let Some(old) = old {
+        for (i, before) in old.iter().enumerate() {
+            let name = before.name().unwrap_or("?");
+            let path = format!("{prefix}{name}");
+            let Some(after) = new.get(i).filter(|e| e.name_bytes() == before.name_bytes()) else {
+                findings.push(Finding::general(
+                    "history",
+                    format!("{dir}/{path} was removed or renamed; segments are never removed"),
+                ));
+                return Ok(());
+            };
+            if after.id() == before.id() && after.filemode() == before.filemode() {
+                continue;
+            }
+            if after.id() == before.id() {
+                findings.push(Finding::general(
+                    "unexpected-file",
+                    format!("{dir}/{path} does not belong: its mode changed, and segments are plain files in plain folders"),
+                ));
+                return Ok(());
+            }
+            let both_folders = before.kind() == Some(ObjectType::Tree) && after.kind() == Some(ObjectType::Tree);
+            if i + 1 < kept || !both_folders {
+                findings.push(changed(repo, &before, &after, dir, &path));
+                return Ok(());
+            }
+            let before = repo.find_tree(before.id()).with_context(|| format!("cannot read folder {dir}/{path}"))?;
+            let after = repo.find_tree(after.id()).with_context(|| format!("cannot read folder {dir}/{path}"))?;
+            diff_folder(repo, Some(&before), &after, &format!("{path}/"), dir, found, findings)?;
+        }
+    }
+    for entry in new.iter().skip(kept) {
+        let path = format!("{prefix}{}", entry.name().unwrap_or("?"));
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                let sub = repo.find_tree(entry.id()).with_context(|| format!("cannot read folder {dir}/{path}"))?;
+                if sub.is_empty() {
+                    found.push((path, entry.id(), entry.filemode()));
+                } else {
+                    diff_folder(repo, None, &sub, &format!("{path}/"), dir, found, findings)?;
+                }
+            }
+            _ => found.push((path, entry.id(), entry.filemode())),
+        }
+    }
+    Ok(())
+}
+
+/// The finding for a segment (or folder) that a commit changed: for a segment, the first
+/// line that differs.
+fn changed(repo: &Repository, before: &git2::TreeEntry, after: &git2::TreeEntry, dir: &str, path: &str) -> Finding {
+    let file = format!("{dir}/{path}");
+    let blobs = (before.kind(), after.kind()) == (Some(ObjectType::Blob), Some(ObjectType::Blob));
+    let contents = blobs
+        .then(|| Some((repo.find_blob(before.id()).ok()?, repo.find_blob(after.id()).ok()?)))
+        .flatten();
+    let Some((old, new)) = contents else {
+        return Finding::general("history", format!("{file} was changed; segments never change once written"));
+    };
+    let same = old.content().iter().zip(new.content()).take_while(|(a, b)| a == b).count();
+    let line = old.content()[..same].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let what = if line == 1 {
+        "the header was changed"
+    } else {
+        "an existing row was edited, deleted or reordered"
+    };
+    let table = dir.rsplit('/').next().unwrap_or(dir);
+    Finding::general("history", format!("{what}; segments never change once written")).at(table, &file, line)
+}
+
+/// The last segment of a table folder (its number and blob), following the rightmost entry
+/// down; `None` for an empty folder.
+pub fn last_segment(repo: &Repository, folder: &Tree, dir: &str) -> Result<Option<(u64, Oid)>> {
+    let mut path = String::new();
+    let mut tree = folder.clone();
+    loop {
+        let Some((kind, id)) = tree.iter().next_back().map(|entry| {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(entry.name().unwrap_or("?"));
+            (entry.kind(), entry.id())
+        }) else {
+            return Ok(None);
+        };
+        if kind != Some(ObjectType::Tree) {
+            let n = segment_number(&path).with_context(|| format!("{dir}/{path} is not a segment"))?;
+            return Ok(Some((n, id)));
+        }
+        tree = repo.find_tree(id).with_context(|| format!("cannot read folder {dir}/{path}"))?;
+    }
+}
+
+/// Adds segment `number` (its blob) to a table folder (`None`: a new folder); returns the new
+/// folder's tree.
+pub fn insert_segment(repo: &Repository, folder: Option<&Tree>, number: u64, blob: Oid) -> Result<Oid> {
+    anyhow::ensure!(number <= MAX_SEGMENT, "a table holds at most {MAX_SEGMENT} segments");
+    let path = segment_path(number);
+    let parts: Vec<&str> = path.split('/').collect();
+    insert_at(repo, folder, &parts, blob)
+}
+
+fn insert_at(repo: &Repository, folder: Option<&Tree>, parts: &[&str], blob: Oid) -> Result<Oid> {
+    let mut builder = repo.treebuilder(folder).context("cannot start a tree")?;
+    match parts {
+        [file] => {
+            builder.insert(file, blob, FILE_MODE)?;
+        }
+        [name, rest @ ..] => {
+            let sub = match folder.and_then(|f| f.get_name(name)) {
+                Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+                _ => None,
+            };
+            let id = insert_at(repo, sub.as_ref(), rest, blob)?;
+            builder.insert(name, id, FOLDER_MODE)?;
+        }
+        [] => anyhow::bail!("a segment path is never empty"),
+    }
+    Ok(builder.write()?)
+}
