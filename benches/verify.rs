@@ -38,7 +38,7 @@ const DEFAULT_ROWS: u64 = 1_000_000;
 /// this).
 const DEFAULT_COMMIT_ROWS: usize = 2_000;
 /// Bumped whenever the generator changes, so that an older cached ledger is not reused.
-const GENERATOR_VERSION: u32 = 2;
+const GENERATOR_VERSION: u32 = 3;
 /// Blob cache tried in the cache experiment (libgit2 caches no blobs by default).
 const EXPERIMENT_BLOB_CACHE_MB: usize = 64;
 /// The throughput the product must exceed on two cores.
@@ -1218,7 +1218,7 @@ fn profile_child(dir: &Path, blob_cache_mb: usize) {
     for oid in &chain {
         let commit = repo.find_commit(*oid).expect("cannot read a commit");
         let segment_rows = state.as_ref().map_or(u64::MAX, |s| s.policy.ledger.segment_rows);
-        let changes = timed(&mut p.changes, || repo::commit_changes(&repo, &commit, segment_rows)).expect("cannot diff a commit");
+        let changes = timed(&mut p.changes, || repo::commit_changes(&repo, &commit)).expect("cannot diff a commit");
         assert!(changes.findings.is_empty(), "structural findings in {oid}");
         if state.is_none() {
             let bytes = changes.policy.as_ref().expect("the root commit's ledger.toml");
@@ -1235,12 +1235,8 @@ fn profile_child(dir: &Path, blob_cache_mb: usize) {
             let bytes = blob.content();
             bytes_read += bytes.len() as u64;
             timed(&mut p.csv_parse, || {
-                let (offset, first_line) = if source.skip == 0 && source.first_line == 1 {
-                    (segment::check_header(source.table, &source.file, bytes).expect("a good header"), 2)
-                } else {
-                    (source.skip, source.first_line)
-                };
-                segment::parse_body::<SegmentError>(source.table, &source.file, &bytes[offset..], first_line, |_, _| Ok(()))
+                let offset = segment::check_header(source.table, &source.file, bytes).expect("a good header");
+                segment::parse_body::<SegmentError>(source.table, &source.file, &bytes[offset..], 2, |_, _| Ok(()))
                     .expect("a good segment");
             });
         }
