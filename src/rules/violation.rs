@@ -69,7 +69,10 @@ pub const CODES: &[(&str, &str)] = &[
         "karma-threshold",
         "the owner has the SK the role or license requires (100 captain or mission leader, 200 to lead a second objective, 500 for any role in the leadership team)",
     ),
-    ("self-validation", "no one validates, approves or assesses their own reward"),
+    (
+        "self-validation",
+        "no one validates, approves or assesses their own reward (in the bootstrap phase a captain who is also the mission leader may assess their own, visibly)",
+    ),
     ("task-state", "tasks follow created, assigned, started, assessed, paid"),
     (
         "session",
@@ -100,3 +103,21 @@ pub const CODES: &[(&str, &str)] = &[
     ("unexpected-file", "nothing outside the tables, ledger.toml and README.md"),
     ("unreadable", "every file of the ledger can be read and parsed"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::CODES;
+
+    #[test]
+    fn every_code_is_documented_in_the_rules() {
+        let doc = include_str!("../../docs/rules.md");
+        for (code, rule) in CODES {
+            assert!(doc.contains(&format!("| {code} | {rule} |")), "docs/rules.md lacks | {code} | {rule} |");
+        }
+        let documented = doc
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.matches(" | ").count() == 1 && *l != "| code | rule |")
+            .count();
+        assert_eq!(documented, CODES.len(), "docs/rules.md lists codes that violation.rs does not");
+    }
+}
