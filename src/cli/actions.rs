@@ -88,7 +88,6 @@ pub enum Action {
     RequestRecovery {
         /// The owner
         owner: String,
-        /// The new key it gives, if any
         #[command(flatten)]
         key: KeyArg,
         /// Fingerprint (SHA256:...) of a key it revokes, repeatable [default with --public-key:
@@ -663,9 +662,9 @@ fn recovery_entry(state: &State, action: &'static str, args: &RecoveryArgs) -> R
         ))
     })?;
     let request = args.request.to_string();
-    let mut values = vec![("owner", recovery.owner.as_str()), ("request", &request), ("note", &args.note.note)];
     let revokes = recovery.revokes.join(" ");
     let confirmation = recovery.confirmation.as_ref().map(|c| c.seq.to_string()).unwrap_or_default();
+    let mut values = vec![("owner", recovery.owner.as_str()), ("request", &request), ("note", &args.note.note)];
     if action == "complete-recovery" {
         values.push(("public_key", recovery.public_key.as_deref().unwrap_or("")));
         values.push(("revokes", &revokes));

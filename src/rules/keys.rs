@@ -173,8 +173,8 @@ fn may_confirm(state: &State, actor: &str, owner: &str) -> Result<(), Violation>
 fn keeps_a_key(state: &State, owner: &str, gives_key: bool, revokes: &[String]) -> Result<(), Violation> {
     let left = state
         .valid_keys_of(owner)
-        .iter()
-        .filter(|k| !revokes.iter().any(|r| r == *k))
+        .into_iter()
+        .filter(|k| !revokes.iter().any(|r| r.as_str() == *k))
         .count();
     ensure(gives_key || left > 0 || !guarded(state, owner), "recovery", || {
         format!("{owner} would be left without a valid key; a founder or leadership member is given a new key in the same recovery")

@@ -508,7 +508,13 @@ fn roles_follow_permissions_positions_licenses_and_karma() {
     // outside the bootstrap phase, captains need 100 SK even when the founder appoints them
     let mut strict = Book::with_policy(|t| t.replace("active = true", "active = false"));
     strict.ok("founder", "bootstrap-teams", &[("team", "3_2"), ("name", "Design")]);
-    strict.owner("founder", "cap", "work");
+    // (and licenses are paid for: the deposit at seq 3 pays for cap's)
+    strict.ok(
+        "founder",
+        "deposit-eur",
+        &[("currency", "EUR"), ("amount", "200"), ("reason", "license")],
+    );
+    strict.ok("founder", "create-owner", &[("owner", "cap"), ("license", "work"), ("payment", "3")]);
     strict.refused(
         "karma-threshold",
         "founder",
