@@ -765,13 +765,8 @@ fn passphrase_protected_key_needs_the_passphrase() {
     let l = standard_org(&sb);
     let locked = sb.keygen_with_passphrase("bob-locked", "correct horse");
     // bob adds the locked key himself (only the owner adds keys once they have one).
-    l.act(
-        &sb,
-        "bob",
-        None,
-        &["register-key", "bob", "--public-key", s(&public_of(&locked))],
-    )
-    .ok();
+    l.act(&sb, "bob", None, &["register-key", "bob", "--public-key", s(&public_of(&locked))])
+        .ok();
     let extra = sb.keygen("bob-extra");
     let args: Vec<String> = [
         "--ledger",

@@ -487,7 +487,12 @@ fn a_captain_adding_a_key_to_the_founder_is_rejected() {
     let before = f.forge_main();
     // carla, captain of the design team (3_2), gives the founder (3_1) a key of her own making.
     let evil = read(&common::public_of(&f.stranger_key("evil")));
-    f.append(&key_row(&f, "carla", "register-key", &[("owner", "founder"), ("public_key", evil.trim())]));
+    f.append(&key_row(
+        &f,
+        "carla",
+        "register-key",
+        &[("owner", "founder"), ("public_key", evil.trim())],
+    ));
     f.commit_as("carla", "a spare key for the founder");
     f.assert_rejected(
         &f.push(),
@@ -515,7 +520,10 @@ fn a_captain_revoking_the_founders_key_is_rejected() {
 fn request_for_alice(f: &Forge) -> (u64, String, String) {
     let new = common::public_of(&f.stranger_key("alice-new"));
     let old = f.sb.fingerprint(&f.key("alice"));
-    f.act("carla", &["request-recovery", "alice", "--public-key", s(&new), "--note", "laptop stolen"]);
+    f.act(
+        "carla",
+        &["request-recovery", "alice", "--public-key", s(&new), "--note", "laptop stolen"],
+    );
     let (seq, _) = f.last();
     (seq, read(&new).trim().to_string(), old)
 }

@@ -417,12 +417,7 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
             "revoke-key",
             &[("owner", owner), ("revokes", fingerprint), ("note", &note.note)],
         )],
-        Action::RequestRecovery {
-            owner,
-            key,
-            revokes,
-            note,
-        } => {
+        Action::RequestRecovery { owner, key, revokes, note } => {
             let public_key = match &key.public_key {
                 Some(path) => read_public_key(path)?,
                 None => String::new(),

@@ -59,9 +59,7 @@ pub struct KeysSection {
 
 impl Default for KeysSection {
     fn default() -> Self {
-        KeysSection {
-            recovery_window_hours: 48,
-        }
+        KeysSection { recovery_window_hours: 48 }
     }
 }
 

@@ -466,7 +466,10 @@ pub fn award_sk(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
         .ok_or_else(|| violation("unknown-owner", format!("{owner} is not in the Book of Owners")))?;
     ensure(policy.may_earn_sk_for(&o.license, reason), "license", || {
         let reasons = policy.sk.license_reasons.get(&o.license).map(|r| r.join(", ")).unwrap_or_default();
-        format!("{owner} holds a {} license, which earns SK only for {reasons}, not for {reason}", o.license)
+        format!(
+            "{owner} holds a {} license, which earns SK only for {reasons}, not for {reason}",
+            o.license
+        )
     })?;
     let cap = policy.licenses.get(&o.license).map_or(Amount::ZERO, |l| l.sk_per_day.0);
     let (_, sk_today) = today(o, day);

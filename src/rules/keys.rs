@@ -92,9 +92,7 @@ pub fn register_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
                     row.actor
                 )
             } else {
-                format!(
-                    "{owner} has had a key already: only {owner} adds keys now, or two authorities by a recovery (request-recovery)"
-                )
+                format!("{owner} has had a key already: only {owner} adds keys now, or two authorities by a recovery (request-recovery)")
             }
         })?;
     }
@@ -140,7 +138,10 @@ fn guarded(state: &State, owner: &str) -> bool {
 /// member, a member of the leadership team.
 fn may_request(state: &State, actor: &str, owner: &str) -> Result<(), Violation> {
     let (allowed, who) = if guarded(state, owner) {
-        (state.is_leadership_member(actor), "a member of the leadership team (3_1)".to_string())
+        (
+            state.is_leadership_member(actor),
+            "a member of the leadership team (3_1)".to_string(),
+        )
     } else {
         let mut teams: Vec<&str> = state.roles_of(owner).map(|r| r.team.as_str()).collect();
         if teams.is_empty() {
@@ -347,12 +348,7 @@ pub fn complete_recovery(state: &mut State, row: &Row, c: &Columns) -> Result<()
         }
         None => None,
     };
-    let still_valid: Vec<String> = recovery
-        .revokes
-        .iter()
-        .filter(|f| state.key_valid_for(f, owner))
-        .cloned()
-        .collect();
+    let still_valid: Vec<String> = recovery.revokes.iter().filter(|f| state.key_valid_for(f, owner)).cloned().collect();
     keeps_a_key(state, owner, key.is_some(), &still_valid)?;
     let owner = owner.to_string();
     for fingerprint in &still_valid {

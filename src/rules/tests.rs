@@ -514,7 +514,11 @@ fn roles_follow_permissions_positions_licenses_and_karma() {
         "deposit-eur",
         &[("currency", "EUR"), ("amount", "200"), ("reason", "license")],
     );
-    strict.ok("founder", "create-owner", &[("owner", "cap"), ("license", "work"), ("payment", "3")]);
+    strict.ok(
+        "founder",
+        "create-owner",
+        &[("owner", "cap"), ("license", "work"), ("payment", "3")],
+    );
     strict.refused(
         "karma-threshold",
         "founder",
@@ -1004,9 +1008,19 @@ fn karma_awards_follow_the_policy_caps_and_are_never_self_awarded() {
             ("earned_on", on),
         ]
     };
-    b.refused("malformed-value", "cap", "award-sk", &award("carol", "50", "mentoring", "2026-01-05"));
+    b.refused(
+        "malformed-value",
+        "cap",
+        "award-sk",
+        &award("carol", "50", "mentoring", "2026-01-05"),
+    );
     b.refused("malformed-value", "cap", "award-sk", &award("carol", "5", "charm", "2026-01-05"));
-    b.refused("not-permitted", "alice", "award-sk", &award("carol", "10", "mentoring", "2026-01-05"));
+    b.refused(
+        "not-permitted",
+        "alice",
+        "award-sk",
+        &award("carol", "10", "mentoring", "2026-01-05"),
+    );
     b.refused("self-validation", "cap", "award-sk", &award("cap", "5", "review", "2026-01-05"));
     b.refused("retroactive", "cap", "award-sk", &award("carol", "10", "mentoring", "2025-12-01"));
     b.refused("retroactive", "cap", "award-sk", &award("carol", "10", "mentoring", "2026-01-06"));
@@ -1145,7 +1159,13 @@ impl Book {
 fn a_captain_cannot_change_the_keys_of_someone_else() {
     let mut b = Book::with_leadership();
     let spare = b.new_key("spare");
-    for (captain, owner) in [("olga", "alice"), ("cap", "alice"), ("cap", "founder"), ("founder", "lena"), ("leo", "founder")] {
+    for (captain, owner) in [
+        ("olga", "alice"),
+        ("cap", "alice"),
+        ("cap", "founder"),
+        ("founder", "lena"),
+        ("leo", "founder"),
+    ] {
         let msg = b.refused(
             "key-authority",
             captain,
@@ -1190,7 +1210,12 @@ fn the_first_key_is_given_by_the_owners_creator_only() {
     let first = b.new_key("eve");
     let msg = b.refused("key-authority", "olga", "register-key", &[("owner", "eve"), ("public_key", &first)]);
     assert!(msg.contains("only cap, who did"), "{msg}");
-    b.refused("key-authority", "founder", "register-key", &[("owner", "eve"), ("public_key", &first)]);
+    b.refused(
+        "key-authority",
+        "founder",
+        "register-key",
+        &[("owner", "eve"), ("public_key", &first)],
+    );
     b.ok("cap", "register-key", &[("owner", "eve"), ("public_key", &first)]);
     let second = b.new_key("eve-second");
     b.refused("key-authority", "cap", "register-key", &[("owner", "eve"), ("public_key", &second)]);
@@ -1239,7 +1264,12 @@ fn a_recovery_needs_a_second_different_authority_and_the_window() {
     b.refused("malformed-value", "cap", "complete-recovery", &refs(&wrong));
     b.ok("olga", "complete-recovery", &refs(&b.completion(request)));
     assert!(b.state.recoveries.is_empty());
-    b.refused("recovery", "cap", "complete-recovery", &[("owner", "alice"), ("request", &request.to_string())]);
+    b.refused(
+        "recovery",
+        "cap",
+        "complete-recovery",
+        &[("owner", "alice"), ("request", &request.to_string())],
+    );
     // the old key signs nothing; the new one signs
     let assign = [("task", "6_2_1_1"), ("attacker", "alice"), ("defender", "bob")];
     b.ok("maya", "assign-task", &assign);
@@ -1294,9 +1324,19 @@ fn a_leadership_member_or_the_founder_needs_two_leadership_members() {
     // key without giving a new one is refused
     let founder = b.keys["founder"].clone();
     b.keys.insert("lena".into(), b.keys["lena-new"].clone());
-    let msg = b.refused("recovery", "leo", "request-recovery", &[("owner", "founder"), ("revokes", &founder)]);
+    let msg = b.refused(
+        "recovery",
+        "leo",
+        "request-recovery",
+        &[("owner", "founder"), ("revokes", &founder)],
+    );
     assert!(msg.contains("without a valid key"), "{msg}");
-    b.refused("key-authority", "cap", "request-recovery", &[("owner", "founder"), ("revokes", &founder)]);
+    b.refused(
+        "key-authority",
+        "cap",
+        "request-recovery",
+        &[("owner", "founder"), ("revokes", &founder)],
+    );
     let request = b.request_new_key("lena", "founder");
     b.refused("key-authority", "cap", "confirm-recovery", &refs(&b.recovery("founder", request)));
     b.ok("leo", "confirm-recovery", &refs(&b.recovery("founder", request)));
@@ -1353,9 +1393,18 @@ fn the_leadership_team_needs_500_sk_and_leading_missions_200() {
 
     // a second objective for maya, who leads 5_2_1 already, is leading missions
     for objective in ["5_2_2", "5_2_3"] {
-        b.ok("cap", "create-objective", &[("objective", objective), ("team", "3_2"), ("title", "x")]);
+        b.ok(
+            "cap",
+            "create-objective",
+            &[("objective", objective), ("team", "3_2"), ("title", "x")],
+        );
     }
-    let second = [("role", "5_2_2"), ("owner", "maya"), ("team", "3_2"), ("position", "mission_leader")];
+    let second = [
+        ("role", "5_2_2"),
+        ("owner", "maya"),
+        ("team", "3_2"),
+        ("position", "mission_leader"),
+    ];
     b.give_karma("maya", 199);
     let msg = b.refused("karma-threshold", "cap", "assign-role", &second);
     assert!(msg.contains("leading missions"), "{msg}");
@@ -1458,11 +1507,20 @@ fn campaign_owners_earn_sk_for_community_building_governance_and_mentoring_only(
 fn outside_the_bootstrap_phase_a_license_names_the_deposit_that_paid_it() {
     let mut b = Book::with_policy(|t| t.replace("active = true", "active = false"));
     let deposit = |b: &mut Book, amount: &str| {
-        b.ok("founder", "deposit-eur", &[("currency", "EUR"), ("amount", amount), ("reason", "license")]);
+        b.ok(
+            "founder",
+            "deposit-eur",
+            &[("currency", "EUR"), ("amount", amount), ("reason", "license")],
+        );
         b.state.last_seq.to_string()
     };
     let small = deposit(&mut b, "150");
-    let msg = b.refused("license-payment", "founder", "create-owner", &[("owner", "eve"), ("license", "work")]);
+    let msg = b.refused(
+        "license-payment",
+        "founder",
+        "create-owner",
+        &[("owner", "eve"), ("license", "work")],
+    );
     assert!(msg.contains("200"), "{msg}");
     b.refused(
         "license-payment",

@@ -112,7 +112,10 @@ mod tests {
     fn every_code_is_documented_in_the_rules() {
         let doc = include_str!("../../docs/rules.md");
         for (code, rule) in CODES {
-            assert!(doc.contains(&format!("| {code} | {rule} |")), "docs/rules.md lacks | {code} | {rule} |");
+            assert!(
+                doc.contains(&format!("| {code} | {rule} |")),
+                "docs/rules.md lacks | {code} | {rule} |"
+            );
         }
         let documented = doc
             .lines()
