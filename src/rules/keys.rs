@@ -5,6 +5,7 @@
 //! cancel it.
 
 use super::columns::Columns;
+use super::people::require_owner;
 use super::state::{Confirmation, KeyRecord, Recovery, State, LEADERSHIP_TEAM};
 use super::{ensure, violation, Violation};
 use crate::ledger::row::Row;
@@ -14,12 +15,6 @@ use crate::time::HOUR;
 /// A column holding an OpenSSH public key.
 pub fn public_key(c: &Columns, name: &str) -> Result<PublicKey, Violation> {
     PublicKey::parse_openssh(c.required(name)?).map_err(|e| violation("malformed-value", format!("column {name}: {e}")))
-}
-
-fn require_owner(state: &State, handle: &str) -> Result<(), Violation> {
-    ensure(state.owners.contains_key(handle), "unknown-owner", || {
-        format!("{handle} is not in the Book of Owners")
-    })
 }
 
 /// Registers a key to an owner as of this row.
@@ -233,7 +228,6 @@ pub fn request_recovery(state: &mut State, row: &Row, c: &Columns) -> Result<(),
 
 /// The open recovery a row names by its `request` and `owner` columns.
 fn open_recovery<'s>(state: &'s State, c: &Columns) -> Result<(u64, &'s Recovery), Violation> {
-    let owner = c.handle("owner")?;
     let request = c.integer("request")?;
     let recovery = state.recoveries.get(&request).ok_or_else(|| {
         violation(
@@ -241,6 +235,7 @@ fn open_recovery<'s>(state: &'s State, c: &Columns) -> Result<(u64, &'s Recovery
             format!("there is no open recovery requested at seq {request} (never requested, cancelled or completed)"),
         )
     })?;
+    let owner = c.handle("owner")?;
     ensure(recovery.owner == owner, "malformed-value", || {
         format!("column owner: the recovery of seq {request} is for {}, not {owner}", recovery.owner)
     })?;

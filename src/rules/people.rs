@@ -1,4 +1,4 @@
-//! Rules for the organisation itself: genesis, policy, keys, owners, licenses, teams, roles.
+//! Rules for the organisation itself: genesis, policy, owners, licenses, teams, roles.
 
 use super::columns::Columns;
 use super::keys::{public_key, register};
@@ -21,7 +21,8 @@ fn new_owner(license: &str, row: &Row) -> Owner {
     }
 }
 
-fn require_owner(state: &State, handle: &str) -> Result<(), Violation> {
+/// Refuses a handle that is not in the Book of Owners.
+pub fn require_owner(state: &State, handle: &str) -> Result<(), Violation> {
     ensure(state.owners.contains_key(handle), "unknown-owner", || {
         format!("{handle} is not in the Book of Owners")
     })
