@@ -424,7 +424,8 @@ fn a_valid_row_replayed_from_another_ledger_is_rejected() {
 fn a_row_signed_by_a_revoked_key_is_rejected() {
     let f = Forge::new();
     let fingerprint = f.sb.fingerprint(&f.key("carla"));
-    f.act("founder", &["revoke-key", "carla", &fingerprint]);
+    // carla revokes her own key (only she may: the founder could not, see below).
+    f.act("carla", &["revoke-key", "carla", &fingerprint]);
     f.assert_accepted(&f.push());
     let before = f.forge_main();
 
@@ -463,6 +464,121 @@ fn a_row_signed_with_someone_elses_key_is_rejected() {
     f.append(&craft);
     f.commit_as("carla", "a deposit for the founder");
     f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30", "by founder"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Only you sign as you: keys of others and their recovery
+// ---------------------------------------------------------------------------------------
+
+/// A row of the keys table by `actor`, signed with their key, as the next row, now.
+fn key_row(f: &Forge, actor: &str, action: &str, values: &[(&str, &str)]) -> hook_common::Craft {
+    let mut craft = f.deposit();
+    craft.table = "keys".into();
+    craft.action = action.into();
+    craft.actor = actor.into();
+    craft.values = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    craft.signer = f.key(actor);
+    craft.named_key = f.key(actor);
+    craft
+}
+
+#[test]
+fn a_captain_adding_a_key_to_the_founder_is_rejected() {
+    let f = Forge::new();
+    let before = f.forge_main();
+    // carla, captain of the design team (3_2), gives the founder (3_1) a key of her own making.
+    let evil = read(&common::public_of(&f.stranger_key("evil")));
+    f.append(&key_row(
+        &f,
+        "carla",
+        "register-key",
+        &[("owner", "founder"), ("public_key", evil.trim())],
+    ));
+    f.commit_as("carla", "a spare key for the founder");
+    f.assert_rejected(
+        &f.push(),
+        &before,
+        &["[key-authority]", "seq 30", "by carla", "only founder adds keys"],
+    );
+}
+
+#[test]
+fn a_captain_revoking_the_founders_key_is_rejected() {
+    let f = Forge::new();
+    let before = f.forge_main();
+    let founder = f.sb.fingerprint(&f.key("founder"));
+    f.append(&key_row(&f, "carla", "revoke-key", &[("owner", "founder"), ("revokes", &founder)]));
+    f.commit_as("carla", "the founder's key is gone");
+    f.assert_rejected(
+        &f.push(),
+        &before,
+        &["[key-authority]", "seq 30", "by carla", "carla may not change the keys of founder"],
+    );
+}
+
+/// carla asks to give alice a new key in place of her current one (through the command
+/// line); returns the request's seq, the new key line and alice's old fingerprint.
+fn request_for_alice(f: &Forge) -> (u64, String, String) {
+    let new = common::public_of(&f.stranger_key("alice-new"));
+    let old = f.sb.fingerprint(&f.key("alice"));
+    f.act(
+        "carla",
+        &["request-recovery", "alice", "--public-key", s(&new), "--note", "laptop stolen"],
+    );
+    let (seq, _) = f.last();
+    (seq, read(&new).trim().to_string(), old)
+}
+
+#[test]
+fn a_recovery_completed_by_one_authority_alone_is_rejected() {
+    let f = Forge::new();
+    let (request, new, old) = request_for_alice(&f);
+    f.assert_accepted(&f.push());
+    let before = f.forge_main();
+    let request = request.to_string();
+    f.append(&key_row(
+        &f,
+        "carla",
+        "complete-recovery",
+        &[("owner", "alice"), ("public_key", &new), ("revokes", &old), ("request", &request)],
+    ));
+    f.commit_as("carla", "alice's new key, on my word alone");
+    f.assert_rejected(
+        &f.push(),
+        &before,
+        &["[recovery]", "seq 31", "by carla", "a second authority must confirm it first"],
+    );
+}
+
+#[test]
+fn a_recovery_cancelled_by_the_owner_cannot_be_completed() {
+    let f = Forge::new();
+    let (request, new, old) = request_for_alice(&f);
+    let seq = request.to_string();
+    f.act("founder", &["confirm-recovery", &seq]);
+    let (confirmation, _) = f.last();
+    f.act("alice", &["cancel-recovery", &seq, "--note", "I still have my key"]);
+    f.assert_accepted(&f.push());
+    let before = f.forge_main();
+    let confirmation = confirmation.to_string();
+    f.append(&key_row(
+        &f,
+        "carla",
+        "complete-recovery",
+        &[
+            ("owner", "alice"),
+            ("public_key", &new),
+            ("revokes", &old),
+            ("request", &seq),
+            ("confirmation", &confirmation),
+        ],
+    ));
+    f.commit_as("carla", "alice's new key anyway");
+    f.assert_rejected(
+        &f.push(),
+        &before,
+        &["[recovery]", "seq 33", "by carla", "no open recovery", "cancelled"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ pub enum Action {
         #[command(flatten)]
         key: KeyArg,
         #[command(flatten)]
+        payment: Payment,
+        #[command(flatten)]
         note: Note,
     },
     /// Record a license change (leadership captains)
@@ -47,9 +49,11 @@ pub enum Action {
         /// The new license
         license: String,
         #[command(flatten)]
+        payment: Payment,
+        #[command(flatten)]
         note: Note,
     },
-    /// Register an additional key for an owner (the owner or a captain)
+    /// Register an additional key of your own (or the first key of an owner you created)
     RegisterKey {
         /// The owner
         owner: String,
@@ -58,7 +62,7 @@ pub enum Action {
         #[command(flatten)]
         note: Note,
     },
-    /// Replace an owner's key by a new one in one row
+    /// Replace a key of yours by a new one in one row
     RotateKey {
         /// The owner
         owner: String,
@@ -70,7 +74,7 @@ pub enum Action {
         #[command(flatten)]
         note: Note,
     },
-    /// Revoke an owner's key from now on
+    /// Revoke a key of yours from now on (someone else's: request-recovery)
     RevokeKey {
         /// The owner
         owner: String,
@@ -79,6 +83,27 @@ pub enum Action {
         #[command(flatten)]
         note: Note,
     },
+    /// Ask to recover an owner's lost or compromised keys (a captain of their team; for the
+    /// founder or a leadership member, a leadership member); a second authority confirms
+    RequestRecovery {
+        /// The owner
+        owner: String,
+        #[command(flatten)]
+        key: KeyArg,
+        /// Fingerprint (SHA256:...) of a key it revokes, repeatable [default with --public-key:
+        /// all the owner's valid keys]
+        #[arg(long = "revokes", value_name = "FP")]
+        revokes: Vec<String>,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Confirm a recovery as the second authority (not the one who asked); the owner's veto
+    /// window starts
+    ConfirmRecovery(RecoveryArgs),
+    /// Cancel a recovery (the owner, with a valid key, or the one who asked) before it is completed
+    CancelRecovery(RecoveryArgs),
+    /// Carry out a confirmed recovery after the window (the one who asked or confirmed)
+    CompleteRecovery(RecoveryArgs),
     /// Give a vacant role to an owner (4_1_Y captain, 4_2_Y senior, 4_3_Y junior, 5_X_Y mission leader)
     AssignRole(RoleArgs),
     /// Hand a role to a new holder, or vacate it when no owner is given
@@ -246,6 +271,23 @@ pub struct KeyArg {
     pub public_key: Option<PathBuf>,
 }
 
+/// `--payment SEQ`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Payment {
+    /// The deposit-eur row (its seq) that paid the license [needed outside the bootstrap phase]
+    #[arg(long, value_name = "SEQ")]
+    pub payment: Option<u64>,
+}
+
+/// Arguments of confirm-, cancel- and complete-recovery.
+#[derive(Args, Clone, Debug)]
+pub struct RecoveryArgs {
+    /// The seq of the request-recovery row
+    pub request: u64,
+    #[command(flatten)]
+    pub note: Note,
+}
+
 /// A required public key.
 #[derive(Args, Clone, Debug)]
 pub struct RequiredKeyArg {
@@ -317,19 +359,40 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
             }
             out
         }
-        Action::CreateOwner { owner, license, key, note } => {
+        Action::CreateOwner {
+            owner,
+            license,
+            key,
+            payment,
+            note,
+        } => {
             let mut out = vec![entry(
                 "create-owner",
-                &[("owner", owner), ("license", license), ("note", &note.note)],
+                &[
+                    ("owner", owner),
+                    ("license", license),
+                    ("payment", &payment.seq()),
+                    ("note", &note.note),
+                ],
             )];
             if let Some(path) = &key.public_key {
                 out.push(entry("register-key", &[("owner", owner), ("public_key", &read_public_key(path)?)]));
             }
             out
         }
-        Action::ChangeLicense { owner, license, note } => vec![entry(
+        Action::ChangeLicense {
+            owner,
+            license,
+            payment,
+            note,
+        } => vec![entry(
             "change-license",
-            &[("owner", owner), ("license", license), ("note", &note.note)],
+            &[
+                ("owner", owner),
+                ("license", license),
+                ("payment", &payment.seq()),
+                ("note", &note.note),
+            ],
         )],
         Action::RegisterKey { owner, key, note } => vec![entry(
             "register-key",
@@ -354,6 +417,29 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
             "revoke-key",
             &[("owner", owner), ("revokes", fingerprint), ("note", &note.note)],
         )],
+        Action::RequestRecovery { owner, key, revokes, note } => {
+            let public_key = match &key.public_key {
+                Some(path) => read_public_key(path)?,
+                None => String::new(),
+            };
+            let revokes = if revokes.is_empty() && key.public_key.is_some() {
+                state.valid_keys_of(owner).join(" ")
+            } else {
+                revokes.join(" ")
+            };
+            vec![entry(
+                "request-recovery",
+                &[
+                    ("owner", owner),
+                    ("public_key", &public_key),
+                    ("revokes", &revokes),
+                    ("note", &note.note),
+                ],
+            )]
+        }
+        Action::ConfirmRecovery(args) => vec![recovery_entry(state, "confirm-recovery", args)],
+        Action::CancelRecovery(args) => vec![recovery_entry(state, "cancel-recovery", args)],
+        Action::CompleteRecovery(args) => vec![recovery_entry(state, "complete-recovery", args)],
         Action::AssignRole(args) => vec![role_entry(state, "assign-role", args)?],
         Action::SetRole(args) => vec![role_entry(state, "set-role", args)?],
         Action::CreateObjective {
@@ -550,6 +636,33 @@ fn find_task<'s>(state: &'s State, task: &str) -> Result<&'s crate::rules::state
         .tasks
         .get(&identity(task, IdKind::Task)?)
         .ok_or_else(|| Refused(violation("unknown-id", format!("task {task} does not exist"))).into())
+}
+
+impl Payment {
+    /// The payment column: the seq, or empty.
+    fn seq(&self) -> String {
+        self.payment.map(|seq| seq.to_string()).unwrap_or_default()
+    }
+}
+
+/// A row about an open recovery; completion repeats what the request and confirmation said.
+/// A request that is not open leaves the columns empty, for the rules to refuse.
+fn recovery_entry(state: &State, action: &'static str, args: &RecoveryArgs) -> Entry {
+    let recovery = state.recoveries.get(&args.request);
+    let request = args.request.to_string();
+    let owner = recovery.map_or("", |r| r.owner.as_str());
+    let revokes = recovery.map(|r| r.revokes.join(" ")).unwrap_or_default();
+    let confirmation = recovery
+        .and_then(|r| r.confirmation.as_ref())
+        .map(|c| c.seq.to_string())
+        .unwrap_or_default();
+    let mut values = vec![("owner", owner), ("request", &request), ("note", &args.note.note)];
+    if action == "complete-recovery" {
+        values.push(("public_key", recovery.and_then(|r| r.public_key.as_deref()).unwrap_or("")));
+        values.push(("revokes", &revokes));
+        values.push(("confirmation", &confirmation));
+    }
+    entry(action, &values)
 }
 
 fn role_entry(state: &State, action: &'static str, args: &RoleArgs) -> Result<Entry> {

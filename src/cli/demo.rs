@@ -1,7 +1,7 @@
 //! `smartup demo`: the whole contributor journey on a fresh local ledger, with generated keys,
 //! through the same code paths as the individual commands.
 
-use super::actions::{self, Action, Note, RoleArgs};
+use super::actions::{self, Action, Note, Payment, RoleArgs};
 use super::context::{print_rows, record, Ledger};
 use super::identity::Signer;
 use super::push_cmd::{self, PushArgs};
@@ -202,6 +202,7 @@ fn journey(d: &mut Demo) -> Result<()> {
                 owner: who.into(),
                 license: license.into(),
                 key,
+                payment: Payment::default(),
                 note: Note {
                     note: "license bought on Open Collective".into(),
                 },

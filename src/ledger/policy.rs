@@ -33,12 +33,50 @@ pub struct Policy {
     pub sk: Karma,
     /// Smartup Credit rules.
     pub sc: Credits,
+    /// EUR price of each license, paid by a deposit when it is granted or bought as an
+    /// upgrade outside the bootstrap phase.
+    #[serde(default = "default_prices")]
+    pub prices: BTreeMap<String, Dec>,
+    /// Key recovery.
+    #[serde(default)]
+    pub keys: KeysSection,
     /// What the server's pre-receive hook allows beyond the ledger rules.
     #[serde(default)]
     pub hook: HookSection,
     /// Where the organisation's Forgejo is (optional: a ledger works without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forgejo: Option<ForgejoSection>,
+}
+
+/// `[keys]`: recovery of an owner's keys by two authorities.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysSection {
+    /// Hours a confirmed recovery waits, open to the owner's veto, before it can be
+    /// completed.
+    pub recovery_window_hours: i64,
+}
+
+impl Default for KeysSection {
+    fn default() -> Self {
+        KeysSection { recovery_window_hours: 48 }
+    }
+}
+
+fn default_prices() -> BTreeMap<String, Dec> {
+    [("campaign", 10), ("watch", 50), ("work", 200), ("organizational", 5000)]
+        .into_iter()
+        .map(|(license, euros)| (license.to_string(), Dec(Amount::units(euros))))
+        .collect()
+}
+
+fn default_treasury_reserve() -> Dec {
+    Dec(Amount::units(1000))
+}
+
+fn default_license_reasons() -> BTreeMap<String, Vec<String>> {
+    let campaign = ["community_building", "governance", "mentoring"].map(str::to_string).to_vec();
+    BTreeMap::from([("campaign".to_string(), campaign)])
 }
 
 /// `[hook]`: the server's gate, beyond the rules every row obeys.
@@ -193,6 +231,9 @@ pub struct Karma {
     pub decay_grace_days: i64,
     /// Award reasons and their SK.
     pub awards: BTreeMap<String, Dec>,
+    /// The award reasons a license may earn SK for; a license not listed may earn all.
+    #[serde(default = "default_license_reasons")]
+    pub license_reasons: BTreeMap<String, Vec<String>>,
 }
 
 /// `[sc]`.
@@ -209,6 +250,9 @@ pub struct Credits {
     pub community_review_above: Dec,
     /// How many distinct non-recipient approvals a community review needs.
     pub community_review_approvals: u32,
+    /// EUR a payout must leave in the treasury.
+    #[serde(default = "default_treasury_reserve")]
+    pub treasury_reserve: Dec,
 }
 
 /// An exact decimal written as a TOML string (`"1.10"`).
@@ -267,6 +311,22 @@ impl Policy {
                 return Err(PolicyError(format!("[licenses.{name}] is missing")));
             }
         }
+        for (license, reasons) in &self.sk.license_reasons {
+            if !self.licenses.contains_key(license) {
+                return Err(PolicyError(format!("[sk.license_reasons] names an unknown license {license}")));
+            }
+            if let Some(reason) = reasons.iter().find(|r| !self.sk.awards.contains_key(*r)) {
+                return Err(PolicyError(format!(
+                    "[sk.license_reasons] {license}: {reason} is not a reason of [sk.awards]"
+                )));
+            }
+        }
+        if let Some(license) = self.prices.keys().find(|l| !self.licenses.contains_key(*l)) {
+            return Err(PolicyError(format!("[prices] names an unknown license {license}")));
+        }
+        if self.keys.recovery_window_hours < 0 {
+            return fail("[keys] recovery_window_hours is never negative");
+        }
         Ok(())
     }
 
@@ -287,6 +347,19 @@ impl Policy {
             .get(size)
             .or_else(|| self.budgets.specials.get(size))
             .map(|d| d.0)
+    }
+
+    /// Whether an owner with this license may earn SK for this award reason.
+    pub fn may_earn_sk_for(&self, license: &str, reason: &str) -> bool {
+        self.sk
+            .license_reasons
+            .get(license)
+            .is_none_or(|reasons| reasons.iter().any(|r| r == reason))
+    }
+
+    /// The EUR price of a license (zero when the policy names none).
+    pub fn price(&self, license: &str) -> Amount {
+        self.prices.get(license).map_or(Amount::ZERO, |d| d.0)
     }
 
     /// The band that contains a total score.
@@ -331,6 +404,34 @@ mod tests {
         assert_eq!(p.band(25).unwrap().min_percent.0, Amount::units(80));
         assert_eq!(p.sc.lazy_consensus_hours, 48);
         assert!(!p.licenses["watch"].earns_sc);
+        assert_eq!(p.price("work"), Amount::units(200));
+        assert_eq!(p.price("organizational"), Amount::units(5000));
+        assert_eq!(p.sc.treasury_reserve.0, Amount::units(1000));
+        assert_eq!(p.keys.recovery_window_hours, 48);
+        assert!(p.may_earn_sk_for("campaign", "community_building") && !p.may_earn_sk_for("campaign", "review"));
+        assert!(p.may_earn_sk_for("watch", "review"));
+    }
+
+    #[test]
+    fn an_older_policy_without_the_trust_parameters_loads_with_their_defaults() {
+        let mut old = template();
+        for section in ["[prices]", "[keys]"] {
+            let start = old.find(section).unwrap();
+            let end = old[start + 1..].find("\n[").map_or(old.len(), |i| start + 1 + i);
+            old.replace_range(start..end, "");
+        }
+        let start = old.find("[sk.license_reasons]").unwrap();
+        let end = start + old[start..].find("\n\n").unwrap();
+        old.replace_range(start..end, "");
+        let old = old.replace("treasury_reserve = \"1000\"\n", "");
+        assert!(!old.contains("treasury_reserve") && !old.contains("license_reasons") && !old.contains("[keys]"));
+        assert_eq!(Policy::parse(&old).unwrap(), Policy::parse(&template()).unwrap());
+    }
+
+    #[test]
+    fn refuses_license_reasons_and_prices_the_policy_does_not_know() {
+        assert!(Policy::parse(&template().replace("campaign = [\"community_building\"", "campaign = [\"charm\"")).is_err());
+        assert!(Policy::parse(&template().replace("[prices]\n", "[prices]\ngold = \"1\"\n")).is_err());
     }
 
     #[test]

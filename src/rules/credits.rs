@@ -2,7 +2,7 @@
 //! treasury and the 3x rule, SC payouts and SK awards with their daily caps.
 
 use super::columns::Columns;
-use super::state::{decayed, Owner, Pending, State, Task, TaskState, LEADERSHIP_TEAM};
+use super::state::{decayed, Deposit, Owner, Pending, State, Task, TaskState, LEADERSHIP_TEAM};
 use super::{ensure, violation, Violation};
 use crate::ledger::ids::IdKind;
 use crate::ledger::row::Row;
@@ -64,9 +64,14 @@ pub fn assess_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
         )
     })?;
     ensure(
-        !is_recipient(task, &row.actor) || state.policy.bootstrap.active,
+        !is_recipient(task, &row.actor) || (state.policy.bootstrap.active && state.is_captain_of(&row.actor, &task.team)),
         "self-validation",
-        || format!("{} cannot assess a task they are paid for", row.actor),
+        || {
+            format!(
+                "{} cannot assess a task they are paid for (in the bootstrap phase only a captain of team {} who is also the mission leader may)",
+                row.actor, task.team
+            )
+        },
     )?;
     ensure(task.open_sessions == 0, "session", || {
         format!("task {} still has an open session; it is assessed once all are closed", task.id)
@@ -353,7 +358,8 @@ fn currency(c: &Columns, expected: &str) -> Result<(), Violation> {
     })
 }
 
-/// `deposit-eur`: a leadership captain records EUR received by the treasury.
+/// `deposit-eur`: a leadership captain records EUR received by the treasury (the deposit may
+/// later pay for one license).
 pub fn deposit_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let payer = c.text("owner");
     currency(c, "EUR")?;
@@ -371,10 +377,12 @@ pub fn deposit_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
     }
     require_leadership(state, row)?;
     state.treasury = state.treasury.plus(amount);
+    state.deposits.insert(row.seq, Deposit { amount, paid_for: None });
     Ok(())
 }
 
-/// `payout-sc`: a leadership captain pays an owner's SC out in EUR (1 SC = 1 EUR).
+/// `payout-sc`: a leadership captain pays an owner's SC out in EUR (1 SC = 1 EUR), leaving at
+/// least the policy's reserve in the treasury.
 pub fn payout_sc(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let owner = c.handle("owner")?;
     currency(c, "SC")?;
@@ -400,7 +408,12 @@ pub fn payout_sc(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violat
     ensure(amount <= state.treasury, "treasury", || {
         format!("the treasury holds {} EUR, less than {amount}", state.treasury)
     })?;
-    check_treasury(state, state.outstanding.minus(amount), state.treasury.minus(amount))?;
+    let reserve = state.policy.sc.treasury_reserve.0;
+    let left = state.treasury.minus(amount);
+    ensure(left >= reserve, "treasury-reserve", || {
+        format!("paying {amount} out would leave {left} EUR in the treasury, less than the reserve of {reserve} EUR")
+    })?;
+    check_treasury(state, state.outstanding.minus(amount), left)?;
     if let Some(o) = state.owners.get_mut(owner) {
         o.sc = o.sc.minus(amount);
     }
@@ -451,6 +464,13 @@ pub fn award_sk(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
         .owners
         .get(owner)
         .ok_or_else(|| violation("unknown-owner", format!("{owner} is not in the Book of Owners")))?;
+    ensure(policy.may_earn_sk_for(&o.license, reason), "license", || {
+        let reasons = policy.sk.license_reasons.get(&o.license).map(|r| r.join(", ")).unwrap_or_default();
+        format!(
+            "{owner} holds a {} license, which earns SK only for {reasons}, not for {reason}",
+            o.license
+        )
+    })?;
     let cap = policy.licenses.get(&o.license).map_or(Amount::ZERO, |l| l.sk_per_day.0);
     let (_, sk_today) = today(o, day);
     ensure(sk_today.plus(amount) <= cap, "daily-cap", || {

@@ -5,6 +5,7 @@
 
 mod columns;
 mod credits;
+mod keys;
 mod people;
 pub mod state;
 pub mod violation;
@@ -29,9 +30,13 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
     match (table, row.action.as_str()) {
         ("master-events", "register-smartup") => people::register_smartup(state, row, &columns),
         ("master-events", "amend-policy") => people::amend_policy(state, row, &columns),
-        ("keys", "register-key") => people::register_key(state, row, &columns),
-        ("keys", "rotate-key") => people::rotate_key(state, row, &columns),
-        ("keys", "revoke-key") => people::revoke_key(state, row, &columns),
+        ("keys", "register-key") => keys::register_key(state, row, &columns),
+        ("keys", "rotate-key") => keys::rotate_key(state, row, &columns),
+        ("keys", "revoke-key") => keys::revoke_key(state, row, &columns),
+        ("keys", "request-recovery") => keys::request_recovery(state, row, &columns),
+        ("keys", "confirm-recovery") => keys::confirm_recovery(state, row, &columns),
+        ("keys", "cancel-recovery") => keys::cancel_recovery(state, row, &columns),
+        ("keys", "complete-recovery") => keys::complete_recovery(state, row, &columns),
         ("book-of-owners", "create-owner") => people::create_owner(state, row, &columns),
         ("book-of-owners", "change-license") => people::change_license(state, row, &columns),
         ("teams", "bootstrap-teams") => people::bootstrap_team(state, row, &columns),

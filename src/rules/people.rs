@@ -1,12 +1,12 @@
-//! Rules for the organisation itself: genesis, policy, keys, owners, licenses, teams, roles.
+//! Rules for the organisation itself: genesis, policy, owners, licenses, teams, roles.
 
 use super::columns::Columns;
-use super::state::{KeyRecord, Owner, RoleRecord, State, Team, FOUNDER_ROLE, LEADERSHIP_TEAM, LICENSES};
+use super::keys::{public_key, register};
+use super::state::{Owner, RoleRecord, State, Team, FOUNDER_ROLE, LEADERSHIP_TEAM, LICENSES};
 use super::{ensure, signer_key, violation, Violation};
 use crate::ledger::ids::{self, IdKind};
 use crate::ledger::row::Row;
 use crate::money::Amount;
-use crate::sign::PublicKey;
 
 fn new_owner(license: &str, row: &Row) -> Owner {
     Owner {
@@ -17,14 +17,12 @@ fn new_owner(license: &str, row: &Row) -> Owner {
         day: row.timestamp.day(),
         sc_today: Amount::ZERO,
         sk_today: Amount::ZERO,
+        creator: row.actor.clone(),
     }
 }
 
-fn public_key(c: &Columns, name: &str) -> Result<PublicKey, Violation> {
-    PublicKey::parse_openssh(c.required(name)?).map_err(|e| violation("malformed-value", format!("column {name}: {e}")))
-}
-
-fn require_owner(state: &State, handle: &str) -> Result<(), Violation> {
+/// Refuses a handle that is not in the Book of Owners.
+pub fn require_owner(state: &State, handle: &str) -> Result<(), Violation> {
     ensure(state.owners.contains_key(handle), "unknown-owner", || {
         format!("{handle} is not in the Book of Owners")
     })
@@ -88,88 +86,6 @@ pub fn amend_policy(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
     Ok(())
 }
 
-fn may_manage_keys_of(state: &State, actor: &str, owner: &str) -> Result<(), Violation> {
-    ensure(actor == owner || state.is_captain(actor), "not-permitted", || {
-        format!("{actor} may not manage the keys of {owner}: only the owner or a team captain may")
-    })
-}
-
-fn register(state: &mut State, owner: &str, key: PublicKey, row: &Row) {
-    let record = KeyRecord {
-        owner: owner.to_string(),
-        public: key,
-        registered: row.seq,
-        registered_at: row.timestamp,
-        revoked: None,
-        revoked_at: None,
-    };
-    state.keys.insert(record.public.fingerprint(), record);
-}
-
-fn revoke(state: &mut State, fingerprint: &str, row: &Row) {
-    if let Some(record) = state.keys.get_mut(fingerprint) {
-        record.revoked = Some(row.seq);
-        record.revoked_at = Some(row.timestamp);
-    }
-}
-
-fn new_key(state: &State, c: &Columns) -> Result<PublicKey, Violation> {
-    let key = public_key(c, "public_key")?;
-    ensure(!state.keys.contains_key(&key.fingerprint()), "duplicate-id", || {
-        format!(
-            "key {} is already registered in this ledger (a key is registered once, even after revocation)",
-            key.fingerprint()
-        )
-    })?;
-    Ok(key)
-}
-
-fn revocable(state: &State, owner: &str, fingerprint: &str) -> Result<(), Violation> {
-    ensure(state.key_valid_for(fingerprint, owner), "key-not-valid", || {
-        format!("{fingerprint} is not a valid key of {owner}")
-    })
-}
-
-/// `register-key`: an additional key for an owner.
-pub fn register_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
-    let owner = c.handle("owner")?;
-    let key = new_key(state, c)?;
-    c.text("note");
-    c.done()?;
-    require_owner(state, owner)?;
-    may_manage_keys_of(state, &row.actor, owner)?;
-    register(state, owner, key, row);
-    Ok(())
-}
-
-/// `rotate-key`: a new key replaces an old one in one row.
-pub fn rotate_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
-    let owner = c.handle("owner")?;
-    let key = new_key(state, c)?;
-    let old = c.required("revokes")?;
-    c.text("note");
-    c.done()?;
-    require_owner(state, owner)?;
-    may_manage_keys_of(state, &row.actor, owner)?;
-    revocable(state, owner, old)?;
-    revoke(state, old, row);
-    register(state, owner, key, row);
-    Ok(())
-}
-
-/// `revoke-key`: a key stops being valid from this row on.
-pub fn revoke_key(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
-    let owner = c.handle("owner")?;
-    let old = c.required("revokes")?;
-    c.text("note");
-    c.done()?;
-    require_owner(state, owner)?;
-    may_manage_keys_of(state, &row.actor, owner)?;
-    revocable(state, owner, old)?;
-    revoke(state, old, row);
-    Ok(())
-}
-
 fn license<'r>(c: &Columns<'r>) -> Result<&'r str, Violation> {
     let license = c.required("license")?;
     ensure(LICENSES.contains(&license), "malformed-value", || {
@@ -178,29 +94,69 @@ fn license<'r>(c: &Columns<'r>) -> Result<&'r str, Violation> {
     Ok(license)
 }
 
-/// `create-owner`: a captain adds an owner to the Book of Owners.
+/// The deposit a license row names in its `payment` column, checked against the license's
+/// price: required outside the bootstrap phase when the license costs anything; a deposit
+/// pays for one license only. Returns the deposit's seq, to be spent by [`spend`].
+fn payment(state: &State, c: &Columns, license: &str) -> Result<Option<u64>, Violation> {
+    let price = state.policy.price(license);
+    if c.text("payment").is_empty() {
+        ensure(state.policy.bootstrap.active || !price.is_positive(), "license-payment", || {
+            format!("a {license} license costs {price} EUR: name the deposit-eur row that paid it (column payment)")
+        })?;
+        return Ok(None);
+    }
+    let seq = c.integer("payment")?;
+    let deposit = state
+        .deposits
+        .get(&seq)
+        .ok_or_else(|| violation("license-payment", format!("seq {seq} is not a deposit-eur row")))?;
+    if let Some(by) = deposit.paid_for {
+        return Err(violation(
+            "license-payment",
+            format!("the deposit at seq {seq} paid for the license of seq {by} already; a deposit pays for one license"),
+        ));
+    }
+    ensure(deposit.amount >= price, "license-payment", || {
+        format!(
+            "the deposit at seq {seq} is {} EUR; a {license} license costs {price} EUR",
+            deposit.amount
+        )
+    })?;
+    Ok(Some(seq))
+}
+
+fn spend(state: &mut State, deposit: Option<u64>, row: &Row) {
+    if let Some(d) = deposit.and_then(|seq| state.deposits.get_mut(&seq)) {
+        d.paid_for = Some(row.seq);
+    }
+}
+
+/// `create-owner`: a captain adds an owner to the Book of Owners (and becomes the one who
+/// may give them a first key); outside the bootstrap phase a deposit pays for the license.
 pub fn create_owner(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let owner = c.handle("owner")?;
     let license = license(c)?;
     c.text("note");
-    c.done()?;
     ensure(state.is_captain(&row.actor), "not-permitted", || {
         format!("{} is not a team captain; only captains create owners", row.actor)
     })?;
     ensure(!state.owners.contains_key(owner), "duplicate-id", || {
         format!("{owner} is already an owner")
     })?;
+    let paid_by = payment(state, c, license)?;
+    c.done()?;
     state.owners.insert(owner.to_string(), new_owner(license, row));
+    spend(state, paid_by, row);
     Ok(())
 }
 
 /// `change-license`: a leadership captain records a license bought or changed; moving up
-/// needs the SK the policy names, and no one changes their own license.
+/// needs the SK the policy names and, outside the bootstrap phase, a deposit that paid the
+/// new license's price; no one changes their own license.
 pub fn change_license(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let owner = c.handle("owner")?;
     let license = license(c)?;
     c.text("note");
-    c.done()?;
     require_owner(state, owner)?;
     ensure(state.is_captain_of(&row.actor, LEADERSHIP_TEAM), "not-permitted", || {
         format!("{} is not a captain of the leadership team (3_1), who record licenses", row.actor)
@@ -213,16 +169,20 @@ pub fn change_license(state: &mut State, row: &Row, c: &Columns) -> Result<(), V
         format!("{owner} already holds a {license} license")
     })?;
     let rank = |l: &str| LICENSES.iter().position(|x| *x == l);
+    let mut paid_by = None;
     if rank(license) > rank(&current) {
         let needed = state.policy.upgrades.get(license).map_or(Amount::ZERO, |d| d.0);
         let sk = state.karma(owner, row.timestamp);
         ensure(sk >= needed, "karma-threshold", || {
             format!("{owner} has {sk} SK; a {license} license needs at least {needed}")
         })?;
+        paid_by = payment(state, c, license)?;
     }
+    c.done()?;
     if let Some(o) = state.owners.get_mut(owner) {
         o.license = license.to_string();
     }
+    spend(state, paid_by, row);
     Ok(())
 }
 
@@ -261,6 +221,29 @@ fn position_of(role: &str) -> Option<&'static str> {
         [5, _, _] => Some("mission_leader"),
         _ => None,
     }
+}
+
+/// The SK a role needs, and what it is, in words: any role in the leadership team 500;
+/// mission leader of an objective while already leading another (leading missions) 200;
+/// captain or mission leader 100; the highest that applies. `None` when none does.
+fn karma_needed(state: &State, owner: &str, position: &str, role: &str, team: &str) -> Option<(Amount, &'static str)> {
+    let sk = &state.policy.sk;
+    if team == LEADERSHIP_TEAM {
+        return Some((sk.leadership_team.0, "a role in the leadership team"));
+    }
+    let mut needed = match position {
+        "captain" => Some((sk.captain.0, "a captain")),
+        "mission_leader" => Some((sk.mission_leader.0, "a mission leader")),
+        _ => None,
+    };
+    let leads_another = state
+        .roles
+        .iter()
+        .any(|(id, r)| id != role && r.position == "mission_leader" && r.holder.as_deref() == Some(owner));
+    if position == "mission_leader" && leads_another && sk.lead_missions.0 > needed.map_or(Amount::ZERO, |n| n.0) {
+        needed = Some((sk.lead_missions.0, "leading missions (mission leader of a second objective)"));
+    }
+    needed
 }
 
 /// `assign-role` (the role must be vacant) and `set-role` (gives the role to a new holder, or
@@ -344,15 +327,10 @@ pub fn assign_role(state: &mut State, row: &Row, c: &Columns, set: bool) -> Resu
         ensure(owner != actor || state.policy.bootstrap.active, "self-validation", || {
             format!("{actor} cannot give a role to themselves")
         })?;
-        let needed = match expected {
-            "captain" => Some(state.policy.sk.captain.0),
-            "mission_leader" => Some(state.policy.sk.mission_leader.0),
-            _ => None,
-        };
-        if let (Some(needed), false) = (needed, founder_bootstrap) {
+        if let (Some((needed, what)), false) = (karma_needed(state, owner, expected, &identity, &team), founder_bootstrap) {
             let sk = state.karma(owner, row.timestamp);
             ensure(sk >= needed, "karma-threshold", || {
-                format!("{owner} has {sk} SK; a {expected} needs at least {needed}")
+                format!("{owner} has {sk} SK; {what} needs at least {needed}")
             })?;
         }
         if matches!(expected, "senior" | "junior") {

@@ -32,6 +32,9 @@ pub struct Owner {
     pub sc_today: Amount,
     /// SK earned by this owner on `day`.
     pub sk_today: Amount,
+    /// Who entered the owner in the Book of Owners (the founder for themselves): the one
+    /// person who may give the owner their first key.
+    pub creator: String,
 }
 
 /// A signing key and its validity.
@@ -50,6 +53,43 @@ pub struct KeyRecord {
     pub revoked: Option<u64>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<Timestamp>,
+}
+
+/// A key recovery on its way: requested by one authority, confirmed by a second, completed
+/// after the window unless the owner cancels it. Cancelled and completed recoveries leave
+/// the state.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Recovery {
+    /// Whose keys.
+    pub owner: String,
+    /// The new key (`ssh-ed25519 AAAA...`), if the recovery gives one.
+    pub public_key: Option<String>,
+    /// Fingerprints of the keys it revokes.
+    pub revokes: Vec<String>,
+    /// Who asked.
+    pub requested_by: String,
+    /// The confirmation, once given.
+    pub confirmation: Option<Confirmation>,
+}
+
+/// The second authority's confirmation of a recovery.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Confirmation {
+    /// Seq of the confirm-recovery row.
+    pub seq: u64,
+    /// Who confirmed.
+    pub by: String,
+    /// When: the veto window starts here.
+    pub at: Timestamp,
+}
+
+/// EUR received by the treasury, which may pay for one license.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Deposit {
+    /// How much.
+    pub amount: Amount,
+    /// Seq of the row whose license it paid, once spent.
+    pub paid_for: Option<u64>,
 }
 
 /// A role and its holder.
@@ -268,6 +308,10 @@ pub struct State {
     pub outstanding: Amount,
     /// SC assessed and not yet validated.
     pub pending: Amount,
+    /// Open key recoveries by the seq of their request.
+    pub recoveries: BTreeMap<u64, Recovery>,
+    /// EUR deposits by seq, and the license each paid for.
+    pub deposits: BTreeMap<u64, Deposit>,
 }
 
 impl State {
@@ -292,12 +336,31 @@ impl State {
             treasury: Amount::ZERO,
             outstanding: Amount::ZERO,
             pending: Amount::ZERO,
+            recoveries: BTreeMap::new(),
+            deposits: BTreeMap::new(),
         }
     }
 
     /// True when the key with this fingerprint is registered to `owner` and not revoked.
     pub fn key_valid_for(&self, fingerprint: &str, owner: &str) -> bool {
         self.keys.get(fingerprint).is_some_and(|k| k.owner == owner && k.revoked.is_none())
+    }
+
+    /// Fingerprints of the keys of an owner that are valid now, sorted.
+    pub fn valid_keys_of(&self, owner: &str) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .keys
+            .iter()
+            .filter(|(_, k)| k.owner == owner && k.revoked.is_none())
+            .map(|(fingerprint, _)| fingerprint.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// True when a key was ever registered to the owner (revoked ones count).
+    pub fn ever_had_key(&self, owner: &str) -> bool {
+        self.keys.values().any(|k| k.owner == owner)
     }
 
     /// The roles an owner holds now.
@@ -313,6 +376,11 @@ impl State {
     /// True when the owner is a captain of the team (numeric identity).
     pub fn is_captain_of(&self, owner: &str, team: &str) -> bool {
         self.roles_of(owner).any(|r| r.position == "captain" && r.team == team)
+    }
+
+    /// True when the owner holds any role in the leadership team (the founder does).
+    pub fn is_leadership_member(&self, owner: &str) -> bool {
+        self.roles_of(owner).any(|r| r.team == LEADERSHIP_TEAM)
     }
 
     /// True when the owner is a captain of any team.

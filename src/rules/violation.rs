@@ -48,13 +48,31 @@ pub const CODES: &[(&str, &str)] = &[
         "a row is signed by a key of its actor that is registered and not revoked",
     ),
     ("bad-signature", "the signature matches the row and the key"),
+    (
+        "key-authority",
+        "only you change your keys, with a key you hold; the person who created you may give you your first key; anything else needs a recovery by two authorities",
+    ),
+    (
+        "recovery",
+        "a recovery is asked for by one authority, confirmed by a second, different one, and completed only after the window in which the owner can cancel it; it never leaves a founder or leadership member without a key",
+    ),
     ("not-permitted", "the actor's roles at that moment allow the action"),
     (
         "license",
-        "the owner's license allows it (campaign and watch owners cannot earn SC)",
+        "the owner's license allows it (campaign and watch owners cannot earn SC; campaign owners earn SK only for community building, governance and mentoring)",
     ),
-    ("karma-threshold", "the owner has the SK the role or license requires"),
-    ("self-validation", "no one validates, approves or assesses their own reward"),
+    (
+        "license-payment",
+        "outside the bootstrap phase a license granted or upgraded names the deposit that paid its price; a deposit pays for one license",
+    ),
+    (
+        "karma-threshold",
+        "the owner has the SK the role or license requires (100 captain or mission leader, 200 to lead a second objective, 500 for any role in the leadership team)",
+    ),
+    (
+        "self-validation",
+        "no one validates, approves or assesses their own reward (in the bootstrap phase a captain who is also the mission leader may assess their own, visibly)",
+    ),
     ("task-state", "tasks follow created, assigned, started, assessed, paid"),
     (
         "session",
@@ -74,6 +92,10 @@ pub const CODES: &[(&str, &str)] = &[
         "treasury",
         "outstanding SC never exceed the treasury multiple of the EUR treasury; payouts are covered",
     ),
+    (
+        "treasury-reserve",
+        "a payout leaves at least the policy's reserve in the EUR treasury",
+    ),
     ("retroactive", "work older than the retroactive limit cannot be claimed"),
     ("policy", "ledger.toml changes only with an amend-policy row naming its hash"),
     ("history", "history only appends: no row, header or closed segment ever changes"),
@@ -81,3 +103,24 @@ pub const CODES: &[(&str, &str)] = &[
     ("unexpected-file", "nothing outside the tables, ledger.toml and README.md"),
     ("unreadable", "every file of the ledger can be read and parsed"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::CODES;
+
+    #[test]
+    fn every_code_is_documented_in_the_rules() {
+        let doc = include_str!("../../docs/rules.md");
+        for (code, rule) in CODES {
+            assert!(
+                doc.contains(&format!("| {code} | {rule} |")),
+                "docs/rules.md lacks | {code} | {rule} |"
+            );
+        }
+        let documented = doc
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.matches(" | ").count() == 1 && *l != "| code | rule |")
+            .count();
+        assert_eq!(documented, CODES.len(), "docs/rules.md lists codes that violation.rs does not");
+    }
+}
