@@ -493,7 +493,10 @@ fn tamper_deleted_last_row_is_history() {
     });
     assert_code(&report, "history");
     assert!(
-        findings(&report, "history")[0]["message"].as_str().unwrap_or("").contains("removed"),
+        findings(&report, "history")[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("removed"),
         "{report:#}"
     );
 }

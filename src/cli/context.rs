@@ -8,8 +8,8 @@ use crate::ledger::schema::TableId;
 use crate::repo::write::{self, RootFile};
 use crate::rules::{self, State};
 use crate::time::Timestamp;
+use crate::verify;
 use crate::verify::cache::StateCache;
-use crate::verify::{self, Options};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Oid, Repository};
 use std::path::PathBuf;
@@ -43,20 +43,13 @@ impl Ledger {
             let branch = head.shorthand().unwrap_or("main").to_string();
             (head.peel_to_commit().context("HEAD does not point at a commit")?.id(), branch)
         };
-        // Replay only what the local state cache does not already hold.
-        let cache = StateCache::of(&repo);
-        let start = cache.nearest(&repo, head, CACHE_LOOKBACK)?;
-        let report = verify::walk_from(&repo, start, head, &Options::default())?;
-        if let Some(first) = report.findings.first() {
-            bail!(
-                "the ledger at HEAD is broken ({} problem(s)), first: {first}. Run `smartup verify` for the full list; new entries are not written on top of a broken ledger",
-                report.findings.len()
-            );
-        }
-        let state = report
-            .state
-            .ok_or_else(|| anyhow!("{} holds no ledger (no ledger.toml)", dir.display()))?;
-        remember(&repo, head, &state);
+        // Replay only what follows the nearest checkpoint of the local state cache.
+        let state = StateCache::of(&repo).state_at(&repo, head, None).with_context(|| {
+            format!(
+                "{} holds no ledger that can be replayed; new entries are not written on top of a broken ledger",
+                dir.display()
+            )
+        })?;
         if state.policy.ledger.branch != branch {
             bail!(
                 "HEAD is on branch {branch}, but the ledger's branch is {}; switch with `git switch {}`",
@@ -142,7 +135,6 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
         &format!("smartup: {}", rows.first().map_or("", |r| r.action.as_str())),
     )?;
     write::refresh_worktree(&ledger.repo)?;
-    remember(&ledger.repo, commit, &state);
     ledger.head = commit;
     ledger.state = state;
     Ok(rows)
@@ -157,16 +149,6 @@ pub fn settle_policy(state: &mut State, files: &[RootFile]) -> Result<()> {
     match findings.first() {
         Some(f) => Err(Refused(rules::violation(f.code, f.message.clone())).into()),
         None => Ok(()),
-    }
-}
-
-/// How far back along first parents a command looks for a cached state.
-const CACHE_LOOKBACK: usize = 10_000;
-
-/// Caches the state after a commit; a cache that cannot be written only costs speed.
-fn remember(repo: &Repository, commit: Oid, state: &State) {
-    if let Err(e) = StateCache::of(repo).store(commit, state) {
-        eprintln!("warning: cannot cache the ledger state ({e:#}); the next command replays more history");
     }
 }
 

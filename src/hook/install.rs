@@ -106,17 +106,13 @@ pub fn warm_cache(repo: &Path) -> Result<()> {
         return Ok(());
     };
     let cache = crate::verify::cache::StateCache::of(&repo);
-    let start = cache.nearest(&repo, tip, 10_000)?;
-    let report = crate::verify::walk_from(&repo, start, tip, &crate::verify::Options::default())?;
-    if let Some(first) = report.findings.first() {
-        bail!(
-            "the ledger in {} is broken ({first}); every push will be refused until it is repaired",
+    let state = cache.state_at(&repo, tip, None).with_context(|| {
+        format!(
+            "the ledger in {} cannot be replayed; every push will be refused until it is repaired",
             repo.path().display()
-        );
-    }
-    if let Some(state) = report.state {
-        cache.store(tip, &state)?;
-    }
+        )
+    })?;
+    cache.store(tip, &state)?;
     Ok(())
 }
 

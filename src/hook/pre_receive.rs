@@ -7,8 +7,8 @@
 use crate::repo::Finding;
 use crate::rules::State;
 use crate::time::Timestamp;
-use crate::verify::cache::{Cached, StateCache};
-use crate::verify::{walk, walk_from, Options, Report};
+use crate::verify::cache::{StateCache, CHECKPOINT_EVERY};
+use crate::verify::{walk_from, Options, Report};
 use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository};
 use std::collections::HashSet;
@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 /// Seconds a row's timestamp may run ahead of the server's clock.
 const CLOCK_SKEW: i64 = 300;
+/// Seconds the hook may spend rebuilding the state of the ledger already on the server (a
+/// lost or damaged cache) before it refuses the push with its progress saved.
+const REBUILD_BUDGET: u64 = 20;
 
 /// One line of the hook's input: a ref moving from `old` to `new` (zero: created / deleted).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,14 +134,13 @@ struct Current {
 pub fn check(repo: &Repository, updates: &[Update], env: &PushEnv, now: Timestamp) -> Result<Verdict> {
     let started = Instant::now();
     let cache = StateCache::of(repo);
-    let mut notes = Vec::new();
-    let current = current_ledger(repo, &cache, &mut notes, started + Duration::from_secs(60))?;
+    let current = current_ledger(repo, &cache, started + Duration::from_secs(REBUILD_BUDGET))?;
     let budget = current.as_ref().map_or(20, |c| c.state.policy.hook.time_budget_seconds);
     let deadline = started + Duration::from_secs(budget);
     let ledger_ref = current.as_ref().map(|c| c.reference.clone());
     let mut verdict = Verdict {
         accepted: true,
-        lines: notes,
+        lines: Vec::new(),
     };
     let mut problems: Vec<String> = Vec::new();
     for update in updates {
@@ -165,10 +167,12 @@ pub fn check(repo: &Repository, updates: &[Update], env: &PushEnv, now: Timestam
         }
         match check_ledger_update(repo, &cache, current.as_ref(), update, env, now, deadline)? {
             Ok((report, state)) => {
-                if let Err(e) = cache.store(update.new, &state) {
-                    verdict.lines.push(format!(
-                        "smartup: warning: cannot cache the accepted state ({e:#}); the next push replays more"
-                    ));
+                if report.commits as usize >= CHECKPOINT_EVERY {
+                    if let Err(e) = cache.store(update.new, &state) {
+                        verdict.lines.push(format!(
+                            "smartup: warning: cannot write a checkpoint of the accepted state ({e:#}); the next push replays more"
+                        ));
+                    }
                 }
                 verdict.lines.push(accepted_line(&report, &update.name, env));
             }
@@ -211,13 +215,13 @@ fn accepted_line(report: &Report, name: &str, env: &PushEnv) -> String {
     )
 }
 
-fn current_ledger(repo: &Repository, cache: &StateCache, notes: &mut Vec<String>, deadline: Instant) -> Result<Option<Current>> {
+fn current_ledger(repo: &Repository, cache: &StateCache, deadline: Instant) -> Result<Option<Current>> {
     let head = repo.find_reference("HEAD").context("cannot read HEAD")?;
     let Some(reference) = head.symbolic_target().ok().flatten().map(str::to_string) else {
         bail!("HEAD of the repository is detached; a ledger repository's HEAD names its branch")
     };
     let Ok(tip) = repo.refname_to_id(&reference) else { return Ok(None) };
-    let state = state_at(repo, cache, tip, notes, deadline)?;
+    let state = state_at(repo, cache, tip, deadline)?;
     let branch_ref = format!("refs/heads/{}", state.policy.ledger.branch);
     if branch_ref != reference {
         bail!("HEAD names {reference} but the ledger's branch is {branch_ref}; set the repository's default branch to it");
@@ -225,31 +229,16 @@ fn current_ledger(repo: &Repository, cache: &StateCache, notes: &mut Vec<String>
     Ok(Some(Current { reference, tip, state }))
 }
 
-/// The state after `commit`: from the cache, or rebuilt from genesis (and cached).
-fn state_at(repo: &Repository, cache: &StateCache, commit: Oid, notes: &mut Vec<String>, deadline: Instant) -> Result<State> {
-    match cache.load(commit) {
-        Cached::Hit(state) => return Ok(*state),
-        Cached::Missing => {}
-        Cached::Damaged(why) => notes.push(format!("smartup: {why} (commit {commit}); rebuilding it from genesis")),
-    }
-    let report = walk(
-        repo,
-        commit,
-        &Options {
-            deadline: Some(deadline),
-            ..Options::default()
-        },
-    )?;
-    if let Some(first) = report.findings.first() {
-        bail!("the ledger already on the server is broken at {first}; run `smartup verify` on it");
-    }
-    let state = report.state.context("the ledger on the server has no ledger.toml")?;
-    if let Err(e) = cache.store(commit, &state) {
-        notes.push(format!(
-            "smartup: warning: cannot cache the ledger state ({e:#}); pushes replay from genesis until it can"
-        ));
-    }
-    Ok(state)
+/// The state after `commit`: the nearest checkpoint and a replay of what follows it. A rebuild
+/// that runs out of time keeps its progress and refuses with how far it got.
+fn state_at(repo: &Repository, cache: &StateCache, commit: Oid, deadline: Instant) -> Result<State> {
+    cache.state_at(repo, commit, Some(deadline)).map_err(|e| {
+        if e.is::<crate::verify::cache::Rebuilding>() {
+            e
+        } else {
+            e.context("the ledger already on the server cannot be replayed")
+        }
+    })
 }
 
 type Outcome = std::result::Result<(Report, State), Vec<String>>;
@@ -271,10 +260,7 @@ fn check_ledger_update(
         (None, true) => None,
         (Some(_), true) => return Ok(Err(vec![format!("{name}: the ledger branch exists already; push on top of it")])),
         (Some(c), false) if c.tip == update.old => Some((update.old, c.state.clone())),
-        (_, false) => {
-            let mut notes = Vec::new();
-            Some((update.old, state_at(repo, cache, update.old, &mut notes, deadline)?))
-        }
+        (_, false) => Some((update.old, state_at(repo, cache, update.old, deadline)?)),
     };
     let before: HashSet<String> = start.as_ref().map(|(_, s)| valid_keys(s)).unwrap_or_default();
     if let (true, Some((_, state))) = (

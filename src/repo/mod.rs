@@ -15,6 +15,21 @@ pub use stream::RowStream;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
+/// The most memory libgit2 may spend caching parsed commits and trees. A walk needs only the
+/// parent's few trees again; libgit2's default (256 MB) would let a long walk's memory grow
+/// with history.
+const OBJECT_CACHE_BYTES: isize = 16 << 20;
+
+/// Bounds libgit2's object cache (once per process; later calls do nothing).
+pub fn bound_object_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sets a global libgit2 option before this process's walks read objects; the
+        // call has no other precondition.
+        let _ = unsafe { git2::opts::set_cache_max_size(OBJECT_CACHE_BYTES) };
+    });
+}
+
 /// Opens the repository that holds (or is to hold) the ledger, searching upwards from `dir`.
 pub fn open(dir: &std::path::Path) -> Result<Repository> {
     Repository::discover(dir).map_err(|_| {

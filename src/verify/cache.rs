@@ -1,16 +1,28 @@
-//! The state cache: the ledger state after a commit, stored under the repository's
-//! git dir so that a push, or a command, costs what it adds, not what the ledger holds.
+//! The state cache: checkpoints of the ledger state, stored under the repository's git dir so
+//! that a push, or a command, costs what it adds, not what the ledger holds.
 //!
-//! One file per commit (`<git dir>/smartup/state/<commit>.json`), written to a temporary file
-//! and renamed, so racing pushes never see a half-written file. The first line carries a
-//! SHA-256 of the rest; a file that does not match is damaged and ignored (the state is then
-//! rebuilt from genesis).
+//! A checkpoint is the state after one commit (`<git dir>/smartup/state/<commit>.json`),
+//! written to a temporary file and renamed, so racing pushes never see a half-written file.
+//! The first line carries a SHA-256 of the rest; a file that does not match is damaged and
+//! ignored. The state at any commit is the nearest checkpoint on its first-parent line plus a
+//! replay of the commits after it (rules only: history on this repository was checked when it
+//! arrived). A checkpoint is written only when that replay grew long
+//! ([`CHECKPOINT_EVERY`] commits), not per action, and a long rebuild writes checkpoints as
+//! it goes ([`REBUILD_STRIDE`]), so one interrupted by a time budget resumes where it stopped.
 
+use super::{walk_from, Options};
 use crate::rules::State;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A replay longer than this many commits ends with a checkpoint of its last state.
+pub const CHECKPOINT_EVERY: usize = 64;
+/// A long rebuild writes a checkpoint every this many commits.
+pub const REBUILD_STRIDE: usize = 10_000;
 
 const MAGIC: &str = "smartup-state-v1";
 /// How many cached states are kept; older ones are pruned.
@@ -73,13 +85,24 @@ impl StateCache {
         }
     }
 
-    /// The newest cached state on `tip`'s first-parent line (looking back at most `steps`
-    /// commits), to walk on from; `None` means walking from genesis.
-    pub fn nearest(&self, repo: &Repository, tip: Oid, steps: usize) -> Result<Option<(Oid, State)>> {
+    /// The commits that have a checkpoint file (whether or not it is intact).
+    fn checkpoints(&self) -> HashSet<Oid> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return HashSet::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| Oid::from_str(e.file_name().to_str()?.strip_suffix(".json")?).ok())
+            .collect()
+    }
+
+    /// The newest intact checkpoint on `tip`'s first-parent line, to walk on from; `None`
+    /// means walking from genesis.
+    pub fn nearest(&self, repo: &Repository, tip: Oid) -> Result<Option<(Oid, State)>> {
+        let mut known = self.checkpoints();
         let mut current = Some(repo.find_commit(tip).with_context(|| format!("cannot read commit {tip}"))?);
-        for _ in 0..steps {
-            let Some(commit) = current else { break };
-            if self.file(commit.id()).exists() {
+        while let Some(commit) = current.filter(|_| !known.is_empty()) {
+            if known.remove(&commit.id()) {
                 if let Cached::Hit(state) = self.load(commit.id()) {
                     return Ok(Some((commit.id(), *state)));
                 }
@@ -87,6 +110,51 @@ impl StateCache {
             current = commit.parents().next();
         }
         Ok(None)
+    }
+
+    /// The state after `commit`: the nearest checkpoint and a replay of what follows it
+    /// (rules only, no signatures), writing checkpoints as [`CHECKPOINT_EVERY`] and
+    /// [`REBUILD_STRIDE`] say. Past `deadline` it stops with [`Rebuilding`] (as the error),
+    /// its progress saved.
+    pub fn state_at(&self, repo: &Repository, commit: Oid, deadline: Option<Instant>) -> Result<State> {
+        let mut start = self.nearest(repo, commit)?;
+        let chain = crate::repo::chain_after(repo, commit, start.as_ref().map(|(oid, _)| *oid))?
+            .context("a checkpoint is not on the commit's first-parent line")?;
+        let total = chain.len();
+        let began = Instant::now();
+        let mut done = 0;
+        for stride in chain.chunks(REBUILD_STRIDE) {
+            let end = stride[stride.len() - 1];
+            let options = Options {
+                deadline,
+                ..Options::default()
+            };
+            let report = match walk_from(repo, start.take(), end, &options) {
+                Ok(report) => report,
+                Err(_) if deadline.is_some_and(|d| Instant::now() > d) => {
+                    return Err(anyhow::Error::new(Rebuilding {
+                        done,
+                        total,
+                        seconds: began.elapsed().as_secs_f64(),
+                    }))
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(first) = report.findings.first() {
+                bail!("the ledger is broken at {first}; run `smartup verify` for the full list");
+            }
+            let state = report.state.context("the ledger has no ledger.toml")?;
+            done += stride.len();
+            if stride.len() >= CHECKPOINT_EVERY {
+                // A checkpoint that cannot be written only costs speed next time.
+                let _ = self.store(end, &state);
+            }
+            start = Some((end, state));
+        }
+        match start {
+            Some((_, state)) => Ok(state),
+            None => Ok(self.nearest(repo, commit)?.context("no ledger state at this commit")?.1),
+        }
     }
 
     /// Stores the state after `commit` atomically, then prunes old entries.
@@ -115,6 +183,28 @@ impl StateCache {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// A rebuild of the state that ran out of time; its progress is saved in checkpoints.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the ledger state is being rebuilt ({percent}% done: {done} of {total} commits); retry in about {eta} s",
+    percent = done * 100 / (*total).max(1),
+    eta = eta_seconds(*done, *total, *seconds)
+)]
+pub struct Rebuilding {
+    /// Commits replayed, in all attempts' checkpoints up to now (of this attempt).
+    pub done: usize,
+    /// Commits to replay in all.
+    pub total: usize,
+    /// Seconds this attempt spent.
+    pub seconds: f64,
+}
+
+/// Seconds left at the rate seen so far (at least 1).
+fn eta_seconds(done: usize, total: usize, seconds: f64) -> u64 {
+    let rate = done.max(1) as f64 / seconds.max(0.001);
+    ((total.saturating_sub(done)) as f64 / rate).ceil().max(1.0) as u64
 }
 
 #[cfg(test)]

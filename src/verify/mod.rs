@@ -57,6 +57,7 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
 /// root commit when `start` is `None`. When `tip` does not continue `start`'s commit along
 /// first parents, the report holds one `history` finding.
 pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, options: &Options) -> Result<Report> {
+    repo::bound_object_cache();
     let base = start.as_ref().map(|(oid, _)| *oid);
     let mut report = Report {
         state: start.map(|(_, state)| state),
@@ -141,10 +142,9 @@ fn walk_commit(
     if let (true, None, Some(state)) = (options.check_signatures, pipeline.as_ref(), report.state.as_ref()) {
         *pipeline = Some(SignaturePipeline::start(&state.policy.ledger.namespace, 2));
     }
-    let committer_key = if options.check_signatures {
-        commit_signer(repo, id, &mut report.findings)?
-    } else {
-        None
+    let committer_key = match pipeline.as_mut() {
+        Some(pipeline) => commit_signer(repo, id, pipeline, &mut report.findings),
+        None => None,
     };
     if !changes.findings.is_empty() {
         report.findings.extend(changes.findings.into_iter().map(|f| f.in_commit(id)));
@@ -229,27 +229,35 @@ fn instance_merge(state: &State, commit: &git2::Commit, fingerprint: &str) -> bo
     by_instance && commit.parent_count() > 1 && commit.parents().any(|p| p.tree_id() == commit.tree_id())
 }
 
-/// Checks a commit's SSH signature; returns the signing key's fingerprint when it is good.
-fn commit_signer(repo: &Repository, id: Oid, findings: &mut Vec<Finding>) -> Result<Option<String>> {
-    let (signature, data) = match repo.extract_signature(&id, None) {
-        Ok(parts) => parts,
-        Err(_) => {
-            findings.push(
-                Finding::general(
-                    "commit-signature",
-                    format!("commit {id} is not signed; every ledger commit is SSH-signed"),
-                )
-                .in_commit(id),
-            );
-            return Ok(None);
-        }
+/// Reads a commit's SSH signature and returns the signing key's fingerprint; the signature
+/// itself is checked by the pipeline in the background (a bad one becomes a finding there).
+fn commit_signer(repo: &Repository, id: Oid, pipeline: &mut SignaturePipeline, findings: &mut Vec<Finding>) -> Option<String> {
+    let Ok((signature, data)) = repo.extract_signature(&id, None) else {
+        findings.push(
+            Finding::general(
+                "commit-signature",
+                format!("commit {id} is not signed; every ledger commit is SSH-signed"),
+            )
+            .in_commit(id),
+        );
+        return None;
     };
-    let text = std::str::from_utf8(&signature).unwrap_or("");
-    match crate::sign::verify_git_commit(text, &data) {
-        Ok(key) => Ok(Some(key.fingerprint())),
+    let parsed = std::str::from_utf8(&signature)
+        .map_err(|_| "the signature is not text".to_string())
+        .and_then(|text| crate::sign::parse_armored(text).map_err(|e| e.to_string()))
+        .and_then(|parsed| match parsed.namespace.as_str() {
+            "git" => Ok(parsed),
+            other => Err(format!("the signature is made for namespace {other:?}, not git's")),
+        });
+    match parsed {
+        Ok(parsed) => {
+            let fingerprint = parsed.key.fingerprint();
+            pipeline.push_commit(parsed, data.to_vec(), id);
+            Some(fingerprint)
+        }
         Err(e) => {
             findings.push(Finding::general("commit-signature", format!("commit {id}: {e}")).in_commit(id));
-            Ok(None)
+            None
         }
     }
 }
@@ -286,7 +294,13 @@ pub fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, fin
         .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
     match parsed {
         Ok(policy) if !policy.keeps_identity_of(&state.policy) => {
-            findings.push(Finding::general("policy", "an amendment may not change [ledger] id, namespace, format or segment_rows").in_commit(id));
+            findings.push(
+                Finding::general(
+                    "policy",
+                    "an amendment may not change [ledger] id, namespace, format or segment_rows",
+                )
+                .in_commit(id),
+            );
         }
         Ok(policy) => {
             state.policy = policy;

@@ -1,9 +1,11 @@
-//! Row signatures checked in the background: batches go to worker threads while the main
-//! thread keeps parsing and applying rules, so both cores stay busy.
+//! Row and commit signatures checked in the background: batches go to worker threads while
+//! the main thread keeps parsing and applying rules, so both cores stay busy. Row signatures
+//! are checked in batches; commit signatures one by one (their key and namespace were read
+//! on the main thread, which needs them at once; the work here is the cryptography).
 
 use crate::ledger::row::{Location, Row};
 use crate::repo::Finding;
-use crate::sign::{verify_all, PublicKey, SignatureCheck};
+use crate::sign::{verify_all, ArmoredSignature, PublicKey, SignatureCheck};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -21,18 +23,32 @@ struct Item {
     commit: String,
 }
 
-/// A pool of workers checking row signatures in batches.
+/// One commit signature to check.
+struct CommitItem {
+    signature: ArmoredSignature,
+    data: Vec<u8>,
+    commit: git2::Oid,
+}
+
+/// What one batch holds.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Item>,
+    commits: Vec<CommitItem>,
+}
+
+/// A pool of workers checking signatures in batches.
 pub struct SignaturePipeline {
     namespace: String,
-    batch: Vec<Item>,
-    sender: Option<SyncSender<Vec<Item>>>,
+    batch: Batch,
+    sender: Option<SyncSender<Batch>>,
     workers: Vec<JoinHandle<Vec<Finding>>>,
 }
 
 impl SignaturePipeline {
     /// Starts `threads` workers for signatures in `namespace`.
     pub fn start(namespace: &str, threads: usize) -> SignaturePipeline {
-        let (sender, receiver) = sync_channel::<Vec<Item>>(threads * 2);
+        let (sender, receiver) = sync_channel::<Batch>(threads * 2);
         let receiver = Arc::new(Mutex::new(receiver));
         let workers = (0..threads.max(1))
             .map(|_| {
@@ -43,7 +59,7 @@ impl SignaturePipeline {
             .collect();
         SignaturePipeline {
             namespace: namespace.to_string(),
-            batch: Vec::with_capacity(BATCH),
+            batch: Batch::default(),
             sender: Some(sender),
             workers,
         }
@@ -54,7 +70,7 @@ impl SignaturePipeline {
         let Some(signature) = crate::sign::decode_signature(&row.signature) else {
             return;
         };
-        self.batch.push(Item {
+        self.batch.rows.push(Item {
             key,
             message: row.message(ledger_id),
             signature,
@@ -63,13 +79,23 @@ impl SignaturePipeline {
             location: location.clone(),
             commit: commit.to_string(),
         });
-        if self.batch.len() >= BATCH {
+        self.flush_when_full();
+    }
+
+    /// Queues the check of a commit's signature (already parsed) over its signed data.
+    pub fn push_commit(&mut self, signature: ArmoredSignature, data: Vec<u8>, commit: git2::Oid) {
+        self.batch.commits.push(CommitItem { signature, data, commit });
+        self.flush_when_full();
+    }
+
+    fn flush_when_full(&mut self) {
+        if self.batch.rows.len() + self.batch.commits.len() >= BATCH {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let batch = std::mem::take(&mut self.batch);
         if let Some(sender) = &self.sender {
             // A send fails only when every worker has died; `finish` reports that.
             let _ = sender.send(batch);
@@ -98,7 +124,7 @@ impl SignaturePipeline {
     }
 }
 
-fn work(namespace: &str, receiver: &Mutex<Receiver<Vec<Item>>>) -> Vec<Finding> {
+fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
     let mut findings = Vec::new();
     loop {
         let batch = match receiver.lock() {
@@ -106,6 +132,16 @@ fn work(namespace: &str, receiver: &Mutex<Receiver<Vec<Item>>>) -> Vec<Finding> 
             Err(_) => break,
         };
         let Ok(batch) = batch else { break };
+        for item in batch.commits.iter().filter(|c| !c.signature.verify(&c.data)) {
+            findings.push(
+                Finding::general(
+                    "commit-signature",
+                    format!("commit {}: the SSH signature does not match the commit", item.commit),
+                )
+                .in_commit(item.commit),
+            );
+        }
+        let batch = batch.rows;
         let checks: Vec<SignatureCheck> = batch
             .iter()
             .map(|i| SignatureCheck {
