@@ -149,8 +149,7 @@ pub fn parse_body<E: From<SegmentError>>(
     }
     let width = schema::table(table).header().len();
     let mut canonical = Vec::with_capacity(512);
-    let mut line = first_line;
-    for text in bytes.split_inclusive(|&b| b == b'\n') {
+    for (line, text) in (first_line..).zip(bytes.split_inclusive(|&b| b == b'\n')) {
         let content = &text[..text.len() - 1];
         if content.is_empty() {
             return Err(SegmentError::NotCanonical { file: file.into(), line }.into());
@@ -176,7 +175,6 @@ pub fn parse_body<E: From<SegmentError>>(
             return Err(SegmentError::NotCanonical { file: file.into(), line }.into());
         }
         sink(row, line)?;
-        line += 1;
     }
     Ok(())
 }
