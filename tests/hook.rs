@@ -1458,13 +1458,19 @@ fn a_second_contributor_lands_with_smartup_push_after_the_first_pushed() {
     assert_eq!(tail, [(30, "carla", "award-sk"), (31, "founder", "deposit-eur")]);
 }
 
+/// Three appenders push at once, round after round (two of them the same person in two
+/// clones): with re-basing and jittered back-off every push lands, and the forge verifies.
 #[test]
-fn two_clones_pushing_at_once_with_smartup_push_all_land_and_verify() {
-    const ROUNDS: usize = 8;
+fn three_appenders_pushing_at_once_for_50_rounds_all_land_and_verify() {
+    const ROUNDS: usize = 50;
     let f = Forge::new();
-    let (a, b) = (f.sb.path().join("a"), f.sb.path().join("b"));
-    f.clone_forge(&a);
-    f.clone_forge(&b);
+    let clones: Vec<(PathBuf, &str, usize)> = [("a", "founder", 1), ("b", "carla", 0), ("c", "founder", 1000)]
+        .into_iter()
+        .map(|(dir, who, base)| (f.sb.path().join(dir), who, base))
+        .collect();
+    for (dir, _, _) in &clones {
+        f.clone_forge(dir);
+    }
     let owners = ["alice", "bob", "maya"];
     let push = |dir: &Path, who: &str| {
         let mut command = f.command(SMARTUP);
@@ -1473,16 +1479,28 @@ fn two_clones_pushing_at_once_with_smartup_push_all_land_and_verify() {
         Started::spawn(command)
     };
     for round in 0..ROUNDS {
-        let amount = (round + 1).to_string();
-        f.act_in(&a, "founder", &["deposit-eur", &amount, "--reason", "donation"]).ok();
-        f.act_in(&b, "carla", &["award-sk", owners[round % 3], "review"]).ok();
-        let (first, second) = (push(&a, "founder"), push(&b, "carla"));
-        let (first, second) = (first.wait(), second.wait());
-        assert_eq!(first.code, 0, "round {round}: {first:?}");
-        assert_eq!(second.code, 0, "round {round}: {second:?}");
+        for (dir, who, base) in &clones {
+            // The founder's two clones deposit different amounts: two identical entries made in
+            // the same second would be the same commit.
+            let args: Vec<String> = match *who {
+                "carla" => vec!["award-sk".into(), owners[round % 3].into(), "review".into()],
+                _ => vec![
+                    "deposit-eur".into(),
+                    (base + round).to_string(),
+                    "--reason".into(),
+                    "donation".into(),
+                ],
+            };
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            f.act_in(dir, who, &args).ok();
+        }
+        let started: Vec<Started> = clones.iter().map(|(dir, who, _)| push(dir, who)).collect();
+        for (n, run) in started.into_iter().map(Started::wait).enumerate() {
+            assert_eq!(run.code, 0, "round {round}, appender {n}: {run:?}");
+        }
     }
     let rows = f.assert_forge_verifies();
-    assert_eq!(rows, DEMO_ROWS + 2 * ROUNDS as u64, "every entry of both clones landed");
+    assert_eq!(rows, DEMO_ROWS + 3 * ROUNDS as u64, "every entry of every clone landed");
     let (out, report) = f.verify(&f.forge);
     assert_eq!(report["ok"], true, "{out:?}");
 }

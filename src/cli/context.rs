@@ -135,6 +135,7 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
         &format!("smartup: {}", rows.first().map_or("", |r| r.action.as_str())),
     )?;
     write::refresh_worktree(&ledger.repo)?;
+    write::tidy_objects(&ledger.repo);
     ledger.head = commit;
     ledger.state = state;
     Ok(rows)

@@ -15,8 +15,9 @@ pub struct PushArgs {
     /// The remote to push to
     #[arg(long, default_value = "origin")]
     pub remote: String,
-    /// How many times to re-base and try again when others pushed first
-    #[arg(long, default_value_t = 5)]
+    /// How many times to re-base and try again when others pushed first (with a random,
+    /// growing pause between attempts so that racing pushers take turns)
+    #[arg(long, default_value_t = 30)]
     pub retries: u32,
 }
 
@@ -47,7 +48,7 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
                 return Err(AlreadyReported(1).into());
             }
             Attempt::Behind if attempt == args.retries => break,
-            Attempt::Behind => {}
+            Attempt::Behind => std::thread::sleep(back_off(attempt)),
         }
         let upstream = fetch(&dir, &args.remote, &ledger.branch, &ledger.repo)?;
         if signer.is_none() {
@@ -59,10 +60,15 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
                 println!("nothing of yours to push: {} is now at {}'s tip", ledger.branch, args.remote);
                 return Ok(());
             }
-            Rebased::AlreadyOnTop => bail!(
-                "{} refused the push as out of date, but your branch already contains its tip; check the remote",
-                args.remote
-            ),
+            Rebased::AlreadyOnTop if upstream == ledger.head => {
+                println!(
+                    "{} already holds exactly your entries (the same rows, signed the same way, at the same time); nothing more to push",
+                    args.remote
+                );
+                return Ok(());
+            }
+            // The remote moved back under us (a push that lost the ref race): push again.
+            Rebased::AlreadyOnTop => {}
             Rebased::Moved(n) => eprintln!(
                 "{} pushed first: re-based {n} commit(s) of yours onto it (now up to seq {}); pushing again",
                 args.remote, ledger.state.last_seq
@@ -74,6 +80,17 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
         args.remote,
         args.retries + 1
     )
+}
+
+/// The longest pause between two attempts.
+const MAX_BACK_OFF_MS: u64 = 2_000;
+
+/// A random pause before attempt `attempt + 1` ("full jitter"): up to 50 ms after the first
+/// lost race, doubling each time up to two seconds, so that pushers who collided spread out.
+fn back_off(attempt: u32) -> std::time::Duration {
+    use rand_core::RngCore;
+    let ceiling = (50u64 << attempt.min(6)).min(MAX_BACK_OFF_MS);
+    std::time::Duration::from_millis(rand_core::OsRng.next_u64() % (ceiling + 1))
 }
 
 fn git(dir: &std::path::Path) -> Command {

@@ -138,6 +138,27 @@ pub fn advance_branch(repo: &Repository, branch: &str, expected: Option<Oid>, ne
     Ok(())
 }
 
+/// Loose objects in `objects/17/` above which git's own `gc --auto` would pack (its default
+/// `gc.auto` of 6700 objects over 256 folders, the same estimate git makes).
+const LOOSE_OBJECTS_PER_FOLDER: usize = 27;
+
+/// Keeps the clone healthy: each entry adds a few small loose objects; once there are about
+/// as many as git's `gc --auto` threshold, runs `git gc --auto` (which packs them in the
+/// background). Costs one folder listing otherwise; a failure only leaves objects loose.
+pub fn tidy_objects(repo: &Repository) {
+    let loose = std::fs::read_dir(repo.path().join("objects").join("17")).map_or(0, |d| d.count());
+    if loose > LOOSE_OBJECTS_PER_FOLDER {
+        let _ = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(repo.path())
+            .args(["gc", "--auto", "--quiet"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
 /// Brings the working tree and index in line with HEAD after a commit. Callers check with
 /// [`ensure_clean`] first, so this overwrites nothing but the previous version of the ledger.
 pub fn refresh_worktree(repo: &Repository) -> Result<()> {
