@@ -7,13 +7,15 @@
 //! the tip's state cached), with peak memory. Then it runs the real `smartup hook
 //! pre-receive` binary once on the warm 10-row push, as git would.
 
-use sha2::{Digest, Sha256};
+mod common;
+
+use common::key_of;
 use smartup::hook::pre_receive::{check, PushEnv, Update};
 use smartup::ledger::row::Row;
 use smartup::ledger::schema::{table_id, table_of_action};
 use smartup::repo::write::{commit_rows, Author};
 use smartup::rules::{self, State};
-use smartup::sign::{encode_signature, SigningKey};
+use smartup::sign::encode_signature;
 use smartup::time::Timestamp;
 use smartup::verify::{walk, Options};
 use std::io::Write;
@@ -43,12 +45,6 @@ fn main() {
 fn fail(message: &str) -> ! {
     eprintln!("hook bench: {message}");
     std::process::exit(2)
-}
-
-/// Keys of the generated ledger: derived from the handles, as `benches/verify.rs` does.
-fn key_of(handle: &str) -> SigningKey {
-    let seed: [u8; 32] = Sha256::digest(format!("smartup-bench:{handle}").as_bytes()).into();
-    SigningKey::from_seed(seed, handle)
 }
 
 fn bench(ledger: &Path) {
