@@ -15,6 +15,7 @@ use smartup::repo::write::{advance_branch, commit_rows, Author, RootFile};
 use smartup::repo;
 use smartup::rules::state::TaskState;
 use smartup::rules::{self, State};
+use smartup::hook::pre_receive::{check, PushEnv, Update};
 use smartup::sign::{encode_signature, SigningKey};
 use smartup::time::{format_date, Timestamp, DAY, HOUR};
 use smartup::verify::{walk, Options};
@@ -1083,6 +1084,101 @@ pub fn sign_rows(rows: &mut [Row], people: &[Person], by_fingerprint: &HashMap<&
             });
         }
     });
+}
+
+/// `n` one-action entries on top of `state` (which they are applied to): work sessions of the
+/// generated workers on their started tasks, opened (one row) and closed (clock row and
+/// session log), all at the state's last timestamp, each signed by its worker.
+pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
+    let at = state.last_timestamp.expect("rows");
+    let workers: Vec<(String, String)> = state
+        .tasks
+        .values()
+        .filter(|t| t.state == TaskState::Started)
+        .flat_map(|t| {
+            [t.attacker.clone(), t.defender.clone()]
+                .into_iter()
+                .flatten()
+                .map(move |w| (w, t.id.clone()))
+        })
+        .filter(|(w, _)| !state.sessions.contains_key(w))
+        .collect();
+    assert!(!workers.is_empty(), "no worker is free to start a session");
+    let (ledger_id, namespace) = (state.ledger_id.clone(), state.policy.ledger.namespace.clone());
+    let (clock, log) = (
+        schema::table_of_action("start-work").expect("work_clock"),
+        schema::table_id("session_logs").expect("session_logs"),
+    );
+    let ts = at.to_string();
+    let mut actions = Vec::with_capacity(n);
+    for i in 0..n {
+        let (who, task) = &workers[i / 2 % workers.len()];
+        let key = key_of(who);
+        let drafts: Vec<(&str, TableId, Vec<(&str, String)>)> = match state.sessions.get(who) {
+            None => {
+                let session = (state.last_seq + 1).to_string();
+                vec![(
+                    "start-work",
+                    clock,
+                    vec![("session", session), ("task", task.clone()), ("owner", who.clone())],
+                )]
+            }
+            Some(open) => {
+                let session = open.session.to_string();
+                let log_values = vec![
+                    ("session", session.clone()),
+                    ("task", task.clone()),
+                    ("owner", who.clone()),
+                    ("started", ts.clone()),
+                    ("stopped", ts.clone()),
+                    ("seconds", "0".to_string()),
+                ];
+                vec![
+                    (
+                        "stop-work",
+                        clock,
+                        vec![("session", session), ("task", task.clone()), ("owner", who.clone())],
+                    ),
+                    ("stop-work", log, log_values),
+                ]
+            }
+        };
+        let mut rows = Vec::new();
+        for (action, table, values) in drafts {
+            let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let mut row = Row::draft(table, state.last_seq + 1, at, who, action, &values).expect("draft");
+            row.key = key.public().fingerprint();
+            row.signature = encode_signature(&key.sign(&namespace, &row.message(&ledger_id)));
+            rules::apply(state, &row, None).expect("a valid row");
+            rows.push(row);
+        }
+        actions.push(rows);
+    }
+    actions
+}
+
+/// One push's check through the library, measured in this fresh process (a child): prints
+/// its time and peak memory; exits 1 when the check fails.
+pub fn hook_once(forge: &Path, old: &str, new: &str) {
+    let repo = Repository::open_bare(forge).expect("open forge");
+    let update = Update {
+        old: old.parse().expect("old"),
+        new: new.parse().expect("new"),
+        name: "refs/heads/main".into(),
+    };
+    let started = Instant::now();
+    let verdict = check(&repo, &[update], &PushEnv::default(), Timestamp::now()).unwrap_or_else(|e| {
+        eprintln!("hook check: {e:#}");
+        std::process::exit(1)
+    });
+    let elapsed = started.elapsed();
+    assert!(verdict.accepted, "the push was refused: {:?}", verdict.lines);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .map_or("?".to_string(), |l| l.trim_start_matches("VmHWM:").trim().to_string());
+    print!("{:>7.1} ms {:>12}", elapsed.as_secs_f64() * 1e3, peak);
 }
 
 // ---------------------------------------------------------------------------------------------
