@@ -7,14 +7,12 @@
 //! the tip's state cached), with peak memory. Then it runs the real `smartup hook
 //! pre-receive` binary once on the warm 10-row push, as git would.
 
-use sha2::{Digest, Sha256};
-use smartup::hook::pre_receive::{check, PushEnv, Update};
+mod common;
+
+use common::{hook_once, key_of, work_actions};
 use smartup::ledger::row::Row;
-use smartup::ledger::schema::{table_id, table_of_action};
 use smartup::repo::write::{commit_rows, Author};
-use smartup::rules::{self, State};
-use smartup::sign::{encode_signature, SigningKey};
-use smartup::time::Timestamp;
+use smartup::rules::State;
 use smartup::verify::{walk, Options};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,12 +41,6 @@ fn main() {
 fn fail(message: &str) -> ! {
     eprintln!("hook bench: {message}");
     std::process::exit(2)
-}
-
-/// Keys of the generated ledger: derived from the handles, as `benches/verify.rs` does.
-fn key_of(handle: &str) -> SigningKey {
-    let seed: [u8; 32] = Sha256::digest(format!("smartup-bench:{handle}").as_bytes()).into();
-    SigningKey::from_seed(seed, handle)
 }
 
 fn bench(ledger: &Path) {
@@ -131,92 +123,15 @@ fn bench(ledger: &Path) {
     );
 }
 
-/// One push's check, measured in this fresh process.
-fn hook_once(forge: &Path, old: &str, new: &str) {
-    let repo = git2::Repository::open_bare(forge).expect("open forge");
-    let update = Update {
-        old: old.parse().expect("old"),
-        new: new.parse().expect("new"),
-        name: "refs/heads/main".into(),
-    };
-    let started = Instant::now();
-    let verdict = check(&repo, &[update], &PushEnv::default(), Timestamp::now()).unwrap_or_else(|e| {
-        eprintln!("hook check: {e:#}");
-        std::process::exit(1)
-    });
-    let elapsed = started.elapsed();
-    assert!(verdict.accepted, "the push was refused: {:?}", verdict.lines);
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .map_or("?".to_string(), |l| l.trim_start_matches("VmHWM:").trim().to_string());
-    print!("{:>7.1} ms {:>12}", elapsed.as_secs_f64() * 1e3, peak);
-}
-
-/// An action, its table and its column values.
-type Draft<'a> = (&'a str, usize, Vec<(&'a str, &'a str)>);
-
 /// A commit on top of `tip` with `n` valid rows: paired work sessions of the generated
 /// workers on their started tasks, all at the tip's last timestamp.
 fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) -> git2::Oid {
     let mut state = state.clone();
-    let at = state.last_timestamp.expect("rows");
-    let workers: Vec<(String, String)> = state
-        .tasks
-        .values()
-        .filter(|t| t.state == rules::state::TaskState::Started)
-        .flat_map(|t| {
-            [t.attacker.clone(), t.defender.clone()]
-                .into_iter()
-                .flatten()
-                .map(move |w| (w, t.id.clone()))
-        })
-        .filter(|(w, _)| !state.sessions.contains_key(w))
-        .collect();
-    assert!(!workers.is_empty(), "no worker is free to start a session");
-    let (ledger_id, namespace) = (state.ledger_id.clone(), state.policy.ledger.namespace.clone());
-    let mut rows: Vec<Row> = Vec::with_capacity(n);
-    let mut i = 0;
-    while rows.len() < n {
-        let (who, task) = &workers[i % workers.len()];
-        i += 1;
-        let key = key_of(who);
-        let session = (state.last_seq + 1).to_string();
-        let ts = at.to_string();
-        let clock = table_of_action("start-work").expect("work_clock");
-        let log = table_id("session_logs").expect("session_logs");
-        let triple: [Draft; 3] = [
-            ("start-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
-            ("stop-work", clock, vec![("session", &session), ("task", task), ("owner", who)]),
-            (
-                "stop-work",
-                log,
-                vec![
-                    ("session", &session),
-                    ("task", task),
-                    ("owner", who),
-                    ("started", &ts),
-                    ("stopped", &ts),
-                    ("seconds", "0"),
-                ],
-            ),
-        ];
-        for (action, table, values) in triple {
-            if rows.len() == n {
-                break;
-            }
-            let mut row = Row::draft(table, state.last_seq + 1, at, who, action, &values).expect("draft");
-            row.key = key.public().fingerprint();
-            row.signature = encode_signature(&key.sign(&namespace, &row.message(&ledger_id)));
-            rules::apply(&mut state, &row, None).expect("a valid row");
-            rows.push(row);
-        }
-    }
+    let rows: Vec<Row> = work_actions(&mut state, n).into_iter().flatten().take(n).collect();
     let parent = repo.find_commit(tip).expect("tip");
-    let signer = key_of(&workers[0].0);
+    let handle = rows[0].actor.clone();
     let author = Author {
-        handle: workers[0].0.clone(),
+        handle: handle.clone(),
         email: "bench@smartup.invalid".into(),
     };
     commit_rows(
@@ -225,10 +140,10 @@ fn build_push(repo: &git2::Repository, tip: git2::Oid, state: &State, n: usize) 
         &rows,
         &[],
         state.policy.ledger.segment_rows,
-        &signer,
+        &key_of(&handle),
         &author,
         "bench push",
-        at,
+        rows[0].timestamp,
     )
     .expect("commit")
 }

@@ -1,0 +1,507 @@
+//! The benchmark suite of issue 7: `cargo bench --bench suite [-- --commits 1000,10000
+//! --big-rows 20000,200000 --actions 7]`.
+//!
+//! 1. Generates (or reuses, cached under `target/`) realistic ledgers of one action per commit
+//!    (each signed by its actor, packed) and big-commit ledgers (2,000 rows per commit).
+//! 2. Verify: rows/s, commits/s and peak memory of `smartup::verify::walk` in a fresh
+//!    process, against the ed25519 batch-verify rate of this machine and threads.
+//! 3. The hook on the largest realistic ledger: pushes of 1, 100 and 2,000 one-action commits
+//!    through the library `check` (fresh process, warm state cache), the 2,000 through the
+//!    real `smartup hook pre-receive`, and the cold-cache rebuild (`smartup/state` removed).
+//! 4. Per realistic ledger, in a fresh non-bare `git clone`: the first `smartup status`, then
+//!    one-row actions (`smartup deposit-eur`) through the release binary (median), the loose
+//!    object bytes each adds, and what `git gc` makes of them.
+//! 5. `hledger check` as a peer, when hledger is installed.
+//!
+//! Each goal is printed as MET or NOT MET. Children are this executable with
+//! `--verify-only DIR` or `--hook-once FORGE OLD NEW`.
+
+mod common;
+
+use common::*;
+use git2::{Oid, Repository};
+use smartup::repo::write::{commit_rows, Author};
+use smartup::sign::{self, SignatureCheck};
+use smartup::verify::cache::StateCache;
+use smartup::verify::{walk, Options};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Pushes timed on the hook, in one-action commits.
+const PUSHES: [usize; 3] = [1, 100, 2_000];
+/// Signatures in the ed25519 batch-verify reference measurement.
+const BATCH_SAMPLE: usize = 40_000;
+/// Goals of issue 7.
+const GOAL_BATCH_SHARE: f64 = 0.80;
+const GOAL_REALISTIC_SHARE: f64 = 0.50;
+const GOAL_COMMITS_PER_SEC: f64 = 5_000.0;
+const GOAL_SCALING: f64 = 1.05;
+const GOAL_PEAK_MB: f64 = 100.0;
+const GOAL_HOOK_SECS: f64 = 2.0;
+const GOAL_COLD_SECS: f64 = 30.0;
+const GOAL_CLONE_SECS: f64 = 10.0;
+const GOAL_ACTION_MS: f64 = 20.0;
+/// The size the cold-cache, first-command and per-action goals are stated for.
+const GOAL_SIZE: u64 = 100_000;
+
+/// The suite's command line.
+struct Args {
+    commits: Vec<u64>,
+    big_rows: Vec<u64>,
+    actions: usize,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    if let Some(dir) = value("--verify-only") {
+        verify_child(Path::new(&dir), true, 0);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--hook-once") {
+        let get = |k: usize| args.get(i + k).cloned().unwrap_or_else(|| fail("--hook-once FORGE OLD NEW"));
+        hook_once(Path::new(&get(1)), &get(2), &get(3));
+        return;
+    }
+    let list = |flag: &str, default: &[u64]| -> Vec<u64> {
+        value(flag).map_or_else(
+            || default.to_vec(),
+            |v| {
+                v.split(',')
+                    .map(|n| n.replace('_', "").parse().unwrap_or_else(|_| fail(&format!("{flag} takes numbers, comma-separated"))))
+                    .collect()
+            },
+        )
+    };
+    let mut parsed = Args {
+        commits: list("--commits", &[1_000, 10_000]),
+        big_rows: list("--big-rows", &[20_000, 200_000]),
+        actions: value("--actions").map_or(7, |v| v.parse().unwrap_or_else(|_| fail("--actions takes a number"))),
+    };
+    parsed.commits.sort_unstable();
+    parsed.big_rows.sort_unstable();
+    if parsed.commits.iter().chain(&parsed.big_rows).any(|n| *n < 1_000) || parsed.actions == 0 {
+        fail("sizes are at least 1000, --actions at least 1");
+    }
+    suite(&parsed);
+}
+
+/// Prints a usage error and exits.
+fn fail(message: &str) -> ! {
+    eprintln!("suite bench: {message}");
+    eprintln!("usage: cargo bench --bench suite -- [--commits 1000,10000] [--big-rows 20000,200000] [--actions 7]");
+    std::process::exit(2)
+}
+
+/// MET or NOT MET.
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "MET"
+    } else {
+        "NOT MET"
+    }
+}
+
+/// The median of some values.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The best of two verify runs in fresh processes.
+fn verify_best(exe: &Path, dir: &Path) -> Measured {
+    let a = run_child(exe, dir, &[], false);
+    let b = run_child(exe, dir, &[], false);
+    if a.rate() >= b.rate() {
+        a
+    } else {
+        b
+    }
+}
+
+/// A verify line with commits per second.
+fn verify_line(label: &str, m: &Measured) -> String {
+    format!(
+        "{label:<30} {:>8} rows {:>7} commits {:>9.0} rows/s {:>8.0} commits/s {:>7.3} s {:>6.1} MB peak",
+        m.rows,
+        m.commits,
+        m.rate(),
+        m.commits as f64 / m.secs,
+        m.secs,
+        m.hwm_kb as f64 / 1024.0
+    )
+}
+
+/// The whole suite (the parent process).
+fn suite(args: &Args) {
+    let exe = std::env::current_exe().expect("the suite executable");
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_smartup"));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let load_start = read_trimmed("/proc/loadavg");
+    println!("== smartup benchmark suite (issue 7) ==");
+    println!("machine: {}, {cores} cores (threads used), {} memory", cpu_model(), mem_total());
+    println!("load average at start: {load_start}");
+    let people = people();
+
+    let batch = batch_rate(&people, cores);
+    println!("ed25519 batch verify (smartup::sign::verify_all, {cores} threads, {BATCH_SAMPLE} signatures): {batch:.0} signatures/s");
+
+    println!("\n-- ledgers");
+    let big: Vec<(PathBuf, Shape)> = args
+        .big_rows
+        .iter()
+        .map(|&rows| Shape::Big { rows, commit_rows: 2_000 })
+        .chain(args.commits.iter().map(|&commits| Shape::Realistic { commits }))
+        .map(|shape| {
+            let dir = shape.default_dir();
+            ensure_ledger(&dir, shape, &people);
+            (dir, shape)
+        })
+        .collect();
+
+    println!("\n-- 1. verify (fresh process, best of 2, all cores)");
+    let mut measured: Vec<(Shape, Measured)> = Vec::new();
+    for (dir, shape) in &big {
+        let m = verify_best(&exe, dir);
+        let label = match shape {
+            Shape::Big { .. } => "big-commit",
+            Shape::Realistic { .. } => "realistic (one action/commit)",
+        };
+        println!("{}", verify_line(label, &m));
+        measured.push((*shape, m));
+    }
+    let series = |realistic: bool| -> Vec<&Measured> {
+        measured
+            .iter()
+            .filter(|(s, _)| matches!(s, Shape::Realistic { .. }) == realistic)
+            .map(|(_, m)| m)
+            .collect()
+    };
+    let (bigs, reals) = (series(false), series(true));
+    let mut goals: Vec<String> = Vec::new();
+    if let Some(b) = bigs.last() {
+        let share = b.rate() / batch;
+        goals.push(format!(
+            "big-commit verify >= {:.0}% of the batch-verify rate: {}: {:.0} rows/s = {:.0}% of {batch:.0}",
+            GOAL_BATCH_SHARE * 100.0,
+            verdict(share >= GOAL_BATCH_SHARE),
+            b.rate(),
+            share * 100.0
+        ));
+        if let Some(r) = reals.last() {
+            let share = r.rate() / b.rate();
+            let cps = r.commits as f64 / r.secs;
+            goals.push(format!(
+                "realistic verify >= {:.0}% of big-commit per row and >= {GOAL_COMMITS_PER_SEC:.0} commits/s: {}: {:.0} rows/s = {:.0}%, {cps:.0} commits/s ({} commits)",
+                GOAL_REALISTIC_SHARE * 100.0,
+                verdict(share >= GOAL_REALISTIC_SHARE && cps >= GOAL_COMMITS_PER_SEC),
+                r.rate(),
+                share * 100.0,
+                r.commits
+            ));
+        }
+    }
+    for (name, list) in [("big-commit", &bigs), ("realistic", &reals)] {
+        for pair in list.windows(2) {
+            let (rows, time) = (pair[1].rows as f64 / pair[0].rows as f64, pair[1].secs / pair[0].secs);
+            goals.push(format!(
+                "{name}: {rows:.1}x rows in <= {:.2}x that much time: {}: {time:.2}x the time ({} -> {} rows; {:.2} of linear)",
+                GOAL_SCALING,
+                verdict(time <= rows * GOAL_SCALING),
+                pair[0].rows,
+                pair[1].rows,
+                time / rows
+            ));
+        }
+    }
+    let peak = measured.iter().map(|(_, m)| m.hwm_kb as f64 / 1024.0).fold(0.0, f64::max);
+    goals.push(format!(
+        "verify peak memory < {GOAL_PEAK_MB:.0} MB: {}: {peak:.1} MB at most",
+        verdict(peak < GOAL_PEAK_MB)
+    ));
+
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let realistic: Vec<(&PathBuf, u64)> = big
+        .iter()
+        .filter_map(|(dir, s)| match s {
+            Shape::Realistic { commits } => Some((dir, *commits)),
+            Shape::Big { .. } => None,
+        })
+        .collect();
+    if let Some((dir, commits)) = realistic.last() {
+        println!("\n-- 2. the hook on the realistic ledger of {commits} commits");
+        hook(&exe, &binary, dir, *commits, scratch.path(), &mut goals);
+    }
+    println!("\n-- 3.-5. a fresh clone: first command, one-row actions, repository size");
+    for (dir, commits) in &realistic {
+        clone_and_act(&binary, dir, *commits, args.actions, scratch.path(), &people, &mut goals);
+    }
+
+    println!("\n-- 6. peers");
+    hledger_peer();
+
+    let load_end = read_trimmed("/proc/loadavg");
+    println!("\n== goals ==");
+    for g in &goals {
+        println!("{g}");
+    }
+    println!("machine: {}, {cores} cores; load average at start {load_start}, at end {load_end}", cpu_model());
+}
+
+/// ed25519 signatures per second that `smartup::sign::verify_all` checks on `threads`
+/// threads (the ceiling a verify of signed rows can approach).
+fn batch_rate(people: &[Person], threads: usize) -> f64 {
+    let namespace = "smartup-ledger";
+    let messages: Vec<Vec<u8>> = (0..BATCH_SAMPLE)
+        .map(|i| format!("{i},2026-01-01T00:00:00Z,worker{:02},start-work,{i},6_2_1_{i}_ui,worker", i % 46).into_bytes())
+        .collect();
+    let signed: Vec<(usize, [u8; 64])> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i % people.len(), people[i % people.len()].key.sign(namespace, m)))
+        .collect();
+    let checks: Vec<SignatureCheck> = signed
+        .iter()
+        .zip(&messages)
+        .map(|((who, signature), message)| SignatureCheck {
+            key: people[*who].key.public(),
+            message,
+            signature: *signature,
+        })
+        .collect();
+    let best = (0..3)
+        .map(|_| timed_once(|| assert!(sign::verify_all(namespace, &checks, threads).is_empty())))
+        .min()
+        .expect("three runs");
+    BATCH_SAMPLE as f64 / best.as_secs_f64()
+}
+
+/// Runs a child hook check; returns its printed time and memory, or the failure.
+fn hook_child(exe: &Path, forge: &Path, old: Oid, new: Oid) -> Result<String, String> {
+    let out = Command::new(exe)
+        .arg("--hook-once")
+        .arg(forge)
+        .arg(old.to_string())
+        .arg(new.to_string())
+        .output()
+        .expect("the hook child");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// Milliseconds from a child's `  12.3 ms   45 MB` line.
+fn child_ms(line: &str) -> f64 {
+    line.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
+}
+
+/// The hook benchmarks on one realistic ledger.
+fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, goals: &mut Vec<String>) {
+    let forge = scratch.join("forge.git");
+    git(scratch, &["clone", "-q", "--bare", "--shared", &ledger.display().to_string(), "forge.git"]);
+    let repo = Repository::open_bare(&forge).expect("the scratch forge");
+    let tip = repo.refname_to_id("refs/heads/main").expect("main");
+    let report = walk(&repo, tip, &Options::default()).expect("replay");
+    let mut state = report.state.expect("a ledger");
+    let cache = StateCache::of(&repo);
+    cache.store(tip, &state).expect("cache the tip's state");
+    let most = PUSHES.iter().copied().max().unwrap_or(1);
+    let started = Instant::now();
+    let mut chain = Vec::with_capacity(most);
+    let mut parent = repo.find_commit(tip).expect("tip");
+    for rows in work_actions(&mut state, most) {
+        let handle = rows[0].actor.clone();
+        let author = Author {
+            email: format!("{handle}@bench.smartup.invalid"),
+            handle: handle.clone(),
+        };
+        let action = &rows[0].action;
+        let oid = commit_rows(
+            &repo,
+            Some(&parent),
+            &rows,
+            &[],
+            state.policy.ledger.segment_rows,
+            &key_of(&handle),
+            &author,
+            &format!("{action} by {handle}"),
+            rows[0].timestamp,
+        )
+        .expect("a push commit");
+        parent = repo.find_commit(oid).expect("the new commit");
+        chain.push(oid);
+    }
+    println!("built {most} one-action commits on the tip in {:.1} s", started.elapsed().as_secs_f64());
+    println!("{:<44} {:>10} {:>12}", "push (library check, fresh process)", "time", "peak memory");
+    for n in PUSHES {
+        match hook_child(exe, &forge, tip, chain[n - 1]) {
+            Ok(line) => println!("{:<44} {line}", format!("{n} commits, warm cache")),
+            Err(e) => println!("{:<44} failed: {e}", format!("{n} commits, warm cache")),
+        }
+    }
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .args(["hook", "pre-receive"])
+        .env("GIT_DIR", &forge)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("smartup hook pre-receive");
+    writeln!(child.stdin.take().expect("stdin"), "{tip} {} refs/heads/main", chain[most - 1]).expect("write stdin");
+    let out = child.wait_with_output().expect("wait for the hook");
+    let secs = started.elapsed().as_secs_f64();
+    let accepted = out.status.success();
+    println!(
+        "{:<44} {:>7.1} ms  ({})",
+        format!("{most} commits, `smartup hook pre-receive`"),
+        secs * 1e3,
+        if accepted { "accepted" } else { "REJECTED" }
+    );
+    if !accepted {
+        println!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    goals.push(format!(
+        "hook, push of {most} one-action commits through the binary < {GOAL_HOOK_SECS:.0} s: {}: {secs:.2} s on {commits} commits",
+        verdict(accepted && secs < GOAL_HOOK_SECS)
+    ));
+    std::fs::remove_dir_all(forge.join("smartup").join("state")).expect("remove the state cache");
+    let cold = hook_child(exe, &forge, tip, chain[0]);
+    let (line, secs) = match &cold {
+        Ok(line) => (line.clone(), child_ms(line) / 1e3),
+        Err(e) => (format!("failed: {e}"), f64::INFINITY),
+    };
+    println!("{:<44} {line}", "1 commit, cold cache (rebuilt from genesis)");
+    goals.push(format!(
+        "cold-cache rebuild < {GOAL_COLD_SECS:.0} s at {GOAL_SIZE} commits: {}: {secs:.2} s at {commits} commits",
+        size_verdict(secs < GOAL_COLD_SECS, commits)
+    ));
+}
+
+/// MET / NOT MET, marked when the ledger is smaller than the goal's size.
+fn size_verdict(met: bool, commits: u64) -> String {
+    if commits >= GOAL_SIZE {
+        verdict(met).to_string()
+    } else {
+        format!("{} (at a smaller ledger than the goal's)", verdict(met))
+    }
+}
+
+/// Bytes of the loose objects of a repository (`.git/objects/??/`).
+fn loose_bytes(git_dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(git_dir.join("objects")) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().len() == 2)
+        .map(|e| dir_size(&e.path()))
+        .sum()
+}
+
+/// Runs the release binary in `dir`; returns the seconds it took.
+fn timed_smartup(binary: &Path, dir: &Path, args: &[&str]) -> f64 {
+    let started = Instant::now();
+    let out = Command::new(binary)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("smartup");
+    let secs = started.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "smartup {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    secs
+}
+
+/// A fresh non-bare clone of a realistic ledger: the first command, one-row actions and
+/// the repository size they add.
+fn clone_and_act(binary: &Path, ledger: &Path, commits: u64, actions: usize, scratch: &Path, people: &[Person], goals: &mut Vec<String>) {
+    let name = format!("clone-{commits}");
+    let clone = scratch.join(&name);
+    let started = Instant::now();
+    git(scratch, &["clone", "-q", "--no-local", &ledger.display().to_string(), &name]);
+    let clone_secs = started.elapsed().as_secs_f64();
+    let git_dir = clone.join(".git");
+    let packed = dir_size(&git_dir.join("objects"));
+    let first = timed_smartup(binary, &clone, &["status"]);
+    let second = timed_smartup(binary, &clone, &["status"]);
+    println!(
+        "{commits} commits: git clone {clone_secs:.2} s ({:.1} MB of objects); first `smartup status` {:.0} ms, second {:.0} ms",
+        packed as f64 / 1e6,
+        first * 1e3,
+        second * 1e3
+    );
+    goals.push(format!(
+        "first command on a fresh clone < {GOAL_CLONE_SECS:.0} s at {GOAL_SIZE} commits: {}: {first:.2} s at {commits} commits",
+        size_verdict(first < GOAL_CLONE_SECS, commits)
+    ));
+
+    let founder = &people[FOUNDER];
+    let key = scratch.join(format!("founder-{commits}"));
+    founder.key.write_openssh(&key).expect("write the founder's key");
+    let key_text = key.display().to_string();
+    let mut times = Vec::with_capacity(actions);
+    let mut added = Vec::with_capacity(actions);
+    for _ in 0..actions {
+        let before = loose_bytes(&git_dir);
+        let args = [
+            "--handle",
+            &founder.handle,
+            "--key",
+            &key_text,
+            "deposit-eur",
+            "1",
+            "--reason",
+            "donation",
+        ];
+        times.push(timed_smartup(binary, &clone, &args) * 1e3);
+        added.push((loose_bytes(&git_dir) - before) as f64);
+    }
+    let runs: Vec<String> = times.iter().map(|t| format!("{t:.1}")).collect();
+    let ms = median(&mut times);
+    let bytes = median(&mut added);
+    println!(
+        "{commits} commits: one-row action (`smartup deposit-eur`), {actions} runs: median {ms:.1} ms (runs: {} ms); loose objects added: median {:.1} KB per action",
+        runs.join(", "),
+        bytes / 1024.0
+    );
+    goals.push(format!(
+        "one-row action < {GOAL_ACTION_MS:.0} ms at {GOAL_SIZE} commits: {}: median {ms:.1} ms at {commits} commits",
+        size_verdict(ms < GOAL_ACTION_MS, commits)
+    ));
+    let before_gc = dir_size(&git_dir.join("objects"));
+    git(&clone, &["gc", "-q"]);
+    let after_gc = dir_size(&git_dir.join("objects"));
+    println!(
+        "{commits} commits: objects {:.1} KB after clone, {:.1} KB after {actions} actions, {:.1} KB after `git gc` ({:+.2} KB per action once packed)",
+        packed as f64 / 1024.0,
+        before_gc as f64 / 1024.0,
+        after_gc as f64 / 1024.0,
+        (after_gc as f64 - packed as f64) / 1024.0 / actions as f64
+    );
+    goals.push(format!(
+        "loose bytes per one-row action: a few KB: {}: median {:.1} KB ({commits} commits)",
+        verdict(bytes <= 8.0 * 1024.0),
+        bytes / 1024.0
+    ));
+}
+
+/// `hledger check` as a peer, if installed.
+fn hledger_peer() {
+    let installed = Command::new("sh")
+        .args(["-c", "command -v hledger"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        println!("hledger is installed, but exporting the ledger as a journal is not implemented yet: no peer figure");
+    } else {
+        println!("hledger not installed: no peer figure");
+    }
+}
