@@ -70,7 +70,11 @@ fn main() {
             || default.to_vec(),
             |v| {
                 v.split(',')
-                    .map(|n| n.replace('_', "").parse().unwrap_or_else(|_| fail(&format!("{flag} takes numbers, comma-separated"))))
+                    .map(|n| {
+                        n.replace('_', "")
+                            .parse()
+                            .unwrap_or_else(|_| fail(&format!("{flag} takes numbers, comma-separated")))
+                    })
                     .collect()
             },
         )
@@ -247,7 +251,10 @@ fn suite(args: &Args) {
     for g in &goals {
         println!("{g}");
     }
-    println!("machine: {}, {cores} cores; load average at start {load_start}, at end {load_end}", cpu_model());
+    println!(
+        "machine: {}, {cores} cores; load average at start {load_start}, at end {load_end}",
+        cpu_model()
+    );
 }
 
 /// ed25519 signatures per second that `smartup::sign::verify_all` checks on `threads`
@@ -302,7 +309,10 @@ fn child_ms(line: &str) -> f64 {
 /// The hook benchmarks on one realistic ledger.
 fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, goals: &mut Vec<String>) {
     let forge = scratch.join("forge.git");
-    git(scratch, &["clone", "-q", "--bare", "--shared", &ledger.display().to_string(), "forge.git"]);
+    git(
+        scratch,
+        &["clone", "-q", "--bare", "--shared", &ledger.display().to_string(), "forge.git"],
+    );
     let repo = Repository::open_bare(&forge).expect("the scratch forge");
     let tip = repo.refname_to_id("refs/heads/main").expect("main");
     let report = walk(&repo, tip, &Options::default()).expect("replay");
@@ -335,7 +345,10 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
         parent = repo.find_commit(oid).expect("the new commit");
         chain.push(oid);
     }
-    println!("built {most} one-action commits on the tip in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "built {most} one-action commits on the tip in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     println!("{:<44} {:>10} {:>12}", "push (library check, fresh process)", "time", "peak memory");
     for n in PUSHES {
         match hook_child(exe, &forge, tip, chain[n - 1]) {
@@ -393,7 +406,9 @@ fn size_verdict(met: bool, commits: u64) -> String {
 
 /// Bytes of the loose objects of a repository (`.git/objects/??/`).
 fn loose_bytes(git_dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(git_dir.join("objects")) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(git_dir.join("objects")) else {
+        return 0;
+    };
     entries
         .filter_map(Result::ok)
         .filter(|e| e.file_name().len() == 2)
@@ -404,11 +419,7 @@ fn loose_bytes(git_dir: &Path) -> u64 {
 /// Runs the release binary in `dir`; returns the seconds it took.
 fn timed_smartup(binary: &Path, dir: &Path, args: &[&str]) -> f64 {
     let started = Instant::now();
-    let out = Command::new(binary)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("smartup");
+    let out = Command::new(binary).args(args).current_dir(dir).output().expect("smartup");
     let secs = started.elapsed().as_secs_f64();
     assert!(
         out.status.success(),
