@@ -6,16 +6,16 @@
 
 use git2::{Oid, Repository};
 use sha2::{Digest, Sha256};
+use smartup::hook::pre_receive::{check, PushEnv, Update};
 use smartup::ledger::policy::{file_reference, Policy, README_TEMPLATE, TEMPLATE};
 use smartup::ledger::row::Row;
 use smartup::ledger::schema::{self, TableId};
 use smartup::ledger::{POLICY_FILE, README_FILE};
 use smartup::money::Amount;
-use smartup::repo::write::{advance_branch, commit_rows, Author, RootFile};
 use smartup::repo;
+use smartup::repo::write::{advance_branch, commit_rows, Author, RootFile};
 use smartup::rules::state::TaskState;
 use smartup::rules::{self, State};
-use smartup::hook::pre_receive::{check, PushEnv, Update};
 use smartup::sign::{encode_signature, SigningKey};
 use smartup::time::{format_date, Timestamp, DAY, HOUR};
 use smartup::verify::{walk, Options};
@@ -47,12 +47,12 @@ pub const WORKERS: usize = 46;
 /// Open work sessions the generator aims for.
 pub const TARGET_OPEN: usize = 20;
 /// Started tasks per team that new sessions are opened on.
-pub const RECENT_TASKS: usize = 6;
+pub const RECENT_TASKS: usize = 3;
 /// The founder is person 0.
 pub const FOUNDER: usize = 0;
-/// Rows sampled for signature timings in the profile.
+
 // ---------------------------------------------------------------------------------------------
-// The parent: generate, run the children, compare with ssh-keygen, print the table
+// Measured verify runs and the machine
 
 /// One measured verify (or replay) run, as a child reports it.
 #[derive(Clone, Debug)]
@@ -87,7 +87,6 @@ impl Measured {
         )
     }
 }
-
 
 /// Runs one verify child and measures the machine around it.
 pub fn run_child(exe: &Path, dir: &Path, extra: &[&str], one_core: bool) -> Measured {
@@ -338,9 +337,7 @@ pub fn ensure_ledger(dir: &Path, shape: Shape, people: &[Person]) -> Option<f64>
             .ok()
             .and_then(|repo| repo.refname_to_id(&format!("refs/heads/{BRANCH}")).ok())
             .is_some_and(|tip| tip.to_string() == value("tip"));
-        let same = text.starts_with(&shape.record())
-            && value("generator") == GENERATOR_VERSION.to_string()
-            && value("ledger") == LEDGER_ID;
+        let same = text.starts_with(&shape.record()) && value("generator") == GENERATOR_VERSION.to_string() && value("ledger") == LEDGER_ID;
         if same && tip_matches {
             println!("reusing the ledger in {} ({shape:?}, tip {})", dir.display(), value("tip"));
             return None;
@@ -369,10 +366,7 @@ pub fn ensure_ledger(dir: &Path, shape: Shape, people: &[Person]) -> Option<f64>
     }
     let secs = start.elapsed().as_secs_f64();
     let rows = timings.rows;
-    let record = format!(
-        "{}generator={GENERATOR_VERSION}\ntip={tip}\nledger={LEDGER_ID}\n",
-        shape.record()
-    );
+    let record = format!("{}generator={GENERATOR_VERSION}\ntip={tip}\nledger={LEDGER_ID}\n", shape.record());
     std::fs::write(&marker, record).unwrap_or_else(|e| panic!("cannot write {}: {e}", marker.display()));
     println!(
         "generated {rows} rows in {commits} commits in {secs:.1} s (drafting + rules {:.1} s, signing {:.1} s, git writes {:.1} s, repack {:.1} s); {:.1} MB on disk",
@@ -806,9 +800,9 @@ impl Generator<'_> {
         let t = self.rng.below(self.teams.len());
         if r < 6 {
             self.award(t);
-        } else if r < 14 {
+        } else if r < 30 {
             self.new_task(t, true);
-        } else if r < 40 && self.settle() {
+        } else if r < 56 && self.settle() {
             // a validation or an assessment was due
         } else if self.open.is_empty() || (self.open.len() < TARGET_OPEN && self.rng.below(2) == 0) {
             // Any team with a free pair on a recent task; else someone clocks out first.
@@ -1006,7 +1000,9 @@ impl Generator<'_> {
     /// The team's captain validates the oldest assessment once its window has passed, within
     /// the daily caps; the founder deposits EUR first when the treasury rule needs it.
     fn validate(&mut self) -> bool {
-        let Some((t, id)) = self.to_validate.front().cloned() else { return false };
+        let Some((t, id)) = self.to_validate.front().cloned() else {
+            return false;
+        };
         let policy = &self.state.policy;
         let task = self.state.tasks.values().find(|k| k.id == id);
         let Some((task, pending)) = task.and_then(|k| Some((k, k.pending.as_ref().filter(|_| k.state == TaskState::Assessed)?))) else {
@@ -1072,19 +1068,28 @@ impl Generator<'_> {
 
 /// Signs rows on all cores (the rules never look at a signature's value, only its encoding).
 pub fn sign_rows(rows: &mut [Row], people: &[Person], by_fingerprint: &HashMap<&str, usize>, ledger_id: &str, namespace: &str) {
+    let sign = |part: &mut [Row]| {
+        for row in part {
+            let key = &people[by_fingerprint[row.key.as_str()]].key;
+            row.signature = encode_signature(&key.sign(namespace, &row.message(ledger_id)));
+        }
+    };
+    // Threads pay off for big commits only (a one-action commit has 1 to 3 rows).
+    if rows.len() < 64 {
+        sign(rows);
+        return;
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = rows.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for part in rows.chunks_mut(chunk) {
-            scope.spawn(move || {
-                for row in part {
-                    let key = &people[by_fingerprint[row.key.as_str()]].key;
-                    row.signature = encode_signature(&key.sign(namespace, &row.message(ledger_id)));
-                }
-            });
+            scope.spawn(move || sign(part));
         }
     });
 }
+
+/// An action, its table and its column values.
+type Draft<'a> = (&'a str, TableId, Vec<(&'a str, String)>);
 
 /// `n` one-action entries on top of `state` (which they are applied to): work sessions of the
 /// generated workers on their started tasks, opened (one row) and closed (clock row and
@@ -1114,7 +1119,7 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
     for i in 0..n {
         let (who, task) = &workers[i / 2 % workers.len()];
         let key = key_of(who);
-        let drafts: Vec<(&str, TableId, Vec<(&str, String)>)> = match state.sessions.get(who) {
+        let drafts: Vec<Draft> = match state.sessions.get(who) {
             None => {
                 let session = (state.last_seq + 1).to_string();
                 vec![(
