@@ -149,8 +149,8 @@ fn suite(args: &Args) {
     println!("load average at start: {load_start}");
     let people = people();
 
-    let batch = batch_rate(&people, cores);
-    println!("ed25519 batch verify (smartup::sign::verify_all, {cores} threads, {BATCH_SAMPLE} signatures): {batch:.0} signatures/s");
+    let batch_start = batch_rate(&people, cores);
+    println!("ed25519 batch verify (smartup::sign::verify_all, {cores} threads, {BATCH_SAMPLE} signatures): {batch_start:.0} signatures/s");
 
     println!("\n-- ledgers");
     let big: Vec<(PathBuf, Shape)> = args
@@ -184,6 +184,11 @@ fn suite(args: &Args) {
             .collect()
     };
     let (bigs, reals) = (series(false), series(true));
+    // The reference is measured again after the verify runs and the faster one kept, so
+    // that load from others at one moment does not flatter the ratio.
+    let batch_end = batch_rate(&people, cores);
+    let batch = batch_start.max(batch_end);
+    println!("ed25519 batch verify again: {batch_end:.0} signatures/s; the goal uses the faster, {batch:.0}");
     let mut goals: Vec<String> = Vec::new();
     if let Some(b) = bigs.last() {
         let share = b.rate() / batch;
@@ -383,15 +388,21 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
         verdict(accepted && secs < GOAL_HOOK_SECS)
     ));
     std::fs::remove_dir_all(forge.join("smartup").join("state")).expect("remove the state cache");
+    let started = Instant::now();
     let cold = hook_child(exe, &forge, tip, chain[0]);
-    let (line, secs) = match &cold {
-        Ok(line) => (line.clone(), child_ms(line) / 1e3),
-        Err(e) => (format!("failed: {e}"), f64::INFINITY),
+    let (line, took) = match &cold {
+        Ok(line) => (line.clone(), format!("{:.2} s", child_ms(line) / 1e3)),
+        // The hook gives up rebuilding after its own deadline (and rejects: fails closed).
+        Err(e) => (
+            format!("failed: {e}"),
+            format!("failed after {:.1} s", started.elapsed().as_secs_f64()),
+        ),
     };
     println!("{:<44} {line}", "1 commit, cold cache (rebuilt from genesis)");
+    let met = cold.as_ref().is_ok_and(|line| child_ms(line) / 1e3 < GOAL_COLD_SECS);
     goals.push(format!(
-        "cold-cache rebuild < {GOAL_COLD_SECS:.0} s at {GOAL_SIZE} commits: {}: {secs:.2} s at {commits} commits",
-        size_verdict(secs < GOAL_COLD_SECS, commits)
+        "cold-cache rebuild < {GOAL_COLD_SECS:.0} s at {GOAL_SIZE} commits: {}: {took} at {commits} commits",
+        size_verdict(met, commits)
     ));
 }
 
