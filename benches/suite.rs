@@ -149,8 +149,8 @@ fn suite(args: &Args) {
     println!("load average at start: {load_start}");
     let people = people();
 
-    let batch = batch_rate(&people, cores);
-    println!("ed25519 batch verify (smartup::sign::verify_all, {cores} threads, {BATCH_SAMPLE} signatures): {batch:.0} signatures/s");
+    let batch_start = batch_rate(&people, cores);
+    println!("ed25519 batch verify (smartup::sign::verify_all, {cores} threads, {BATCH_SAMPLE} signatures): {batch_start:.0} signatures/s");
 
     println!("\n-- ledgers");
     let big: Vec<(PathBuf, Shape)> = args
@@ -161,7 +161,7 @@ fn suite(args: &Args) {
         .map(|shape| {
             let dir = shape.default_dir();
             ensure_ledger(&dir, shape, &people);
-            (dir, shape)
+            (std::fs::canonicalize(&dir).expect("the ledger folder"), shape)
         })
         .collect();
 
@@ -184,6 +184,11 @@ fn suite(args: &Args) {
             .collect()
     };
     let (bigs, reals) = (series(false), series(true));
+    // The reference is measured again after the verify runs and the faster one kept, so
+    // that load from others at one moment does not flatter the ratio.
+    let batch_end = batch_rate(&people, cores);
+    let batch = batch_start.max(batch_end);
+    println!("ed25519 batch verify again: {batch_end:.0} signatures/s; the goal uses the faster, {batch:.0}");
     let mut goals: Vec<String> = Vec::new();
     if let Some(b) = bigs.last() {
         let share = b.rate() / batch;
@@ -211,8 +216,8 @@ fn suite(args: &Args) {
         for pair in list.windows(2) {
             let (rows, time) = (pair[1].rows as f64 / pair[0].rows as f64, pair[1].secs / pair[0].secs);
             goals.push(format!(
-                "{name}: {rows:.1}x rows in <= {:.2}x that much time: {}: {time:.2}x the time ({} -> {} rows; {:.2} of linear)",
-                GOAL_SCALING,
+                "{name}: {rows:.1}x rows in <= {:.1}x the time: {}: {time:.2}x the time ({} -> {} rows; {:.2} of linear)",
+                rows * GOAL_SCALING,
                 verdict(time <= rows * GOAL_SCALING),
                 pair[0].rows,
                 pair[1].rows,
@@ -383,15 +388,21 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
         verdict(accepted && secs < GOAL_HOOK_SECS)
     ));
     std::fs::remove_dir_all(forge.join("smartup").join("state")).expect("remove the state cache");
+    let started = Instant::now();
     let cold = hook_child(exe, &forge, tip, chain[0]);
-    let (line, secs) = match &cold {
-        Ok(line) => (line.clone(), child_ms(line) / 1e3),
-        Err(e) => (format!("failed: {e}"), f64::INFINITY),
+    let (line, took) = match &cold {
+        Ok(line) => (line.clone(), format!("{:.2} s", child_ms(line) / 1e3)),
+        // The hook gives up rebuilding after its own deadline (and rejects: fails closed).
+        Err(e) => (
+            format!("failed: {e}"),
+            format!("failed after {:.1} s", started.elapsed().as_secs_f64()),
+        ),
     };
     println!("{:<44} {line}", "1 commit, cold cache (rebuilt from genesis)");
+    let met = cold.as_ref().is_ok_and(|line| child_ms(line) / 1e3 < GOAL_COLD_SECS);
     goals.push(format!(
-        "cold-cache rebuild < {GOAL_COLD_SECS:.0} s at {GOAL_SIZE} commits: {}: {secs:.2} s at {commits} commits",
-        size_verdict(secs < GOAL_COLD_SECS, commits)
+        "cold-cache rebuild < {GOAL_COLD_SECS:.0} s at {GOAL_SIZE} commits: {}: {took} at {commits} commits",
+        size_verdict(met, commits)
     ));
 }
 
@@ -442,8 +453,9 @@ fn clone_and_act(binary: &Path, ledger: &Path, commits: u64, actions: usize, scr
     let packed = dir_size(&git_dir.join("objects"));
     let first = timed_smartup(binary, &clone, &["status"]);
     let second = timed_smartup(binary, &clone, &["status"]);
+    let verify = timed_smartup(binary, &clone, &["verify"]);
     println!(
-        "{commits} commits: git clone {clone_secs:.2} s ({:.1} MB of objects); first `smartup status` {:.0} ms, second {:.0} ms",
+        "{commits} commits: git clone {clone_secs:.2} s ({:.1} MB of objects); first `smartup status` {:.0} ms, second {:.0} ms; `smartup verify` accepts it in {verify:.2} s",
         packed as f64 / 1e6,
         first * 1e3,
         second * 1e3
@@ -453,6 +465,9 @@ fn clone_and_act(binary: &Path, ledger: &Path, commits: u64, actions: usize, scr
         size_verdict(first < GOAL_CLONE_SECS, commits)
     ));
 
+    // The baseline for the size after `git gc`: the clone, gc'd before any action.
+    git(&clone, &["gc", "-q"]);
+    let baseline = dir_size(&git_dir.join("objects"));
     let founder = &people[FOUNDER];
     let key = scratch.join(format!("founder-{commits}"));
     founder.key.write_openssh(&key).expect("write the founder's key");
@@ -490,11 +505,12 @@ fn clone_and_act(binary: &Path, ledger: &Path, commits: u64, actions: usize, scr
     git(&clone, &["gc", "-q"]);
     let after_gc = dir_size(&git_dir.join("objects"));
     println!(
-        "{commits} commits: objects {:.1} KB after clone, {:.1} KB after {actions} actions, {:.1} KB after `git gc` ({:+.2} KB per action once packed)",
+        "{commits} commits: objects {:.1} KB after clone, {:.1} KB after `git gc`, {:.1} KB after {actions} actions, {:.1} KB after `git gc` again: {:+.2} KB per action once packed",
         packed as f64 / 1024.0,
+        baseline as f64 / 1024.0,
         before_gc as f64 / 1024.0,
         after_gc as f64 / 1024.0,
-        (after_gc as f64 - packed as f64) / 1024.0 / actions as f64
+        (after_gc as f64 - baseline as f64) / 1024.0 / actions as f64
     );
     goals.push(format!(
         "loose bytes per one-row action: a few KB: {}: median {:.1} KB ({commits} commits)",

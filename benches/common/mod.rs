@@ -47,14 +47,12 @@ pub const WORKERS: usize = 46;
 /// Open work sessions the generator aims for.
 pub const TARGET_OPEN: usize = 20;
 /// Started tasks per team that new sessions are opened on.
-pub const RECENT_TASKS: usize = 6;
+pub const RECENT_TASKS: usize = 3;
 /// The founder is person 0.
 pub const FOUNDER: usize = 0;
-// ---------------------------------------------------------------------------------------------
-// The parent: generate, run the children, compare with ssh-keygen, print the table
 
-/// A row to draft: its action, table and column values.
-type Draft<'a> = (&'a str, TableId, Vec<(&'a str, String)>);
+// ---------------------------------------------------------------------------------------------
+// Measured verify runs and the machine
 
 /// One measured verify (or replay) run, as a child reports it.
 #[derive(Clone, Debug)]
@@ -802,9 +800,9 @@ impl Generator<'_> {
         let t = self.rng.below(self.teams.len());
         if r < 6 {
             self.award(t);
-        } else if r < 14 {
+        } else if r < 30 {
             self.new_task(t, true);
-        } else if r < 40 && self.settle() {
+        } else if r < 56 && self.settle() {
             // a validation or an assessment was due
         } else if self.open.is_empty() || (self.open.len() < TARGET_OPEN && self.rng.below(2) == 0) {
             // Any team with a free pair on a recent task; else someone clocks out first.
@@ -1070,19 +1068,28 @@ impl Generator<'_> {
 
 /// Signs rows on all cores (the rules never look at a signature's value, only its encoding).
 pub fn sign_rows(rows: &mut [Row], people: &[Person], by_fingerprint: &HashMap<&str, usize>, ledger_id: &str, namespace: &str) {
+    let sign = |part: &mut [Row]| {
+        for row in part {
+            let key = &people[by_fingerprint[row.key.as_str()]].key;
+            row.signature = encode_signature(&key.sign(namespace, &row.message(ledger_id)));
+        }
+    };
+    // Threads pay off for big commits only (a one-action commit has 1 to 3 rows).
+    if rows.len() < 64 {
+        sign(rows);
+        return;
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = rows.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for part in rows.chunks_mut(chunk) {
-            scope.spawn(move || {
-                for row in part {
-                    let key = &people[by_fingerprint[row.key.as_str()]].key;
-                    row.signature = encode_signature(&key.sign(namespace, &row.message(ledger_id)));
-                }
-            });
+            scope.spawn(move || sign(part));
         }
     });
 }
+
+/// An action, its table and its column values.
+type Draft<'a> = (&'a str, TableId, Vec<(&'a str, String)>);
 
 /// `n` one-action entries on top of `state` (which they are applied to): work sessions of the
 /// generated workers on their started tasks, opened (one row) and closed (clock row and
