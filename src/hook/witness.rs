@@ -29,6 +29,8 @@ pub fn witness(repo: &Repository, now: Timestamp) -> Result<Option<Oid>> {
     let head = repo.find_reference("HEAD").context("cannot read HEAD")?;
     let branch = head
         .symbolic_target()
+        .ok()
+        .flatten()
         .ok_or_else(|| anyhow!("HEAD is detached; a ledger repository's HEAD names its branch"))?;
     let tip = repo.refname_to_id(branch).with_context(|| format!("{branch} does not exist"))?;
     let previous = repo.refname_to_id(WITNESS_REF).ok();
