@@ -83,8 +83,8 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
     }
     if let (Some(c), false) = (&witnessed, global.json) {
         println!(
-            "witnesses ({WITNESS_REF}): {} statement(s) of the forge cover {} row(s); {} row(s) after the last are not yet witnessed.",
-            c.witnesses, c.covered, c.unwitnessed
+            "witnesses ({WITNESS_REF}): {} statement(s) of the forge; {} row(s) checked against them, {} row(s) from before the first, {} row(s) after the last (not yet witnessed).",
+            c.witnesses, c.covered, c.before_witnessing, c.unwitnessed
         );
     }
     if report.findings.is_empty() {

@@ -46,7 +46,10 @@ pub fn parse(message: &str) -> Option<(Oid, Timestamp)> {
 pub struct Coverage {
     /// Witness statements read (signed by an instance key).
     pub witnesses: usize,
-    /// Rows whose commit a witness covers.
+    /// Rows the first witness covers: recorded before the forge began witnessing, so no
+    /// witness tells when the forge first saw them; they are not judged.
+    pub before_witnessing: u64,
+    /// Rows whose commit a later witness covers first, judged against its time.
     pub covered: u64,
     /// Rows after the last witness (not yet witnessed; not an error).
     pub unwitnessed: u64,
@@ -73,12 +76,19 @@ pub fn check(repo: &Repository, tip: Oid, policy: &Policy, rows: u64) -> Result<
             None if repo.graph_descendant_of(seen, tip).unwrap_or(false) => ledger.len(),
             None => continue,
         };
+        let first = coverage.witnesses == 1;
         for commit in ledger.get(next..end).unwrap_or_default() {
-            coverage.covered += late_rows(repo, *commit, policy, time.plus(-lag), oid, &mut coverage.findings)?;
+            let not_before = (!first).then(|| time.plus(-lag));
+            let rows = late_rows(repo, *commit, policy, not_before, oid, &mut coverage.findings)?;
+            if first {
+                coverage.before_witnessing += rows;
+            } else {
+                coverage.covered += rows;
+            }
         }
         next = next.max(end);
     }
-    coverage.unwitnessed = rows.saturating_sub(coverage.covered);
+    coverage.unwitnessed = rows.saturating_sub(coverage.covered + coverage.before_witnessing);
     Ok(Some(coverage))
 }
 
@@ -113,15 +123,17 @@ fn statement(repo: &Repository, oid: Oid, policy: &Policy, findings: &mut Vec<Fi
     Ok(parsed)
 }
 
-/// Reports the rows of one ledger commit recorded before `not_before`; returns its row count.
-fn late_rows(repo: &Repository, commit: Oid, policy: &Policy, not_before: Timestamp, witness: Oid, findings: &mut Vec<Finding>) -> Result<u64> {
+/// Reports the rows of one ledger commit recorded before `not_before` (if any); returns its
+/// row count.
+fn late_rows(repo: &Repository, commit: Oid, policy: &Policy, not_before: Option<Timestamp>, witness: Oid, findings: &mut Vec<Finding>) -> Result<u64> {
     let changes = repo::commit_changes(repo, &repo.find_commit(commit)?)?;
     let mut stream = RowStream::new(repo, changes.sources, policy.ledger.segment_rows);
     let mut rows = 0;
     // Unreadable rows are reported by the walk itself.
     while let Ok(Some((row, location))) = stream.next_row() {
         rows += 1;
-        if row.timestamp < not_before {
+        let Some(not_before) = not_before.filter(|t| row.timestamp < *t) else { continue };
+        {
             let late = violation(
                 "recorded-late",
                 format!(
