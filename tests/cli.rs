@@ -493,7 +493,10 @@ fn tamper_deleted_last_row_is_history() {
     });
     assert_code(&report, "history");
     assert!(
-        findings(&report, "history")[0]["message"].as_str().unwrap_or("").contains("removed"),
+        findings(&report, "history")[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("removed"),
         "{report:#}"
     );
 }
@@ -625,16 +628,8 @@ fn tamper_segment_file_with_byte_order_mark_is_unreadable() {
     let sb = Sandbox::new();
     let founder = sb.keygen("founder");
     let dir = sb.path().join("ledger");
-    sb.smartup(&[
-        "--ledger",
-        s(&dir),
-        "--handle",
-        "founder",
-        "--key",
-        s(&founder),
-        "init",
-    ])
-    .ok();
+    sb.smartup(&["--ledger", s(&dir), "--handle", "founder", "--key", s(&founder), "init"])
+        .ok();
     let l = Ledger {
         dir,
         keys: Default::default(),

@@ -1534,7 +1534,18 @@ fn an_assessment_and_its_validation_back_dated_and_pushed_together_are_refused()
     let steps: [(&str, &[&str]); 4] = [
         (
             "carla",
-            &["create-task", "6_2_1_2_icons", "--objective", "5_2_1", "--title", "Icons", "--size", "small", "--phase", "design"],
+            &[
+                "create-task",
+                "6_2_1_2_icons",
+                "--objective",
+                "5_2_1",
+                "--title",
+                "Icons",
+                "--size",
+                "small",
+                "--phase",
+                "design",
+            ],
         ),
         ("maya", &["assign-task", "6_2_1_2", "--attacker", "alice", "--defender", "bob"]),
         ("alice", &["start-task", "6_2_1_2"]),

@@ -81,13 +81,18 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
 /// when it was needed.
 fn restamp(global: &Global, ledger: &mut Ledger, remote: &str) -> Result<Option<identity::Signer>> {
     let tracking = format!("refs/remotes/{remote}/{}", ledger.branch);
-    let Ok(upstream) = ledger.repo.refname_to_id(&tracking) else { return Ok(None) };
+    let Ok(upstream) = ledger.repo.refname_to_id(&tracking) else {
+        return Ok(None);
+    };
     if !needs_restamp(ledger, upstream)? {
         return Ok(None);
     }
     let signer = identity::resolve(global, Some(&ledger.repo))?;
     if let Rebased::Moved(n) = rebase(ledger, upstream, &signer)? {
-        eprintln!("re-stamped and re-signed {n} unpushed commit(s) recorded longer ago than the forge accepts (now up to seq {})", ledger.state.last_seq);
+        eprintln!(
+            "re-stamped and re-signed {n} unpushed commit(s) recorded longer ago than the forge accepts (now up to seq {})",
+            ledger.state.last_seq
+        );
     }
     Ok(Some(signer))
 }

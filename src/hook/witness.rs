@@ -19,7 +19,10 @@ pub const KEY_ENV: &str = "SMARTUP_WITNESS_KEY";
 /// The instance key's path, when the forge is configured as a witness.
 fn key_path(repo: &Repository) -> Option<PathBuf> {
     let configured = || repo.config().ok()?.get_path("smartup.witnessKey").ok();
-    std::env::var_os(KEY_ENV).filter(|v| !v.is_empty()).map(PathBuf::from).or_else(configured)
+    std::env::var_os(KEY_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(configured)
 }
 
 /// Witnesses the ledger branch's tip at `now`, unless no key is configured (`Ok(None)`) or the
@@ -35,7 +38,11 @@ pub fn witness(repo: &Repository, now: Timestamp) -> Result<Option<Oid>> {
     let tip = repo.refname_to_id(branch).with_context(|| format!("{branch} does not exist"))?;
     let previous = repo.refname_to_id(WITNESS_REF).ok();
     let parent = previous.map(|p| repo.find_commit(p)).transpose()?;
-    if parent.as_ref().and_then(|p| parse(p.message().unwrap_or(""))).is_some_and(|(seen, _)| seen == tip) {
+    if parent
+        .as_ref()
+        .and_then(|p| parse(p.message().unwrap_or("")))
+        .is_some_and(|(seen, _)| seen == tip)
+    {
         return Ok(None);
     }
     let key = SigningKey::load(&path, None).map_err(|e| anyhow!("cannot load the witness key {}: {e}", path.display()))?;

@@ -77,7 +77,15 @@ mod tests {
             assert!(path > previous, "{path} sorts after {previous}");
             previous = path;
         }
-        for bad in ["1/1.csv", "1/00.csv", "2/01/0099.csv", "1/01.CSV", "01.csv", "2/02/0100.csv", "1/01.csv/x"] {
+        for bad in [
+            "1/1.csv",
+            "1/00.csv",
+            "2/01/0099.csv",
+            "1/01.CSV",
+            "01.csv",
+            "2/02/0100.csv",
+            "1/01.csv/x",
+        ] {
             assert_eq!(segment_number(bad), None, "{bad}");
         }
     }

@@ -2,8 +2,8 @@
 //! untouched, new segments added in order, no file outside the ledger's layout.
 
 use super::findings::Finding;
-use crate::ledger::schema::{self, TableId};
 use super::layout::added_segments;
+use crate::ledger::schema::{self, TableId};
 use crate::ledger::{POLICY_FILE, README_FILE, TABLES_DIR};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository, Tree};
@@ -107,7 +107,11 @@ fn blob_id(root: Option<&Tree>, name: &str) -> Option<Oid> {
 }
 
 fn read_blob(repo: &Repository, blob: Oid, name: &str) -> Result<Vec<u8>> {
-    Ok(repo.find_blob(blob).with_context(|| format!("cannot read {name}"))?.content().to_vec())
+    Ok(repo
+        .find_blob(blob)
+        .with_context(|| format!("cannot read {name}"))?
+        .content()
+        .to_vec())
 }
 
 /// The changes of a commit relative to its first parent (or to nothing, for a root commit).
@@ -147,12 +151,20 @@ pub fn commit_changes(repo: &Repository, commit: &git2::Commit) -> Result<Change
 
 /// A table's folder in `tables/`, if the table has one.
 fn table_folder<'r>(repo: &'r Repository, tables: Option<&Tree>, name: &str, findings: &mut Vec<Finding>) -> Result<Option<Tree<'r>>> {
-    let Some(entry) = tables.and_then(|t| t.get_name(name)) else { return Ok(None) };
+    let Some(entry) = tables.and_then(|t| t.get_name(name)) else {
+        return Ok(None);
+    };
     if entry.kind() != Some(ObjectType::Tree) {
-        findings.push(Finding::general("unexpected-file", format!("{TABLES_DIR}/{name} must be a folder of segments")));
+        findings.push(Finding::general(
+            "unexpected-file",
+            format!("{TABLES_DIR}/{name} must be a folder of segments"),
+        ));
         return Ok(None);
     }
-    Ok(Some(repo.find_tree(entry.id()).with_context(|| format!("cannot read folder {TABLES_DIR}/{name}"))?))
+    Ok(Some(
+        repo.find_tree(entry.id())
+            .with_context(|| format!("cannot read folder {TABLES_DIR}/{name}"))?,
+    ))
 }
 
 /// Adds the segments `new` has beyond `old` as sources (checked: appended, bounded in size).
@@ -160,7 +172,9 @@ fn add_sources(repo: &Repository, table: TableId, old: Option<&Tree>, new: Optio
     let dir = format!("{TABLES_DIR}/{}", schema::table(table).name);
     let Some(new) = new else {
         if old.is_some() {
-            changes.findings.push(Finding::general("history", format!("table folder {dir} was deleted")));
+            changes
+                .findings
+                .push(Finding::general("history", format!("table folder {dir} was deleted")));
         }
         return Ok(());
     };

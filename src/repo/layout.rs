@@ -31,13 +31,7 @@ pub struct Segment {
 /// The segments in `new` that `old` (the parent's folder, if any) lacks, in order, checked to
 /// be the next numbers after `old`'s last. Problems (a changed or removed segment, a file that
 /// does not belong, a gap) become findings about `dir`, the folder's path in the repository.
-pub fn added_segments(
-    repo: &Repository,
-    old: Option<&Tree>,
-    new: &Tree,
-    dir: &str,
-    findings: &mut Vec<Finding>,
-) -> Result<Vec<Segment>> {
+pub fn added_segments(repo: &Repository, old: Option<&Tree>, new: &Tree, dir: &str, findings: &mut Vec<Finding>) -> Result<Vec<Segment>> {
     let mut found = Vec::new();
     let before = findings.len();
     diff_folder(repo, old, new, "", dir, &mut found, findings)?;
@@ -118,8 +112,12 @@ fn diff_folder(
                 findings.push(changed(repo, &before, &after, dir, &path));
                 return Ok(());
             }
-            let before = repo.find_tree(before.id()).with_context(|| format!("cannot read folder {dir}/{path}"))?;
-            let after = repo.find_tree(after.id()).with_context(|| format!("cannot read folder {dir}/{path}"))?;
+            let before = repo
+                .find_tree(before.id())
+                .with_context(|| format!("cannot read folder {dir}/{path}"))?;
+            let after = repo
+                .find_tree(after.id())
+                .with_context(|| format!("cannot read folder {dir}/{path}"))?;
             diff_folder(repo, Some(&before), &after, &format!("{path}/"), dir, found, findings)?;
         }
     }
@@ -127,7 +125,9 @@ fn diff_folder(
         let path = format!("{prefix}{}", entry.name().unwrap_or("?"));
         match entry.kind() {
             Some(ObjectType::Tree) => {
-                let sub = repo.find_tree(entry.id()).with_context(|| format!("cannot read folder {dir}/{path}"))?;
+                let sub = repo
+                    .find_tree(entry.id())
+                    .with_context(|| format!("cannot read folder {dir}/{path}"))?;
                 if sub.is_empty() {
                     found.push((path, entry.id(), entry.filemode()));
                 } else {

@@ -75,7 +75,14 @@ pub fn commit_rows(
 }
 
 /// Writes `rows` as new segments after the folder's last; returns the new folder.
-fn append_to_table<'r>(repo: &'r Repository, table: TableId, mut folder: Option<Tree<'r>>, dir: &str, rows: &[&Row], segment_rows: u64) -> Result<Oid> {
+fn append_to_table<'r>(
+    repo: &'r Repository,
+    table: TableId,
+    mut folder: Option<Tree<'r>>,
+    dir: &str,
+    rows: &[&Row],
+    segment_rows: u64,
+) -> Result<Oid> {
     let mut number = match &folder {
         Some(f) => layout::last_segment(repo, f, dir)?.map_or(0, |(n, _)| n),
         None => 0,

@@ -1582,7 +1582,14 @@ fn outside_the_bootstrap_phase_a_license_names_the_deposit_that_paid_it() {
 fn sessions_happen_before_they_are_recorded_within_the_retroactive_limit() {
     let mut b = Book::started();
     let seq = (b.state.last_seq + 1).to_string();
-    let clock = |at: &Timestamp| vec![("session", seq.clone()), ("task", "6_2_1_1".into()), ("owner", "alice".into()), ("happened_at", at.to_string())];
+    let clock = |at: &Timestamp| {
+        vec![
+            ("session", seq.clone()),
+            ("task", "6_2_1_1".into()),
+            ("owner", "alice".into()),
+            ("happened_at", at.to_string()),
+        ]
+    };
     let (future, too_old, inside) = (b.now.plus(60), b.now.plus(-31 * DAY), b.now.plus(-29 * DAY));
     b.refused("retroactive", "alice", "start-work", &refs(&clock(&future)));
     b.refused("retroactive", "alice", "start-work", &refs(&clock(&too_old)));

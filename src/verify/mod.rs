@@ -289,7 +289,13 @@ pub fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, fin
         .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
     match parsed {
         Ok(policy) if !policy.keeps_identity_of(&state.policy) => {
-            findings.push(Finding::general("policy", "an amendment may not change [ledger] id, namespace, format or segment_rows").in_commit(id));
+            findings.push(
+                Finding::general(
+                    "policy",
+                    "an amendment may not change [ledger] id, namespace, format or segment_rows",
+                )
+                .in_commit(id),
+            );
         }
         Ok(policy) => {
             state.policy = policy;

@@ -61,14 +61,18 @@ pub struct Coverage {
 /// Checks the ledger's first-parent history up to `tip` against the witness ref, if the
 /// repository has one (`None` otherwise). `rows` is how many rows the history holds.
 pub fn check(repo: &Repository, tip: Oid, policy: &Policy, rows: u64) -> Result<Option<Coverage>> {
-    let Ok(witness_tip) = repo.refname_to_id(WITNESS_REF) else { return Ok(None) };
+    let Ok(witness_tip) = repo.refname_to_id(WITNESS_REF) else {
+        return Ok(None);
+    };
     let ledger = repo::first_parent_chain(repo, tip)?;
     let position: HashMap<Oid, usize> = ledger.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
     let lag = policy.hook.recording_lag_seconds();
     let mut coverage = Coverage::default();
     let mut next = 0; // the first ledger commit no witness covers yet
     for oid in repo::first_parent_chain(repo, witness_tip)? {
-        let Some((seen, time)) = statement(repo, oid, policy, &mut coverage.findings)? else { continue };
+        let Some((seen, time)) = statement(repo, oid, policy, &mut coverage.findings)? else {
+            continue;
+        };
         coverage.witnesses += 1;
         let end = match position.get(&seen) {
             Some(i) => i + 1,
@@ -125,14 +129,23 @@ fn statement(repo: &Repository, oid: Oid, policy: &Policy, findings: &mut Vec<Fi
 
 /// Reports the rows of one ledger commit recorded before `not_before` (if any); returns its
 /// row count.
-fn late_rows(repo: &Repository, commit: Oid, policy: &Policy, not_before: Option<Timestamp>, witness: Oid, findings: &mut Vec<Finding>) -> Result<u64> {
+fn late_rows(
+    repo: &Repository,
+    commit: Oid,
+    policy: &Policy,
+    not_before: Option<Timestamp>,
+    witness: Oid,
+    findings: &mut Vec<Finding>,
+) -> Result<u64> {
     let changes = repo::commit_changes(repo, &repo.find_commit(commit)?)?;
     let mut stream = RowStream::new(repo, changes.sources, policy.ledger.segment_rows);
     let mut rows = 0;
     // Unreadable rows are reported by the walk itself.
     while let Ok(Some((row, location))) = stream.next_row() {
         rows += 1;
-        let Some(not_before) = not_before.filter(|t| row.timestamp < *t) else { continue };
+        let Some(not_before) = not_before.filter(|t| row.timestamp < *t) else {
+            continue;
+        };
         {
             let late = violation(
                 "recorded-late",
@@ -158,6 +171,9 @@ mod tests {
         let time: Timestamp = "2026-11-30T12:00:00Z".parse().unwrap();
         assert_eq!(parse(&message(tip, time)), Some((tip, time)));
         assert_eq!(parse("smartup witness\n\ntip=xyz\ntime=2026-11-30T12:00:00Z\n"), None);
-        assert_eq!(parse("a commit\n\ntip=1111111111111111111111111111111111111111\ntime=2026-11-30T12:00:00Z\n"), None);
+        assert_eq!(
+            parse("a commit\n\ntip=1111111111111111111111111111111111111111\ntime=2026-11-30T12:00:00Z\n"),
+            None
+        );
     }
 }
