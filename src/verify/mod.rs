@@ -177,7 +177,8 @@ fn walk_commit(
                 pipeline.push(&row, &state.ledger_id, key, &location, id);
             }
         }
-        match rules::recorded_in_time(&row, options.not_before).and_then(|()| rules::apply(state, &row, options.not_after)) {
+        // The rules first (their codes are more precise); a late row is refused all the same.
+        match rules::apply(state, &row, options.not_after).and_then(|()| rules::recorded_in_time(&row, options.not_before)) {
             Ok(()) if report.accepted.len() < SUMMARIES => report.accepted.push(row.summary()),
             Ok(()) => {}
             Err(v) => {
