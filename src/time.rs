@@ -11,6 +11,17 @@ pub const DAY: i64 = 86_400;
 /// Seconds in one hour.
 pub const HOUR: i64 = 3_600;
 
+/// The environment variable that pins "now" (RFC 3339 UTC, `2026-11-30T12:00:00Z`) for the
+/// command line, the hook and `verify` alike.
+pub const PINNED_CLOCK: &str = "SMARTUP_NOW";
+
+/// The pinned clock, if [`PINNED_CLOCK`] is set (and non-empty): its value, or why it is not a
+/// timestamp.
+pub fn pinned() -> Option<Result<Timestamp, BadTimestamp>> {
+    let text = std::env::var(PINNED_CLOCK).ok().filter(|t| !t.is_empty())?;
+    Some(text.parse())
+}
+
 /// A UTC instant, in whole seconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Timestamp(pub i64);
@@ -21,8 +32,14 @@ pub struct Timestamp(pub i64);
 pub struct BadTimestamp(pub String);
 
 impl Timestamp {
-    /// The current time of this machine's clock.
+    /// The current time: the pinned clock of [`PINNED_CLOCK`] when it is set to a valid
+    /// timestamp (scripts and demos cross windows with it), else this machine's clock.
     pub fn now() -> Timestamp {
+        pinned().and_then(Result::ok).unwrap_or_else(Timestamp::system)
+    }
+
+    /// This machine's clock, whatever [`PINNED_CLOCK`] says.
+    pub fn system() -> Timestamp {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)

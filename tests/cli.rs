@@ -628,18 +628,8 @@ fn tamper_segment_file_with_byte_order_mark_is_unreadable() {
     let sb = Sandbox::new();
     let founder = sb.keygen("founder");
     let dir = sb.path().join("ledger");
-    sb.smartup(&[
-        "--ledger",
-        s(&dir),
-        "--handle",
-        "founder",
-        "--key",
-        s(&founder),
-        "--at",
-        common::FOUNDED,
-        "init",
-    ])
-    .ok();
+    sb.smartup(&["--ledger", s(&dir), "--handle", "founder", "--key", s(&founder), "init"])
+        .ok();
     let l = Ledger {
         dir,
         keys: Default::default(),
@@ -819,19 +809,23 @@ fn passphrase_protected_key_needs_the_passphrase() {
 }
 
 #[test]
-fn at_in_the_future_or_before_the_last_row_is_refused() {
+fn rows_are_recorded_now_and_at_says_only_when_work_happened() {
     let sb = Sandbox::new();
     let l = standard_org(&sb);
     let args = ["create-objective", "5_2_2", "--team", "3_2", "--title", "Another"];
-    unchanged(&sb, &l, || l.act(&sb, "captain", Some("2099-01-01T00:00:00Z"), &args))
-        .fails()
-        .stderr_has(&["2099-01-01T00:00:00Z", "future"]);
+    // A clock (SMARTUP_NOW) before the last row is refused; a malformed one too.
     unchanged(&sb, &l, || l.act(&sb, "captain", Some("2026-01-05T08:59:59Z"), &args))
         .fails()
         .stderr_has(&["2026-01-05T08:59:59Z", "before the last row"]);
     unchanged(&sb, &l, || l.act(&sb, "captain", Some("yesterday"), &args))
-        .code(2)
-        .stderr_has(&["yesterday"]);
+        .code(3)
+        .stderr_has(&["SMARTUP_NOW", "yesterday"]);
+    // --at never back-dates a row: only actions that say when work happened take it.
+    let mut with_at = vec!["--at", common::FOUNDED];
+    with_at.extend_from_slice(&args);
+    unchanged(&sb, &l, || l.act(&sb, "captain", Some("2026-01-06T09:00:00Z"), &with_at))
+        .fails()
+        .stderr_has(&["--at", "start-work, stop-work and award-sk", "SMARTUP_NOW"]);
     // The same instant as the last row is fine.
     l.act(&sb, "captain", Some(common::FOUNDED), &args).ok();
 }

@@ -1494,3 +1494,167 @@ fn three_appenders_pushing_at_once_for_50_rounds_all_land_and_verify() {
     let (out, report) = f.verify(&f.forge);
     assert_eq!(report["ok"], true, "{out:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Time is witnessed, not chosen by the signer
+
+/// `smartup ARGS` in the working clone as `who`, on a clock pinned at `at` (SMARTUP_NOW).
+fn act_at(f: &Forge, who: &str, at: Timestamp, args: &[&str]) -> common::Run {
+    let key = f.key(who);
+    let mut command = f.command(SMARTUP);
+    command
+        .args(["--ledger", s(&f.work), "--handle", who, "--key", s(&key)])
+        .args(args)
+        .env("SMARTUP_NOW", at.to_string());
+    common::run(command)
+}
+
+/// `git push origin main` with the forge's clock pinned at `at`.
+fn push_at(f: &Forge, at: Timestamp) -> common::Run {
+    f.push_args(&["origin", "main"], &[("SMARTUP_NOW", &at.to_string())])
+}
+
+#[test]
+fn a_row_recorded_longer_ago_than_the_lag_is_refused() {
+    let f = Forge::new();
+    let before = f.forge_main();
+    let now = Timestamp::now();
+    let mut craft = f.deposit();
+    craft.at = now.plus(-16 * 60);
+    f.append(&craft);
+    f.commit_as("founder", "a deposit recorded 16 minutes ago");
+    let seq = format!("seq {}", craft.seq);
+    f.assert_rejected(&push_at(&f, now), &before, &["[recorded-late]", &seq, "max_recording_lag_minutes"]);
+    f.reset();
+    craft.at = now.plus(-14 * 60);
+    f.append(&craft);
+    f.commit_as("founder", "a deposit recorded 14 minutes ago");
+    f.assert_accepted(&push_at(&f, now));
+}
+
+#[test]
+fn an_assessment_and_its_validation_back_dated_and_pushed_together_are_refused() {
+    let f = Forge::new();
+    let before = f.forge_main();
+    // The ledger has been quiet for three days when the forge receives the push.
+    let server = Timestamp::now().plus(72 * 3600);
+    let early = server.plus(-51 * 3600);
+    let steps: [(&str, &[&str]); 4] = [
+        (
+            "carla",
+            &[
+                "create-task",
+                "6_2_1_2_icons",
+                "--objective",
+                "5_2_1",
+                "--title",
+                "Icons",
+                "--size",
+                "small",
+                "--phase",
+                "design",
+            ],
+        ),
+        ("maya", &["assign-task", "6_2_1_2", "--attacker", "alice", "--defender", "bob"]),
+        ("alice", &["start-task", "6_2_1_2"]),
+        ("alice", &["start-work", "6_2_1_2"]),
+    ];
+    for (who, args) in steps {
+        act_at(&f, who, early, args).ok();
+    }
+    act_at(&f, "alice", early.plus(3600), &["stop-work"]).ok();
+    let assess = ["assess-work", "6_2_1_2", "--scores", "9,8,8", "--share", "90"];
+    act_at(&f, "maya", early.plus(2 * 3600), &assess).ok();
+    // On the rows' own clocks the 48-hour window has passed: the rules alone accept it.
+    act_at(&f, "carla", server, &["validate-pending-sc", "6_2_1_2"]).ok();
+    let out = push_at(&f, server);
+    f.assert_rejected(&out, &before, &["[recorded-late]", "maya"]);
+    assert!(!out.stderr.contains("[lazy-consensus]"), "{out:?}");
+}
+
+#[test]
+fn a_retroactive_claim_dated_inside_the_limit_but_recorded_outside_it_is_refused() {
+    let f = Forge::new();
+    let before = f.forge_main();
+    let server = Timestamp::now().plus(12 * 86_400);
+    let earned = server.plus(-40 * 86_400).to_string()[..10].to_string();
+    let mut craft = f.award("carla", "maya");
+    for (name, value) in craft.values.iter_mut() {
+        if name == "earned_on" {
+            *value = earned.clone();
+        }
+    }
+    // Dated 11 days before the server's clock: 29 days after the work, inside the limit.
+    craft.at = Timestamp::now().plus(86_400);
+    f.append(&craft);
+    f.commit_as("carla", "SK for work 40 days old, dated 29 days after it");
+    f.assert_rejected(&push_at(&f, server), &before, &["[recorded-late]"]);
+    // Recorded when it reaches the forge, the same claim is 40 days late.
+    f.reset();
+    craft.at = server;
+    f.append(&craft);
+    f.commit_as("carla", "SK for work 40 days old");
+    f.assert_rejected(&push_at(&f, server), &before, &["[retroactive]", &earned]);
+}
+
+#[test]
+fn push_re_stamps_and_re_signs_rows_recorded_offline() {
+    let f = Forge::new();
+    let offline = Timestamp::now().plus(-2 * 3600);
+    act_at(&f, "founder", offline, &["deposit-eur", "10", "--reason", "donation"]).ok();
+    let key = f.key("founder");
+    let mut command = f.command(SMARTUP);
+    command.args(["--ledger", s(&f.work), "--handle", "founder", "--key", s(&key), "push"]);
+    let out = common::run(command).ok();
+    assert!(out.stderr.contains("re-stamped"), "{out:?}");
+    let rows = f.log(&f.forge);
+    let last = rows.last().expect("the forge has rows");
+    assert_eq!(last["action"], "deposit-eur", "{last}");
+    let at: Timestamp = last["timestamp"].as_str().expect("a timestamp").parse().expect("a valid timestamp");
+    assert!(at >= Timestamp::now().plus(-300), "the row landed re-stamped, not at {at}");
+    assert_eq!(f.assert_forge_verifies(), DEMO_ROWS + 1);
+}
+
+/// Runs the forge's post-receive companion as a witness with `key`, its clock pinned at `at`.
+fn witness_at(f: &Forge, key: &Path, at: Timestamp) {
+    let mut command = f.command(SMARTUP);
+    command
+        .args(["hook", "post-receive"])
+        .env("GIT_DIR", &f.forge)
+        .env("SMARTUP_WITNESS_KEY", key)
+        .env("SMARTUP_NOW", at.to_string());
+    common::run(command).ok();
+}
+
+#[test]
+fn verify_reports_a_row_the_forge_witnessed_later_than_the_lag() {
+    let f = Forge::new();
+    let instance = f.sb.keygen("instance");
+    let public = std::fs::read_to_string(common::public_of(&instance)).expect("the instance's public key");
+    let policy = std::fs::read_to_string(f.work.join("ledger.toml")).expect("ledger.toml");
+    let amended = policy.replace("instance_keys = []", &format!("instance_keys = [{:?}]", public.trim()));
+    assert_ne!(amended, policy, "the template lists no instance key");
+    let file = f.sb.path().join("amended.toml");
+    std::fs::write(&file, amended).expect("write the amendment");
+    f.act("founder", &["amend-policy", s(&file)]).ok();
+    f.assert_accepted(&f.push());
+    let now = Timestamp::now();
+    witness_at(&f, &instance, now);
+    let (out, report) = f.verify(&f.forge);
+    assert_eq!(report["ok"], true, "{out:?}");
+    assert_eq!(report["witnessed"]["witnesses"], 1, "{report}");
+    // A row the forge accepted but witnessed only an hour later (a forge without the lag check).
+    let mut craft = f.deposit();
+    craft.at = now;
+    f.append(&craft);
+    f.commit_as("founder", "a deposit");
+    f.assert_accepted(&f.push());
+    witness_at(&f, &instance, now.plus(3600));
+    let (out, report) = f.verify(&f.forge);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(common::codes(&report), vec!["recorded-late"], "{report}");
+    assert_eq!(report["violations"][0]["seq"], craft.seq, "{report}");
+    assert_eq!(report["witnessed"]["witnesses"], 2, "{report}");
+    assert_eq!(report["witnessed"]["covered"], 1, "{report}");
+    assert_eq!(report["witnessed"]["before_witnessing"], DEMO_ROWS + 1, "{report}");
+}

@@ -2,7 +2,7 @@
 //! Each turns its arguments and the current state into rows, which are signed, checked by the
 //! rules and committed (never pushed).
 
-use super::context::{entry_time, print_rows, record, Entry, Ledger};
+use super::context::{entry_time, happened_at, print_rows, record, Entry, Ledger};
 use super::identity;
 use super::{Global, Refused};
 use crate::ledger::ids::{numeric_identity, IdKind};
@@ -255,6 +255,14 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// Whether the action says when something happened (a session's clock-in or clock-out,
+    /// the day SK were earned), which `--at` sets.
+    pub fn says_when(&self) -> bool {
+        matches!(self, Action::StartWork { .. } | Action::StopWork | Action::AwardSk { .. })
+    }
+}
+
 /// `--note`.
 #[derive(Args, Clone, Debug, Default)]
 pub struct Note {
@@ -314,8 +322,9 @@ pub struct RoleArgs {
 pub fn run(global: &Global, action: &Action) -> Result<()> {
     let mut ledger = Ledger::open(global)?;
     let signer = identity::resolve(global, Some(&ledger.repo))?;
-    let at = entry_time(global, Some(&ledger.state))?;
-    let (entries, policy_file) = entries(&ledger.state, &signer.handle, at, action)?;
+    let at = entry_time(Some(&ledger.state))?;
+    let happened = happened_at(global, action.says_when(), at)?;
+    let (entries, policy_file) = entries(&ledger.state, &signer.handle, happened, action)?;
     let files: Vec<RootFile> = policy_file
         .iter()
         .map(|bytes| RootFile {
@@ -346,7 +355,9 @@ fn identity(id: &str, kind: IdKind) -> Result<String> {
     numeric_identity(id, kind).map_err(|e| anyhow!(e))
 }
 
-/// The rows an action writes, given the state (and the new policy file for amend-policy).
+/// The rows an action writes, given the state, when it happened (`at`: a session's clock-in
+/// or clock-out, the day SK were earned; the recording time for other actions), and the new
+/// policy file for amend-policy.
 pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Result<(Vec<Entry>, Option<Vec<u8>>)> {
     let e = match action {
         Action::BootstrapTeams { teams } => {
@@ -499,7 +510,11 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
         }
         Action::StartWork { task } => {
             let session = (state.last_seq + 1).to_string();
-            vec![entry("start-work", &[("session", &session), ("task", task), ("owner", actor)])]
+            let at = at.to_string();
+            vec![entry(
+                "start-work",
+                &[("session", &session), ("task", task), ("owner", actor), ("happened_at", &at)],
+            )]
         }
         Action::StopWork => {
             let open = state
@@ -521,7 +536,12 @@ pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Re
                 ],
             );
             log.table = table_id("session_logs").unwrap_or_default();
-            vec![entry("stop-work", &[("session", &session), ("task", &task), ("owner", actor)]), log]
+            let at = at.to_string();
+            let clock = entry(
+                "stop-work",
+                &[("session", &session), ("task", &task), ("owner", actor), ("happened_at", &at)],
+            );
+            vec![clock, log]
         }
         Action::AssessWork { task, scores, share, note } => vec![assessment(state, task, scores, *share, &note.note)?],
         Action::ApprovePendingSc { task, note } => vec![entry("approve-pending-sc", &[("task", task), ("note", &note.note)])],

@@ -71,23 +71,41 @@ pub struct Entry {
     pub values: Vec<(&'static str, String)>,
 }
 
-/// The time of a new entry: `--at` or now, never before the last row and never in the future.
-pub fn entry_time(global: &Global, state: Option<&State>) -> Result<Timestamp> {
+/// The time a new entry is recorded: now (the pinned clock `SMARTUP_NOW` when set), never
+/// before the last row. `--at` never changes it: see [`happened_at`].
+pub fn entry_time(state: Option<&State>) -> Result<Timestamp> {
     let now = Timestamp::now();
-    let at = global.at.unwrap_or(now);
-    if at > now {
-        return Err(Refused(rules::violation("time-order", format!("--at {at} is in the future (now is {now})"))).into());
-    }
     if let Some(last) = state.and_then(|s| s.last_timestamp) {
-        if at < last {
+        if now < last {
             return Err(Refused(rules::violation(
                 "time-order",
-                format!("--at {at} is before the last row of the ledger ({last}); entries are recorded in order"),
+                format!("the clock says {now}, before the last row of the ledger ({last}); entries are recorded in order"),
             ))
             .into());
         }
     }
-    Ok(at)
+    Ok(now)
+}
+
+/// When the action happened: `--at`, or `recorded` (the row's own time). Only actions that
+/// say when something happened take `--at` (`takes_at`); it is never after `recorded`.
+pub fn happened_at(global: &Global, takes_at: bool, recorded: Timestamp) -> Result<Timestamp> {
+    match global.at {
+        None => Ok(recorded),
+        Some(_) if !takes_at => Err(Refused(rules::violation(
+            "time-order",
+            "--at says when work happened, which only start-work, stop-work and award-sk record; every row is recorded \
+             now (scripts pin the clock with SMARTUP_NOW)"
+                .to_string(),
+        ))
+        .into()),
+        Some(at) if at > recorded => Err(Refused(rules::violation(
+            "time-order",
+            format!("--at {at} is in the future (now is {recorded})"),
+        ))
+        .into()),
+        Some(at) => Ok(at),
+    }
 }
 
 /// Builds, signs and checks rows against `state` (which they advance); a rule's refusal is

@@ -8,7 +8,7 @@ use super::push_cmd::{self, PushArgs};
 use super::{init, Global};
 use crate::hook::install;
 use crate::sign::SigningKey;
-use crate::time::{Timestamp, HOUR};
+use crate::time::{Timestamp, HOUR, PINNED_CLOCK};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::collections::HashMap;
@@ -54,13 +54,13 @@ impl Demo {
             json: self.json,
             handle: Some(who.to_string()),
             key: Some(self.keys[who].clone()),
-            at: Some(self.clock),
+            at: None,
         }
     }
 
     /// `who` brings their clone up to date, records the action, and pushes it through the hook.
     fn act(&mut self, who: &'static str, hours_later: i64, action: Action) -> Result<()> {
-        self.clock = self.clock.plus(hours_later * HOUR);
+        self.advance(hours_later);
         self.update_clone(who)?;
         let global = self.as_person(who);
         let mut ledger = Ledger::open(&global)?;
@@ -75,6 +75,13 @@ impl Demo {
                 retries: 2,
             },
         )
+    }
+
+    /// Moves the demo's pinned clock (`SMARTUP_NOW`, which this process, its `git push` and
+    /// the forge's hook all read) forward: windows are crossed without back-dating a row.
+    fn advance(&mut self, hours: i64) {
+        self.clock = self.clock.plus(hours * HOUR);
+        std::env::set_var(PINNED_CLOCK, self.clock.to_string());
     }
 
     fn update_clone(&self, who: &str) -> Result<()> {
@@ -127,8 +134,9 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
             },
         );
     }
-    // Start 60 hours ago so that the 48-hour lazy-consensus window has passed by the end.
-    let now = Timestamp::now();
+    // Start 60 hours ago on a pinned clock that the steps move forward, so that the 48-hour
+    // lazy-consensus window has passed by the end and every row is still in the past.
+    let now = Timestamp::system();
     let start = Timestamp(now.0 - 60 * HOUR - now.0 % HOUR);
     let mut demo = Demo {
         dir: args.dir.clone(),
@@ -138,6 +146,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
         clock: start,
         step: 0,
     };
+    demo.advance(0);
     journey(&mut demo)?;
     Ok(())
 }

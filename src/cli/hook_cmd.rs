@@ -14,7 +14,8 @@ use std::path::PathBuf;
 pub enum HookCommand {
     /// Run as git's pre-receive hook (reads `<old> <new> <ref>` lines; exit 0 accepts)
     PreReceive,
-    /// Run as git's post-receive hook: log the push, start `git config smartup.postReceive`
+    /// Run as git's post-receive hook: log the push, witness the ledger's tip (with
+    /// SMARTUP_WITNESS_KEY or `git config smartup.witnessKey`), start `git config smartup.postReceive`
     PostReceive,
     /// Install the hooks into one bare repository, or every ledger repository under a root
     Install(Target),
@@ -132,6 +133,11 @@ fn post_receive_main() -> Result<()> {
         line.push_str(&format!(" -> starting {command:?}"));
     }
     append(&log, &line);
+    match crate::hook::witness::witness(&repo, Timestamp::now()) {
+        Ok(Some(commit)) => append(&log, &format!("witnessed the ledger's tip in {commit}")),
+        Ok(None) => {}
+        Err(e) => append(&log, &format!("cannot write the witness statement: {e:#}")),
+    }
     if let Some(command) = command {
         let output = std::fs::OpenOptions::new().create(true).append(true).open(&log);
         if let Ok(output) = output {

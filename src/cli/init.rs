@@ -1,6 +1,6 @@
 //! `smartup init` (alias `register-smartup`): a new ledger with its signed genesis row.
 
-use super::context::{entry_time, ledger_dir, print_rows, sign_rows, Entry};
+use super::context::{entry_time, happened_at, ledger_dir, print_rows, sign_rows, Entry};
 use super::{identity, Global};
 use crate::ledger::policy::{file_reference, Policy, README_TEMPLATE, TEMPLATE};
 use crate::ledger::schema::table_of_action;
@@ -68,7 +68,8 @@ pub fn create(global: &Global, name: &str) -> Result<Vec<crate::ledger::row::Row
     let policy = Policy::parse(&policy_text)?;
     let reference = file_reference(policy_text.as_bytes());
     let mut state = State::new(policy, reference.clone());
-    let at = entry_time(global, None)?;
+    let at = entry_time(None)?;
+    happened_at(global, false, at)?;
     let genesis = Entry {
         table: table_of_action("register-smartup").unwrap_or_default(),
         action: "register-smartup",

@@ -59,8 +59,9 @@ pub struct Global {
     /// Your ed25519 private key [default: git config user.signingkey, then ~/.ssh/id_ed25519]
     #[arg(long, global = true, value_name = "FILE", env = "SMARTUP_KEY")]
     pub key: Option<PathBuf>,
-    /// When the action happened (UTC, e.g. 2026-11-26T09:30:00Z) [default: now]; never before
-    /// the last row, never in the future
+    /// When the work happened (UTC, e.g. 2026-11-26T09:30:00Z) [default: now]: the clock-in of
+    /// start-work, the clock-out of stop-work, the day of award-sk; never in the future, within
+    /// the retroactive limit. Other actions refuse it: every row is recorded now
     #[arg(long, global = true, value_name = "TIME")]
     pub at: Option<Timestamp>,
 }
@@ -120,6 +121,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
+    if let Some(Err(e)) = crate::time::pinned() {
+        anyhow::bail!("{}: {e}", crate::time::PINNED_CLOCK);
+    }
     match &cli.command {
         Command::Init(args) => init::run(g, args),
         Command::Action(action) => actions::run(g, action),

@@ -3,7 +3,7 @@
 //! entries on top (new seq, re-signed) and tries again, a bounded number of times.
 
 use super::context::Ledger;
-use super::rebase::{rebase, Rebased};
+use super::rebase::{needs_restamp, rebase, Rebased};
 use super::{identity, AlreadyReported, Global};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -34,7 +34,7 @@ enum Attempt {
 pub fn run(global: &Global, args: &PushArgs) -> Result<()> {
     let mut ledger = Ledger::open(global)?;
     let dir = ledger.repo.workdir().unwrap_or(ledger.repo.path()).to_path_buf();
-    let mut signer = None;
+    let mut signer = restamp(global, &mut ledger, &args.remote)?;
     for attempt in 0..=args.retries {
         match push_once(&dir, &args.remote, &ledger.branch)? {
             Attempt::Pushed => {
@@ -91,6 +91,27 @@ fn back_off(attempt: u32) -> std::time::Duration {
     use rand_core::RngCore;
     let ceiling = (50u64 << attempt.min(6)).min(MAX_BACK_OFF_MS);
     std::time::Duration::from_millis(rand_core::OsRng.next_u64() % (ceiling + 1))
+}
+
+/// Re-stamps and re-signs your unpushed rows recorded so long ago that the forge would refuse
+/// them (on top of the remote-tracking branch), before the first attempt; returns the signer
+/// when it was needed.
+fn restamp(global: &Global, ledger: &mut Ledger, remote: &str) -> Result<Option<identity::Signer>> {
+    let tracking = format!("refs/remotes/{remote}/{}", ledger.branch);
+    let Ok(upstream) = ledger.repo.refname_to_id(&tracking) else {
+        return Ok(None);
+    };
+    if !needs_restamp(ledger, upstream)? {
+        return Ok(None);
+    }
+    let signer = identity::resolve(global, Some(&ledger.repo))?;
+    if let Rebased::Moved(n) = rebase(ledger, upstream, &signer)? {
+        eprintln!(
+            "re-stamped and re-signed {n} unpushed commit(s) recorded longer ago than the forge accepts (now up to seq {})",
+            ledger.state.last_seq
+        );
+    }
+    Ok(Some(signer))
 }
 
 fn git(dir: &std::path::Path) -> Command {

@@ -1,7 +1,8 @@
 //! Re-basing unpushed entries onto a newer upstream tip: each of your commits becomes a new
-//! commit on top of it, its rows renumbered (`seq`, session ids), re-dated only when they
-//! would come before the upstream's last row, re-signed with your key and checked again by
-//! the rules. Nothing moves unless every entry still passes.
+//! commit on top of it, its rows renumbered (`seq`, session ids), re-stamped when they were
+//! recorded so long ago that the forge would refuse them (half the policy's recording lag:
+//! they are recorded again now) or would come before the upstream's last row, re-signed with
+//! your key and checked again by the rules. Nothing moves unless every entry still passes.
 
 use super::context::{settle_policy, Ledger};
 use super::identity::Signer;
@@ -41,12 +42,12 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
     let base = repo
         .merge_base(local, upstream)
         .context("your branch and the remote's have no history in common")?;
-    if base == upstream {
+    let pending = unpushed(ledger, base)?;
+    let now = Timestamp::now();
+    let stale_before = stale_before(&ledger.state, now);
+    if base == upstream && !pending.iter().flat_map(|c| &c.rows).any(|r| r.timestamp < stale_before) {
         return Ok(Rebased::AlreadyOnTop);
     }
-    let ours = crate::repo::chain_after(repo, local, Some(base))?
-        .ok_or_else(|| anyhow!("the common history of your branch and the remote's is not on your first-parent line; re-base by hand"))?;
-    let pending = collect(ledger, &ours)?;
     let fingerprint = signer.key.public().fingerprint();
     for commit in &pending {
         if let Some(row) = commit.rows.iter().find(|r| r.key != fingerprint) {
@@ -64,7 +65,7 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
     }
     let mut renumber = Renumbering::default();
     for commit in &pending {
-        let rows = renumber.apply(&mut state, &commit.rows, signer)?;
+        let rows = renumber.apply(&mut state, &commit.rows, signer, now, stale_before)?;
         let parent = repo.find_commit(head)?;
         let files: Vec<RootFile> = commit.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
         settle_policy(&mut state, &files)?;
@@ -95,6 +96,33 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
     })
 }
 
+/// Whether some unpushed row (after `upstream`) was recorded so long ago that the forge
+/// would refuse it: then [`rebase`] re-stamps it even when the remote has not moved.
+pub fn needs_restamp(ledger: &Ledger, upstream: Oid) -> Result<bool> {
+    let base = ledger
+        .repo
+        .merge_base(ledger.head, upstream)
+        .context("your branch and the remote's have no history in common")?;
+    let stale_before = stale_before(&ledger.state, Timestamp::now());
+    Ok(unpushed(ledger, base)?
+        .iter()
+        .flat_map(|c| &c.rows)
+        .any(|r| r.timestamp < stale_before))
+}
+
+/// Rows recorded before this are re-stamped: half the policy's recording lag before `now`,
+/// so that they reach the forge well within the lag.
+fn stale_before(state: &State, now: Timestamp) -> Timestamp {
+    now.plus(-state.policy.hook.recording_lag_seconds() / 2)
+}
+
+/// Your commits after `base`, the common history with the remote.
+fn unpushed(ledger: &Ledger, base: Oid) -> Result<Vec<Pending>> {
+    let ours = crate::repo::chain_after(&ledger.repo, ledger.head, Some(base))?
+        .ok_or_else(|| anyhow!("the common history of your branch and the remote's is not on your first-parent line; re-base by hand"))?;
+    collect(ledger, &ours)
+}
+
 fn collect(ledger: &Ledger, commits: &[Oid]) -> Result<Vec<Pending>> {
     let repo = &ledger.repo;
     let segment_rows = ledger.state.policy.ledger.segment_rows;
@@ -120,23 +148,26 @@ fn collect(ledger: &Ledger, commits: &[Oid]) -> Result<Vec<Pending>> {
     Ok(out)
 }
 
-/// Old seq → new seq and time of re-based rows, for the columns that name other rows.
+/// Old seq → new seq of re-based rows, for the columns that name other rows.
 #[derive(Default)]
 struct Renumbering {
-    seq: HashMap<u64, (u64, Timestamp)>,
+    seq: HashMap<u64, u64>,
 }
 
 impl Renumbering {
-    fn apply(&mut self, state: &mut State, rows: &[Row], signer: &Signer) -> Result<Vec<Row>> {
+    /// Renumbers, re-stamps (rows recorded before `stale_before` are recorded again at
+    /// `now`; none comes before the row before it), re-signs and re-checks `rows`.
+    fn apply(&mut self, state: &mut State, rows: &[Row], signer: &Signer, now: Timestamp, stale_before: Timestamp) -> Result<Vec<Row>> {
         let mut out = Vec::with_capacity(rows.len());
         for original in rows {
             let mut row = original.clone();
             row.seq = state.last_seq + 1;
-            row.timestamp = state.last_timestamp.map_or(row.timestamp, |last| row.timestamp.max(last));
-            self.seq.insert(original.seq, (row.seq, row.timestamp));
-            self.rewrite_references(&mut row, out.last());
+            let recorded = if row.timestamp < stale_before { now } else { row.timestamp };
+            row.timestamp = state.last_timestamp.map_or(recorded, |last| recorded.max(last));
+            self.seq.insert(original.seq, row.seq);
+            self.rewrite_references(&mut row);
             signer.sign(&mut row, state);
-            rules::apply(state, &row, Some(Timestamp::now().plus(300))).map_err(|v| {
+            rules::apply(state, &row, Some(now.plus(300))).map_err(|v| {
                 Refused(violation(
                     v.code,
                     format!(
@@ -153,26 +184,12 @@ impl Renumbering {
         Ok(out)
     }
 
-    /// A session is named by the seq of its start-work row, and its log repeats the times
-    /// of its clock rows (the stop row is `previous`, the row written right before the log).
-    fn rewrite_references(&self, row: &mut Row, previous: Option<&Row>) {
-        let schema = row.schema();
-        let Some(i) = schema.column("session") else { return };
-        let moved = row.columns[i].parse::<u64>().ok().and_then(|old| self.seq.get(&old).copied());
-        if let Some((session, _)) = moved {
+    /// A session is named by the seq of its start-work row; its times (`happened_at`, the
+    /// log's `started` and `stopped`) say when the work happened and never move.
+    fn rewrite_references(&self, row: &mut Row) {
+        let Some(i) = row.schema().column("session") else { return };
+        if let Some(session) = row.columns[i].parse::<u64>().ok().and_then(|old| self.seq.get(&old)) {
             row.columns[i] = session.to_string();
-        }
-        let (Some(s), Some(e), Some(d)) = (schema.column("started"), schema.column("stopped"), schema.column("seconds")) else {
-            return;
-        };
-        if let Some((_, started)) = moved {
-            row.columns[s] = started.to_string();
-        }
-        if let Some(stop) = previous {
-            row.columns[e] = stop.timestamp.to_string();
-        }
-        if let (Ok(started), Ok(stopped)) = (row.columns[s].parse::<Timestamp>(), row.columns[e].parse::<Timestamp>()) {
-            row.columns[d] = (stopped.0 - started.0).to_string();
         }
     }
 }
@@ -187,19 +204,10 @@ mod tests {
     }
 
     #[test]
-    fn sessions_and_their_logs_follow_the_renumbering() {
+    fn sessions_follow_the_renumbering_and_their_times_stay() {
         let mut renumbering = Renumbering::default();
-        // The start row (old seq 10) became seq 12 at 09:00; its stop (old 11) seq 13 at 10:30.
-        renumbering.seq.insert(10, (12, "2026-01-05T09:00:00Z".parse().unwrap()));
-        renumbering.seq.insert(11, (13, "2026-01-05T10:30:00Z".parse().unwrap()));
-        let mut stop = row(
-            "work_clock",
-            13,
-            "2026-01-05T10:30:00Z",
-            &[("session", "10"), ("task", "6_1_1_1"), ("owner", "alice")],
-        );
-        renumbering.rewrite_references(&mut stop, None);
-        assert_eq!(stop.get("session"), "12");
+        // The start row (old seq 10) became seq 12.
+        renumbering.seq.insert(10, 12);
         let old_log = [
             ("session", "10"),
             ("task", "6_1_1_1"),
@@ -209,11 +217,13 @@ mod tests {
             ("seconds", "7200"),
         ];
         let mut log = row("session_logs", 14, "2026-01-05T10:30:00Z", &old_log);
-        renumbering.rewrite_references(&mut log, Some(&stop));
+        renumbering.rewrite_references(&mut log);
         assert_eq!(
-            (log.get("session"), log.get("started"), log.get("stopped")),
-            ("12", "2026-01-05T09:00:00Z", "2026-01-05T10:30:00Z")
+            (log.get("session"), log.get("started"), log.get("stopped"), log.get("seconds")),
+            ("12", "2026-01-05T08:00:00Z", "2026-01-05T10:00:00Z", "7200")
         );
-        assert_eq!(log.get("seconds"), "5400");
+        let mut unrelated = row("session_logs", 15, "2026-01-05T10:30:00Z", &[("session", "9"), ("task", "6_1_1_1")]);
+        renumbering.rewrite_references(&mut unrelated);
+        assert_eq!(unrelated.get("session"), "9");
     }
 }

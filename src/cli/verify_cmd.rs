@@ -5,6 +5,7 @@ use super::progress::Progress;
 use super::{AlreadyReported, Global};
 use crate::repo;
 use crate::time::Timestamp;
+use crate::verify::witness::{self, WITNESS_REF};
 use crate::verify::{walk, Options};
 use anyhow::Result;
 use clap::Args;
@@ -38,15 +39,23 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
         check_signatures: true,
         genesis,
         not_after: Some(Timestamp::now().plus(300)),
+        not_before: None,
         progress: Some(&progress),
         deadline: None,
     };
-    let report = walk(&repo, tip, &options)?;
+    let mut report = walk(&repo, tip, &options)?;
+    let witnessed = match report.state.as_ref() {
+        Some(state) => witness::check(&repo, tip, &state.policy, report.rows)?,
+        None => None,
+    };
+    if let Some(coverage) = &witnessed {
+        report.findings.extend(coverage.findings.iter().cloned());
+    }
     let seconds = started.elapsed().as_secs_f64();
     if global.json {
         println!(
             "{}",
-            json!({"ok": report.findings.is_empty(), "rows": report.rows, "commits": report.commits, "tip": report.tip.to_string(), "seconds": seconds, "violations": report.findings})
+            json!({"ok": report.findings.is_empty(), "rows": report.rows, "commits": report.commits, "tip": report.tip.to_string(), "seconds": seconds, "witnessed": witnessed, "violations": report.findings})
         );
     } else if report.findings.is_empty() {
         let state = report.state.as_ref();
@@ -70,6 +79,12 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
             report.findings.len(),
             report.rows,
             report.commits
+        );
+    }
+    if let (Some(c), false) = (&witnessed, global.json) {
+        println!(
+            "witnesses ({WITNESS_REF}): {} statement(s) of the forge; {} row(s) checked against them, {} row(s) from before the first, {} row(s) after the last (not yet witnessed).",
+            c.witnesses, c.covered, c.before_witnessing, c.unwitnessed
         );
     }
     if report.findings.is_empty() {

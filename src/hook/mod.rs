@@ -4,3 +4,4 @@
 
 pub mod install;
 pub mod pre_receive;
+pub mod witness;

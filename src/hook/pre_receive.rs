@@ -263,6 +263,8 @@ fn check_ledger_update(
         (_, false) => Some((update.old, state_at(repo, cache, update.old, deadline)?)),
     };
     let before: HashSet<String> = start.as_ref().map(|(_, s)| valid_keys(s)).unwrap_or_default();
+    // The first push of a ledger brings its history as it is; later rows must be fresh.
+    let not_before = start.as_ref().map(|(_, s)| now.plus(-s.policy.hook.recording_lag_seconds()));
     if let (true, Some((_, state))) = (
         current.is_some_and(|c| c.state.policy.hook.require_registered_pusher),
         start.as_ref(),
@@ -284,6 +286,7 @@ fn check_ledger_update(
     let options = Options {
         check_signatures: true,
         not_after: Some(now.plus(CLOCK_SKEW)),
+        not_before,
         deadline: Some(deadline),
         ..Options::default()
     };

@@ -93,6 +93,16 @@ pub struct HookSection {
     pub require_registered_pusher: bool,
     /// Seconds the hook may spend before it rejects the push.
     pub time_budget_seconds: u64,
+    /// Minutes a row may have been recorded (its `timestamp`) before the server receives it;
+    /// older rows are refused as `recorded-late`, and witnesses show them to reviewers.
+    pub max_recording_lag_minutes: i64,
+}
+
+impl HookSection {
+    /// The recording lag in seconds (never negative).
+    pub fn recording_lag_seconds(&self) -> i64 {
+        self.max_recording_lag_minutes.max(0).saturating_mul(60)
+    }
 }
 
 impl Default for HookSection {
@@ -102,6 +112,7 @@ impl Default for HookSection {
             instance_keys: Vec::new(),
             require_registered_pusher: false,
             time_budget_seconds: 20,
+            max_recording_lag_minutes: 15,
         }
     }
 }

@@ -102,7 +102,9 @@ fn append_to_table<'r>(
     id.ok_or_else(|| anyhow!("no rows to write to {dir}"))
 }
 
-fn sign_and_write(
+/// Writes a commit of `tree` on `parent`, SSH-signed with `signer`, authored and committed
+/// by `author` at `time`. Moves no ref.
+pub fn sign_and_write(
     repo: &Repository,
     parent: Option<&git2::Commit>,
     tree: &Tree,

@@ -67,6 +67,23 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
     Ok(())
 }
 
+/// Refuses a row recorded before `not_before` (the server's clock minus the policy's
+/// `[hook] max_recording_lag_minutes`): a row's timestamp is when it was written, and the
+/// forge does not take rows written long before it receives them. `None` offline.
+pub fn recorded_in_time(row: &Row, not_before: Option<Timestamp>) -> Result<(), Violation> {
+    match not_before {
+        Some(limit) if row.timestamp < limit => Err(violation(
+            "recorded-late",
+            format!(
+                "this row was recorded at {}, before {limit}: longer ago than the policy's recording lag \
+                 ([hook] max_recording_lag_minutes); `smartup push` re-stamps and re-signs your own unpushed rows",
+                row.timestamp
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Moves the position (seq and time) past a row that was refused, so that one bad row does
 /// not make every later row look out of order when a reviewer lists all violations.
 pub fn skip(state: &mut State, row: &Row) {

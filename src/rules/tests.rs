@@ -5,7 +5,7 @@ use crate::ledger::policy::{file_reference, Policy, TEMPLATE};
 use crate::ledger::row::Row;
 use crate::ledger::schema;
 use crate::sign::SigningKey;
-use crate::time::{Timestamp, HOUR};
+use crate::time::{Timestamp, DAY, HOUR};
 use std::collections::HashMap;
 
 /// A ledger under construction: keeps seq and time, knows everyone's key fingerprint.
@@ -59,7 +59,13 @@ impl Book {
         } else {
             schema::table_of_action(action).unwrap()
         };
-        let mut row = Row::draft(table, self.state.last_seq + 1, self.now, actor, action, values).unwrap();
+        // Clock rows happen when they are recorded unless a test says otherwise.
+        let now = self.now.to_string();
+        let mut values = values.to_vec();
+        if schema::tables()[table].name == "work_clock" && !values.iter().any(|(c, _)| *c == "happened_at") {
+            values.push(("happened_at", &now));
+        }
+        let mut row = Row::draft(table, self.state.last_seq + 1, self.now, actor, action, &values).unwrap();
         row.key = self.keys.get(actor).cloned().unwrap_or_else(|| "SHA256:none".into());
         row.signature = SIG.into();
         row
@@ -1570,4 +1576,57 @@ fn outside_the_bootstrap_phase_a_license_names_the_deposit_that_paid_it() {
         &[("owner", "eve"), ("license", "watch"), ("payment", &big)],
     );
     b.ok("founder", "change-license", &[("owner", "eve"), ("license", "watch")]);
+}
+
+#[test]
+fn sessions_happen_before_they_are_recorded_within_the_retroactive_limit() {
+    let mut b = Book::started();
+    let seq = (b.state.last_seq + 1).to_string();
+    let clock = |at: &Timestamp| {
+        vec![
+            ("session", seq.clone()),
+            ("task", "6_2_1_1".into()),
+            ("owner", "alice".into()),
+            ("happened_at", at.to_string()),
+        ]
+    };
+    let (future, too_old, inside) = (b.now.plus(60), b.now.plus(-31 * DAY), b.now.plus(-29 * DAY));
+    b.refused("retroactive", "alice", "start-work", &refs(&clock(&future)));
+    b.refused("retroactive", "alice", "start-work", &refs(&clock(&too_old)));
+    b.ok("alice", "start-work", &refs(&clock(&inside)));
+    b.refused("session", "alice", "stop-work", &refs(&clock(&inside.plus(-1))));
+    let stopped = inside.plus(2 * HOUR);
+    b.ok("alice", "stop-work", &refs(&clock(&stopped)));
+    let log = [
+        ("session", seq.as_str()),
+        ("task", "6_2_1_1"),
+        ("owner", "alice"),
+        ("started", &inside.to_string()),
+        ("stopped", &stopped.to_string()),
+        ("seconds", "7200"),
+    ];
+    b.ok("alice", "stop-work", &log);
+    // The retroactive limit counts from when the assessment is recorded, not from a claim.
+    b.later(2 * 24);
+    let good = [
+        ("task", "6_2_1_1"),
+        ("attacker_score", "9"),
+        ("defender_score", "8"),
+        ("collaboration_score", "8"),
+        ("share", "90"),
+        ("attacker_sc", "44.55"),
+        ("defender_sc", "4.95"),
+    ];
+    let message = b.refused("retroactive", "maya", "assess-work", &good);
+    assert!(message.contains(&stopped.to_string()), "{message}");
+}
+
+#[test]
+fn late_rows_are_refused_only_against_a_clock() {
+    let b = Book::started();
+    let row = b.row("alice", "start-task", &[]);
+    assert_eq!(recorded_in_time(&row, None), Ok(()));
+    assert_eq!(recorded_in_time(&row, Some(b.now)), Ok(()));
+    let late = recorded_in_time(&row, Some(b.now.plus(1))).unwrap_err();
+    assert_eq!(late.code, "recorded-late");
 }

@@ -34,6 +34,10 @@ pub const CODES: &[(&str, &str)] = &[
         "time-order",
         "a row's timestamp is never before the previous row's, nor in the future",
     ),
+    (
+        "recorded-late",
+        "a row is recorded when it is written: the forge refuses rows recorded longer ago than the policy's lag, and witnesses show them",
+    ),
     ("genesis", "the first row is register-smartup, and only the first"),
     ("wrong-table", "each action writes to its own table"),
     (

@@ -5,6 +5,7 @@ use super::state::{AwaitedLog, Objective, OpenSession, State, Task, TaskState};
 use super::{ensure, violation, Violation};
 use crate::ledger::ids::IdKind;
 use crate::ledger::row::Row;
+use crate::time::{Timestamp, DAY};
 
 fn task<'s>(state: &'s State, identity: &str) -> Result<&'s Task, Violation> {
     state
@@ -161,11 +162,29 @@ pub fn start_task(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viola
     Ok(())
 }
 
+/// When a clock row says the work happened (`happened_at`): never after the row was recorded,
+/// nor longer before it than the retroactive limit.
+fn happened_at(state: &State, row: &Row, c: &Columns) -> Result<Timestamp, Violation> {
+    let at = c.timestamp("happened_at")?;
+    ensure(at <= row.timestamp, "retroactive", || {
+        format!("happened_at {at} is after the row was recorded ({})", row.timestamp)
+    })?;
+    let limit = state.policy.sc.retroactive_days;
+    ensure(row.timestamp.0 - at.0 <= limit * DAY, "retroactive", || {
+        format!(
+            "happened_at {at} is more than {limit} days before the row was recorded ({})",
+            row.timestamp
+        )
+    })?;
+    Ok(at)
+}
+
 /// `start-work` (clock in): the Attacker or Defender of a started task opens a session.
 pub fn start_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let session = c.integer("session")?;
     let (_, identity) = c.id("task", IdKind::Task)?;
     let owner = c.handle("owner")?;
+    let started = happened_at(state, row, c)?;
     c.done()?;
     ensure(session == row.seq, "session", || {
         format!("a session is named by the seq of its start-work row ({}), not {session}", row.seq)
@@ -194,7 +213,7 @@ pub fn start_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viola
         OpenSession {
             session,
             task: identity.clone(),
-            started: row.timestamp,
+            started,
         },
     );
     if let Some(t) = state.tasks.get_mut(&identity) {
@@ -208,6 +227,7 @@ pub fn stop_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violat
     let session = c.integer("session")?;
     let (task_id, identity) = c.id("task", IdKind::Task)?;
     let owner = c.handle("owner")?;
+    let stopped = happened_at(state, row, c)?;
     c.done()?;
     ensure(owner == row.actor, "session", || {
         format!("only its owner closes a session; {} cannot clock out {owner}", row.actor)
@@ -223,6 +243,9 @@ pub fn stop_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violat
         )
     })?;
     let started = open.started;
+    ensure(stopped >= started, "session", || {
+        format!("session {session} was clocked in at {started}; it cannot end before, at {stopped}")
+    })?;
     state.sessions.remove(owner);
     state.awaited_log = Some(AwaitedLog {
         after_seq: row.seq,
@@ -230,7 +253,7 @@ pub fn stop_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violat
         task: task_id.to_string(),
         owner: owner.to_string(),
         started,
-        stopped: row.timestamp,
+        stopped,
     });
     if let Some(t) = state.tasks.get_mut(&identity) {
         t.open_sessions = t.open_sessions.saturating_sub(1);

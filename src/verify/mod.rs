@@ -5,6 +5,7 @@
 
 pub mod cache;
 mod signatures;
+pub mod witness;
 
 use crate::ledger::policy::{file_reference, Policy};
 use crate::repo::{self, Finding, RowStream};
@@ -23,6 +24,8 @@ pub struct Options<'p> {
     pub genesis: Option<Oid>,
     /// Upper bound for row timestamps (the clock), if any.
     pub not_after: Option<Timestamp>,
+    /// Lower bound for row timestamps (the clock minus the recording lag), if any.
+    pub not_before: Option<Timestamp>,
     /// Called after each commit with (commits done, commits in all).
     pub progress: Option<&'p dyn Fn(usize, usize)>,
     /// Give up (with an error) when the walk is still running at this instant.
@@ -174,7 +177,8 @@ fn walk_commit(
                 pipeline.push(&row, &state.ledger_id, key, &location, id);
             }
         }
-        match rules::apply(state, &row, options.not_after) {
+        // The rules first (their codes are more precise); a late row is refused all the same.
+        match rules::apply(state, &row, options.not_after).and_then(|()| rules::recorded_in_time(&row, options.not_before)) {
             Ok(()) if report.accepted.len() < SUMMARIES => report.accepted.push(row.summary()),
             Ok(()) => {}
             Err(v) => {

@@ -24,6 +24,8 @@ const SCRUBBED: &[&str] = &[
     "SMARTUP_HANDLE",
     "SMARTUP_KEY",
     "SMARTUP_KEY_PASSPHRASE",
+    "SMARTUP_NOW",
+    "SMARTUP_WITNESS_KEY",
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
@@ -314,7 +316,8 @@ impl Ledger {
         sb.smartup(&all)
     }
 
-    /// `smartup --ledger DIR --handle WHO --key KEY [--at AT] ARGS`.
+    /// `smartup --ledger DIR --handle WHO --key KEY ARGS`, recorded at AT (the pinned clock
+    /// `SMARTUP_NOW`) when given.
     pub fn act(&self, sb: &Sandbox, who: &str, at: Option<&str>, args: &[&str]) -> Run {
         self.act_with_key(sb, who, self.key(who), at, args)
     }
@@ -322,11 +325,12 @@ impl Ledger {
     /// Like [`Ledger::act`] with an explicit key.
     pub fn act_with_key(&self, sb: &Sandbox, who: &str, key: &Path, at: Option<&str>, args: &[&str]) -> Run {
         let mut all = vec!["--ledger", s(&self.dir), "--handle", who, "--key", s(key)];
-        if let Some(at) = at {
-            all.extend_from_slice(&["--at", at]);
-        }
         all.extend_from_slice(args);
-        sb.smartup(&all)
+        sb.smartup_with(&all, |c| {
+            if let Some(at) = at {
+                c.env("SMARTUP_NOW", at);
+            }
+        })
     }
 
     /// An action that must succeed and print exactly the rows `seq first..` it recorded.
