@@ -45,7 +45,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
     };
     let mut report = walk(&repo, tip, &options)?;
     let witnessed = match report.state.as_ref() {
-        Some(state) => witness::check(&repo, tip, &state.policy, report.rows)?,
+        Some(state) => witness::check(&repo, &report, &state.policy)?,
         None => None,
     };
     if let Some(coverage) = &witnessed {

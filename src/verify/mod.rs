@@ -49,6 +49,19 @@ pub struct Report {
     pub tip: Oid,
     /// Summaries of the first rows accepted (`create-task 6_1_2_3 by alice`), at most 20.
     pub accepted: Vec<String>,
+    /// Each commit walked, in order, with its row count and first recorded time.
+    pub walked: Vec<Walked>,
+}
+
+/// One commit of a walk, as much as a later check of time needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Walked {
+    /// The commit.
+    pub commit: Oid,
+    /// Rows it added.
+    pub rows: u64,
+    /// The recorded time of its first row (rows never go back in time), if it has rows.
+    pub first_recorded: Option<Timestamp>,
 }
 
 /// Walks the first-parent history that ends at `tip`, from the root commit.
@@ -69,6 +82,7 @@ pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, optio
         findings: Vec::new(),
         tip,
         accepted: Vec::new(),
+        walked: Vec::new(),
     };
     let Some(chain) = repo::chain_after(repo, tip, base)? else {
         let base = base.map(|b| b.to_string()).unwrap_or_default();
@@ -159,6 +173,11 @@ fn walk_commit(
         .is_some_and(|fp| state.keys.get(fp).is_some_and(|k| k.revoked.is_none()));
 
     let mut stream = RowStream::new(repo, changes.sources, state.policy.ledger.segment_rows);
+    let mut walked = Walked {
+        commit: id,
+        rows: 0,
+        first_recorded: None,
+    };
     loop {
         let (row, location) = match stream.next_row() {
             Ok(Some(next)) => next,
@@ -169,6 +188,8 @@ fn walk_commit(
             }
         };
         report.rows += 1;
+        walked.rows += 1;
+        walked.first_recorded.get_or_insert(row.timestamp);
         if report.rows % 4096 == 0 {
             check_deadline(options)?;
         }
@@ -187,6 +208,7 @@ fn walk_commit(
             }
         }
     }
+    report.walked.push(walked);
     if let Some(awaited) = state.awaited_log.take() {
         report.findings.push(
             Finding::general(

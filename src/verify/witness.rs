@@ -8,6 +8,7 @@ use crate::ledger::policy::Policy;
 use crate::repo::{self, Finding, RowStream};
 use crate::rules::violation;
 use crate::time::Timestamp;
+use crate::verify::Report;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 use std::collections::HashMap;
@@ -58,14 +59,15 @@ pub struct Coverage {
     pub findings: Vec<Finding>,
 }
 
-/// Checks the ledger's first-parent history up to `tip` against the witness ref, if the
-/// repository has one (`None` otherwise). `rows` is how many rows the history holds.
-pub fn check(repo: &Repository, tip: Oid, policy: &Policy, rows: u64) -> Result<Option<Coverage>> {
+/// Checks a walk of the ledger's history (from genesis) against the witness ref, if the
+/// repository has one (`None` otherwise). Only commits whose first row was recorded before a
+/// witness's bound are read again, to name their late rows.
+pub fn check(repo: &Repository, walk: &Report, policy: &Policy) -> Result<Option<Coverage>> {
     let Ok(witness_tip) = repo.refname_to_id(WITNESS_REF) else {
         return Ok(None);
     };
-    let ledger = repo::first_parent_chain(repo, tip)?;
-    let position: HashMap<Oid, usize> = ledger.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
+    let ledger = &walk.walked;
+    let position: HashMap<Oid, usize> = ledger.iter().enumerate().map(|(i, w)| (w.commit, i)).collect();
     let lag = policy.hook.recording_lag_seconds();
     let mut coverage = Coverage::default();
     let mut next = 0; // the first ledger commit no witness covers yet
@@ -77,22 +79,24 @@ pub fn check(repo: &Repository, tip: Oid, policy: &Policy, rows: u64) -> Result<
         let end = match position.get(&seen) {
             Some(i) => i + 1,
             // A witness of a later tip (this clone is behind it) covers everything here.
-            None if repo.graph_descendant_of(seen, tip).unwrap_or(false) => ledger.len(),
+            None if repo.graph_descendant_of(seen, walk.tip).unwrap_or(false) => ledger.len(),
             None => continue,
         };
         let first = coverage.witnesses == 1;
-        for commit in ledger.get(next..end).unwrap_or_default() {
-            let not_before = (!first).then(|| time.plus(-lag));
-            let rows = late_rows(repo, *commit, policy, not_before, oid, &mut coverage.findings)?;
+        for walked in ledger.get(next..end).unwrap_or_default() {
             if first {
-                coverage.before_witnessing += rows;
-            } else {
-                coverage.covered += rows;
+                coverage.before_witnessing += walked.rows;
+                continue;
+            }
+            coverage.covered += walked.rows;
+            let not_before = time.plus(-lag);
+            if walked.first_recorded.is_some_and(|t| t < not_before) {
+                late_rows(repo, walked.commit, policy, not_before, oid, &mut coverage.findings)?;
             }
         }
         next = next.max(end);
     }
-    coverage.unwitnessed = rows.saturating_sub(coverage.covered + coverage.before_witnessing);
+    coverage.unwitnessed = walk.rows.saturating_sub(coverage.covered + coverage.before_witnessing);
     Ok(Some(coverage))
 }
 
@@ -127,38 +131,33 @@ fn statement(repo: &Repository, oid: Oid, policy: &Policy, findings: &mut Vec<Fi
     Ok(parsed)
 }
 
-/// Reports the rows of one ledger commit recorded before `not_before` (if any); returns its
-/// row count.
+/// Reports the rows of one ledger commit recorded before `not_before`.
 fn late_rows(
     repo: &Repository,
     commit: Oid,
     policy: &Policy,
-    not_before: Option<Timestamp>,
+    not_before: Timestamp,
     witness: Oid,
     findings: &mut Vec<Finding>,
-) -> Result<u64> {
+) -> Result<()> {
     let changes = repo::commit_changes(repo, &repo.find_commit(commit)?)?;
     let mut stream = RowStream::new(repo, changes.sources, policy.ledger.segment_rows);
-    let mut rows = 0;
     // Unreadable rows are reported by the walk itself.
     while let Ok(Some((row, location))) = stream.next_row() {
-        rows += 1;
-        let Some(not_before) = not_before.filter(|t| row.timestamp < *t) else {
+        if row.timestamp >= not_before {
             continue;
-        };
-        {
-            let late = violation(
-                "recorded-late",
-                format!(
-                    "recorded at {}, but the forge first saw it at {} (witness {witness}): longer than the policy's recording lag",
-                    row.timestamp,
-                    not_before.plus(policy.hook.recording_lag_seconds())
-                ),
-            );
-            findings.push(Finding::for_row(late, &row, &location).in_commit(commit));
         }
+        let late = violation(
+            "recorded-late",
+            format!(
+                "recorded at {}, but the forge first saw it at {} (witness {witness}): longer than the policy's recording lag",
+                row.timestamp,
+                not_before.plus(policy.hook.recording_lag_seconds())
+            ),
+        );
+        findings.push(Finding::for_row(late, &row, &location).in_commit(commit));
     }
-    Ok(rows)
+    Ok(())
 }
 
 #[cfg(test)]
