@@ -830,45 +830,54 @@ fn rows_are_recorded_now_and_at_says_only_when_work_happened() {
     l.act(&sb, "captain", Some(common::FOUNDED), &args).ok();
 }
 
+/// Entries are built from git's trees, never from the working tree: a hand edit is never
+/// committed with an entry nor overwritten by one. An entry that would write where a hand-made
+/// file stands is refused; hand edits elsewhere are left alone (and out of the commit).
 #[test]
-fn hand_edited_working_tree_blocks_new_entries() {
+fn hand_edits_are_never_overwritten_nor_mixed_into_entries() {
     let sb = Sandbox::new();
     let l = standard_org(&sb);
-    let teams = l.file(&common::last_segment(&l.dir, "teams"));
-    append(&teams, "4,2026-01-05T09:00:00Z,founder,bootstrap-teams,3_3,Sales,,x,y\n");
-    let out = unchanged(&sb, &l, || {
-        l.act(
-            &sb,
-            "captain",
-            None,
-            &["create-objective", "5_2_2", "--team", "3_2", "--title", "Another"],
-        )
-    });
-    out.fails().stderr_has(&["not committed", "tables/teams/"]);
-    assert!(read(&teams).contains("3_3,Sales"), "the hand edit is left alone");
-    assert_eq!(l.log(&sb).len(), 17, "nothing was recorded");
+    let objective = |id: &str| -> Vec<String> {
+        ["create-objective", id, "--team", "3_2", "--title", "Another"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect()
+    };
 
-    // An untracked file is a change too.
-    sb.git_ok(&l.dir, &["checkout", "--", "."]);
+    // A hand-made file exactly where the next objectives segment goes.
+    let next = format!(
+        "tables/objectives/{}",
+        smartup::ledger::segment_path(common::segments_of(&l.dir, "objectives").len() as u64 + 1)
+    );
+    std::fs::create_dir_all(l.file(&next).parent().expect("a folder")).expect("mkdir");
+    write(&l.file(&next), "seq\n");
+    let args = objective("5_2_2");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = unchanged(&sb, &l, || l.act(&sb, "captain", None, &args));
+    out.fails().stderr_has(&["not committed", &next]);
+    assert_eq!(read(&l.file(&next)), "seq\n", "the hand-made file is left alone");
+    assert_eq!(l.log(&sb).len(), 17, "nothing was recorded");
+    std::fs::remove_file(l.file(&next)).expect("rm");
+
+    // A hand edit of an existing segment and an untracked file elsewhere.
+    let teams = common::last_segment(&l.dir, "teams");
+    append(&l.file(&teams), "4,2026-01-05T09:00:00Z,founder,bootstrap-teams,3_3,Sales,,x,y\n");
     write(&l.file("draft.txt"), "todo\n");
-    unchanged(&sb, &l, || {
-        l.act(
-            &sb,
-            "captain",
-            None,
-            &["create-objective", "5_2_2", "--team", "3_2", "--title", "Another"],
-        )
-    })
-    .fails()
-    .stderr_has(&["not committed", "draft.txt"]);
-    std::fs::remove_file(l.file("draft.txt")).expect("rm");
-    l.act(
-        &sb,
-        "captain",
-        None,
-        &["create-objective", "5_2_2", "--team", "3_2", "--title", "Another"],
-    )
-    .ok();
+    l.act(&sb, "captain", None, &args).ok();
+    assert_eq!(l.log(&sb).len(), 18, "the entry was recorded");
+    assert!(read(&l.file(&teams)).contains("3_3,Sales"), "the hand edit is left alone");
+    assert_eq!(read(&l.file("draft.txt")), "todo\n", "the untracked file is left alone");
+    let committed = sb.git_ok(&l.dir, &["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(committed.trim(), next, "the commit holds the entry's segment only");
+    let status = sb.git_ok(&l.dir, &["status", "--porcelain"]);
+    assert!(
+        status.contains(&format!("M {teams}")) && status.contains("?? draft.txt"),
+        "{status}"
+    );
+    assert!(
+        !status.contains("objectives"),
+        "the entry's segment is checked out and in the index: {status}"
+    );
 }
 
 #[test]

@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Bumped whenever the generator changes, so that an older cached ledger is not reused.
-pub const GENERATOR_VERSION: u32 = 4;
+pub const GENERATOR_VERSION: u32 = 5;
 
 /// The ledger id of every generated ledger.
 pub const LEDGER_ID: &str = "bench0000000000000000000000000001";
@@ -895,11 +895,12 @@ impl Generator<'_> {
         for who in pair {
             let session = (self.state.last_seq + 1).to_string();
             let handle = self.people[who].handle.clone();
+            let happened = self.clock.to_string();
             self.emit(
                 who,
                 "start-work",
                 None,
-                &[("session", &session), ("task", &id), ("owner", &handle)],
+                &[("session", &session), ("task", &id), ("owner", &handle), ("happened_at", &happened)],
                 true,
             );
             self.busy[who] = true;
@@ -927,7 +928,12 @@ impl Generator<'_> {
             who,
             "stop-work",
             None,
-            &[("session", &session), ("task", &task), ("owner", &handle)],
+            &[
+                ("session", &session),
+                ("task", &task),
+                ("owner", &handle),
+                ("happened_at", &stopped_text),
+            ],
             false,
         );
         let log = schema::table_id("session_logs").expect("the session_logs table");
@@ -1125,7 +1131,12 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
                 vec![(
                     "start-work",
                     clock,
-                    vec![("session", session), ("task", task.clone()), ("owner", who.clone())],
+                    vec![
+                        ("session", session),
+                        ("task", task.clone()),
+                        ("owner", who.clone()),
+                        ("happened_at", ts.clone()),
+                    ],
                 )]
             }
             Some(open) => {
@@ -1142,7 +1153,12 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
                     (
                         "stop-work",
                         clock,
-                        vec![("session", session), ("task", task.clone()), ("owner", who.clone())],
+                        vec![
+                            ("session", session),
+                            ("task", task.clone()),
+                            ("owner", who.clone()),
+                            ("happened_at", ts.clone()),
+                        ],
                     ),
                     ("stop-work", log, log_values),
                 ]

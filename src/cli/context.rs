@@ -127,7 +127,6 @@ pub fn sign_rows(state: &mut State, signer: &Signer, at: Timestamp, entries: &[E
 
 /// Records entries as one signed commit on the ledger branch and updates the working tree.
 pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[Entry], files: &[RootFile]) -> Result<Vec<Row>> {
-    write::ensure_clean(&ledger.repo)?;
     let mut state = ledger.state.clone();
     let rows = sign_rows(&mut state, signer, at, entries)?;
     settle_policy(&mut state, files)?;
@@ -145,6 +144,9 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
         &message,
         at,
     )?;
+    // Only the objects are written so far: a refusal here leaves the ledger as it was.
+    let paths = write::changed_paths(&ledger.repo, Some(parent.tree_id()), ledger.repo.find_commit(commit)?.tree_id())?;
+    write::ensure_clean(&ledger.repo, &paths)?;
     write::advance_branch(
         &ledger.repo,
         &ledger.branch,
@@ -152,7 +154,7 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
         commit,
         &format!("smartup: {}", rows.first().map_or("", |r| r.action.as_str())),
     )?;
-    write::refresh_worktree(&ledger.repo)?;
+    write::refresh_worktree(&ledger.repo, &paths)?;
     write::tidy_objects(&ledger.repo);
     ledger.head = commit;
     ledger.state = state;

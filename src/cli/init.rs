@@ -106,6 +106,7 @@ pub fn create(global: &Global, name: &str) -> Result<Vec<crate::ledger::row::Row
     let branch = state.policy.ledger.branch.clone();
     write::advance_branch(&repo, &branch, None, commit, "smartup: register-smartup")?;
     repo.set_head(&format!("refs/heads/{branch}"))?;
-    write::refresh_worktree(&repo)?;
+    let paths = write::changed_paths(&repo, None, repo.find_commit(commit)?.tree_id())?;
+    write::refresh_worktree(&repo, &paths)?;
     Ok(rows)
 }

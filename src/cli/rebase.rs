@@ -13,7 +13,7 @@ use crate::repo::write::{self, RootFile};
 use crate::repo::{commit_changes, RowStream};
 use crate::rules::{self, violation, State};
 use crate::time::Timestamp;
-use crate::verify::{walk, Options};
+use crate::verify::cache::StateCache;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::Oid;
 use std::collections::HashMap;
@@ -54,15 +54,11 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
             bail!("unpushed seq {} ({}) is signed by {}, not by your key {fingerprint}: only your own entries can be re-signed; re-base by hand", row.seq, row.summary(), row.key);
         }
     }
-    let report = walk(repo, upstream, &Options::default())?;
-    if let Some(first) = report.findings.first() {
-        bail!("the remote's ledger is broken ({first}); not building on it");
-    }
-    let mut state = report.state.context("the remote's branch holds no ledger")?;
+    // From the nearest checkpoint, not from genesis: a re-base must be quick to win a race.
+    let mut state = StateCache::of(repo)
+        .state_at(repo, upstream, None)
+        .context("the remote's ledger cannot be replayed; not building on it")?;
     let mut head = upstream;
-    if pending.is_empty() {
-        write::advance_branch(repo, &ledger.branch, Some(local), upstream, "smartup push: fast-forward")?;
-    }
     let mut renumber = Renumbering::default();
     for commit in &pending {
         let rows = renumber.apply(&mut state, &commit.rows, signer, now, stale_before)?;
@@ -83,10 +79,15 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
             at,
         )?;
     }
-    if !pending.is_empty() {
-        write::advance_branch(repo, &ledger.branch, Some(local), head, "smartup push: re-based unpushed entries")?;
-    }
-    write::refresh_worktree(repo)?;
+    let paths = write::changed_paths(repo, Some(repo.find_commit(local)?.tree_id()), repo.find_commit(head)?.tree_id())?;
+    write::ensure_clean(repo, &paths)?;
+    let log = if pending.is_empty() {
+        "smartup push: fast-forward"
+    } else {
+        "smartup push: re-based unpushed entries"
+    };
+    write::advance_branch(repo, &ledger.branch, Some(local), head, log)?;
+    write::refresh_worktree(repo, &paths)?;
     ledger.head = head;
     ledger.state = state;
     Ok(if pending.is_empty() {

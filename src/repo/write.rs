@@ -161,31 +161,61 @@ pub fn tidy_objects(repo: &Repository) {
     }
 }
 
-/// Brings the working tree and index in line with HEAD after a commit. Callers check with
-/// [`ensure_clean`] first, so this overwrites nothing but the previous version of the ledger.
-pub fn refresh_worktree(repo: &Repository) -> Result<()> {
-    if repo.is_bare() {
+/// The files that differ between two trees (`None`: an empty tree), as repository paths.
+/// libgit2 skips folders whose ids are equal, so this costs what the commits added.
+pub fn changed_paths(repo: &Repository, old: Option<Oid>, new: Oid) -> Result<Vec<String>> {
+    let old = old.map(|t| repo.find_tree(t)).transpose().context("cannot read the old tree")?;
+    let new = repo.find_tree(new).context("cannot read the new tree")?;
+    let diff = repo
+        .diff_tree_to_tree(old.as_ref(), Some(&new), None)
+        .context("cannot compare the trees")?;
+    Ok(diff
+        .deltas()
+        .filter_map(|d| d.new_file().path().or(d.old_file().path()))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect())
+}
+
+/// Brings the given paths of the working tree and index in line with HEAD after a commit
+/// (the paths the commit changed, see [`changed_paths`]); nothing else of the working tree is
+/// read or touched, so an entry costs the same however many files the ledger holds. Callers
+/// check those paths with [`ensure_clean`] first.
+pub fn refresh_worktree(repo: &Repository, paths: &[String]) -> Result<()> {
+    if repo.is_bare() || paths.is_empty() {
         return Ok(());
     }
     let mut options = git2::build::CheckoutBuilder::new();
-    options.force();
+    options.force().disable_pathspec_match(true);
+    for path in paths {
+        options.path(path);
+    }
     repo.checkout_head(Some(&mut options))
         .context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
 }
 
-/// Fails when the working tree or index differ from HEAD in any ledger file, so that hand
-/// edits are never mixed with signed entries.
-pub fn ensure_clean(repo: &Repository) -> Result<()> {
-    if repo.is_bare() {
+/// Fails when any of `paths` (those an entry is about to write) holds something in the
+/// working tree or index that differs from HEAD, so that an entry never overwrites a file
+/// and hand edits are never mixed with signed entries. Other paths are not read: smartup
+/// builds commits from trees, never from the working tree, and leaves hand edits elsewhere
+/// alone (the hook refuses them if someone commits them).
+pub fn ensure_clean(repo: &Repository, paths: &[String]) -> Result<()> {
+    if repo.is_bare() || paths.is_empty() {
         return Ok(());
     }
     let mut options = git2::StatusOptions::new();
-    options.include_untracked(true).include_ignored(false);
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .disable_pathspec_match(true);
+    for path in paths {
+        options.pathspec(path);
+    }
     let statuses = repo.statuses(Some(&mut options)).context("cannot read the working tree's status")?;
     let dirty: Vec<String> = statuses.iter().filter_map(|s| s.path().ok().map(str::to_string)).collect();
     if !dirty.is_empty() {
         bail!(
-            "the ledger's working tree has changes that are not committed: {}. smartup writes only signed entries; \
+            "the ledger's working tree has changes that are not committed where this entry writes: {}. smartup writes only signed entries; \
              undo hand edits with `git checkout -- . && git clean -n` (and `-f` once you have checked the list)",
             dirty.join(", ")
         );
