@@ -22,6 +22,7 @@ use common::*;
 use git2::{Oid, Repository};
 use smartup::repo::write::{commit_rows, Author};
 use smartup::sign::{self, SignatureCheck};
+use smartup::time::PINNED_CLOCK;
 use smartup::verify::cache::StateCache;
 use smartup::verify::{walk, Options};
 use std::io::Write;
@@ -290,9 +291,12 @@ fn batch_rate(people: &[Person], threads: usize) -> f64 {
     BATCH_SAMPLE as f64 / best.as_secs_f64()
 }
 
-/// Runs a child hook check; returns its printed time and memory, or the failure.
-fn hook_child(exe: &Path, forge: &Path, old: Oid, new: Oid) -> Result<String, String> {
+/// Runs a child hook check with the server's clock at `now` (`SMARTUP_NOW`: the generated
+/// history lies in the past, and the hook refuses rows recorded long before its clock);
+/// returns its printed time and memory, or the failure.
+fn hook_child(exe: &Path, forge: &Path, old: Oid, new: Oid, now: &str) -> Result<String, String> {
     let out = Command::new(exe)
+        .env(PINNED_CLOCK, now)
         .arg("--hook-once")
         .arg(forge)
         .arg(old.to_string())
@@ -325,6 +329,8 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
     let cache = StateCache::of(&repo);
     cache.store(tip, &state).expect("cache the tip's state");
     let most = PUSHES.iter().copied().max().unwrap_or(1);
+    // The pushed rows are recorded at the ledger's last time; the server's clock says so too.
+    let now = state.last_timestamp.expect("rows").to_string();
     let started = Instant::now();
     let mut chain = Vec::with_capacity(most);
     let mut parent = repo.find_commit(tip).expect("tip");
@@ -356,7 +362,7 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
     );
     println!("{:<44} {:>10} {:>12}", "push (library check, fresh process)", "time", "peak memory");
     for n in PUSHES {
-        match hook_child(exe, &forge, tip, chain[n - 1]) {
+        match hook_child(exe, &forge, tip, chain[n - 1], &now) {
             Ok(line) => println!("{:<44} {line}", format!("{n} commits, warm cache")),
             Err(e) => println!("{:<44} failed: {e}", format!("{n} commits, warm cache")),
         }
@@ -365,6 +371,7 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
     let mut child = Command::new(binary)
         .args(["hook", "pre-receive"])
         .env("GIT_DIR", &forge)
+        .env(PINNED_CLOCK, &now)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -389,7 +396,7 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
     ));
     std::fs::remove_dir_all(forge.join("smartup").join("state")).expect("remove the state cache");
     let started = Instant::now();
-    let cold = hook_child(exe, &forge, tip, chain[0]);
+    let cold = hook_child(exe, &forge, tip, chain[0], &now);
     let (line, took) = match &cold {
         Ok(line) => (line.clone(), format!("{:.2} s", child_ms(line) / 1e3)),
         // The hook gives up rebuilding after its own deadline (and rejects: fails closed).
