@@ -15,18 +15,18 @@ pub use stream::RowStream;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
-/// The most memory libgit2 may spend caching parsed commits and trees. A walk needs only the
-/// parent's few trees again; libgit2's default (256 MB) would let a long walk's memory grow
-/// with history.
-const OBJECT_CACHE_BYTES: isize = 16 << 20;
-
-/// Bounds libgit2's object cache (once per process; later calls do nothing).
-pub fn bound_object_cache() {
+/// Sets how libgit2 reads objects in this process, once (later calls do nothing):
+/// - no object cache: a walk reads each tree about twice (as a commit's and as its parent's),
+///   while a bounded cache spent a third of a 100k-commit replay evicting entries and an
+///   unbounded one grows with history;
+/// - no re-hashing of every object read: git checks each object's hash when it arrives
+///   (`index-pack` on fetch and on push, before the hook runs) and, like git itself, trusts
+///   its own store afterwards (`git fsck` checks it). This was the largest cost of a replay.
+pub fn tune_object_reading() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: sets a global libgit2 option before this process's walks read objects; the
-        // call has no other precondition.
-        let _ = unsafe { git2::opts::set_cache_max_size(OBJECT_CACHE_BYTES) };
+        git2::opts::enable_caching(false);
+        git2::opts::strict_hash_verification(false);
     });
 }
 

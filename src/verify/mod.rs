@@ -73,7 +73,7 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
 /// root commit when `start` is `None`. When `tip` does not continue `start`'s commit along
 /// first parents, the report holds one `history` finding.
 pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, options: &Options) -> Result<Report> {
-    repo::bound_object_cache();
+    repo::tune_object_reading();
     let base = start.as_ref().map(|(oid, _)| *oid);
     let mut report = Report {
         state: start.map(|(_, state)| state),
