@@ -162,18 +162,45 @@ pub fn tidy_objects(repo: &Repository) {
 }
 
 /// The files that differ between two trees (`None`: an empty tree), as repository paths.
-/// libgit2 skips folders whose ids are equal, so this costs what the commits added.
+/// Folders whose ids are equal are skipped, so this reads only the few small trees the
+/// commits in between rewrote, however large the ledger (libgit2's tree diff read them all).
 pub fn changed_paths(repo: &Repository, old: Option<Oid>, new: Oid) -> Result<Vec<String>> {
     let old = old.map(|t| repo.find_tree(t)).transpose().context("cannot read the old tree")?;
     let new = repo.find_tree(new).context("cannot read the new tree")?;
-    let diff = repo
-        .diff_tree_to_tree(old.as_ref(), Some(&new), None)
-        .context("cannot compare the trees")?;
-    Ok(diff
-        .deltas()
-        .filter_map(|d| d.new_file().path().or(d.old_file().path()))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect())
+    let mut paths = Vec::new();
+    diff_into(repo, old.as_ref(), Some(&new), "", &mut paths)?;
+    Ok(paths)
+}
+
+fn diff_into(repo: &Repository, old: Option<&Tree>, new: Option<&Tree>, prefix: &str, paths: &mut Vec<String>) -> Result<()> {
+    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for tree in [old, new].into_iter().flatten() {
+        names.extend(tree.iter().filter_map(|e| e.name().ok().map(str::to_string)));
+    }
+    let subtree = |entry: &Option<git2::TreeEntry>| -> Result<Option<Tree>> {
+        match entry {
+            Some(e) if e.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(e.id())?)),
+            _ => Ok(None),
+        }
+    };
+    let is_file = |entry: &Option<git2::TreeEntry>| entry.as_ref().is_some_and(|e| e.kind() != Some(ObjectType::Tree));
+    for name in names {
+        let before = old.and_then(|t| t.get_name(&name));
+        let after = new.and_then(|t| t.get_name(&name));
+        let key = |e: &Option<git2::TreeEntry>| e.as_ref().map(|e| (e.id(), e.filemode()));
+        if key(&before) == key(&after) {
+            continue;
+        }
+        let path = format!("{prefix}{name}");
+        let (old_folder, new_folder) = (subtree(&before)?, subtree(&after)?);
+        if old_folder.is_some() || new_folder.is_some() {
+            diff_into(repo, old_folder.as_ref(), new_folder.as_ref(), &format!("{path}/"), paths)?;
+        }
+        if is_file(&before) || is_file(&after) {
+            paths.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// Brings the given paths of the working tree and index in line with HEAD after a commit
