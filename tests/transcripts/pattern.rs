@@ -51,8 +51,12 @@ pub fn blessed(expected: &[String], actual: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Lines of context a diff shows around each change.
+const CONTEXT: usize = 3;
+
 /// A line diff: `  ` for lines that match, `- ` for expected lines missing, `+ ` for actual
-/// lines not expected (longest common subsequence, patterns matching as equal).
+/// lines not expected (longest common subsequence, patterns matching as equal); runs of
+/// matching lines further than a few lines from a change are left out (`  ...`).
 pub fn diff(expected: &[String], actual: &[String]) -> String {
     let (n, m) = (expected.len(), actual.len());
     // common[i][j]: the longest common subsequence of expected[i..] and actual[j..].
@@ -66,17 +70,28 @@ pub fn diff(expected: &[String], actual: &[String]) -> String {
             };
         }
     }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
+    let (mut i, mut j, mut lines) = (0, 0, Vec::new());
     while i < n || j < m {
         if i < n && j < m && line_matches(&expected[i], &actual[j]) {
-            out += &format!("  {}\n", actual[j]);
+            lines.push(format!("  {}", actual[j]));
             (i, j) = (i + 1, j + 1);
         } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
-            out += &format!("- {}\n", expected[i]);
+            lines.push(format!("- {}", expected[i]));
             i += 1;
         } else {
-            out += &format!("+ {}\n", actual[j]);
+            lines.push(format!("+ {}", actual[j]));
             j += 1;
+        }
+    }
+    let changed: Vec<usize> = (0..lines.len()).filter(|&k| !lines[k].starts_with("  ")).collect();
+    let near_change = |k: usize| changed.iter().any(|&c| c.abs_diff(k) <= CONTEXT);
+    let mut out = String::new();
+    for (k, line) in lines.iter().enumerate() {
+        if near_change(k) {
+            out += line;
+            out.push('\n');
+        } else if k == 0 || near_change(k - 1) {
+            out += "  ...\n";
         }
     }
     out
@@ -122,5 +137,13 @@ mod tests {
     fn the_diff_marks_missing_and_unexpected_lines() {
         let d = diff(&lines("a\nb[..]\nc"), &lines("a\nbee\nd"));
         assert_eq!(d, "  a\n  bee\n- c\n+ d\n");
+    }
+
+    #[test]
+    fn the_diff_leaves_out_matching_lines_far_from_changes() {
+        let same: Vec<String> = (1..=10).map(|k| k.to_string()).collect();
+        let mut changed = same.clone();
+        changed[9] = "ten".to_string();
+        assert_eq!(diff(&same, &changed), "  ...\n  7\n  8\n  9\n- 10\n+ ten\n");
     }
 }
