@@ -127,7 +127,10 @@ mod tests {
     #[test]
     fn commands_statuses_and_outputs_are_read_from_console_blocks_only() {
         let doc = Document::parse(SAMPLE).unwrap();
-        let steps: Vec<_> = doc.steps().map(|s| (s.line, s.command.as_str(), s.status, s.expected.clone())).collect();
+        let steps: Vec<_> = doc
+            .steps()
+            .map(|s| (s.line, s.command.as_str(), s.status, s.expected.clone()))
+            .collect();
         assert_eq!(
             steps,
             vec![
@@ -147,7 +150,10 @@ mod tests {
     fn a_question_mark_line_after_output_is_output() {
         let doc = Document::parse("```console\n$ cat q\nwhat\n? 2\n```\n").unwrap();
         let step = doc.steps().next().unwrap();
-        assert_eq!((step.status, step.expected.clone()), (0, vec!["what".to_string(), "? 2".to_string()]));
+        assert_eq!(
+            (step.status, step.expected.clone()),
+            (0, vec!["what".to_string(), "? 2".to_string()])
+        );
     }
 
     #[test]

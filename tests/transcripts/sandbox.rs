@@ -59,10 +59,9 @@ impl Sandbox {
     /// sandbox (no system configuration), the clock pinned, no colour, no backtraces.
     pub fn run(&self, command: &str) -> std::io::Result<Outcome> {
         let bin = Path::new(SMARTUP).parent().unwrap_or(Path::new("."));
-        let path = std::env::join_paths(
-            std::iter::once(bin.to_path_buf()).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths)),
-        )
-        .map_err(std::io::Error::other)?;
+        let path =
+            std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths)))
+                .map_err(std::io::Error::other)?;
         let output = Command::new("sh")
             .arg("-c")
             // One pipe for both streams, so that the output interleaves as on a terminal.
