@@ -14,7 +14,7 @@ const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/transcripts/keys"
 /// The binary under test.
 const SMARTUP: &str = env!("CARGO_BIN_EXE_smartup");
 /// "Now" for every command unless a command sets `SMARTUP_NOW` itself.
-pub const CLOCK: &str = "2026-11-23T09:00:00Z";
+const CLOCK: &str = "2026-11-23T09:00:00Z";
 /// The git configuration of the sandbox's home: an identity for plain `git commit`, and
 /// `main` as the first branch, as the ledger's.
 const GITCONFIG: &str = "[user]\n\tname = Transcript\n\temail = transcript@example.invalid\n[init]\n\tdefaultBranch = main\n";
