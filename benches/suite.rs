@@ -484,11 +484,11 @@ fn clone_and_act(binary: &Path, ledger: &Path, commits: u64, actions: usize, scr
     for _ in 0..actions {
         let before = loose_bytes(&git_dir);
         let args = [
+            "deposit-eur",
             "--handle",
             &founder.handle,
             "--key",
             &key_text,
-            "deposit-eur",
             "1",
             "--reason",
             "donation",

@@ -5,10 +5,12 @@
 //! - [`sign`]: ed25519 keys and OpenSSH signatures (SSHSIG);
 //! - [`repo`]: reading ledger history from git and writing signed commits;
 //! - [`verify`]: re-checking a whole history;
+//! - [`clerk`]: the one write path (open, record, re-base, push, read rows back);
 //! - [`hook`]: the server-side pre-receive hook;
 //! - [`forgejo`]: keeping Forgejo in step with the ledger;
 //! - [`cli`]: the `smartup` command line.
 
+pub mod clerk;
 pub mod cli;
 pub mod forgejo;
 pub mod hook;

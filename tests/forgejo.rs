@@ -260,7 +260,7 @@ fn every_state(sb: &Sandbox) -> Ledger {
     act(
         "captain",
         "2026-01-05T16:00:00Z",
-        &["object-pending-sc", "6_2_1_5", "--reason", "the site is not live yet"],
+        &["object-pending-sc", "6_2_1_5", "--note", "the site is not live yet"],
     );
     pair("6_2_1_6", "2026-01-06T09:00:00Z", "2026-01-06T11:00:00Z");
     act(

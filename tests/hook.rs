@@ -1465,7 +1465,7 @@ fn three_appenders_pushing_at_once_for_50_rounds_all_land_and_verify() {
     let push = |dir: &Path, who: &str| {
         let mut command = f.command(SMARTUP);
         let key = f.key(who);
-        command.args(["--ledger", s(dir), "--handle", who, "--key", s(&key), "push"]);
+        command.args(["--ledger", s(dir), "push", "--handle", who, "--key", s(&key)]);
         Started::spawn(command)
     };
     for round in 0..ROUNDS {
@@ -1503,8 +1503,10 @@ fn act_at(f: &Forge, who: &str, at: Timestamp, args: &[&str]) -> common::Run {
     let key = f.key(who);
     let mut command = f.command(SMARTUP);
     command
-        .args(["--ledger", s(&f.work), "--handle", who, "--key", s(&key)])
+        .args(["--ledger", s(&f.work)])
         .args(args)
+        .env("SMARTUP_HANDLE", who)
+        .env("SMARTUP_KEY", &key)
         .env("SMARTUP_NOW", at.to_string());
     common::run(command)
 }
@@ -1604,7 +1606,7 @@ fn push_re_stamps_and_re_signs_rows_recorded_offline() {
     act_at(&f, "founder", offline, &["deposit-eur", "10", "--reason", "donation"]).ok();
     let key = f.key("founder");
     let mut command = f.command(SMARTUP);
-    command.args(["--ledger", s(&f.work), "--handle", "founder", "--key", s(&key), "push"]);
+    command.args(["--ledger", s(&f.work), "push", "--handle", "founder", "--key", s(&key)]);
     let out = common::run(command).ok();
     assert!(out.stderr.contains("re-stamped"), "{out:?}");
     let rows = f.log(&f.forge);

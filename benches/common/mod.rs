@@ -1077,7 +1077,7 @@ pub fn sign_rows(rows: &mut [Row], people: &[Person], by_fingerprint: &HashMap<&
     let sign = |part: &mut [Row]| {
         for row in part {
             let key = &people[by_fingerprint[row.key.as_str()]].key;
-            row.signature = encode_signature(&key.sign(namespace, &row.message(ledger_id)));
+            row.sign(key, ledger_id, namespace);
         }
     };
     // Threads pay off for big commits only (a one-action commit has 1 to 3 rows).
@@ -1168,8 +1168,7 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
         for (action, table, values) in drafts {
             let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let mut row = Row::draft(table, state.last_seq + 1, at, who, action, &values).expect("draft");
-            row.key = key.public().fingerprint();
-            row.signature = encode_signature(&key.sign(&namespace, &row.message(&ledger_id)));
+            row.sign(&key, &ledger_id, &namespace);
             rules::apply(state, &row, None).expect("a valid row");
             rows.push(row);
         }

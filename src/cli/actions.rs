@@ -1,22 +1,17 @@
 //! One subcommand per ledger action, named as the action (`create-task`, `start-work`, ...).
-//! Each turns its arguments and the current state into rows, which are signed, checked by the
-//! rules and committed (never pushed).
+//! Each turns its arguments into an [`Intent`] (reading the files it names), which the clerk
+//! drafts, signs, checks with the rules and commits (never pushes). Shapes are checked here,
+//! by clap: a malformed argument is a usage error (exit 2).
 
-use super::context::{entry_time, happened_at, print_rows, record, Entry, Ledger};
-use super::identity;
-use super::{Global, Refused};
-use crate::ledger::ids::{numeric_identity, IdKind};
-use crate::ledger::policy::{file_reference, Policy};
-use crate::ledger::schema::{table_id, table_of_action};
+use super::context::{open, print_rows};
+use super::identity::{self, Scoped};
+use super::Global;
 use crate::money::Amount;
-use crate::repo::write::RootFile;
-use crate::rules::state::TaskState;
-use crate::rules::violation;
-use crate::rules::State;
+use crate::rules::draft::{Intent, RoleChange};
 use crate::sign::PublicKey;
-use crate::time::{format_date, Timestamp};
-use anyhow::{anyhow, bail, Context, Result};
-use clap::{Args, Subcommand};
+use crate::time::Timestamp;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// The ledger actions.
@@ -25,8 +20,8 @@ pub enum Action {
     /// Create teams (founder role): --team 3_2_design_team=Design, repeatable
     BootstrapTeams {
         /// ID=NAME of a team
-        #[arg(long = "team", value_name = "ID=NAME", required = true)]
-        teams: Vec<String>,
+        #[arg(long = "team", value_name = "ID=NAME", required = true, value_parser = team_pair)]
+        teams: Vec<(String, String)>,
     },
     /// Add an owner to the Book of Owners (captains), with their first key
     CreateOwner {
@@ -166,10 +161,10 @@ pub enum Action {
         /// The task
         task: String,
         /// Three scores from 1 to 10
-        #[arg(long, value_delimiter = ',', num_args = 1..=3, required = true)]
-        scores: Vec<u32>,
+        #[arg(long, value_name = "A,D,C", required = true, value_parser = three_scores)]
+        scores: Scores,
         /// Payout share in percent [default: placed in the band by the total]
-        #[arg(long)]
+        #[arg(long, value_parser = positive_amount)]
         share: Option<Amount>,
         #[command(flatten)]
         note: Note,
@@ -185,9 +180,9 @@ pub enum Action {
     ObjectPendingSc {
         /// The task
         task: String,
-        /// Why
+        /// Why you object
         #[arg(long)]
-        reason: String,
+        note: String,
     },
     /// Rule on open objections (a captain of the team): sustained or dismissed
     ResolveObjection {
@@ -195,7 +190,7 @@ pub enum Action {
         task: String,
         /// sustained (the assessment is void) or dismissed
         #[arg(long)]
-        decision: String,
+        decision: Decision,
         #[command(flatten)]
         note: Note,
     },
@@ -204,10 +199,10 @@ pub enum Action {
         /// The task
         task: String,
         /// Attacker's SC to validate now [default: all still pending]
-        #[arg(long)]
+        #[arg(long, value_parser = positive_amount)]
         attacker_sc: Option<Amount>,
         /// Defender's SC to validate now [default: all still pending]
-        #[arg(long)]
+        #[arg(long, value_parser = positive_amount)]
         defender_sc: Option<Amount>,
         #[command(flatten)]
         note: Note,
@@ -215,6 +210,7 @@ pub enum Action {
     /// Record EUR received by the treasury (leadership captains)
     DepositEur {
         /// Amount in EUR
+        #[arg(allow_negative_numbers = true, value_parser = positive_amount)]
         amount: Amount,
         /// license, donation, ...
         #[arg(long)]
@@ -230,6 +226,7 @@ pub enum Action {
         /// The owner
         owner: String,
         /// SC to pay out (1 SC = 1 EUR)
+        #[arg(allow_negative_numbers = true, value_parser = positive_amount)]
         amount: Amount,
         #[command(flatten)]
         note: Note,
@@ -240,8 +237,8 @@ pub enum Action {
         owner: String,
         /// review, bug_find, documentation, mentoring, conflict_resolution, governance, ...
         reason: String,
-        /// The day the work was done [default: today]
-        #[arg(long, value_name = "YYYY-MM-DD")]
+        /// The day the work was done [default: the day of --at, or today]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
         earned_on: Option<String>,
         #[command(flatten)]
         note: Note,
@@ -253,14 +250,6 @@ pub enum Action {
         #[command(flatten)]
         note: Note,
     },
-}
-
-impl Action {
-    /// Whether the action says when something happened (a session's clock-in or clock-out,
-    /// the day SK were earned), which `--at` sets.
-    pub fn says_when(&self) -> bool {
-        matches!(self, Action::StartWork { .. } | Action::StopWork | Action::AwardSk { .. })
-    }
 }
 
 /// `--note`.
@@ -318,443 +307,245 @@ pub struct RoleArgs {
     pub note: Note,
 }
 
-/// Runs an action subcommand.
-pub fn run(global: &Global, action: &Action) -> Result<()> {
-    let mut ledger = Ledger::open(global)?;
-    let signer = identity::resolve(global, Some(&ledger.repo))?;
-    let at = entry_time(Some(&ledger.state))?;
-    let happened = happened_at(global, action.says_when(), at)?;
-    let (entries, policy_file) = entries(&ledger.state, &signer.handle, happened, action)?;
-    let files: Vec<RootFile> = policy_file
-        .iter()
-        .map(|bytes| RootFile {
-            name: crate::ledger::POLICY_FILE,
-            bytes,
+/// The three scores of an assessment.
+pub type Scores = [u32; 3];
+
+/// How a captain rules on objections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Decision {
+    /// The objection stands: the assessment is void.
+    Sustained,
+    /// The objection is set aside.
+    Dismissed,
+}
+
+fn team_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((id, name)) if !id.is_empty() && !name.is_empty() => Ok((id.to_string(), name.to_string())),
+        _ => Err("write ID=NAME, like 3_2_design_team=Design".to_string()),
+    }
+}
+
+fn three_scores(text: &str) -> Result<Scores, String> {
+    let shape = || "three scores from 1 to 10, attacker effort, defender learning and collaboration, like 9,8,8".to_string();
+    let scores: Vec<u32> = text
+        .split(',')
+        .map(|s| s.trim().parse::<u32>().ok().filter(|n| (1..=10).contains(n)))
+        .collect::<Option<_>>()
+        .ok_or_else(shape)?;
+    scores.try_into().map_err(|_| shape())
+}
+
+fn positive_amount(text: &str) -> Result<Amount, String> {
+    match text.parse::<Amount>() {
+        Ok(amount) if amount > Amount::ZERO => Ok(amount),
+        Ok(_) => Err("an amount is more than zero, like 12.50".to_string()),
+        Err(_) => Err("an amount has at most two decimals, like 12.50".to_string()),
+    }
+}
+
+fn date(text: &str) -> Result<String, String> {
+    crate::time::parse_date(text)
+        .map(|_| text.to_string())
+        .ok_or_else(|| "a day is written YYYY-MM-DD, like 2026-11-30".to_string())
+}
+
+fn public_key(path: &PathBuf) -> Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read public key {}", path.display()))?;
+    let key = PublicKey::parse_openssh(&text).with_context(|| format!("{} holds no ed25519 public key", path.display()))?;
+    Ok(key.to_openssh())
+}
+
+fn optional_key(key: &KeyArg) -> Result<Option<String>> {
+    key.public_key.as_ref().map(public_key).transpose()
+}
+
+fn role(args: &RoleArgs) -> RoleChange {
+    RoleChange {
+        role: args.role.clone(),
+        owner: args.owner.clone(),
+        team: args.team.clone(),
+        note: args.note.note.clone(),
+    }
+}
+
+impl Action {
+    /// What the arguments ask for, with the files they name read.
+    pub fn intent(&self) -> Result<Intent> {
+        Ok(match self.clone() {
+            Action::BootstrapTeams { teams } => Intent::BootstrapTeams { teams },
+            Action::CreateOwner {
+                owner,
+                license,
+                key,
+                payment,
+                note,
+            } => Intent::CreateOwner {
+                owner,
+                license,
+                public_key: optional_key(&key)?,
+                payment: payment.payment,
+                note: note.note,
+            },
+            Action::ChangeLicense {
+                owner,
+                license,
+                payment,
+                note,
+            } => Intent::ChangeLicense {
+                owner,
+                license,
+                payment: payment.payment,
+                note: note.note,
+            },
+            Action::RegisterKey { owner, key, note } => Intent::RegisterKey {
+                owner,
+                public_key: public_key(&key.public_key)?,
+                note: note.note,
+            },
+            Action::RotateKey {
+                owner,
+                revokes,
+                key,
+                note,
+            } => Intent::RotateKey {
+                owner,
+                revokes,
+                public_key: public_key(&key.public_key)?,
+                note: note.note,
+            },
+            Action::RevokeKey { owner, fingerprint, note } => Intent::RevokeKey {
+                owner,
+                fingerprint,
+                note: note.note,
+            },
+            Action::RequestRecovery {
+                owner,
+                key,
+                revokes,
+                note,
+            } => Intent::RequestRecovery {
+                owner,
+                public_key: optional_key(&key)?,
+                revokes,
+                note: note.note,
+            },
+            Action::ConfirmRecovery(args) => Intent::ConfirmRecovery {
+                request: args.request,
+                note: args.note.note,
+            },
+            Action::CancelRecovery(args) => Intent::CancelRecovery {
+                request: args.request,
+                note: args.note.note,
+            },
+            Action::CompleteRecovery(args) => Intent::CompleteRecovery {
+                request: args.request,
+                note: args.note.note,
+            },
+            Action::AssignRole(args) => Intent::AssignRole(role(&args)),
+            Action::SetRole(args) => Intent::SetRole(role(&args)),
+            Action::CreateObjective {
+                objective,
+                team,
+                title,
+                note,
+            } => Intent::CreateObjective {
+                objective,
+                team,
+                title,
+                note: note.note,
+            },
+            Action::CreateTask {
+                task,
+                objective,
+                title,
+                size,
+                phase,
+            } => Intent::CreateTask {
+                task,
+                objective,
+                title,
+                size,
+                phase,
+            },
+            Action::AssignTask { task, attacker, defender } => Intent::AssignTask { task, attacker, defender },
+            Action::StartTask { task } => Intent::StartTask { task },
+            Action::StartWork { task } => Intent::StartWork { task },
+            Action::StopWork => Intent::StopWork,
+            Action::AssessWork {
+                task,
+                scores,
+                share,
+                note,
+            } => Intent::AssessWork {
+                task,
+                scores,
+                share,
+                note: note.note,
+            },
+            Action::ApprovePendingSc { task, note } => Intent::ApprovePendingSc { task, note: note.note },
+            Action::ObjectPendingSc { task, note } => Intent::ObjectPendingSc { task, note },
+            Action::ResolveObjection { task, decision, note } => Intent::ResolveObjection {
+                task,
+                decision: match decision {
+                    Decision::Sustained => "sustained",
+                    Decision::Dismissed => "dismissed",
+                }
+                .to_string(),
+                note: note.note,
+            },
+            Action::ValidatePendingSc {
+                task,
+                attacker_sc,
+                defender_sc,
+                note,
+            } => Intent::ValidatePendingSc {
+                task,
+                attacker_sc,
+                defender_sc,
+                note: note.note,
+            },
+            Action::DepositEur {
+                amount,
+                reason,
+                from,
+                note,
+            } => Intent::DepositEur {
+                amount,
+                reason,
+                from,
+                note: note.note,
+            },
+            Action::PayoutSc { owner, amount, note } => Intent::PayoutSc {
+                owner,
+                amount,
+                note: note.note,
+            },
+            Action::AwardSk {
+                owner,
+                reason,
+                earned_on,
+                note,
+            } => Intent::AwardSk {
+                owner,
+                reason,
+                earned_on,
+                note: note.note,
+            },
+            Action::AmendPolicy { file, note } => Intent::AmendPolicy {
+                policy: std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?,
+                note: note.note,
+            },
         })
-        .collect();
-    let rows = record(&mut ledger, &signer, at, &entries, &files)?;
+    }
+}
+
+/// Runs an action subcommand: records it in the ledger (never pushes).
+pub fn run(global: &Global, scoped: &Scoped, action: &Action) -> Result<()> {
+    let intent = action.intent()?;
+    let mut ledger = open(global)?;
+    let signer = identity::resolve(&scoped.who, Some(&ledger.repo))?;
+    let rows = ledger.record(&signer, &intent, scoped.at, Timestamp::now())?;
     print_rows(global, &rows);
     Ok(())
-}
-
-fn entry(action: &'static str, values: &[(&'static str, &str)]) -> Entry {
-    let table = table_of_action(action).unwrap_or_default();
-    Entry {
-        table,
-        action,
-        values: values.iter().map(|(k, v)| (*k, v.to_string())).collect(),
-    }
-}
-
-fn read_public_key(path: &PathBuf) -> Result<String> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read public key {}", path.display()))?;
-    Ok(PublicKey::parse_openssh(&text)?.to_openssh())
-}
-
-fn identity(id: &str, kind: IdKind) -> Result<String> {
-    numeric_identity(id, kind).map_err(|e| anyhow!(e))
-}
-
-/// The rows an action writes, given the state, when it happened (`at`: a session's clock-in
-/// or clock-out, the day SK were earned; the recording time for other actions), and the new
-/// policy file for amend-policy.
-pub fn entries(state: &State, actor: &str, at: Timestamp, action: &Action) -> Result<(Vec<Entry>, Option<Vec<u8>>)> {
-    let e = match action {
-        Action::BootstrapTeams { teams } => {
-            let mut out = Vec::new();
-            for team in teams {
-                let (id, name) = team
-                    .split_once('=')
-                    .ok_or_else(|| anyhow!("--team {team:?}: write ID=NAME, like 3_2_design_team=Design"))?;
-                out.push(entry("bootstrap-teams", &[("team", id), ("name", name)]));
-            }
-            out
-        }
-        Action::CreateOwner {
-            owner,
-            license,
-            key,
-            payment,
-            note,
-        } => {
-            let mut out = vec![entry(
-                "create-owner",
-                &[
-                    ("owner", owner),
-                    ("license", license),
-                    ("payment", &payment.seq()),
-                    ("note", &note.note),
-                ],
-            )];
-            if let Some(path) = &key.public_key {
-                out.push(entry("register-key", &[("owner", owner), ("public_key", &read_public_key(path)?)]));
-            }
-            out
-        }
-        Action::ChangeLicense {
-            owner,
-            license,
-            payment,
-            note,
-        } => vec![entry(
-            "change-license",
-            &[
-                ("owner", owner),
-                ("license", license),
-                ("payment", &payment.seq()),
-                ("note", &note.note),
-            ],
-        )],
-        Action::RegisterKey { owner, key, note } => vec![entry(
-            "register-key",
-            &[
-                ("owner", owner),
-                ("public_key", &read_public_key(&key.public_key)?),
-                ("note", &note.note),
-            ],
-        )],
-        Action::RotateKey { owner, revokes, key, note } => {
-            vec![entry(
-                "rotate-key",
-                &[
-                    ("owner", owner),
-                    ("public_key", &read_public_key(&key.public_key)?),
-                    ("revokes", revokes),
-                    ("note", &note.note),
-                ],
-            )]
-        }
-        Action::RevokeKey { owner, fingerprint, note } => vec![entry(
-            "revoke-key",
-            &[("owner", owner), ("revokes", fingerprint), ("note", &note.note)],
-        )],
-        Action::RequestRecovery { owner, key, revokes, note } => {
-            let public_key = match &key.public_key {
-                Some(path) => read_public_key(path)?,
-                None => String::new(),
-            };
-            let revokes = if revokes.is_empty() && key.public_key.is_some() {
-                state.valid_keys_of(owner).join(" ")
-            } else {
-                revokes.join(" ")
-            };
-            vec![entry(
-                "request-recovery",
-                &[
-                    ("owner", owner),
-                    ("public_key", &public_key),
-                    ("revokes", &revokes),
-                    ("note", &note.note),
-                ],
-            )]
-        }
-        Action::ConfirmRecovery(args) => vec![recovery_entry(state, "confirm-recovery", args)],
-        Action::CancelRecovery(args) => vec![recovery_entry(state, "cancel-recovery", args)],
-        Action::CompleteRecovery(args) => vec![recovery_entry(state, "complete-recovery", args)],
-        Action::AssignRole(args) => vec![role_entry(state, "assign-role", args)?],
-        Action::SetRole(args) => vec![role_entry(state, "set-role", args)?],
-        Action::CreateObjective {
-            objective,
-            team,
-            title,
-            note,
-        } => {
-            vec![entry(
-                "create-objective",
-                &[("objective", objective), ("team", team), ("title", title), ("note", &note.note)],
-            )]
-        }
-        Action::CreateTask {
-            task,
-            objective,
-            title,
-            size,
-            phase,
-        } => {
-            let o = state
-                .objectives
-                .get(&identity(objective, IdKind::Objective)?)
-                .ok_or_else(|| anyhow!("objective {objective} does not exist"))?;
-            let base = state
-                .policy
-                .size_budget(size)
-                .ok_or_else(|| anyhow!("{size:?} is not a size of the policy ({})", sizes(&state.policy)))?;
-            let multiplier = state
-                .policy
-                .phases
-                .get(phase)
-                .ok_or_else(|| anyhow!("{phase:?} is not a phase of the policy"))?
-                .0;
-            let budget = base.times(multiplier).to_string();
-            vec![entry(
-                "create-task",
-                &[
-                    ("task", task),
-                    ("objective", objective),
-                    ("team", &o.team),
-                    ("title", title),
-                    ("size", size),
-                    ("phase", phase),
-                    ("budget", &budget),
-                ],
-            )]
-        }
-        Action::AssignTask { task, attacker, defender } => vec![entry(
-            "assign-task",
-            &[("task", task), ("attacker", attacker), ("defender", defender)],
-        )],
-        Action::StartTask { task } => {
-            let t = find_task(state, task)?;
-            let (a, d) = (t.attacker.clone().unwrap_or_default(), t.defender.clone().unwrap_or_default());
-            vec![entry("start-task", &[("task", task), ("attacker", &a), ("defender", &d)])]
-        }
-        Action::StartWork { task } => {
-            let session = (state.last_seq + 1).to_string();
-            let at = at.to_string();
-            vec![entry(
-                "start-work",
-                &[("session", &session), ("task", task), ("owner", actor), ("happened_at", &at)],
-            )]
-        }
-        Action::StopWork => {
-            let open = state
-                .sessions
-                .get(actor)
-                .ok_or_else(|| anyhow!("{actor} has no open work session"))?;
-            let task = state.tasks.get(&open.task).map_or(open.task.clone(), |t| t.id.clone());
-            let session = open.session.to_string();
-            let seconds = (at.0 - open.started.0).to_string();
-            let mut log = entry(
-                "stop-work",
-                &[
-                    ("session", &session),
-                    ("task", &task),
-                    ("owner", actor),
-                    ("started", &open.started.to_string()),
-                    ("stopped", &at.to_string()),
-                    ("seconds", &seconds),
-                ],
-            );
-            log.table = table_id("session_logs").unwrap_or_default();
-            let at = at.to_string();
-            let clock = entry(
-                "stop-work",
-                &[("session", &session), ("task", &task), ("owner", actor), ("happened_at", &at)],
-            );
-            vec![clock, log]
-        }
-        Action::AssessWork { task, scores, share, note } => vec![assessment(state, task, scores, *share, &note.note)?],
-        Action::ApprovePendingSc { task, note } => vec![entry("approve-pending-sc", &[("task", task), ("note", &note.note)])],
-        Action::ObjectPendingSc { task, reason } => vec![entry("object-pending-sc", &[("task", task), ("note", reason)])],
-        Action::ResolveObjection { task, decision, note } => vec![entry(
-            "resolve-objection",
-            &[("task", task), ("decision", decision), ("note", &note.note)],
-        )],
-        Action::ValidatePendingSc {
-            task,
-            attacker_sc,
-            defender_sc,
-            note,
-        } => {
-            let t = find_task(state, task)?;
-            let pending = t
-                .pending
-                .as_ref()
-                .filter(|_| t.state == TaskState::Assessed)
-                .ok_or_else(|| anyhow!("task {task} has no pending SC (it is {})", t.state.word()))?;
-            let a = attacker_sc.unwrap_or(pending.attacker_left).to_string();
-            let d = defender_sc.unwrap_or(pending.defender_left).to_string();
-            vec![entry(
-                "validate-pending-sc",
-                &[("task", task), ("attacker_sc", &a), ("defender_sc", &d), ("note", &note.note)],
-            )]
-        }
-        Action::DepositEur {
-            amount,
-            reason,
-            from,
-            note,
-        } => {
-            let from = from.clone().unwrap_or_default();
-            vec![entry(
-                "deposit-eur",
-                &[
-                    ("owner", &from),
-                    ("currency", "EUR"),
-                    ("amount", &amount.to_string()),
-                    ("reason", reason),
-                    ("note", &note.note),
-                ],
-            )]
-        }
-        Action::PayoutSc { owner, amount, note } => vec![entry(
-            "payout-sc",
-            &[
-                ("owner", owner),
-                ("currency", "SC"),
-                ("amount", &amount.to_string()),
-                ("note", &note.note),
-            ],
-        )],
-        Action::AwardSk {
-            owner,
-            reason,
-            earned_on,
-            note,
-        } => {
-            let amount = state.policy.sk.awards.get(reason).map(|d| d.0.to_string()).unwrap_or_default();
-            let on = earned_on.clone().unwrap_or_else(|| format_date(at.day()));
-            vec![entry(
-                "award-sk",
-                &[
-                    ("owner", owner),
-                    ("currency", "SK"),
-                    ("amount", &amount),
-                    ("reason", reason),
-                    ("earned_on", &on),
-                    ("note", &note.note),
-                ],
-            )]
-        }
-        Action::AmendPolicy { file, note } => {
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let text = std::str::from_utf8(&bytes).context("the new policy is not UTF-8")?;
-            let policy = Policy::parse(text)?;
-            if !policy.keeps_identity_of(&state.policy) {
-                bail!("the new policy must keep [ledger] id, namespace, format and segment_rows as they are");
-            }
-            let reference = file_reference(&bytes);
-            return Ok((
-                vec![entry(
-                    "amend-policy",
-                    &[
-                        ("subject", crate::ledger::POLICY_FILE),
-                        ("reference", &reference),
-                        ("note", &note.note),
-                    ],
-                )],
-                Some(bytes),
-            ));
-        }
-    };
-    Ok((e, None))
-}
-
-fn sizes(policy: &Policy) -> String {
-    policy
-        .budgets
-        .sizes
-        .keys()
-        .chain(policy.budgets.specials.keys())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn find_task<'s>(state: &'s State, task: &str) -> Result<&'s crate::rules::state::Task> {
-    state
-        .tasks
-        .get(&identity(task, IdKind::Task)?)
-        .ok_or_else(|| Refused(violation("unknown-id", format!("task {task} does not exist"))).into())
-}
-
-impl Payment {
-    /// The payment column: the seq, or empty.
-    fn seq(&self) -> String {
-        self.payment.map(|seq| seq.to_string()).unwrap_or_default()
-    }
-}
-
-/// A row about an open recovery; completion repeats what the request and confirmation said.
-/// A request that is not open leaves the columns empty, for the rules to refuse.
-fn recovery_entry(state: &State, action: &'static str, args: &RecoveryArgs) -> Entry {
-    let recovery = state.recoveries.get(&args.request);
-    let request = args.request.to_string();
-    let owner = recovery.map_or("", |r| r.owner.as_str());
-    let revokes = recovery.map(|r| r.revokes.join(" ")).unwrap_or_default();
-    let confirmation = recovery
-        .and_then(|r| r.confirmation.as_ref())
-        .map(|c| c.seq.to_string())
-        .unwrap_or_default();
-    let mut values = vec![("owner", owner), ("request", &request), ("note", &args.note.note)];
-    if action == "complete-recovery" {
-        values.push(("public_key", recovery.and_then(|r| r.public_key.as_deref()).unwrap_or("")));
-        values.push(("revokes", &revokes));
-        values.push(("confirmation", &confirmation));
-    }
-    entry(action, &values)
-}
-
-fn role_entry(state: &State, action: &'static str, args: &RoleArgs) -> Result<Entry> {
-    let objective = args.role.starts_with("5_");
-    let identity = identity(&args.role, if objective { IdKind::Objective } else { IdKind::Role })?;
-    let team = match (&args.team, objective) {
-        (Some(team), _) => team.clone(),
-        (None, true) => state
-            .objectives
-            .get(&identity)
-            .map(|o| o.team.clone())
-            .ok_or_else(|| anyhow!("objective {identity} does not exist"))?,
-        (None, false) => state
-            .roles
-            .get(&identity)
-            .map(|r| r.team.clone())
-            .ok_or_else(|| anyhow!("role {} is new: give its team with --team", args.role))?,
-    };
-    let position = match crate::ledger::ids::numbers(&identity).as_slice() {
-        [4, 1, _] => "captain",
-        [4, 2, _] => "senior",
-        [4, 3, _] => "junior",
-        [5, _, _] => "mission_leader",
-        _ => bail!(
-            "{} is not a role id (4_1_Y captain, 4_2_Y senior, 4_3_Y junior, 5_X_Y mission leader)",
-            args.role
-        ),
-    };
-    let owner = args.owner.clone().unwrap_or_default();
-    Ok(entry(
-        action,
-        &[
-            ("role", &args.role),
-            ("owner", &owner),
-            ("team", &team),
-            ("position", position),
-            ("note", &args.note.note),
-        ],
-    ))
-}
-
-fn assessment(state: &State, task: &str, scores: &[u32], share: Option<Amount>, note: &str) -> Result<Entry> {
-    let t = find_task(state, task)?;
-    if scores.len() != 3 || scores.iter().any(|s| !(1..=10).contains(s)) {
-        bail!("--scores takes three scores from 1 to 10: attacker effort, defender learning, collaboration (e.g. 9,8,8)");
-    }
-    let total: u32 = scores.iter().sum();
-    let band = state
-        .policy
-        .band(total)
-        .ok_or_else(|| anyhow!("no assessment band covers a total of {total}"))?;
-    // Default share: the total's place in its band, linearly between the band's bounds.
-    let share = share.unwrap_or_else(|| {
-        let (lo, hi) = (band.min_percent.0, band.max_percent.0);
-        let steps = (band.max_total - band.min_total).max(1) as i64;
-        Amount(lo.0 + (hi.0 - lo.0) * (total - band.min_total) as i64 / steps)
-    });
-    let pending = t.budget.percent(share);
-    let attacker = pending.percent(state.policy.adm.attacker_percent.0);
-    let defender = pending.minus(attacker);
-    let s: Vec<String> = scores.iter().map(u32::to_string).collect();
-    Ok(entry(
-        "assess-work",
-        &[
-            ("task", task),
-            ("attacker_score", &s[0]),
-            ("defender_score", &s[1]),
-            ("collaboration_score", &s[2]),
-            ("share", &share.to_string()),
-            ("attacker_sc", &attacker.to_string()),
-            ("defender_sc", &defender.to_string()),
-            ("note", note),
-        ],
-    ))
 }

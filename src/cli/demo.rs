@@ -1,12 +1,12 @@
 //! `smartup demo`: the whole contributor journey on a fresh local ledger, with generated keys,
 //! through the same code paths as the individual commands.
 
-use super::actions::{self, Action, Note, Payment, RoleArgs};
-use super::context::{print_rows, record, Ledger};
-use super::identity::Signer;
-use super::push_cmd::{self, PushArgs};
-use super::{init, Global};
+use super::context::print_rows;
+use super::Global;
+use crate::clerk::push::{push, Progress};
+use crate::clerk::{Ledger, Signer};
 use crate::hook::install;
+use crate::rules::draft::{Intent, RoleChange};
 use crate::sign::SigningKey;
 use crate::time::{Timestamp, HOUR, PINNED_CLOCK};
 use anyhow::{bail, Context, Result};
@@ -35,7 +35,6 @@ const PEOPLE: [(&str, &str); 5] = [
 struct Demo {
     dir: PathBuf,
     json: bool,
-    keys: HashMap<&'static str, PathBuf>,
     signers: HashMap<&'static str, Signer>,
     clock: Timestamp,
     step: usize,
@@ -47,34 +46,31 @@ impl Demo {
         println!("\n{:>2}. {text}", self.step);
     }
 
-    /// The options of a command run by `who` in their own clone.
-    fn as_person(&self, who: &str) -> Global {
+    /// How the demo prints (human or JSON).
+    fn printing(&self) -> Global {
         Global {
-            ledger: Some(self.dir.join(who)),
+            ledger: None,
             json: self.json,
-            handle: Some(who.to_string()),
-            key: Some(self.keys[who].clone()),
-            at: None,
         }
     }
 
-    /// `who` brings their clone up to date, records the action, and pushes it through the hook.
-    fn act(&mut self, who: &'static str, hours_later: i64, action: Action) -> Result<()> {
+    /// `who` brings their clone up to date, records the intent through the clerk, and pushes
+    /// it through the hook.
+    fn act(&mut self, who: &'static str, hours_later: i64, intent: Intent) -> Result<()> {
         self.advance(hours_later);
         self.update_clone(who)?;
-        let global = self.as_person(who);
-        let mut ledger = Ledger::open(&global)?;
+        let mut ledger = Ledger::open(&self.dir.join(who))?;
         let signer = &self.signers[who];
-        let (entries, _) = actions::entries(&ledger.state, who, self.clock, &action)?;
-        let rows = record(&mut ledger, signer, self.clock, &entries, &[])?;
-        print_rows(&global, &rows);
-        push_cmd::run(
-            &global,
-            &PushArgs {
-                remote: "origin".into(),
-                retries: 2,
-            },
-        )
+        let rows = ledger.record(signer, &intent, None, self.clock)?;
+        print_rows(&self.printing(), &rows);
+        let mut no_resigning = || -> Result<Signer> { bail!("the demo's pushes never need re-signing") };
+        let mut show = |progress: Progress| {
+            if let Progress::Remote(line) = progress {
+                eprintln!("{line}");
+            }
+        };
+        push(&mut ledger, "origin", 2, &mut no_resigning, &mut show)?;
+        Ok(())
     }
 
     /// Moves the demo's pinned clock (`SMARTUP_NOW`, which this process, its `git push` and
@@ -93,21 +89,14 @@ impl Demo {
         }
     }
 
-    fn public(&self, who: &str) -> PathBuf {
-        self.keys[who].with_extension("pub")
-    }
 }
 
-fn note() -> Note {
-    Note::default()
-}
-
-fn role(role: &str, owner: &str, team: Option<&str>) -> Action {
-    Action::AssignRole(RoleArgs {
+fn role(role: &str, owner: &str, team: Option<&str>) -> Intent {
+    Intent::AssignRole(RoleChange {
         role: role.into(),
         owner: Some(owner.into()),
         team: team.map(str::to_string),
-        note: note(),
+        note: String::new(),
     })
 }
 
@@ -118,13 +107,11 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
     }
     let key_dir = args.dir.join("keys");
     std::fs::create_dir_all(&key_dir).with_context(|| format!("cannot create {}", key_dir.display()))?;
-    let mut keys = HashMap::new();
     let mut signers = HashMap::new();
     for (handle, _) in PEOPLE {
         let key = SigningKey::generate(&format!("{handle}@smartup-demo"));
         let path = key_dir.join(handle);
         key.write_openssh(&path)?;
-        keys.insert(handle, path);
         signers.insert(
             handle,
             Signer {
@@ -141,7 +128,6 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
     let mut demo = Demo {
         dir: args.dir.clone(),
         json: global.json,
-        keys,
         signers,
         clock: start,
         step: 0,
@@ -177,8 +163,8 @@ fn journey(d: &mut Demo) -> Result<()> {
     );
 
     d.say("The founder registers the smartup: ledger.toml with a fresh ledger id, the tables, and the genesis row signed with the founder's key.");
-    let founder = d.as_person("founder");
-    print_rows(&founder, &init::create(&founder, "Smartup Zero")?);
+    let genesis = crate::clerk::create(&dir.join("founder"), &d.signers["founder"], "Smartup Zero", d.clock)?;
+    print_rows(&d.printing(), &genesis);
 
     d.say("The forge: a bare repository with smartup's pre-receive hook installed; the founder's clone pushes to it.");
     let forge = dir.join("forge.git");
@@ -194,27 +180,26 @@ fn journey(d: &mut Demo) -> Result<()> {
     d.act(
         "founder",
         0,
-        Action::BootstrapTeams {
-            teams: vec!["3_1_leadership_team=Leadership".into(), "3_2_design_team=Design".into()],
+        Intent::BootstrapTeams {
+            teams: vec![
+                ("3_1_leadership_team".into(), "Leadership".into()),
+                ("3_2_design_team".into(), "Design".into()),
+            ],
         },
     )?;
 
     d.say("The founder enters four owners in the Book of Owners, each with their key, as their licenses were bought on Open Collective.");
     for (who, license) in [("carla", "organizational"), ("maya", "work"), ("alice", "work"), ("bob", "work")] {
-        let key = super::actions::KeyArg {
-            public_key: Some(d.public(who)),
-        };
+        let public_key = Some(d.signers[who].key.public().to_openssh());
         d.act(
             "founder",
             0,
-            Action::CreateOwner {
+            Intent::CreateOwner {
                 owner: who.into(),
                 license: license.into(),
-                key,
-                payment: Payment::default(),
-                note: Note {
-                    note: "license bought on Open Collective".into(),
-                },
+                public_key,
+                payment: None,
+                note: "license bought on Open Collective".into(),
             },
         )?;
     }
@@ -222,11 +207,11 @@ fn journey(d: &mut Demo) -> Result<()> {
     d.act(
         "founder",
         0,
-        Action::DepositEur {
+        Intent::DepositEur {
             amount: "1000".parse()?,
             reason: "license".into(),
             from: None,
-            note: note(),
+            note: String::new(),
         },
     )?;
 
@@ -236,11 +221,11 @@ fn journey(d: &mut Demo) -> Result<()> {
     d.act(
         "carla",
         0,
-        Action::CreateObjective {
+        Intent::CreateObjective {
             objective: "5_2_1_brand".into(),
             team: "3_2_design_team".into(),
             title: "A brand people recognise".into(),
-            note: note(),
+            note: String::new(),
         },
     )?;
     d.act("founder", 0, role("5_2_1", "maya", None))?;
@@ -252,7 +237,7 @@ fn journey(d: &mut Demo) -> Result<()> {
     d.act(
         "carla",
         1,
-        Action::CreateTask {
+        Intent::CreateTask {
             task: "6_2_1_1_logo".into(),
             objective: "5_2_1".into(),
             title: "Design the logo".into(),
@@ -264,30 +249,30 @@ fn journey(d: &mut Demo) -> Result<()> {
     d.act(
         "maya",
         0,
-        Action::AssignTask {
+        Intent::AssignTask {
             task: "6_2_1_1".into(),
             attacker: "alice".into(),
             defender: "bob".into(),
         },
     )?;
     d.say("alice starts the task.");
-    d.act("alice", 0, Action::StartTask { task: "6_2_1_1".into() })?;
+    d.act("alice", 0, Intent::StartTask { task: "6_2_1_1".into() })?;
 
     d.say("alice and bob clock in for a paired session, and out two hours later (each stop writes the clock row and the session log).");
-    d.act("alice", 0, Action::StartWork { task: "6_2_1_1".into() })?;
-    d.act("bob", 0, Action::StartWork { task: "6_2_1_1".into() })?;
-    d.act("alice", 2, Action::StopWork)?;
-    d.act("bob", 0, Action::StopWork)?;
+    d.act("alice", 0, Intent::StartWork { task: "6_2_1_1".into() })?;
+    d.act("bob", 0, Intent::StartWork { task: "6_2_1_1".into() })?;
+    d.act("alice", 2, Intent::StopWork)?;
+    d.act("bob", 0, Intent::StopWork)?;
 
     d.say("maya assesses the work: 9, 8 and 8 of 10 make 25, in the 80-95% band, where maya sets 90%; 90% of 55 SC is 49.50 SC pending, 90% to alice and 10% to bob.");
     d.act(
         "maya",
         1,
-        Action::AssessWork {
+        Intent::AssessWork {
             task: "6_2_1_1".into(),
-            scores: vec![9, 8, 8],
+            scores: [9, 8, 8],
             share: Some("90".parse()?),
-            note: note(),
+            note: String::new(),
         },
     )?;
 
@@ -295,22 +280,22 @@ fn journey(d: &mut Demo) -> Result<()> {
     d.act(
         "carla",
         48,
-        Action::ValidatePendingSc {
+        Intent::ValidatePendingSc {
             task: "6_2_1_1".into(),
             attacker_sc: None,
             defender_sc: None,
-            note: note(),
+            note: String::new(),
         },
     )?;
     d.say("carla awards maya 5 SK for the review.");
     d.act(
         "carla",
         0,
-        Action::AwardSk {
+        Intent::AwardSk {
             owner: "maya".into(),
             reason: "review".into(),
             earned_on: None,
-            note: note(),
+            note: String::new(),
         },
     )?;
 
@@ -322,14 +307,12 @@ fn journey(d: &mut Demo) -> Result<()> {
     let reader = Global {
         ledger: Some(dir.join("ledger")),
         json: d.json,
-        ..Global::default()
     };
     super::read::balance(&reader, &super::read::BalanceArgs { handle: None })?;
     d.say("And a reviewer re-checks the forge's history from genesis (signatures, history, rules):");
     let on_forge = Global {
         ledger: Some(forge),
         json: d.json,
-        ..Global::default()
     };
     super::verify_cmd::run(
         &on_forge,

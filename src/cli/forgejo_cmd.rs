@@ -3,7 +3,7 @@
 //! standard output, warnings to standard error, a progress bar to a terminal's standard
 //! error; `--json` prints one object with the plan and the result instead.
 
-use super::context::Ledger;
+use super::context::open;
 use super::progress::Progress;
 use super::Global;
 use crate::forgejo::apply::{apply, Stopped};
@@ -47,7 +47,7 @@ pub fn run(global: &Global, command: &ForgejoCommand) -> Result<()> {
 }
 
 fn sync(global: &Global, args: &SyncArgs) -> Result<()> {
-    let ledger = Ledger::open(global)?;
+    let ledger = open(global)?;
     let state = &ledger.state;
     let section = state.policy.forgejo.as_ref().ok_or_else(|| {
         anyhow!(

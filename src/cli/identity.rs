@@ -1,41 +1,17 @@
-//! Who is signing: the handle and ed25519 key, from flags, then git config, then
-//! `~/.ssh/id_ed25519`; passphrases from `SMARTUP_KEY_PASSPHRASE` or the terminal.
+//! Who is signing: the handle and ed25519 key, from flags, then git config (the ledger
+//! repository's own, then the user's), then `~/.ssh/id_ed25519`; passphrases from
+//! `SMARTUP_KEY_PASSPHRASE` or the terminal. The flags saying who signs (`--handle`, `--key`)
+//! and when work happened (`--at`) belong to the commands that write, and only to them.
 
-use super::Global;
-use crate::ledger::row::Row;
-use crate::repo::write::Author;
-use crate::rules::State;
-use crate::sign::{encode_signature, SigningKey};
+use crate::clerk::Signer;
+use crate::ledger::action::ActionKind;
+use crate::rules::draft::says_when;
+use crate::sign::SigningKey;
+use crate::time::Timestamp;
 use anyhow::{bail, Context, Result};
+use clap::{ArgMatches, Args, FromArgMatches};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-
-/// The signer of new entries.
-pub struct Signer {
-    /// The owner's handle.
-    pub handle: String,
-    /// Their private key.
-    pub key: SigningKey,
-    /// E-mail for commits (git config user.email, or a placeholder).
-    pub email: String,
-}
-
-impl Signer {
-    /// The commit author these entries are recorded under.
-    pub fn author(&self) -> Author {
-        Author {
-            handle: self.handle.clone(),
-            email: self.email.clone(),
-        }
-    }
-
-    /// Signs a row for the ledger `state` describes: names this key and fills the signature.
-    pub fn sign(&self, row: &mut Row, state: &State) {
-        row.key = self.key.public().fingerprint();
-        let message = row.message(&state.ledger_id);
-        row.signature = encode_signature(&self.key.sign(&state.policy.ledger.namespace, &message));
-    }
-}
 
 fn config_string(repo: Option<&git2::Repository>, name: &str) -> Option<String> {
     let config = match repo {
@@ -45,20 +21,89 @@ fn config_string(repo: Option<&git2::Repository>, name: &str) -> Option<String> 
     config.get_string(name).ok().filter(|s| !s.trim().is_empty())
 }
 
-/// Finds the handle and key and unlocks the key.
-pub fn resolve(global: &Global, repo: Option<&git2::Repository>) -> Result<Signer> {
-    let handle = match global.handle.clone().or_else(|| config_string(repo, "smartup.handle")) {
+/// Who signs: flags of the commands that write.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Who {
+    /// Your handle [default: git config smartup.handle]
+    #[arg(long, env = "SMARTUP_HANDLE")]
+    pub handle: Option<String>,
+    /// Your ed25519 private key [default: git config user.signingkey, then ~/.ssh/id_ed25519]
+    #[arg(long, value_name = "FILE", env = "SMARTUP_KEY")]
+    pub key: Option<PathBuf>,
+}
+
+/// When work happened: a flag of the actions that say so.
+#[derive(Args, Clone, Debug, Default)]
+pub struct When {
+    /// When the work happened (UTC, e.g. 2026-11-26T09:30:00Z) [default: now]: the clock-in of
+    /// start-work, the clock-out of stop-work, the day of award-sk; never in the future, within
+    /// the retroactive limit. The row itself is always recorded now
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<Timestamp>,
+}
+
+/// The scoped flags of the command being run.
+#[derive(Clone, Debug, Default)]
+pub struct Scoped {
+    /// `--handle`, `--key` (writing commands).
+    pub who: Who,
+    /// `--at` (actions that say when work happened).
+    pub at: Option<Timestamp>,
+}
+
+/// The subcommands that write entries: every action, `init` and `push`.
+fn writes(name: &str) -> bool {
+    name == "init" || name == "push" || ActionKind::parse(name).is_some()
+}
+
+/// The subcommands that take `--at`.
+fn takes_at(name: &str) -> bool {
+    ActionKind::parse(name).is_some_and(says_when)
+}
+
+/// Gives the writing subcommands `--handle` and `--key`, and the actions that say when work
+/// happened `--at`.
+pub fn scope_flags(mut command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        if writes(&name) {
+            command = command.mut_subcommand(&name, Who::augment_args);
+        }
+        if takes_at(&name) {
+            command = command.mut_subcommand(&name, When::augment_args);
+        }
+    }
+    command
+}
+
+impl Scoped {
+    /// Reads the scoped flags of the subcommand that was given.
+    pub fn from_matches(matches: &ArgMatches) -> Result<Scoped, clap::Error> {
+        let Some((name, sub)) = matches.subcommand() else {
+            return Ok(Scoped::default());
+        };
+        Ok(Scoped {
+            who: if writes(name) { Who::from_arg_matches(sub)? } else { Who::default() },
+            at: if takes_at(name) { When::from_arg_matches(sub)?.at } else { None },
+        })
+    }
+}
+
+/// Finds the handle and key and unlocks the key; `repo` is the ledger's repository, whose
+/// own git config comes before the user's.
+pub fn resolve(who: &Who, repo: Option<&git2::Repository>) -> Result<Signer> {
+    let handle = match who.handle.clone().or_else(|| config_string(repo, "smartup.handle")) {
         Some(h) => h,
         None => bail!("who is signing? pass --handle HANDLE, set SMARTUP_HANDLE, or run `git config smartup.handle HANDLE`"),
     };
-    let path = key_path(global, repo)?;
+    let path = key_path(who, repo)?;
     let key = load(&path)?;
     let email = config_string(repo, "user.email").unwrap_or_else(|| format!("{handle}@users.smartup.invalid"));
     Ok(Signer { handle, key, email })
 }
 
-fn key_path(global: &Global, repo: Option<&git2::Repository>) -> Result<PathBuf> {
-    if let Some(path) = &global.key {
+fn key_path(who: &Who, repo: Option<&git2::Repository>) -> Result<PathBuf> {
+    if let Some(path) = &who.key {
         return Ok(path.clone());
     }
     if let Some(configured) = config_string(repo, "user.signingkey") {

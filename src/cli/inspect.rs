@@ -1,10 +1,10 @@
 //! Tools for reviewers who check with OpenSSH: `keys allowed-signers` and `sig SEQ`.
 
-use super::context::Ledger;
+use super::context::open;
 use super::Global;
 use crate::repo::for_each_row;
 use crate::sign::{armor, decode_signature};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
 use std::io::Write;
 
@@ -19,7 +19,7 @@ pub enum KeysCommand {
 /// Prints the allowed-signers file.
 pub fn keys(global: &Global, command: &KeysCommand) -> Result<()> {
     let KeysCommand::AllowedSigners = command;
-    let ledger = Ledger::open(global)?;
+    let ledger = open(global)?;
     let namespace = &ledger.state.policy.ledger.namespace;
     let mut keys: Vec<_> = ledger.state.keys.values().collect();
     keys.sort_by_key(|k| k.registered);
@@ -56,7 +56,7 @@ pub struct SigArgs {
 
 /// Prints a row's armored signature or signed message.
 pub fn sig(global: &Global, args: &SigArgs) -> Result<()> {
-    let ledger = Ledger::open(global)?;
+    let ledger = open(global)?;
     let state = &ledger.state;
     let mut found = None;
     for_each_row(&ledger.repo, ledger.head, state.policy.ledger.segment_rows, |row, location| {
@@ -67,7 +67,8 @@ pub fn sig(global: &Global, args: &SigArgs) -> Result<()> {
         Ok(!wanted)
     })?;
     let Some((row, location)) = found else {
-        bail!("no row has seq {} (the ledger has {} rows)", args.seq, state.last_seq)
+        let words = format!("no row has seq {} (the ledger has {} rows)", args.seq, state.last_seq);
+        return Err(super::exit::Unknown(crate::rules::violation("unknown-id", words)).into());
     };
     if args.message {
         std::io::stdout().write_all(&row.message(&state.ledger_id))?;

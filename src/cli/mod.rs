@@ -1,11 +1,11 @@
 //! The `smartup` command line: argument parsing, dispatch and exit codes.
 //!
-//! Exit codes: 0 success; 1 a rule refused the entry, or `verify` found violations;
-//! 2 the command line was wrong; 3 anything else failed (files, keys, git, input).
+//! Exit codes are carried by the error's type: see [`exit`].
 
 mod actions;
 mod context;
 mod demo;
+pub mod exit;
 mod forgejo_cmd;
 mod hook_cmd;
 mod identity;
@@ -14,29 +14,22 @@ mod inspect;
 mod progress;
 mod push_cmd;
 mod read;
-mod rebase;
 mod verify_cmd;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::time::Timestamp;
 
-/// The ledger refused an entry: exit code 1.
-#[derive(Debug, thiserror::Error)]
-#[error("refused: {0}")]
-pub struct Refused(pub crate::rules::Violation);
-
-/// Violations were found and have been printed already (by `verify`, the hook, or the
-/// server during `push`): exit code 1 with nothing more to say.
+/// Violations were found and have been printed already (by `verify` or the hook): exit
+/// code 1 with nothing more to say.
 #[derive(Debug, thiserror::Error)]
 #[error("{0} violation(s), reported above")]
 pub struct AlreadyReported(pub usize);
 
 /// smartup — the signed, append-only ledger of a smartup, kept in git.
 #[derive(Parser)]
-#[command(name = "smartup", version, about, long_about = None, after_help = "Exit codes: 0 success, 1 refused by a rule or violations found, 2 usage error, 3 other failure.")]
+#[command(name = "smartup", version, about, long_about = None, after_help = "Exit codes: 0 success; 1 a rule refused, verify found violations, or an id is unknown; 2 the command line is wrong; 3 anything else.")]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
@@ -50,20 +43,9 @@ pub struct Global {
     /// The ledger repository [default: the current directory]
     #[arg(long, global = true, value_name = "DIR", env = "SMARTUP_LEDGER")]
     pub ledger: Option<PathBuf>,
-    /// Print machine-readable JSON
+    /// Print machine-readable JSON (errors too, on standard error)
     #[arg(long, global = true)]
     pub json: bool,
-    /// Your handle [default: git config smartup.handle]
-    #[arg(long, global = true, env = "SMARTUP_HANDLE")]
-    pub handle: Option<String>,
-    /// Your ed25519 private key [default: git config user.signingkey, then ~/.ssh/id_ed25519]
-    #[arg(long, global = true, value_name = "FILE", env = "SMARTUP_KEY")]
-    pub key: Option<PathBuf>,
-    /// When the work happened (UTC, e.g. 2026-11-26T09:30:00Z) [default: now]: the clock-in of
-    /// start-work, the clock-out of stop-work, the day of award-sk; never in the future, within
-    /// the retroactive limit. Other actions refuse it: every row is recorded now
-    #[arg(long, global = true, value_name = "TIME")]
-    pub at: Option<Timestamp>,
 }
 
 #[derive(Subcommand)]
@@ -100,33 +82,29 @@ enum Command {
     Forgejo(forgejo_cmd::ForgejoCommand),
 }
 
-/// Runs the command line and turns the outcome into an exit code.
+/// Runs the command line and turns the outcome into an exit code (see [`exit`]).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let matches = identity::scope_flags(Cli::command()).get_matches();
+    let parsed = Cli::from_arg_matches(&matches).and_then(|cli| Ok((cli, identity::Scoped::from_matches(&matches)?)));
+    let (cli, scoped) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => e.exit(),
+    };
+    let json = cli.global.json;
+    match run(cli, &scoped) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            if error.downcast_ref::<AlreadyReported>().is_some() {
-                return ExitCode::from(1);
-            }
-            eprintln!("error: {error:#}");
-            if error.downcast_ref::<Refused>().is_some() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::from(3)
-            }
-        }
+        Err(error) => exit::report(&error, json),
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
     let g = &cli.global;
     if let Some(Err(e)) = crate::time::pinned() {
-        anyhow::bail!("{}: {e}", crate::time::PINNED_CLOCK);
+        return Err(exit::Usage(format!("{}: {e}", crate::time::PINNED_CLOCK)).into());
     }
     match &cli.command {
-        Command::Init(args) => init::run(g, args),
-        Command::Action(action) => actions::run(g, action),
+        Command::Init(args) => init::run(g, scoped, args),
+        Command::Action(action) => actions::run(g, scoped, action),
         Command::Status => read::status(g),
         Command::Balance(args) => read::balance(g, args),
         Command::Log(args) => read::log(g, args),
@@ -136,7 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sig(args) => inspect::sig(g, args),
         Command::Demo(args) => demo::run(g, args),
         Command::Hook(command) => hook_cmd::run(g, command),
-        Command::Push(args) => push_cmd::run(g, args),
+        Command::Push(args) => push_cmd::run(g, scoped, args),
         Command::Forgejo(command) => forgejo_cmd::run(g, command),
     }
 }

@@ -1,6 +1,6 @@
 //! Reading the ledger: `status`, `balance`, `log` and `export`.
 
-use super::context::Ledger;
+use super::context::open;
 use super::Global;
 use crate::ledger::row::Row;
 use crate::ledger::schema;
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 /// Prints the state of work: tasks by state, open sessions, pending SC with their windows.
 pub fn status(global: &Global) -> Result<()> {
-    let ledger = Ledger::open(global)?;
+    let ledger = open(global)?;
     let s = &ledger.state;
     let now = Timestamp::now();
     let window = s.policy.sc.lazy_consensus_hours * HOUR;
@@ -95,7 +95,7 @@ pub struct BalanceArgs {
 
 /// Prints SC, SK and pending SC per owner and the treasury position.
 pub fn balance(global: &Global, args: &BalanceArgs) -> Result<()> {
-    let ledger = Ledger::open(global)?;
+    let ledger = open(global)?;
     let s = &ledger.state;
     let now = Timestamp::now().max(s.last_timestamp.unwrap_or(Timestamp(0)));
     let mut owners: Vec<&String> = s.owners.keys().collect();
@@ -177,7 +177,7 @@ pub struct LogArgs {
 
 /// Calls `each` for every row at HEAD in seq order.
 fn each_row(global: &Global, mut each: impl FnMut(Row) -> Result<()>) -> Result<()> {
-    let ledger = Ledger::open(global)?;
+    let ledger = open(global)?;
     crate::repo::for_each_row(&ledger.repo, ledger.head, ledger.state.policy.ledger.segment_rows, |row, _| {
         each(row)?;
         Ok(true)

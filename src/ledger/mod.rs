@@ -1,6 +1,7 @@
 //! The ledger's data: tables and their schemas, rows and their signed encoding, segments,
 //! identifiers and the policy file.
 
+pub mod action;
 pub mod ids;
 pub mod policy;
 pub mod row;

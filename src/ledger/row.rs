@@ -2,6 +2,7 @@
 //! bytes its signature covers.
 
 use super::schema::{self, TableId};
+use crate::sign::{encode_signature, SigningKey};
 use crate::time::Timestamp;
 
 /// The first line of every signed message: names the encoding so it can evolve.
@@ -94,6 +95,14 @@ impl Row {
         out.push(self.key.clone());
         out.push(self.signature.clone());
         out
+    }
+
+    /// Signs the row as `key`'s holder for the ledger `ledger_id`: names the key in the `key`
+    /// column, then signs [`Row::message`] in `namespace` (SSHSIG, raw signature in base64).
+    /// The only place a row is signed.
+    pub fn sign(&mut self, key: &SigningKey, ledger_id: &str, namespace: &str) {
+        self.key = key.public().fingerprint();
+        self.signature = encode_signature(&key.sign(namespace, &self.message(ledger_id)));
     }
 
     /// The exact bytes the row's signature covers: the ledger id, the table and every other

@@ -5,6 +5,7 @@
 
 mod columns;
 mod credits;
+pub mod draft;
 mod keys;
 mod people;
 pub mod state;
@@ -14,6 +15,7 @@ mod work;
 pub use state::State;
 pub use violation::{ensure, violation, Violation};
 
+use crate::ledger::action::ActionKind;
 use crate::ledger::row::Row;
 use crate::sign::PublicKey;
 use crate::time::Timestamp;
@@ -27,40 +29,45 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
     check_envelope(state, row, not_after)?;
     let columns = Columns::new(row);
     let table = row.schema().name.as_str();
-    match (table, row.action.as_str()) {
-        ("master-events", "register-smartup") => people::register_smartup(state, row, &columns),
-        ("master-events", "amend-policy") => people::amend_policy(state, row, &columns),
-        ("keys", "register-key") => keys::register_key(state, row, &columns),
-        ("keys", "rotate-key") => keys::rotate_key(state, row, &columns),
-        ("keys", "revoke-key") => keys::revoke_key(state, row, &columns),
-        ("keys", "request-recovery") => keys::request_recovery(state, row, &columns),
-        ("keys", "confirm-recovery") => keys::confirm_recovery(state, row, &columns),
-        ("keys", "cancel-recovery") => keys::cancel_recovery(state, row, &columns),
-        ("keys", "complete-recovery") => keys::complete_recovery(state, row, &columns),
-        ("book-of-owners", "create-owner") => people::create_owner(state, row, &columns),
-        ("book-of-owners", "change-license") => people::change_license(state, row, &columns),
-        ("teams", "bootstrap-teams") => people::bootstrap_team(state, row, &columns),
-        ("roles", "assign-role") => people::assign_role(state, row, &columns, false),
-        ("roles", "set-role") => people::assign_role(state, row, &columns, true),
-        ("objectives", "create-objective") => work::create_objective(state, row, &columns),
-        ("task-budgets", "create-task") => work::create_task(state, row, &columns),
-        ("task_claimed", "assign-task") => work::assign_task(state, row, &columns),
-        ("task_claimed", "start-task") => work::start_task(state, row, &columns),
-        ("work_clock", "start-work") => work::start_work(state, row, &columns),
-        ("work_clock", "stop-work") => work::stop_work(state, row, &columns),
-        ("session_logs", "stop-work") => work::log_session(state, row, &columns),
-        ("pending-sc", "assess-work") => credits::assess_work(state, row, &columns),
-        ("pending-sc", "approve-pending-sc") => credits::approve(state, row, &columns),
-        ("pending-sc", "object-pending-sc") => credits::object(state, row, &columns),
-        ("pending-sc", "resolve-objection") => credits::resolve_objection(state, row, &columns),
-        ("pending-sc", "validate-pending-sc") => credits::validate(state, row, &columns),
-        ("transactions", "deposit-eur") => credits::deposit_eur(state, row, &columns),
-        ("transactions", "payout-sc") => credits::payout_sc(state, row, &columns),
-        ("transactions", "award-sk") => credits::award_sk(state, row, &columns),
-        _ => Err(violation(
+    let wrong_table = || {
+        violation(
             "wrong-table",
             format!("action {:?} does not write to table {table}", row.action),
-        )),
+        )
+    };
+    let kind = ActionKind::parse(&row.action)
+        .filter(|kind| kind.writes_to(table))
+        .ok_or_else(wrong_table)?;
+    match kind {
+        ActionKind::RegisterSmartup => people::register_smartup(state, row, &columns),
+        ActionKind::AmendPolicy => people::amend_policy(state, row, &columns),
+        ActionKind::RegisterKey => keys::register_key(state, row, &columns),
+        ActionKind::RotateKey => keys::rotate_key(state, row, &columns),
+        ActionKind::RevokeKey => keys::revoke_key(state, row, &columns),
+        ActionKind::RequestRecovery => keys::request_recovery(state, row, &columns),
+        ActionKind::ConfirmRecovery => keys::confirm_recovery(state, row, &columns),
+        ActionKind::CancelRecovery => keys::cancel_recovery(state, row, &columns),
+        ActionKind::CompleteRecovery => keys::complete_recovery(state, row, &columns),
+        ActionKind::CreateOwner => people::create_owner(state, row, &columns),
+        ActionKind::ChangeLicense => people::change_license(state, row, &columns),
+        ActionKind::BootstrapTeams => people::bootstrap_team(state, row, &columns),
+        ActionKind::AssignRole => people::assign_role(state, row, &columns, false),
+        ActionKind::SetRole => people::assign_role(state, row, &columns, true),
+        ActionKind::CreateObjective => work::create_objective(state, row, &columns),
+        ActionKind::CreateTask => work::create_task(state, row, &columns),
+        ActionKind::AssignTask => work::assign_task(state, row, &columns),
+        ActionKind::StartTask => work::start_task(state, row, &columns),
+        ActionKind::StartWork => work::start_work(state, row, &columns),
+        ActionKind::StopWork if table == "session_logs" => work::log_session(state, row, &columns),
+        ActionKind::StopWork => work::stop_work(state, row, &columns),
+        ActionKind::AssessWork => credits::assess_work(state, row, &columns),
+        ActionKind::ApprovePendingSc => credits::approve(state, row, &columns),
+        ActionKind::ObjectPendingSc => credits::object(state, row, &columns),
+        ActionKind::ResolveObjection => credits::resolve_objection(state, row, &columns),
+        ActionKind::ValidatePendingSc => credits::validate(state, row, &columns),
+        ActionKind::DepositEur => credits::deposit_eur(state, row, &columns),
+        ActionKind::PayoutSc => credits::payout_sc(state, row, &columns),
+        ActionKind::AwardSk => credits::award_sk(state, row, &columns),
     }?;
     state.last_seq = row.seq;
     state.last_timestamp = Some(row.timestamp);

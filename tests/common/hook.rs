@@ -114,12 +114,12 @@ impl Forge {
         run(command)
     }
 
-    /// `smartup --ledger REPO --handle WHO --key DEMO/keys/WHO ARGS`.
+    /// `smartup --ledger REPO ARGS` as WHO with DEMO/keys/WHO (`SMARTUP_HANDLE`, `SMARTUP_KEY`).
     pub fn act_in(&self, repo: &Path, who: &str, args: &[&str]) -> Run {
-        let key = self.key(who);
-        let mut all = vec!["--ledger", s(repo), "--handle", who, "--key", s(&key)];
-        all.extend_from_slice(args);
-        self.smartup(&all)
+        let mut command = self.command(SMARTUP);
+        command.args(["--ledger", s(repo)]).args(args);
+        command.env("SMARTUP_HANDLE", who).env("SMARTUP_KEY", self.key(who));
+        run(command)
     }
 
     /// An entry in the working clone through the command line, which must succeed.

@@ -316,7 +316,7 @@ impl Ledger {
         sb.smartup(&all)
     }
 
-    /// `smartup --ledger DIR --handle WHO --key KEY ARGS`, recorded at AT (the pinned clock
+    /// `smartup --ledger DIR ARGS` as WHO with KEY (`SMARTUP_HANDLE`, `SMARTUP_KEY`), recorded at AT (the pinned clock
     /// `SMARTUP_NOW`) when given.
     pub fn act(&self, sb: &Sandbox, who: &str, at: Option<&str>, args: &[&str]) -> Run {
         self.act_with_key(sb, who, self.key(who), at, args)
@@ -324,9 +324,10 @@ impl Ledger {
 
     /// Like [`Ledger::act`] with an explicit key.
     pub fn act_with_key(&self, sb: &Sandbox, who: &str, key: &Path, at: Option<&str>, args: &[&str]) -> Run {
-        let mut all = vec!["--ledger", s(&self.dir), "--handle", who, "--key", s(key)];
+        let mut all = vec!["--ledger", s(&self.dir)];
         all.extend_from_slice(args);
         sb.smartup_with(&all, |c| {
+            c.env("SMARTUP_HANDLE", who).env("SMARTUP_KEY", key);
             if let Some(at) = at {
                 c.env("SMARTUP_NOW", at);
             }

@@ -4,13 +4,11 @@
 //! they are recorded again now) or would come before the upstream's last row, re-signed with
 //! your key and checked again by the rules. Nothing moves unless every entry still passes.
 
-use super::context::{settle_policy, Ledger};
-use super::identity::Signer;
-use super::Refused;
+use super::ledger::settle_policy;
+use super::{Ledger, Refused, Signer};
 use crate::ledger::row::Row;
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
-use crate::repo::{commit_changes, RowStream};
 use crate::rules::{self, violation, State};
 use crate::time::Timestamp;
 use crate::verify::cache::StateCache;
@@ -35,15 +33,15 @@ pub enum Rebased {
     Moved(usize),
 }
 
-/// Re-bases the ledger's unpushed commits onto `upstream` and moves the branch there.
-pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Rebased> {
+/// Re-bases the ledger's unpushed commits onto `upstream` and moves the branch there; rows
+/// re-stamped are recorded again at `now`.
+pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer, now: Timestamp) -> Result<Rebased> {
     let repo = &ledger.repo;
     let local = ledger.head;
     let base = repo
         .merge_base(local, upstream)
         .context("your branch and the remote's have no history in common")?;
     let pending = unpushed(ledger, base)?;
-    let now = Timestamp::now();
     let stale_before = stale_before(&ledger.state, now);
     if base == upstream && !pending.iter().flat_map(|c| &c.rows).any(|r| r.timestamp < stale_before) {
         return Ok(Rebased::AlreadyOnTop);
@@ -66,7 +64,7 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
         let files: Vec<RootFile> = commit.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
         settle_policy(&mut state, &files)?;
         let author = signer.author();
-        let at = rows.last().map_or(Timestamp::now(), |r| r.timestamp);
+        let at = rows.last().map_or(now, |r| r.timestamp);
         head = write::commit_rows(
             repo,
             Some(&parent),
@@ -98,13 +96,13 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer) -> Result<Reb
 }
 
 /// Whether some unpushed row (after `upstream`) was recorded so long ago that the forge
-/// would refuse it: then [`rebase`] re-stamps it even when the remote has not moved.
-pub fn needs_restamp(ledger: &Ledger, upstream: Oid) -> Result<bool> {
+/// would refuse it at `now`: then [`rebase`] re-stamps it even when the remote has not moved.
+pub fn needs_restamp(ledger: &Ledger, upstream: Oid, now: Timestamp) -> Result<bool> {
     let base = ledger
         .repo
         .merge_base(ledger.head, upstream)
         .context("your branch and the remote's have no history in common")?;
-    let stale_before = stale_before(&ledger.state, Timestamp::now());
+    let stale_before = stale_before(&ledger.state, now);
     Ok(unpushed(ledger, base)?
         .iter()
         .flat_map(|c| &c.rows)
@@ -125,25 +123,15 @@ fn unpushed(ledger: &Ledger, base: Oid) -> Result<Vec<Pending>> {
 }
 
 fn collect(ledger: &Ledger, commits: &[Oid]) -> Result<Vec<Pending>> {
-    let repo = &ledger.repo;
-    let segment_rows = ledger.state.policy.ledger.segment_rows;
     let mut out = Vec::new();
     for oid in commits {
-        let commit = repo.find_commit(*oid)?;
-        let changes = commit_changes(repo, &commit)?;
-        if let Some(f) = changes.findings.first() {
-            bail!("your unpushed commit {oid} is not a clean append ({f})");
-        }
-        let mut stream = RowStream::new(repo, changes.sources, segment_rows);
-        let mut rows = Vec::new();
-        while let Some((row, _)) = stream.next_row().map_err(|f| anyhow!("{f}"))? {
-            rows.push(row);
-        }
-        let message = commit.message().unwrap_or("smartup entry").to_string();
+        let added = ledger
+            .commit_rows(&ledger.repo.find_commit(*oid)?)
+            .with_context(|| format!("your unpushed commit {oid} cannot be re-based"))?;
         out.push(Pending {
-            rows,
-            policy: changes.policy,
-            message,
+            rows: added.rows.into_iter().map(|(row, _)| row).collect(),
+            policy: added.policy,
+            message: added.message,
         });
     }
     Ok(out)

@@ -1,0 +1,239 @@
+//! An open ledger: its repository, the branch HEAD is on, the state at HEAD; recording new
+//! entries as one signed commit, and reading rows back.
+
+use super::Signer;
+use crate::ledger::row::{Location, Row};
+use crate::ledger::POLICY_FILE;
+use crate::repo::write::{self, RootFile};
+use crate::repo::{commit_changes, RowStream};
+use crate::rules::draft::{draft, says_when, Intent};
+use crate::rules::{self, violation, State, Violation};
+use crate::time::Timestamp;
+use crate::verify;
+use crate::verify::cache::StateCache;
+use anyhow::{anyhow, bail, Context, Result};
+use git2::{Oid, Repository};
+use std::path::Path;
+
+/// The rules refused an entry: nothing was written. Front ends branch on it (the CLI exits 1).
+#[derive(Debug, thiserror::Error)]
+#[error("refused: {0}")]
+pub struct Refused(pub Violation);
+
+/// An open ledger and its state at HEAD.
+pub struct Ledger {
+    /// The repository.
+    pub repo: Repository,
+    /// HEAD's commit.
+    pub head: Oid,
+    /// The ledger branch HEAD is on.
+    pub branch: String,
+    /// State after the last row.
+    pub state: State,
+}
+
+/// The rows one commit added, with where they stand, and the policy file it brought.
+pub struct CommitRows {
+    /// The commit.
+    pub commit: Oid,
+    /// Its rows in seq order.
+    pub rows: Vec<(Row, Location)>,
+    /// Its new `ledger.toml`, if it changed it.
+    pub policy: Option<Vec<u8>>,
+    /// Its message.
+    pub message: String,
+}
+
+impl Ledger {
+    /// Opens the ledger in (or above) `dir` and replays it from the nearest checkpoint of the
+    /// local state cache (without checking signatures; `verify` does that).
+    pub fn open(dir: &Path) -> Result<Ledger> {
+        let repo = crate::repo::open(dir)?;
+        let (head, branch) = {
+            let head = repo
+                .head()
+                .map_err(|_| anyhow!("{} has no commits: create a ledger with `smartup init`", dir.display()))?;
+            let branch = head.shorthand().unwrap_or("main").to_string();
+            (head.peel_to_commit().context("HEAD does not point at a commit")?.id(), branch)
+        };
+        let state = StateCache::of(&repo).state_at(&repo, head, None).with_context(|| {
+            format!(
+                "{} holds no ledger that can be replayed; new entries are not written on top of a broken ledger",
+                dir.display()
+            )
+        })?;
+        if state.policy.ledger.branch != branch {
+            bail!(
+                "HEAD is on branch {branch}, but the ledger's branch is {}; switch with `git switch {}`",
+                state.policy.ledger.branch,
+                state.policy.ledger.branch
+            );
+        }
+        Ok(Ledger { repo, head, branch, state })
+    }
+
+    /// Records what `signer` intends as one signed commit on the ledger branch, at `now`
+    /// (when the rows are recorded). `happened` is when it happened, for the actions that
+    /// say so (a session's clock-in or clock-out, the day SK were earned); never after `now`.
+    /// A rule's refusal comes back as [`Refused`], with nothing written.
+    pub fn record(&mut self, signer: &Signer, intent: &Intent, happened: Option<Timestamp>, now: Timestamp) -> Result<Vec<Row>> {
+        let at = recording_time(Some(&self.state), now)?;
+        let happened = happened_time(intent, happened, at)?;
+        let draft = draft(&self.state, &signer.handle, happened, intent).map_err(Refused)?;
+        let files: Vec<RootFile> = draft
+            .policy
+            .iter()
+            .map(|bytes| RootFile { name: POLICY_FILE, bytes })
+            .collect();
+        let mut state = self.state.clone();
+        let rows = sign_rows(&mut state, signer, at, &draft.entries, now)?;
+        settle_policy(&mut state, &files)?;
+        let parent = self.repo.find_commit(self.head)?;
+        let commit = write::commit_rows(
+            &self.repo,
+            Some(&parent),
+            &rows,
+            &files,
+            state.policy.ledger.segment_rows,
+            &signer.key,
+            &signer.author(),
+            &commit_message(&rows),
+            at,
+        )?;
+        // Only the objects are written so far: a refusal here leaves the ledger as it was.
+        let paths = write::changed_paths(&self.repo, Some(parent.tree_id()), self.repo.find_commit(commit)?.tree_id())?;
+        write::ensure_clean(&self.repo, &paths)?;
+        let log = format!("smartup: {}", intent.kind());
+        write::advance_branch(&self.repo, &self.branch, Some(self.head), commit, &log)?;
+        write::refresh_worktree(&self.repo, &paths)?;
+        write::tidy_objects(&self.repo);
+        self.head = commit;
+        self.state = state;
+        Ok(rows)
+    }
+
+    /// Calls `each` for every row at HEAD in seq order, until it returns `false`.
+    pub fn for_each_row(&self, each: impl FnMut(Row, Location) -> Result<bool>) -> Result<()> {
+        crate::repo::for_each_row(&self.repo, self.head, self.state.policy.ledger.segment_rows, each)
+    }
+
+    /// The rows after seq `after`, in seq order, reading only the commits that hold them
+    /// (walking back from HEAD along first parents): what front ends announce as new.
+    pub fn rows_since(&self, after: u64) -> Result<Vec<(Row, Location)>> {
+        let mut commits = Vec::new();
+        let mut current = Some(self.repo.find_commit(self.head)?);
+        while let Some(commit) = current {
+            let rows = self.commit_rows(&commit)?;
+            let first = rows.rows.first().map_or(u64::MAX, |(r, _)| r.seq);
+            commits.push(rows);
+            if first <= after + 1 {
+                break;
+            }
+            current = commit.parents().next();
+        }
+        Ok(commits
+            .into_iter()
+            .rev()
+            .flat_map(|c| c.rows)
+            .filter(|(row, _)| row.seq > after)
+            .collect())
+    }
+
+    /// The rows a commit added to its first parent, its new policy file and message.
+    pub fn commit_rows(&self, commit: &git2::Commit) -> Result<CommitRows> {
+        let changes = commit_changes(&self.repo, commit)?;
+        if let Some(f) = changes.findings.first() {
+            bail!("commit {} is not a clean append ({f})", commit.id());
+        }
+        let mut stream = RowStream::new(&self.repo, changes.sources, self.state.policy.ledger.segment_rows);
+        let mut rows = Vec::new();
+        while let Some(next) = stream.next_row().map_err(|f| anyhow!("{f}"))? {
+            rows.push(next);
+        }
+        Ok(CommitRows {
+            commit: commit.id(),
+            rows,
+            policy: changes.policy,
+            message: commit.message().unwrap_or("smartup entry").to_string(),
+        })
+    }
+}
+
+/// The time new entries are recorded: `now`, never before the last row of `state`.
+pub fn recording_time(state: Option<&State>, now: Timestamp) -> Result<Timestamp> {
+    match state.and_then(|s| s.last_timestamp) {
+        Some(last) if now < last => Err(Refused(violation(
+            "time-order",
+            format!("the clock says {now}, before the last row of the ledger ({last}); entries are recorded in order"),
+        ))
+        .into()),
+        _ => Ok(now),
+    }
+}
+
+/// When the intended action happened: `happened`, or `recorded` (the row's own time). Only
+/// actions that say when something happened take another time, and never after `recorded`.
+fn happened_time(intent: &Intent, happened: Option<Timestamp>, recorded: Timestamp) -> Result<Timestamp> {
+    let refuse = |words: String| -> Result<Timestamp> { Err(Refused(violation("time-order", words)).into()) };
+    match happened {
+        None => Ok(recorded),
+        Some(_) if !says_when(intent.kind()) => refuse(format!(
+            "{} records no time of its own: every row is recorded now; only start-work, stop-work and award-sk say \
+             when work happened",
+            intent.kind()
+        )),
+        Some(at) if at > recorded => refuse(format!("{at} is in the future (now is {recorded})")),
+        Some(at) => Ok(at),
+    }
+}
+
+/// Builds, signs and checks rows against `state` (which they advance); a rule's refusal is
+/// returned as [`Refused`].
+pub(super) fn sign_rows(
+    state: &mut State,
+    signer: &Signer,
+    at: Timestamp,
+    entries: &[rules::draft::Entry],
+    now: Timestamp,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let values: Vec<(&str, &str)> = entry.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        for (name, value) in &values {
+            crate::ledger::row::check_value(value)
+                .map_err(|e| Refused(violation("malformed-value", format!("{name}: {e}"))))?;
+        }
+        let mut row = Row::draft(entry.table, state.last_seq + 1, at, &signer.handle, entry.action.name(), &values)
+            .map_err(|e| anyhow!(e))?;
+        signer.sign(&mut row, state);
+        rules::apply(state, &row, Some(now)).map_err(Refused)?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Ends a commit in the state as the walker does: a new `ledger.toml` among `files` takes
+/// effect (after its amend-policy row), so the state cached for the commit is the walker's.
+pub(super) fn settle_policy(state: &mut State, files: &[RootFile]) -> Result<()> {
+    let policy = files.iter().find(|f| f.name == POLICY_FILE).map(|f| f.bytes);
+    let mut findings = Vec::new();
+    verify::switch_policy(state, policy, false, &mut findings, Oid::ZERO_SHA1);
+    match findings.first() {
+        Some(f) => Err(Refused(violation(f.code, f.message.clone())).into()),
+        None => Ok(()),
+    }
+}
+
+/// `action subject` on the first line, one line per row below.
+pub(super) fn commit_message(rows: &[Row]) -> String {
+    let mut message = match rows.first() {
+        Some(first) if rows.len() == 1 => first.summary(),
+        Some(first) => format!("{} (+{} rows)", first.summary(), rows.len() - 1),
+        None => "empty".to_string(),
+    };
+    message.push_str("\n\n");
+    for row in rows {
+        message.push_str(&format!("seq {}: {}\n", row.seq, row.summary()));
+    }
+    message
+}
