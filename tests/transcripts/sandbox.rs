@@ -56,7 +56,8 @@ impl Sandbox {
 
     /// Runs one command in `[CWD]` with the transcripts' environment and nothing else of ours:
     /// the binary under test first on PATH, HOME and git's global configuration in the
-    /// sandbox (no system configuration), the clock pinned, no colour, no backtraces.
+    /// sandbox (no system configuration, no prompts), the clock pinned, no colour, no
+    /// backtraces; standard input is empty.
     pub fn run(&self, command: &str) -> std::io::Result<Outcome> {
         let bin = Path::new(SMARTUP).parent().unwrap_or(Path::new("."));
         let path =
@@ -72,6 +73,7 @@ impl Sandbox {
             .env("HOME", &self.home)
             .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
             .env("SMARTUP_NOW", CLOCK)
             .env("NO_COLOR", "1")
             .env("LC_ALL", "C")
