@@ -361,7 +361,9 @@ fn every_row_signature_verifies_with_ssh_keygen() {
     sb.ssh_keygen(&args("maya", NAMESPACE), &msg).fails();
     sb.ssh_keygen(&args("carla", "git"), &msg).fails();
 
-    l.read(&sb, &["sig", "999"]).code(1).stderr_has(&["[unknown-id] no row has seq 999"]);
+    l.read(&sb, &["sig", "999"])
+        .code(1)
+        .stderr_has(&["[unknown-id] no row has seq 999"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -694,8 +696,92 @@ fn unknown_task_is_refused() {
     unchanged(&sb, &l, || {
         l.act(&sb, "maya", None, &["assess-work", "6_2_1_9", "--scores", "9", "8", "8"])
     })
-    .fails()
-    .stderr_has(&["6_2_1_9", "does not exist"]);
+    .code(1)
+    .stderr_has(&["[unknown-id] task 6_2_1_9 does not exist"]);
+    let unknown_objective = [
+        "create-task",
+        "6_9_9_1",
+        "--objective",
+        "5_9_9",
+        "--title",
+        "x",
+        "--size",
+        "small",
+        "--phase",
+        "design",
+    ];
+    unchanged(&sb, &l, || l.act(&sb, "captain", None, &unknown_objective))
+        .code(1)
+        .stderr_has(&["[unknown-id] objective 5_9_9 does not exist"]);
+    l.read(&sb, &["sig", "999"]).code(1).stderr_has(&["[unknown-id]"]);
+}
+
+#[test]
+fn drafting_refuses_early_in_the_domain_words_with_a_code_and_exit_1() {
+    let sb = Sandbox::new();
+    let l = standard_org(&sb);
+    let task = |size: &'static str, phase: &'static str| {
+        vec![
+            "create-task",
+            "6_2_1_9",
+            "--objective",
+            "5_2_1",
+            "--title",
+            "Later",
+            "--size",
+            size,
+            "--phase",
+            phase,
+        ]
+    };
+    unchanged(&sb, &l, || l.act(&sb, "captain", None, &task("huge", "design")))
+        .code(1)
+        .stderr_has(&["[budget]", "\"huge\" is not a size of the policy", "medium"]);
+    unchanged(&sb, &l, || l.act(&sb, "captain", None, &task("small", "dreaming")))
+        .code(1)
+        .stderr_has(&["[budget]", "\"dreaming\" is not a phase of the policy", "design"]);
+    l.act(&sb, "captain", None, &task("small", "design")).ok();
+    unchanged(&sb, &l, || l.act(&sb, "alice", None, &["start-task", "6_2_1_9"]))
+        .code(1)
+        .stderr_has(&["[task-state] task 6_2_1_9 is created; start-task needs it assigned"]);
+    unchanged(&sb, &l, || l.act(&sb, "alice", None, &["stop-work"]))
+        .code(1)
+        .stderr_has(&["[session] alice has no open work session"]);
+    unchanged(&sb, &l, || l.act(&sb, "captain", None, &["validate-pending-sc", "6_2_1_9"]))
+        .code(1)
+        .stderr_has(&["[task-state] task 6_2_1_9 has no pending SC to validate (it is created)"]);
+    unchanged(&sb, &l, || l.act(&sb, "captain", None, &["award-sk", "maya", "reviw"]))
+        .code(1)
+        .stderr_has(&["[malformed-value] \"reviw\" is not an SK reason of the policy: ", "review"]);
+    // Shapes are the command line's business: exit 2, saying what is expected.
+    unchanged(&sb, &l, || l.act(&sb, "founder", None, &["payout-sc", "alice", "-5"]))
+        .code(2)
+        .stderr_has(&["an amount is more than zero"]);
+    unchanged(&sb, &l, || {
+        l.act(&sb, "maya", None, &["assess-work", "6_2_1_9", "--scores", "9,8,11"])
+    })
+    .code(2)
+    .stderr_has(&["11 is not in 1..=10"]);
+    unchanged(&sb, &l, || l.act(&sb, "maya", None, &["assess-work", "6_2_1_9", "--scores", "9,8"]))
+        .code(2)
+        .stderr_has(&["--scores takes three scores"]);
+    unchanged(&sb, &l, || l.act(&sb, "founder", None, &["bootstrap-teams", "--team", "3_3"]))
+        .code(2)
+        .stderr_has(&["write ID=NAME"]);
+    // Flags that only writing commands take are refused by the others.
+    l.read(&sb, &["status", "--handle", "alice"])
+        .code(2)
+        .stderr_has(&["unexpected argument '--handle'"]);
+    // With --json the error is JSON on standard error too.
+    let out = l.act(&sb, "alice", None, &["--json", "start-task", "6_2_1_9"]).code(1);
+    let error: serde_json::Value = serde_json::from_str(out.stderr.trim()).expect("a JSON error");
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["exit"], 1);
+    assert_eq!(error["code"], "task-state");
+    assert!(
+        error["message"].as_str().is_some_and(|m| m.contains("needs it assigned")),
+        "{error}"
+    );
 }
 
 #[test]

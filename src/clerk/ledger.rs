@@ -80,11 +80,7 @@ impl Ledger {
         let at = recording_time(Some(&self.state), now)?;
         let happened = happened_time(intent, happened, at)?;
         let draft = draft(&self.state, &signer.handle, happened, intent).map_err(Refused)?;
-        let files: Vec<RootFile> = draft
-            .policy
-            .iter()
-            .map(|bytes| RootFile { name: POLICY_FILE, bytes })
-            .collect();
+        let files: Vec<RootFile> = draft.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
         let mut state = self.state.clone();
         let rows = sign_rows(&mut state, signer, at, &draft.entries, now)?;
         settle_policy(&mut state, &files)?;
@@ -200,11 +196,10 @@ pub(super) fn sign_rows(
     for entry in entries {
         let values: Vec<(&str, &str)> = entry.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         for (name, value) in &values {
-            crate::ledger::row::check_value(value)
-                .map_err(|e| Refused(violation("malformed-value", format!("{name}: {e}"))))?;
+            crate::ledger::row::check_value(value).map_err(|e| Refused(violation("malformed-value", format!("{name}: {e}"))))?;
         }
-        let mut row = Row::draft(entry.table, state.last_seq + 1, at, &signer.handle, entry.action.name(), &values)
-            .map_err(|e| anyhow!(e))?;
+        let mut row =
+            Row::draft(entry.table, state.last_seq + 1, at, &signer.handle, entry.action.name(), &values).map_err(|e| anyhow!(e))?;
         signer.sign(&mut row, state);
         rules::apply(state, &row, Some(now)).map_err(Refused)?;
         rows.push(row);

@@ -62,7 +62,11 @@ pub fn push(
     let mut signed_by = restamp(ledger, remote, signer, progress)?;
     for attempt in 0..=retries {
         match push_once(&dir, remote, &ledger.branch, progress)? {
-            Attempt::Pushed => return Ok(Pushed::Pushed { seq: ledger.state.last_seq }),
+            Attempt::Pushed => {
+                return Ok(Pushed::Pushed {
+                    seq: ledger.state.last_seq,
+                })
+            }
             Attempt::Refused => return Err(PushRefused.into()),
             Attempt::Behind if attempt == retries => break,
             Attempt::Behind => std::thread::sleep(back_off(attempt)),
@@ -80,7 +84,10 @@ pub fn push(
             Rebased::Moved(n) => progress(Progress::Rebased(n, ledger.state.last_seq)),
         }
     }
-    bail!("{remote} kept moving: gave up after {} attempts; run `smartup push` again", retries + 1)
+    bail!(
+        "{remote} kept moving: gave up after {} attempts; run `smartup push` again",
+        retries + 1
+    )
 }
 
 /// The longest pause between two attempts.

@@ -4,6 +4,7 @@
 //! by clap: a malformed argument is a usage error (exit 2).
 
 use super::context::{open, print_rows};
+use super::exit::Usage;
 use super::identity::{self, Scoped};
 use super::Global;
 use crate::money::Amount;
@@ -160,9 +161,9 @@ pub enum Action {
     AssessWork {
         /// The task
         task: String,
-        /// Three scores from 1 to 10
-        #[arg(long, value_name = "A,D,C", required = true, value_parser = three_scores)]
-        scores: Scores,
+        /// Three scores from 1 to 10: attacker effort, defender learning, collaboration
+        #[arg(long, value_delimiter = ',', num_args = 1..=3, required = true, value_parser = clap::value_parser!(u32).range(1..=10))]
+        scores: Vec<u32>,
         /// Payout share in percent [default: placed in the band by the total]
         #[arg(long, value_parser = positive_amount)]
         share: Option<Amount>,
@@ -307,9 +308,6 @@ pub struct RoleArgs {
     pub note: Note,
 }
 
-/// The three scores of an assessment.
-pub type Scores = [u32; 3];
-
 /// How a captain rules on objections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Decision {
@@ -326,14 +324,14 @@ fn team_pair(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn three_scores(text: &str) -> Result<Scores, String> {
-    let shape = || "three scores from 1 to 10, attacker effort, defender learning and collaboration, like 9,8,8".to_string();
-    let scores: Vec<u32> = text
-        .split(',')
-        .map(|s| s.trim().parse::<u32>().ok().filter(|n| (1..=10).contains(n)))
-        .collect::<Option<_>>()
-        .ok_or_else(shape)?;
-    scores.try_into().map_err(|_| shape())
+fn three_scores(scores: &[u32]) -> Result<[u32; 3]> {
+    scores.try_into().map_err(|_| {
+        let words = format!(
+            "--scores takes three scores from 1 to 10 (attacker effort, defender learning, collaboration), like 9,8,8; got {}",
+            scores.len()
+        );
+        Usage(words).into()
+    })
 }
 
 fn positive_amount(text: &str) -> Result<Amount, String> {
@@ -403,12 +401,7 @@ impl Action {
                 public_key: public_key(&key.public_key)?,
                 note: note.note,
             },
-            Action::RotateKey {
-                owner,
-                revokes,
-                key,
-                note,
-            } => Intent::RotateKey {
+            Action::RotateKey { owner, revokes, key, note } => Intent::RotateKey {
                 owner,
                 revokes,
                 public_key: public_key(&key.public_key)?,
@@ -419,12 +412,7 @@ impl Action {
                 fingerprint,
                 note: note.note,
             },
-            Action::RequestRecovery {
-                owner,
-                key,
-                revokes,
-                note,
-            } => Intent::RequestRecovery {
+            Action::RequestRecovery { owner, key, revokes, note } => Intent::RequestRecovery {
                 owner,
                 public_key: optional_key(&key)?,
                 revokes,
@@ -472,14 +460,9 @@ impl Action {
             Action::StartTask { task } => Intent::StartTask { task },
             Action::StartWork { task } => Intent::StartWork { task },
             Action::StopWork => Intent::StopWork,
-            Action::AssessWork {
+            Action::AssessWork { task, scores, share, note } => Intent::AssessWork {
                 task,
-                scores,
-                share,
-                note,
-            } => Intent::AssessWork {
-                task,
-                scores,
+                scores: three_scores(&scores)?,
                 share,
                 note: note.note,
             },

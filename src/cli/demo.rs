@@ -88,7 +88,6 @@ impl Demo {
             git(&["clone", "-q", path(&self.dir.join("forge.git"))?, path(&clone)?])
         }
     }
-
 }
 
 fn role(role: &str, owner: &str, team: Option<&str>) -> Intent {

@@ -67,13 +67,28 @@ pub fn scope_flags(mut command: clap::Command) -> clap::Command {
     let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
     for name in names {
         if writes(&name) {
-            command = command.mut_subcommand(&name, Who::augment_args);
+            command = command.mut_subcommand(&name, |sub| keeping_about(sub, Who::augment_args));
         }
         if takes_at(&name) {
-            command = command.mut_subcommand(&name, When::augment_args);
+            command = command.mut_subcommand(&name, |sub| keeping_about(sub, When::augment_args));
         }
     }
     command
+}
+
+/// Adds arguments to a subcommand without letting their struct's doc replace its own.
+fn keeping_about(sub: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = sub.get_about().cloned();
+    let long_about = sub.get_long_about().cloned();
+    let augmented = augment(sub);
+    let augmented = match about {
+        Some(text) => augmented.about(text),
+        None => augmented.about(None::<&str>),
+    };
+    match long_about {
+        Some(text) => augmented.long_about(text),
+        None => augmented.long_about(None::<&str>),
+    }
 }
 
 impl Scoped {
@@ -83,7 +98,11 @@ impl Scoped {
             return Ok(Scoped::default());
         };
         Ok(Scoped {
-            who: if writes(name) { Who::from_arg_matches(sub)? } else { Who::default() },
+            who: if writes(name) {
+                Who::from_arg_matches(sub)?
+            } else {
+                Who::default()
+            },
             at: if takes_at(name) { When::from_arg_matches(sub)?.at } else { None },
         })
     }

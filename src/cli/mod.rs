@@ -20,7 +20,6 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-
 /// Violations were found and have been printed already (by `verify` or the hook): exit
 /// code 1 with nothing more to say.
 #[derive(Debug, thiserror::Error)]

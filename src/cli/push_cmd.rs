@@ -27,9 +27,9 @@ pub fn run(global: &Global, scoped: &Scoped, args: &PushArgs) -> Result<()> {
     let remote = &args.remote;
     let mut show = |progress: Progress| match progress {
         Progress::Remote(line) => eprintln!("{line}"),
-        Progress::Restamped(n, seq) => eprintln!(
-            "re-stamped and re-signed {n} unpushed commit(s) recorded longer ago than the forge accepts (now up to seq {seq})"
-        ),
+        Progress::Restamped(n, seq) => {
+            eprintln!("re-stamped and re-signed {n} unpushed commit(s) recorded longer ago than the forge accepts (now up to seq {seq})")
+        }
         Progress::Rebased(n, seq) => {
             eprintln!("{remote} pushed first: re-based {n} commit(s) of yours onto it (now up to seq {seq}); pushing again")
         }

@@ -343,7 +343,11 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
     let entries = match intent {
         Intent::RegisterSmartup { name, public_key } => one(
             A::RegisterSmartup,
-            &[("subject", name), ("reference", &state.policy_reference), ("public_key", public_key)],
+            &[
+                ("subject", name),
+                ("reference", &state.policy_reference),
+                ("public_key", public_key),
+            ],
         ),
         Intent::BootstrapTeams { teams } => Ok(teams
             .iter()
@@ -378,10 +382,9 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
                 &[("owner", owner), ("license", license), ("payment", &payment), ("note", note)],
             )
         }
-        Intent::RegisterKey { owner, public_key, note } => one(
-            A::RegisterKey,
-            &[("owner", owner), ("public_key", public_key), ("note", note)],
-        ),
+        Intent::RegisterKey { owner, public_key, note } => {
+            one(A::RegisterKey, &[("owner", owner), ("public_key", public_key), ("note", note)])
+        }
         Intent::RotateKey {
             owner,
             revokes,
@@ -391,10 +394,7 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
             A::RotateKey,
             &[("owner", owner), ("public_key", public_key), ("revokes", revokes), ("note", note)],
         ),
-        Intent::RevokeKey { owner, fingerprint, note } => one(
-            A::RevokeKey,
-            &[("owner", owner), ("revokes", fingerprint), ("note", note)],
-        ),
+        Intent::RevokeKey { owner, fingerprint, note } => one(A::RevokeKey, &[("owner", owner), ("revokes", fingerprint), ("note", note)]),
         Intent::RequestRecovery {
             owner,
             public_key,
@@ -433,21 +433,17 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
             size,
             phase,
         } => {
-            let serves = state.objectives.get(&identity(objective, IdKind::Objective)?).ok_or_else(|| {
-                violation("unknown-id", format!("objective {objective} does not exist"))
-            })?;
-            let base = state.policy.size_budget(size).ok_or_else(|| {
-                violation(
-                    "budget",
-                    format!("{size:?} is not a size of the policy: {}", sizes(&state.policy)),
-                )
-            })?;
+            let serves = state
+                .objectives
+                .get(&identity(objective, IdKind::Objective)?)
+                .ok_or_else(|| violation("unknown-id", format!("objective {objective} does not exist")))?;
+            let base = state
+                .policy
+                .size_budget(size)
+                .ok_or_else(|| violation("budget", format!("{size:?} is not a size of the policy: {}", sizes(&state.policy))))?;
             let multiplier = state.policy.phases.get(phase).ok_or_else(|| {
                 let known: Vec<&str> = state.policy.phases.keys().map(String::as_str).collect();
-                violation(
-                    "budget",
-                    format!("{phase:?} is not a phase of the policy: {}", known.join(", ")),
-                )
+                violation("budget", format!("{phase:?} is not a phase of the policy: {}", known.join(", ")))
             })?;
             let budget = base.times(multiplier.0).to_string();
             one(
@@ -463,10 +459,9 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
                 ],
             )
         }
-        Intent::AssignTask { task, attacker, defender } => one(
-            A::AssignTask,
-            &[("task", task), ("attacker", attacker), ("defender", defender)],
-        ),
+        Intent::AssignTask { task, attacker, defender } => {
+            one(A::AssignTask, &[("task", task), ("attacker", attacker), ("defender", defender)])
+        }
         Intent::StartTask { task } => {
             let t = find_task(state, task)?;
             ensure(t.state == TaskState::Assigned, "task-state", || {
@@ -479,22 +474,21 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
             let session = (state.last_seq + 1).to_string();
             one(
                 A::StartWork,
-                &[("session", &session), ("task", task), ("owner", actor), ("happened_at", &happened.to_string())],
+                &[
+                    ("session", &session),
+                    ("task", task),
+                    ("owner", actor),
+                    ("happened_at", &happened.to_string()),
+                ],
             )
         }
         Intent::StopWork => stop_work(state, actor, happened),
-        Intent::AssessWork {
-            task,
-            scores,
-            share,
-            note,
-        } => assessment(state, task, scores, *share, note).map(|e| vec![e]),
+        Intent::AssessWork { task, scores, share, note } => assessment(state, task, scores, *share, note).map(|e| vec![e]),
         Intent::ApprovePendingSc { task, note } => one(A::ApprovePendingSc, &[("task", task), ("note", note)]),
         Intent::ObjectPendingSc { task, note } => one(A::ObjectPendingSc, &[("task", task), ("note", note)]),
-        Intent::ResolveObjection { task, decision, note } => one(
-            A::ResolveObjection,
-            &[("task", task), ("decision", decision), ("note", note)],
-        ),
+        Intent::ResolveObjection { task, decision, note } => {
+            one(A::ResolveObjection, &[("task", task), ("decision", decision), ("note", note)])
+        }
         Intent::ValidatePendingSc {
             task,
             attacker_sc,
@@ -502,16 +496,12 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
             note,
         } => {
             let t = find_task(state, task)?;
-            let pending = t
-                .pending
-                .as_ref()
-                .filter(|_| t.state == TaskState::Assessed)
-                .ok_or_else(|| {
-                    violation(
-                        "task-state",
-                        format!("task {} has no pending SC to validate (it is {})", t.id, t.state.word()),
-                    )
-                })?;
+            let pending = t.pending.as_ref().filter(|_| t.state == TaskState::Assessed).ok_or_else(|| {
+                violation(
+                    "task-state",
+                    format!("task {} has no pending SC to validate (it is {})", t.id, t.state.word()),
+                )
+            })?;
             let a = attacker_sc.unwrap_or(pending.attacker_left).to_string();
             let d = defender_sc.unwrap_or(pending.defender_left).to_string();
             one(
@@ -536,7 +526,12 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
         ),
         Intent::PayoutSc { owner, amount, note } => one(
             A::PayoutSc,
-            &[("owner", owner), ("currency", "SC"), ("amount", &amount.to_string()), ("note", note)],
+            &[
+                ("owner", owner),
+                ("currency", "SC"),
+                ("amount", &amount.to_string()),
+                ("note", note),
+            ],
         ),
         Intent::AwardSk {
             owner,
@@ -664,12 +659,11 @@ fn role(state: &State, action: ActionKind, change: &RoleChange) -> Result<Entry,
             .get(&identity)
             .map(|o| o.team.clone())
             .ok_or_else(|| violation("unknown-id", format!("objective {identity} does not exist")))?,
-        (None, false) => state.roles.get(&identity).map(|r| r.team.clone()).ok_or_else(|| {
-            violation(
-                "unknown-id",
-                format!("role {} is new: name its team (--team)", change.role),
-            )
-        })?,
+        (None, false) => state
+            .roles
+            .get(&identity)
+            .map(|r| r.team.clone())
+            .ok_or_else(|| violation("unknown-id", format!("role {} is new: name its team (--team)", change.role)))?,
     };
     let position = match numbers(&identity).as_slice() {
         [4, 1, _] => "captain",

@@ -29,12 +29,7 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
     check_envelope(state, row, not_after)?;
     let columns = Columns::new(row);
     let table = row.schema().name.as_str();
-    let wrong_table = || {
-        violation(
-            "wrong-table",
-            format!("action {:?} does not write to table {table}", row.action),
-        )
-    };
+    let wrong_table = || violation("wrong-table", format!("action {:?} does not write to table {table}", row.action));
     let kind = ActionKind::parse(&row.action)
         .filter(|kind| kind.writes_to(table))
         .ok_or_else(wrong_table)?;
