@@ -57,7 +57,7 @@ impl Book {
         let table = if action == "stop-work" && values.iter().any(|(c, _)| *c == "seconds") {
             schema::table_id("session_logs").unwrap()
         } else {
-            schema::table_of_action(action).unwrap()
+            crate::ledger::action::ActionKind::parse(action).unwrap().table()
         };
         // Clock rows happen when they are recorded unless a test says otherwise.
         let now = self.now.to_string();
