@@ -3,13 +3,14 @@
 //! mission leader and the progress of its tasks. Deterministic: the same ledger (and, for an
 //! assessed task, the same side of its lazy-consensus window) gives the same text.
 
-use super::history::{RowRef, TaskHistory};
-use super::labels::Status;
 use super::links::RowLinks;
 use crate::ledger::policy::Policy;
 use crate::money::Amount;
 use crate::rules::state::{Objective, Task, TaskState, Team};
+use crate::rules::window_end;
 use crate::time::HOUR;
+use crate::view::history::{RowRef, TaskHistory};
+use crate::view::status::TaskStatus;
 
 const FOOTER: &str =
     "_Written by `smartup forgejo sync` from the ledger and replaced at every sync; write anything else above or below this section._";
@@ -58,7 +59,7 @@ pub struct TaskFacts<'a> {
     /// Its rows, sessions, phase and scores.
     pub history: &'a TaskHistory,
     /// Its status now.
-    pub status: Status,
+    pub status: TaskStatus,
     /// The policy in force.
     pub policy: &'a Policy,
     /// Links to rows.
@@ -107,7 +108,7 @@ pub fn task(f: &TaskFacts) -> String {
         ("Work sessions", sessions_line(t)),
     ];
     if let Some(p) = &t.pending {
-        if let Some(s) = &f.history.scores {
+        if let Some(s) = f.history.assessment.as_ref().map(|a| &a.scores) {
             lines.push((
                 "Assessment",
                 format!(
@@ -122,7 +123,7 @@ pub fn task(f: &TaskFacts) -> String {
             ));
         }
         if t.state == TaskState::Assessed {
-            let until = p.assessed_at.plus(f.policy.sc.lazy_consensus_hours * HOUR);
+            let until = window_end(f.policy, p);
             let people = |list: &[String]| {
                 if list.is_empty() {
                     "none".to_string()

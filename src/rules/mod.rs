@@ -11,6 +11,7 @@ pub mod state;
 pub mod violation;
 mod work;
 
+pub use credits::window_end;
 pub use state::State;
 pub use violation::{ensure, violation, Violation};
 
