@@ -8,7 +8,7 @@ use crate::ledger::policy::Policy;
 use crate::money::Amount;
 use crate::rules::state::{Objective, Task, TaskState, Team};
 use crate::rules::window_end;
-use crate::time::HOUR;
+use crate::view::duration;
 use crate::view::history::{RowRef, TaskHistory};
 use crate::view::status::TaskStatus;
 
@@ -29,10 +29,6 @@ fn team_line(team: Option<&Team>, identity: &str) -> String {
         Some(t) => format!("{} (`{}`)", text(&t.name), text(&t.id)),
         None => format!("`{identity}`"),
     }
-}
-
-fn duration(seconds: i64) -> String {
-    format!("{} h {:02} min", seconds / HOUR, (seconds % HOUR) / 60)
 }
 
 fn rows_line(rows: &[RowRef], links: &RowLinks) -> String {
@@ -205,7 +201,6 @@ mod tests {
     #[test]
     fn ledger_text_cannot_break_the_table_or_the_markers() {
         assert_eq!(text("a | b <!-- smartup:end -->"), "a \\| b &lt;!-- smartup:end --&gt;");
-        assert_eq!(duration(4 * HOUR + 5 * 60 + 59), "4 h 05 min");
         assert_eq!(person(None), "—");
     }
 }

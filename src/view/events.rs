@@ -1,12 +1,12 @@
 //! The event timeline: what each row did, typed and in plain words ("alice started work on
 //! 6_2_1_1 (Design the logo)"), for the announcements of the bot and the site.
 
-use super::shown;
+use super::{amount_of as amount, duration, shown};
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::row::Row;
 use crate::money::Amount;
 use crate::rules::{self, State, Violation};
-use crate::time::{Timestamp, HOUR};
+use crate::time::Timestamp;
 use serde::Serialize;
 
 /// What a row did.
@@ -195,14 +195,6 @@ pub struct Event {
     pub words: String,
 }
 
-fn amount(row: &Row, column: &str) -> Amount {
-    row.get(column).parse().unwrap_or(Amount::ZERO)
-}
-
-fn duration(seconds: i64) -> String {
-    format!("{} h {:02} min", seconds / HOUR, (seconds % HOUR) / 60)
-}
-
 /// `a work`, `an organizational`.
 fn with_article(word: &str) -> String {
     let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
@@ -388,6 +380,7 @@ pub fn since(mut state: State, rows: impl IntoIterator<Item = Row>, since: u64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::HOUR;
     use crate::view::test_support::Book;
 
     fn events(b: &Book, after: u64) -> Vec<Event> {

@@ -3,7 +3,7 @@
 //! each task's phase, assessment and validations, and each owner's SC and SK movements.
 //! Built one row at a time ([`History::add`]) by a caller that walks the rows.
 
-use super::shown;
+use super::{amount_of as amount, shown};
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::row::{Location, Row};
 use crate::money::Amount;
@@ -151,11 +151,6 @@ pub struct History {
     pub objectives: HashMap<String, Vec<RowRef>>,
     /// By owner handle.
     pub owners: HashMap<String, OwnerHistory>,
-}
-
-/// An amount column of a row (rows that passed the rules parse; anything else counts 0).
-fn amount(row: &Row, column: &str) -> Amount {
-    row.get(column).parse().unwrap_or(Amount::ZERO)
 }
 
 impl History {

@@ -18,6 +18,21 @@ pub mod status;
 #[cfg(test)]
 mod test_support;
 
+use crate::ledger::row::Row;
+use crate::money::Amount;
+use crate::time::HOUR;
+
+/// A length of time for people: `4 h 05 min`.
+pub fn duration(seconds: i64) -> String {
+    format!("{} h {:02} min", seconds / HOUR, (seconds % HOUR) / 60)
+}
+
+/// An amount column of a row (rows at HEAD passed the rules, so it parses; anything else
+/// counts as zero).
+fn amount_of(row: &Row, column: &str) -> Amount {
+    row.get(column).parse().unwrap_or(Amount::ZERO)
+}
+
 /// Serialisers that write amounts and times as the ledger writes them (`44.55`,
 /// `2026-01-07T13:00:00Z`), not as their inner integers.
 mod shown {
@@ -35,5 +50,14 @@ mod shown {
             Some(v) => s.collect_str(v),
             None => s.serialize_none(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_as_hours_and_minutes() {
+        assert_eq!(super::duration(4 * super::HOUR + 5 * 60 + 59), "4 h 05 min");
+        assert_eq!(super::duration(59), "0 h 00 min");
     }
 }
