@@ -29,6 +29,12 @@ pub struct Book {
 /// A well-formed placeholder signature.
 pub const SIG: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
 
+impl Default for Book {
+    fn default() -> Self {
+        Book::new()
+    }
+}
+
 fn key(seed: u8) -> SigningKey {
     SigningKey::from_seed([seed; 32], "test")
 }
