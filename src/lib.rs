@@ -3,6 +3,7 @@
 //! - [`ledger`]: tables, rows, segments, identifiers and the policy file;
 //! - [`rules`]: the pure state machine every row is judged by;
 //! - [`sign`]: ed25519 keys and OpenSSH signatures (SSHSIG);
+//! - [`view`]: the pure read model: task board, balances, histories, event timeline;
 //! - [`repo`]: reading ledger history from git and writing signed commits;
 //! - [`verify`]: re-checking a whole history;
 //! - [`clerk`]: the one write path (open, record, re-base, push, read rows back);
@@ -21,3 +22,4 @@ pub mod rules;
 pub mod sign;
 pub mod time;
 pub mod verify;
+pub mod view;

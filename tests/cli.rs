@@ -991,6 +991,28 @@ fn commands_outside_a_ledger_fail_clearly() {
 }
 
 #[test]
+fn init_in_a_git_init_folder_reads_that_repositorys_own_identity() {
+    let sb = Sandbox::new();
+    let founder = sb.keygen("founder");
+    let dir = sb.path().join("fresh");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    sb.git(&dir, &["init", "-q", "-b", "main"]).ok();
+    sb.git(&dir, &["config", "smartup.handle", "founder"]).ok();
+    sb.git(&dir, &["config", "user.signingkey", s(&founder)]).ok();
+    let out = sb.smartup_with(&["init", "--name", "Local Identity"], |c| {
+        c.current_dir(&dir);
+    });
+    let out = out.ok();
+    assert!(out.stdout.contains("seq 1: register-smartup Local Identity by founder"), "{out:?}");
+    // The next command in the same folder signs with the same repository-local identity.
+    let next = sb.smartup_with(&["bootstrap-teams", "--team", "3_1_leadership_team=Leadership"], |c| {
+        c.current_dir(&dir);
+    });
+    let next = next.ok();
+    assert!(next.stdout.contains("seq 2: bootstrap-teams"), "{next:?}");
+}
+
+#[test]
 fn init_refuses_a_non_empty_folder_and_an_existing_ledger() {
     let sb = Sandbox::new();
     let founder = sb.keygen("founder");

@@ -358,6 +358,7 @@ fn every_task_state_appears_with_its_labels() {
     ] {
         assert!(site.contains(part), "6_2_1_5 should show {part:?}:\n{site}");
     }
+    assert_status_agrees_with_the_labels(&sb, &ledger, &issues);
     let font = issue_of(&issues, "6_2_1_3");
     assert!(font["body"]
         .as_str()
@@ -370,6 +371,46 @@ fn every_task_state_appears_with_its_labels() {
     );
     assert_in_step(&sb, &ledger, &double);
     double.assert_followed_the_spec();
+}
+
+/// `status`, `status --json` and the Forgejo status label name every task's status with the
+/// same word: open, assigned, in progress, assessed (window open), pending validation (window
+/// over) and paid all occur.
+#[track_caller]
+fn assert_status_agrees_with_the_labels(sb: &Sandbox, ledger: &Ledger, issues: &[Value]) {
+    let numeric = |id: &str| id.split('_').take(4).collect::<Vec<_>>().join("_");
+    let board = ledger.read(sb, &["status", "--json"]).ok().json();
+    let text = ledger.read(sb, &["status"]).ok().stdout;
+    let mut heading = String::new();
+    let mut in_text = std::collections::BTreeMap::new();
+    for line in text.lines().take_while(|l| !l.starts_with("open sessions:")) {
+        if let Some((word, _)) = line.split_once(" tasks: ") {
+            heading = word.to_string();
+        } else if let Some(id) = line.strip_prefix("  ").and_then(|l| l.split_whitespace().next()) {
+            if id.starts_with("6_") {
+                in_text.insert(numeric(id), heading.clone());
+            }
+        }
+    }
+    let tasks = board["tasks"].as_array().expect("tasks");
+    let mut seen: Vec<String> = Vec::new();
+    for task in tasks {
+        let id = numeric(task["task"].as_str().unwrap_or(""));
+        let word = task["status"].as_str().unwrap_or("").to_string();
+        let labels: Vec<String> = label_names(issue_of(issues, &id))
+            .into_iter()
+            .filter(|l| l.starts_with("status/"))
+            .collect();
+        assert_eq!(labels, [format!("status/{word}")], "{id}: the label and status --json agree");
+        assert_eq!(in_text.get(&id), Some(&word), "{id}: status lists it under {word}:\n{text}");
+        seen.push(word);
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        ["assessed", "assigned", "in progress", "open", "paid", "pending validation"],
+        "every status occurs once"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

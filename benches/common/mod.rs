@@ -7,6 +7,7 @@
 use git2::{Oid, Repository};
 use sha2::{Digest, Sha256};
 use smartup::hook::pre_receive::{check, PushEnv, Update};
+use smartup::ledger::action::ActionKind;
 use smartup::ledger::policy::{file_reference, Policy, README_TEMPLATE, TEMPLATE};
 use smartup::ledger::row::Row;
 use smartup::ledger::schema::{self, TableId};
@@ -603,7 +604,7 @@ impl Generator<'_> {
         if tick {
             self.tick();
         }
-        let table = table.unwrap_or_else(|| schema::table_of_action(action).unwrap_or_else(|| panic!("no table for action {action}")));
+        let table = table.unwrap_or_else(|| ActionKind::parse(action).unwrap_or_else(|| panic!("no action {action}")).table());
         let handle = &self.people[who].handle;
         let mut row = Row::draft(table, self.state.last_seq + 1, self.clock, handle, action, values)
             .unwrap_or_else(|e| panic!("cannot draft {action}: {e}"));
@@ -1117,7 +1118,7 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
     assert!(!workers.is_empty(), "no worker is free to start a session");
     let (ledger_id, namespace) = (state.ledger_id.clone(), state.policy.ledger.namespace.clone());
     let (clock, log) = (
-        schema::table_of_action("start-work").expect("work_clock"),
+        ActionKind::StartWork.table(),
         schema::table_id("session_logs").expect("session_logs"),
     );
     let ts = at.to_string();

@@ -10,7 +10,7 @@ use crate::forgejo::apply::{apply, Stopped};
 use crate::forgejo::client::{Backoff, Client};
 use crate::forgejo::config::{find_token, Settings};
 use crate::forgejo::desired;
-use crate::forgejo::history::History;
+use crate::forgejo::history;
 use crate::forgejo::links::RowLinks;
 use crate::forgejo::observe::observe;
 use crate::forgejo::plan::{plan, Plan};
@@ -56,7 +56,7 @@ fn sync(global: &Global, args: &SyncArgs) -> Result<()> {
     })?;
     let settings = Settings::from_section(section)?;
     let client = Client::new(&settings, find_token(&settings)?, Backoff::default())?;
-    let history = History::read(&ledger.repo, ledger.head, state.policy.ledger.segment_rows)?;
+    let history = history::read(&ledger.repo, ledger.head, state.policy.ledger.segment_rows)?;
     let links = RowLinks::of_repository(&ledger.repo, &settings.url, &ledger.branch);
     let desired = desired::build(state, &history, &settings, &links, Timestamp::now());
     let progress = Progress::new(global);

@@ -1,88 +1,64 @@
 //! Reading the ledger: `status`, `balance`, `log` and `export`.
 
 use super::context::open;
+use super::exit::Unknown;
 use super::Global;
+use crate::ledger::action::ActionKind;
 use crate::ledger::row::Row;
 use crate::ledger::schema;
 use crate::ledger::segment;
-use crate::money::Amount;
-use crate::rules::state::TaskState;
-use crate::time::{Timestamp, HOUR};
-use anyhow::{anyhow, bail, Context, Result};
+use crate::time::Timestamp;
+use crate::view;
+use crate::view::log::LogEntry;
+use crate::view::status::TaskStatus;
+use anyhow::{anyhow, Context, Result};
 use clap::Args;
-use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Prints the state of work: tasks by state, open sessions, pending SC with their windows.
+/// Prints the state of work: tasks by status, open sessions, pending SC with their windows.
 pub fn status(global: &Global) -> Result<()> {
     let ledger = open(global)?;
-    let s = &ledger.state;
-    let now = Timestamp::now();
-    let window = s.policy.sc.lazy_consensus_hours * HOUR;
-    let tasks: Vec<_> = s
-        .tasks
-        .values()
-        .map(|t| json!({"task": t.id, "title": t.title, "state": t.state.word(), "budget": t.budget.to_string(), "attacker": t.attacker, "defender": t.defender, "worked_seconds": t.worked_seconds}))
-        .collect();
-    let sessions: Vec<_> = s
-        .sessions
-        .iter()
-        .map(|(owner, o)| json!({"owner": owner, "session": o.session, "task": o.task, "since": o.started.to_string()}))
-        .collect();
-    let pending: Vec<_> = s
-        .tasks
-        .values()
-        .filter(|t| t.state == TaskState::Assessed)
-        .filter_map(|t| t.pending.as_ref().map(|p| (t, p)))
-        .map(|(t, p)| {
-            let ends = p.assessed_at.plus(window);
-            json!({"task": t.id, "attacker_sc": p.attacker_left.to_string(), "defender_sc": p.defender_left.to_string(), "window_ends": ends.to_string(), "hours_left": ((ends.0 - now.0).max(0) + HOUR - 1) / HOUR, "objections": p.objectors, "approvals": p.approvals})
-        })
-        .collect();
+    let board = view::status::board(&ledger.state, Timestamp::now());
     if global.json {
-        println!(
-            "{}",
-            json!({"ledger": s.name, "last_seq": s.last_seq, "tasks": tasks, "open_sessions": sessions, "pending": pending})
-        );
-        return Ok(());
+        return print_json(&board);
     }
     println!(
         "{} — {} rows, last at {}",
-        s.name,
-        s.last_seq,
-        s.last_timestamp.map_or("-".into(), |t| t.to_string())
+        board.ledger,
+        board.last_seq,
+        board.last_at.map_or("-".into(), |t| t.to_string())
     );
-    for state in TaskState::ALL {
-        let of: Vec<_> = s.tasks.values().filter(|t| t.state == state).collect();
-        println!("\n{} tasks: {}", state.word(), of.len());
+    for status in TaskStatus::ALL {
+        let of: Vec<_> = board.with_status(status).collect();
+        println!("\n{} tasks: {}", status.word(), of.len());
         for t in of {
             let people = match (&t.attacker, &t.defender) {
                 (Some(a), Some(d)) => format!(" (A: {a}, D: {d})"),
                 _ => String::new(),
             };
-            println!("  {:<16} {:>8} SC  {}{}", t.id, t.budget.to_string(), t.title, people);
+            println!("  {:<16} {:>8} SC  {}{}", t.task, t.budget.to_string(), t.title, people);
         }
     }
-    println!("\nopen sessions: {}", s.sessions.len());
-    for (owner, o) in &s.sessions {
-        println!("  {owner} on {} since {}", o.task, o.started);
+    println!("\nopen sessions: {}", board.open_sessions.len());
+    for o in &board.open_sessions {
+        println!("  {} on {} since {}", o.owner, o.task, o.since);
     }
-    println!("\npending SC: {}", s.pending);
-    for p in &pending {
-        let left = p["hours_left"].as_i64().unwrap_or(0);
-        let window = if left > 0 {
-            format!("window closes in {left} h")
+    println!("\npending SC: {}", board.pending_total);
+    for p in &board.pending {
+        let window = if p.hours_left > 0 {
+            format!("window closes in {} h", p.hours_left)
         } else {
             "window closed: ready to validate".into()
         };
-        println!(
-            "  {}: {} + {} SC, {window}",
-            p["task"].as_str().unwrap_or(""),
-            p["attacker_sc"].as_str().unwrap_or(""),
-            p["defender_sc"].as_str().unwrap_or("")
-        );
+        println!("  {}: {} + {} SC, {window}", p.task, p.attacker_sc, p.defender_sc);
     }
+    Ok(())
+}
+
+/// Prints one view as one JSON document.
+fn print_json(view: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string(view).context("cannot write JSON")?);
     Ok(())
 }
 
@@ -96,67 +72,40 @@ pub struct BalanceArgs {
 /// Prints SC, SK and pending SC per owner and the treasury position.
 pub fn balance(global: &Global, args: &BalanceArgs) -> Result<()> {
     let ledger = open(global)?;
-    let s = &ledger.state;
-    let now = Timestamp::now().max(s.last_timestamp.unwrap_or(Timestamp(0)));
-    let mut owners: Vec<&String> = s.owners.keys().collect();
-    owners.sort();
+    let mut view = view::balances::balances(&ledger.state, Timestamp::now());
     if let Some(h) = &args.handle {
-        if !s.owners.contains_key(h) {
-            bail!("{h} is not in the Book of Owners");
+        if !ledger.state.owners.contains_key(h) {
+            let words = format!("{h} is not in the Book of Owners");
+            return Err(Unknown(crate::rules::violation("unknown-owner", words)).into());
         }
-        owners.retain(|o| *o == h);
+        view.owners.retain(|o| o.owner == *h);
     }
-    let pending_of = |who: &str| {
-        s.tasks
-            .values()
-            .filter_map(|t| t.pending.as_ref().map(|p| (t, p)))
-            .fold(Amount::ZERO, |sum, (t, p)| {
-                let mut sum = sum;
-                if t.attacker.as_deref() == Some(who) {
-                    sum = sum.plus(p.attacker_left);
-                }
-                if t.defender.as_deref() == Some(who) {
-                    sum = sum.plus(p.defender_left);
-                }
-                sum
-            })
-    };
-    let limit = s.treasury.times(s.policy.sc.treasury_multiple.0);
-    let rows: Vec<_> = owners
-        .iter()
-        .map(|h| {
-            let o = &s.owners[*h];
-            json!({"owner": h, "license": o.license, "sc": o.sc.to_string(), "sk": s.karma(h, now).to_string(), "pending_sc": pending_of(h).to_string(), "vote_weight": s.vote_weight(h, now).to_string()})
-        })
-        .collect();
-    let treasury = json!({"eur": s.treasury.to_string(), "sc_outstanding": s.outstanding.to_string(), "sc_pending": s.pending.to_string(), "sc_limit": limit.to_string(), "three_x_rule_ok": s.outstanding <= limit});
     if global.json {
-        println!("{}", json!({"owners": rows, "treasury": treasury}));
-        return Ok(());
+        return print_json(&view);
     }
     println!(
         "{:<20} {:<15} {:>12} {:>10} {:>12} {:>6}",
         "owner", "license", "SC", "SK", "pending SC", "vote"
     );
-    for r in &rows {
-        let f = |k: &str| r[k].as_str().unwrap_or("").to_string();
+    for o in &view.owners {
         println!(
             "{:<20} {:<15} {:>12} {:>10} {:>12} {:>6}",
-            f("owner"),
-            f("license"),
-            f("sc"),
-            f("sk"),
-            f("pending_sc"),
-            f("vote_weight")
+            o.owner,
+            o.license,
+            o.sc.to_string(),
+            o.sk.to_string(),
+            o.pending_sc.to_string(),
+            o.vote_weight.to_string()
         );
     }
+    let t = &view.treasury;
     println!(
         "\ntreasury {} EUR; SC outstanding {} (limit {} under the 3x rule: {}); SC pending {}",
-        s.treasury,
-        s.outstanding,
-        limit,
-        if s.outstanding <= limit { "ok" } else { "BROKEN" },
-        s.pending
+        t.eur,
+        t.sc_outstanding,
+        t.sc_limit,
+        if t.three_x_rule_ok { "ok" } else { "BROKEN" },
+        t.sc_pending
     );
     Ok(())
 }
@@ -168,11 +117,30 @@ pub struct LogArgs {
     #[arg(long)]
     pub actor: Option<String>,
     /// Only rows of this action
-    #[arg(long)]
+    #[arg(long, value_parser = action_name)]
     pub action: Option<String>,
     /// Only rows of this table
-    #[arg(long)]
+    #[arg(long, value_parser = table_name)]
     pub table: Option<String>,
+}
+
+/// A table's name, checked against the schemas.
+fn table_name(text: &str) -> Result<String, String> {
+    match schema::table_id(text) {
+        Some(_) => Ok(text.to_string()),
+        None => Err(format!("not a table; the tables are {}", table_names())),
+    }
+}
+
+/// An action's name, checked against the list of actions.
+fn action_name(text: &str) -> Result<String, String> {
+    match ActionKind::parse(text) {
+        Some(_) => Ok(text.to_string()),
+        None => {
+            let names: Vec<&str> = ActionKind::ALL.iter().map(|a| a.name()).collect();
+            Err(format!("not an action; the actions are {}", names.join(", ")))
+        }
+    }
 }
 
 /// Calls `each` for every row at HEAD in seq order.
@@ -186,11 +154,6 @@ fn each_row(global: &Global, mut each: impl FnMut(Row) -> Result<()>) -> Result<
 
 /// Prints the audit log.
 pub fn log(global: &Global, args: &LogArgs) -> Result<()> {
-    if let Some(t) = &args.table {
-        if schema::table_id(t).is_none() {
-            bail!("{t:?} is not a table ({})", table_names());
-        }
-    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     each_row(global, |row| {
@@ -200,37 +163,20 @@ pub fn log(global: &Global, args: &LogArgs) -> Result<()> {
         if !keep {
             return Ok(());
         }
+        let entry = LogEntry::of(&row);
         let result = if global.json {
-            let columns: serde_json::Map<String, serde_json::Value> = row
-                .schema()
-                .columns
-                .iter()
-                .zip(&row.columns)
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(c, v)| (c.name.clone(), json!(v)))
-                .collect();
-            writeln!(
-                out,
-                "{}",
-                json!({"seq": row.seq, "timestamp": row.timestamp.to_string(), "actor": row.actor, "action": row.action, "table": row.schema().name, "columns": columns, "key": row.key})
-            )
+            serde_json::to_string(&entry)
+                .map_err(std::io::Error::other)
+                .and_then(|line| writeln!(out, "{line}"))
         } else {
-            let detail: Vec<String> = row
-                .schema()
-                .columns
-                .iter()
-                .zip(&row.columns)
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(c, v)| format!("{}={v}", c.name))
-                .collect();
             writeln!(
                 out,
                 "{:>6}  {}  {:<12} {:<20} {}",
-                row.seq,
-                row.timestamp,
-                row.actor,
-                row.action,
-                detail.join(" ")
+                entry.seq,
+                entry.timestamp,
+                entry.actor,
+                entry.action,
+                entry.detail()
             )
         };
         result.map_err(|e| anyhow!("cannot write the log: {e}"))
@@ -247,6 +193,7 @@ fn table_names() -> String {
 #[derive(Args, Debug, Clone)]
 pub struct ExportArgs {
     /// The table (book-of-owners, roles, task-budgets, ...)
+    #[arg(value_parser = table_name)]
     pub table: String,
     /// Write to this file instead of standard output
     #[arg(long, short)]
@@ -255,7 +202,7 @@ pub struct ExportArgs {
 
 /// Writes one table as a single CSV file with its header.
 pub fn export(global: &Global, args: &ExportArgs) -> Result<()> {
-    let table = schema::table_id(&args.table).ok_or_else(|| anyhow!("{:?} is not a table ({})", args.table, table_names()))?;
+    let table = schema::table_id(&args.table).context("the table was checked when parsing")?;
     let mut bytes = segment::header_line(table);
     each_row(global, |row| {
         if row.table == table {

@@ -3,14 +3,15 @@
 //! titles, sections, labels, people, state and tracked time.
 
 use super::config::{ObjectivesAs, Settings};
-use super::history::{History, TaskHistory};
-use super::labels::{self, LabelSpec, Status};
+use super::labels::{self, LabelSpec};
 use super::links::RowLinks;
 use super::render::{self, TaskFacts};
 use super::section::{wrap, Key};
 use crate::ledger::ids::numbers;
 use crate::rules::state::State;
 use crate::time::Timestamp;
+use crate::view::history::{History, TaskHistory};
+use crate::view::status::{task_status, TaskStatus};
 use std::collections::BTreeMap;
 
 /// Forgejo's longest issue and milestone title.
@@ -146,7 +147,7 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
         let key = Key::Task(identity.clone());
         let team = state.teams.get(&task.team);
         let history = history.tasks.get(identity).unwrap_or(&empty);
-        let status = Status::of(task, &state.policy, now);
+        let status = task_status(task, &state.policy, now);
         let facts = TaskFacts {
             task,
             team,
@@ -164,7 +165,7 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
             labels: labels::of_task(task, status, &history.phase, team_id, &state.policy),
             people: task.attacker.iter().chain(task.defender.iter()).cloned().collect(),
             milestone: (settings.objectives_as == ObjectivesAs::Milestones).then(|| Key::Objective(task.objective.clone())),
-            closed: Some(status == Status::Paid),
+            closed: Some(status == TaskStatus::Paid),
             times: history
                 .sessions
                 .iter()

@@ -4,8 +4,8 @@
 //! as one choice. Labels outside this set are never created, changed or removed.
 
 use crate::ledger::policy::Policy;
-use crate::rules::state::{State, Task, TaskState};
-use crate::time::{Timestamp, HOUR};
+use crate::rules::state::{State, Task};
+use crate::view::status::{awaiting_validation, TaskStatus};
 
 /// One label the sync keeps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,82 +20,35 @@ pub struct LabelSpec {
     pub exclusive: bool,
 }
 
-/// A task's status as Forgejo shows it: the ledger's state, with an assessed task split by
-/// its lazy-consensus window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Created, nobody assigned.
-    Open,
-    /// Attacker and Defender assigned.
-    Assigned,
-    /// Started by its Attacker.
-    InProgress,
-    /// Assessed, lazy-consensus window open.
-    Assessed,
-    /// Window closed, waiting for a captain's validation.
-    PendingValidation,
-    /// All SC validated.
-    Paid,
-}
-
-const STATUSES: [(Status, &str, &str, &str); 6] = [
+/// The colour and description of each status label, in the order of a task's life.
+const STATUSES: [(TaskStatus, &str, &str); 6] = [
     (
-        Status::Open,
-        "open",
+        TaskStatus::Open,
         "1d76db",
         "Created with a budget; waiting for an Attacker and a Defender",
     ),
+    (TaskStatus::Assigned, "5319e7", "Attacker and Defender assigned; not started yet"),
     (
-        Status::Assigned,
-        "assigned",
-        "5319e7",
-        "Attacker and Defender assigned; not started yet",
-    ),
-    (
-        Status::InProgress,
-        "in progress",
+        TaskStatus::InProgress,
         "fbca04",
         "Started by its Attacker; work sessions are clocked",
     ),
     (
-        Status::Assessed,
-        "assessed",
+        TaskStatus::Assessed,
         "f9a03f",
         "Assessed; pending SC in the lazy-consensus window, open to objections",
     ),
     (
-        Status::PendingValidation,
-        "pending validation",
+        TaskStatus::PendingValidation,
         "d93f0b",
         "Lazy-consensus window over; waiting for a captain to validate the SC",
     ),
-    (Status::Paid, "paid", "0e8a16", "SC validated and awarded; the issue is closed"),
+    (TaskStatus::Paid, "0e8a16", "SC validated and awarded; the issue is closed"),
 ];
 
-impl Status {
-    /// The status of a task at `now`.
-    pub fn of(task: &Task, policy: &Policy, now: Timestamp) -> Status {
-        match task.state {
-            TaskState::Created => Status::Open,
-            TaskState::Assigned => Status::Assigned,
-            TaskState::Started => Status::InProgress,
-            TaskState::Paid => Status::Paid,
-            TaskState::Assessed => match &task.pending {
-                Some(p) if now < p.assessed_at.plus(policy.sc.lazy_consensus_hours * HOUR) => Status::Assessed,
-                _ => Status::PendingValidation,
-            },
-        }
-    }
-
-    /// The word shown in labels and bodies.
-    pub fn word(self) -> &'static str {
-        STATUSES.iter().find(|s| s.0 == self).map_or("", |s| s.1)
-    }
-
-    /// Its label's name.
-    pub fn label(self) -> String {
-        format!("status/{}", self.word())
-    }
+/// The label of a task status: `status/` and its word.
+pub fn status_label(status: TaskStatus) -> String {
+    format!("status/{}", status.word())
 }
 
 /// The label of a task that is not yet paired, paired, or being worked on right now.
@@ -134,7 +87,7 @@ pub fn managed(state: &State) -> Vec<LabelSpec> {
     let policy = &state.policy;
     let mut set: Vec<LabelSpec> = STATUSES
         .iter()
-        .map(|(_, word, color, text)| spec(format!("status/{word}"), color, text, true))
+        .map(|(status, color, text)| spec(status_label(*status), color, text, true))
         .collect();
     for team in state.teams.values() {
         set.push(spec(team_label(&team.id), "006b75", &format!("Team {}", team.name), true));
@@ -187,7 +140,7 @@ fn phase_label(phase: &str) -> String {
 }
 
 /// The managed labels a task carries.
-pub fn of_task(task: &Task, status: Status, phase: &str, team: &str, policy: &Policy) -> Vec<String> {
+pub fn of_task(task: &Task, status: TaskStatus, phase: &str, team: &str, policy: &Policy) -> Vec<String> {
     let adm = if task.attacker.is_none() {
         ADM[0].0
     } else if task.open_sessions > 0 {
@@ -197,7 +150,7 @@ pub fn of_task(task: &Task, status: Status, phase: &str, team: &str, policy: &Po
     };
     let mut labels = vec![
         KIND_TASK.to_string(),
-        status.label(),
+        status_label(status),
         team_label(team),
         size_label(&task.size),
         format!("adm/{adm}"),
@@ -205,7 +158,7 @@ pub fn of_task(task: &Task, status: Status, phase: &str, team: &str, policy: &Po
     if policy.phases.contains_key(phase) {
         labels.push(phase_label(phase));
     }
-    if let (Some(p), TaskState::Assessed) = (&task.pending, task.state) {
+    if let Some(p) = awaiting_validation(task) {
         if !p.objectors.is_empty() {
             labels.push(MARKER_OBJECTION.into());
         }
@@ -225,7 +178,8 @@ mod tests {
     use super::*;
     use crate::ledger::policy::{Policy, TEMPLATE};
     use crate::money::Amount;
-    use crate::rules::state::Pending;
+    use crate::rules::state::{Pending, TaskState};
+    use crate::time::Timestamp;
 
     fn policy() -> Policy {
         Policy::parse(&Policy::render_template(TEMPLATE, "0123456789abcdef0123", "Test")).unwrap()
@@ -259,14 +213,15 @@ mod tests {
     }
 
     #[test]
-    fn the_window_splits_assessed_from_pending_validation() {
-        let p = policy();
-        let at = Timestamp(1_800_000_000);
-        let mut t = task(TaskState::Assessed);
-        t.pending = Some(pending(at, 90, 49));
-        assert_eq!(Status::of(&t, &p, at.plus(47 * HOUR)), Status::Assessed);
-        assert_eq!(Status::of(&t, &p, at.plus(48 * HOUR)), Status::PendingValidation);
-        assert_eq!(Status::of(&task(TaskState::Started), &p, at).label(), "status/in progress");
+    fn every_status_has_one_label_named_by_its_word() {
+        let ordered: Vec<TaskStatus> = STATUSES.iter().map(|s| s.0).collect();
+        assert_eq!(ordered, TaskStatus::ALL, "one label per status, in the order of a task's life");
+        let state_labels = managed(&State::new(policy(), String::new()));
+        for status in TaskStatus::ALL {
+            let name = format!("status/{}", status.word());
+            assert_eq!(status_label(status), name);
+            assert!(state_labels.iter().any(|l| l.name == name && l.exclusive), "{name} is managed");
+        }
     }
 
     #[test]
@@ -275,7 +230,7 @@ mod tests {
         let mut t = task(TaskState::Assessed);
         t.attacker = Some("alice".into());
         t.pending = Some(pending(Timestamp(0), 50, 240));
-        let labels = of_task(&t, Status::PendingValidation, "design", "3_2_design_team", &p);
+        let labels = of_task(&t, TaskStatus::PendingValidation, "design", "3_2_design_team", &p);
         assert_eq!(
             labels,
             [

@@ -6,7 +6,7 @@
 //! the bare repository), from Forgejo's `GITEA_REPO_USER_NAME` and `GITEA_REPO_NAME`;
 //! otherwise rows are named without a link.
 
-use super::history::RowRef;
+use crate::view::history::RowRef;
 use reqwest::Url;
 
 /// Turns rows into Markdown links (or plain names).

@@ -5,7 +5,7 @@
 //! - [`config`]: the `[forgejo]` section, checked, and the access token;
 //! - [`client`]: the HTTP client: token, retries with back-off, pagination, errors in words;
 //! - [`models`]: the API's objects as Forgejo really sends them (nulls included);
-//! - [`history`]: what the state does not keep: each task's rows, sessions and phase;
+//! - [`history`]: reading the rows at HEAD into the read model's histories;
 //! - [`links`]: links from Forgejo back to the ledger's rows;
 //! - [`labels`]: the managed label set and which labels a task carries;
 //! - [`section`]: the body section the sync owns, found by its markers;

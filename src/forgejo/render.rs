@@ -3,13 +3,14 @@
 //! mission leader and the progress of its tasks. Deterministic: the same ledger (and, for an
 //! assessed task, the same side of its lazy-consensus window) gives the same text.
 
-use super::history::{RowRef, TaskHistory};
-use super::labels::Status;
 use super::links::RowLinks;
 use crate::ledger::policy::Policy;
 use crate::money::Amount;
 use crate::rules::state::{Objective, Task, TaskState, Team};
-use crate::time::HOUR;
+use crate::rules::window_end;
+use crate::view::duration;
+use crate::view::history::{RowRef, TaskHistory};
+use crate::view::status::TaskStatus;
 
 const FOOTER: &str =
     "_Written by `smartup forgejo sync` from the ledger and replaced at every sync; write anything else above or below this section._";
@@ -28,10 +29,6 @@ fn team_line(team: Option<&Team>, identity: &str) -> String {
         Some(t) => format!("{} (`{}`)", text(&t.name), text(&t.id)),
         None => format!("`{identity}`"),
     }
-}
-
-fn duration(seconds: i64) -> String {
-    format!("{} h {:02} min", seconds / HOUR, (seconds % HOUR) / 60)
 }
 
 fn rows_line(rows: &[RowRef], links: &RowLinks) -> String {
@@ -58,7 +55,7 @@ pub struct TaskFacts<'a> {
     /// Its rows, sessions, phase and scores.
     pub history: &'a TaskHistory,
     /// Its status now.
-    pub status: Status,
+    pub status: TaskStatus,
     /// The policy in force.
     pub policy: &'a Policy,
     /// Links to rows.
@@ -107,7 +104,7 @@ pub fn task(f: &TaskFacts) -> String {
         ("Work sessions", sessions_line(t)),
     ];
     if let Some(p) = &t.pending {
-        if let Some(s) = &f.history.scores {
+        if let Some(s) = f.history.assessment.as_ref().map(|a| &a.scores) {
             lines.push((
                 "Assessment",
                 format!(
@@ -122,7 +119,7 @@ pub fn task(f: &TaskFacts) -> String {
             ));
         }
         if t.state == TaskState::Assessed {
-            let until = p.assessed_at.plus(f.policy.sc.lazy_consensus_hours * HOUR);
+            let until = window_end(f.policy, p);
             let people = |list: &[String]| {
                 if list.is_empty() {
                     "none".to_string()
@@ -204,7 +201,6 @@ mod tests {
     #[test]
     fn ledger_text_cannot_break_the_table_or_the_markers() {
         assert_eq!(text("a | b <!-- smartup:end -->"), "a \\| b &lt;!-- smartup:end --&gt;");
-        assert_eq!(duration(4 * HOUR + 5 * 60 + 59), "4 h 05 min");
         assert_eq!(person(None), "—");
     }
 }

@@ -95,11 +95,6 @@ pub fn table(id: TableId) -> &'static TableSchema {
     &tables()[id]
 }
 
-/// The table an action's rows go into (the first one that lists it).
-pub fn table_of_action(action: &str) -> Option<TableId> {
-    tables().iter().position(|t| t.actions.iter().any(|a| a == action))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +114,5 @@ mod tests {
             assert_eq!(cols.len(), t.header().len(), "duplicate column in {}", t.name);
         }
         assert_eq!(table(table_id("roles").unwrap()).header()[4], "role");
-        assert_eq!(table_of_action("stop-work"), table_id("work_clock"));
     }
 }

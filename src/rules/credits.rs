@@ -5,6 +5,7 @@ use super::columns::Columns;
 use super::state::{decayed, Deposit, Owner, Pending, State, Task, TaskState, LEADERSHIP_TEAM};
 use super::{ensure, violation, Violation};
 use crate::ledger::ids::IdKind;
+use crate::ledger::policy::Policy;
 use crate::ledger::row::Row;
 use crate::money::Amount;
 use crate::time::{format_date, Timestamp, DAY, HOUR};
@@ -31,8 +32,10 @@ fn is_recipient(task: &Task, who: &str) -> bool {
     task.attacker.as_deref() == Some(who) || task.defender.as_deref() == Some(who)
 }
 
-fn window_end(state: &State, pending: &Pending) -> Timestamp {
-    pending.assessed_at.plus(state.policy.sc.lazy_consensus_hours * HOUR)
+/// The end of the lazy-consensus window of pending SC: the one definition, which the rules
+/// and every view of the ledger use.
+pub fn window_end(policy: &Policy, pending: &Pending) -> Timestamp {
+    pending.assessed_at.plus(policy.sc.lazy_consensus_hours * HOUR)
 }
 
 /// `assess-work`: the mission leader scores a started task whose sessions are all closed;
@@ -156,7 +159,7 @@ pub fn object(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation
     c.required("note")?;
     c.done()?;
     let (task, pending) = assessed_task(state, &identity, "object-pending-sc")?;
-    let end = window_end(state, pending);
+    let end = window_end(&state.policy, pending);
     ensure(row.timestamp < end, "lazy-consensus", || {
         format!("the objection window of task {} closed at {end}", task.id)
     })?;
@@ -249,7 +252,7 @@ pub fn validate(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
     ensure(!is_recipient(task, &row.actor), "self-validation", || {
         format!("{} cannot validate their own reward", row.actor)
     })?;
-    let end = window_end(state, pending);
+    let end = window_end(&state.policy, pending);
     ensure(row.timestamp >= end, "lazy-consensus", || {
         format!("the lazy-consensus window of task {} runs until {end}", task.id)
     })?;

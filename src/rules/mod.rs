@@ -12,6 +12,7 @@ pub mod state;
 pub mod violation;
 mod work;
 
+pub use credits::window_end;
 pub use state::State;
 pub use violation::{ensure, violation, Violation};
 
@@ -181,5 +182,7 @@ fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Res
         .ok_or_else(|| violation("bad-signature", "the signature column does not hold a base64 ed25519 signature"))
 }
 
+#[cfg(test)]
+pub mod test_support;
 #[cfg(test)]
 mod tests;

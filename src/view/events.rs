@@ -1,0 +1,467 @@
+//! The event timeline: what each row did, typed and in plain words ("alice started work on
+//! 6_2_1_1 (Design the logo)"), for the announcements of the bot and the site.
+
+use super::{amount_of as amount, duration, shown};
+use crate::ledger::ids::{numeric_identity, IdKind};
+use crate::ledger::row::Row;
+use crate::money::Amount;
+use crate::rules::{self, State, Violation};
+use crate::time::Timestamp;
+use serde::Serialize;
+
+/// What a row did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EventKind {
+    /// The ledger began (genesis).
+    SmartupRegistered,
+    /// The policy was amended.
+    PolicyAmended,
+    /// Someone was entered in the Book of Owners.
+    OwnerJoined {
+        /// The new owner.
+        owner: String,
+        /// Their license.
+        license: String,
+    },
+    /// An owner's license changed.
+    LicenseChanged {
+        /// Whose.
+        owner: String,
+        /// The new license.
+        license: String,
+    },
+    /// A key was registered.
+    KeyRegistered {
+        /// Whose.
+        owner: String,
+    },
+    /// An owner replaced their key.
+    KeyRotated {
+        /// Whose.
+        owner: String,
+    },
+    /// A key was revoked.
+    KeyRevoked {
+        /// Whose.
+        owner: String,
+    },
+    /// A key recovery was requested, confirmed, cancelled or completed.
+    Recovery {
+        /// Whose keys.
+        owner: String,
+        /// `requested`, `confirmed`, `cancelled` or `completed`.
+        step: String,
+    },
+    /// A team was set up.
+    TeamCreated {
+        /// The team id as written.
+        team: String,
+    },
+    /// Someone was given a role.
+    RoleAssigned {
+        /// The role id as written.
+        role: String,
+        /// Who holds it now.
+        owner: String,
+    },
+    /// An objective was created.
+    ObjectiveCreated {
+        /// The objective id as written.
+        objective: String,
+    },
+    /// A task was created with a budget.
+    TaskCreated {
+        /// Numeric identity.
+        task: String,
+        /// Its budget in SC.
+        #[serde(serialize_with = "shown::text")]
+        budget: Amount,
+    },
+    /// A task got its Attacker and Defender.
+    TaskAssigned {
+        /// Numeric identity.
+        task: String,
+        /// The Attacker.
+        attacker: String,
+        /// The Defender.
+        defender: String,
+    },
+    /// The Attacker started a task.
+    TaskStarted {
+        /// Numeric identity.
+        task: String,
+    },
+    /// A work session began.
+    WorkStarted {
+        /// Numeric identity.
+        task: String,
+        /// Who works.
+        owner: String,
+    },
+    /// A work session ended (the clock row).
+    WorkStopped {
+        /// Numeric identity.
+        task: String,
+        /// Who worked.
+        owner: String,
+        /// How long.
+        seconds: i64,
+    },
+    /// A finished session was written to the session log.
+    SessionLogged {
+        /// Numeric identity.
+        task: String,
+        /// Who worked.
+        owner: String,
+        /// How long.
+        seconds: i64,
+    },
+    /// A task was assessed; its SC are pending.
+    Assessed {
+        /// Numeric identity.
+        task: String,
+        /// SC pending in all (Attacker and Defender).
+        #[serde(serialize_with = "shown::text")]
+        pending_sc: Amount,
+    },
+    /// Someone approved pending SC.
+    Approved {
+        /// Numeric identity.
+        task: String,
+    },
+    /// Someone objected to pending SC.
+    Objection {
+        /// Numeric identity.
+        task: String,
+    },
+    /// A captain ruled on an objection.
+    ObjectionResolved {
+        /// Numeric identity.
+        task: String,
+        /// Sustained (the assessment is void) or dismissed.
+        sustained: bool,
+    },
+    /// Pending SC were validated and awarded.
+    ScValidated {
+        /// Numeric identity.
+        task: String,
+        /// SC awarded in all.
+        #[serde(serialize_with = "shown::text")]
+        sc: Amount,
+    },
+    /// EUR came into the treasury.
+    EurDeposited {
+        /// How much.
+        #[serde(serialize_with = "shown::text")]
+        amount: Amount,
+    },
+    /// SC were paid out in EUR.
+    Payout {
+        /// To whom.
+        owner: String,
+        /// How much.
+        #[serde(serialize_with = "shown::text")]
+        amount: Amount,
+    },
+    /// Social Karma was awarded.
+    SkAwarded {
+        /// To whom.
+        owner: String,
+        /// How much.
+        #[serde(serialize_with = "shown::text")]
+        amount: Amount,
+        /// The policy's reason.
+        reason: String,
+    },
+    /// A row of an action this version does not describe.
+    Other,
+}
+
+/// One event: a row, typed and in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// The seq of its row.
+    pub seq: u64,
+    /// When.
+    #[serde(serialize_with = "shown::text")]
+    pub at: Timestamp,
+    /// Who signed the row.
+    pub actor: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// The same in a sentence for people.
+    pub words: String,
+}
+
+/// `a work`, `an organizational`.
+fn with_article(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {word}")
+}
+
+/// `6_2_1_1 (Design the logo)`, or the id alone for a task the state does not know.
+fn task_words(task: &str, before: &State) -> String {
+    match before.tasks.get(task) {
+        Some(t) => format!("{task} ({})", t.title),
+        None => task.to_string(),
+    }
+}
+
+/// The event of `row`, read against the state `before` it was applied.
+pub fn event_of(row: &Row, before: &State) -> Event {
+    let actor = row.actor.as_str();
+    let owner = row.get("owner").to_string();
+    let task = numeric_identity(row.get("task"), IdKind::Task).unwrap_or_default();
+    let on = task_words(&task, before);
+    let recovery_owner = || {
+        let request: u64 = row.get("request").parse().unwrap_or(0);
+        before.recoveries.get(&request).map_or_else(String::new, |r| r.owner.clone())
+    };
+    let (kind, words) = match (row.action.as_str(), row.schema().name.as_str()) {
+        ("register-smartup", _) => (
+            EventKind::SmartupRegistered,
+            format!("{actor} founded {} and its ledger", row.get("subject")),
+        ),
+        ("amend-policy", _) => (EventKind::PolicyAmended, format!("{actor} amended the policy")),
+        ("create-owner", _) => {
+            let license = row.get("license").to_string();
+            let words = format!(
+                "{owner} joined as an owner with {} license (entered by {actor})",
+                with_article(&license)
+            );
+            (EventKind::OwnerJoined { owner, license }, words)
+        }
+        ("change-license", _) => {
+            let license = row.get("license").to_string();
+            let words = format!("{actor} changed {owner}'s license to {license}");
+            (EventKind::LicenseChanged { owner, license }, words)
+        }
+        ("register-key", _) => {
+            let words = format!("{actor} registered a signing key for {owner}");
+            (EventKind::KeyRegistered { owner }, words)
+        }
+        ("rotate-key", _) => {
+            let words = format!("{owner} replaced their signing key");
+            (EventKind::KeyRotated { owner }, words)
+        }
+        ("revoke-key", _) => {
+            let words = format!("{actor} revoked a signing key of {owner}");
+            (EventKind::KeyRevoked { owner }, words)
+        }
+        ("request-recovery", _) => {
+            let words = format!("{actor} asked to recover {owner}'s keys");
+            let step = "requested".to_string();
+            (EventKind::Recovery { owner, step }, words)
+        }
+        (step @ ("confirm-recovery" | "cancel-recovery" | "complete-recovery"), _) => {
+            let owner = recovery_owner();
+            let (step, words) = match step {
+                "confirm-recovery" => ("confirmed", format!("{actor} confirmed the recovery of {owner}'s keys")),
+                "cancel-recovery" => ("cancelled", format!("{actor} cancelled the recovery of {owner}'s keys")),
+                _ => ("completed", format!("the recovery of {owner}'s keys was completed by {actor}")),
+            };
+            let step = step.to_string();
+            (EventKind::Recovery { owner, step }, words)
+        }
+        ("bootstrap-teams", _) => {
+            let team = row.get("team").to_string();
+            let words = format!("{actor} set up the team {} ({team})", row.get("name"));
+            (EventKind::TeamCreated { team }, words)
+        }
+        ("assign-role" | "set-role", _) => {
+            let role = row.get("role").to_string();
+            let position = row.get("position").replace('_', " ");
+            let words = format!("{actor} made {owner} {position} ({role})");
+            (EventKind::RoleAssigned { role, owner }, words)
+        }
+        ("create-objective", _) => {
+            let objective = row.get("objective").to_string();
+            let words = format!("{actor} created the objective {objective} ({})", row.get("title"));
+            (EventKind::ObjectiveCreated { objective }, words)
+        }
+        ("create-task", _) => {
+            let budget = amount(row, "budget");
+            let words = format!("{actor} created the task {task} ({}) with {budget} SC", row.get("title"));
+            (EventKind::TaskCreated { task, budget }, words)
+        }
+        ("assign-task", _) => {
+            let (attacker, defender) = (row.get("attacker").to_string(), row.get("defender").to_string());
+            let words = format!("{actor} gave {on} to {attacker} (Attacker) and {defender} (Defender)");
+            (EventKind::TaskAssigned { task, attacker, defender }, words)
+        }
+        ("start-task", _) => (EventKind::TaskStarted { task }, format!("{actor} started the task {on}")),
+        ("start-work", _) => {
+            let words = format!("{owner} started work on {on}");
+            (EventKind::WorkStarted { task, owner }, words)
+        }
+        ("stop-work", "work_clock") => {
+            let started = before.sessions.get(&owner).map(|s| s.started);
+            let stopped: Option<Timestamp> = row.get("happened_at").parse().ok();
+            let seconds = match (started, stopped) {
+                (Some(a), Some(b)) => (b.0 - a.0).max(0),
+                _ => 0,
+            };
+            let words = format!("{owner} stopped work on {on} after {}", duration(seconds));
+            (EventKind::WorkStopped { task, owner, seconds }, words)
+        }
+        ("stop-work", _) => {
+            let seconds: i64 = row.get("seconds").parse().unwrap_or(0);
+            let words = format!("{owner}'s session of {} on {on} was logged", duration(seconds));
+            (EventKind::SessionLogged { task, owner, seconds }, words)
+        }
+        ("assess-work", _) => {
+            let pending_sc = amount(row, "attacker_sc").plus(amount(row, "defender_sc"));
+            let words = format!("{actor} assessed {on} at {}%: {pending_sc} SC pending validation", row.get("share"));
+            (EventKind::Assessed { task, pending_sc }, words)
+        }
+        ("approve-pending-sc", _) => {
+            let words = format!("{actor} approved the pending SC of {on}");
+            (EventKind::Approved { task }, words)
+        }
+        ("object-pending-sc", _) => {
+            let words = format!("{actor} objected to the pending SC of {on}");
+            (EventKind::Objection { task }, words)
+        }
+        ("resolve-objection", _) => {
+            let sustained = row.get("decision") == "sustained";
+            let words = if sustained {
+                format!("{actor} upheld the objection to {on}: its assessment is void")
+            } else {
+                format!("{actor} dismissed the objection to {on}")
+            };
+            (EventKind::ObjectionResolved { task, sustained }, words)
+        }
+        ("validate-pending-sc", _) => {
+            let sc = amount(row, "attacker_sc").plus(amount(row, "defender_sc"));
+            let words = format!("{actor} validated {sc} SC of {on}: they are awarded");
+            (EventKind::ScValidated { task, sc }, words)
+        }
+        ("deposit-eur", _) => {
+            let amount = amount(row, "amount");
+            let words = format!("{actor} recorded {amount} EUR paid into the treasury");
+            (EventKind::EurDeposited { amount }, words)
+        }
+        ("payout-sc", _) => {
+            let amount = amount(row, "amount");
+            let words = format!("{actor} paid {owner} {amount} EUR for {amount} SC");
+            (EventKind::Payout { owner, amount }, words)
+        }
+        ("award-sk", _) => {
+            let (amount, reason) = (amount(row, "amount"), row.get("reason").to_string());
+            let words = format!("{actor} awarded {owner} {amount} SK for {}", reason.replace('_', " "));
+            (EventKind::SkAwarded { owner, amount, reason }, words)
+        }
+        (action, _) => (EventKind::Other, format!("{actor}: {action}")),
+    };
+    Event {
+        seq: row.seq,
+        at: row.timestamp,
+        actor: row.actor.clone(),
+        kind,
+        words,
+    }
+}
+
+/// The events of `rows` after seq `since`, replaying them from `state` (the state before the
+/// first of them; a checkpoint or genesis). Fails on a row the rules refuse.
+pub fn since(mut state: State, rows: impl IntoIterator<Item = Row>, since: u64) -> Result<Vec<Event>, Violation> {
+    let mut events = Vec::new();
+    for row in rows {
+        if row.seq > since {
+            events.push(event_of(&row, &state));
+        }
+        rules::apply(&mut state, &row, None)?;
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::Book;
+    use crate::time::HOUR;
+
+    fn events(b: &Book, after: u64) -> Vec<Event> {
+        since(b.genesis.clone(), b.rows.iter().map(|(r, _)| r.clone()), after).unwrap()
+    }
+
+    #[test]
+    fn every_row_of_a_tasks_life_is_one_event_in_words() {
+        let mut b = Book::organisation();
+        let created = b.state.last_seq;
+        b.assign();
+        b.start();
+        b.session("alice", 2);
+        b.assess();
+        b.later(48);
+        b.validate();
+        let all = events(&b, 0);
+        assert_eq!(all.len(), b.rows.len());
+        assert_eq!(
+            all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=b.state.last_seq).collect::<Vec<_>>()
+        );
+        let tail = events(&b, created - 1);
+        let words: Vec<&str> = tail.iter().map(|e| e.words.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "cap created the task 6_2_1_1 (Design the logo) with 55.00 SC",
+                "maya gave 6_2_1_1 (Design the logo) to alice (Attacker) and bob (Defender)",
+                "alice started the task 6_2_1_1 (Design the logo)",
+                "alice started work on 6_2_1_1 (Design the logo)",
+                "alice stopped work on 6_2_1_1 (Design the logo) after 2 h 00 min",
+                "alice's session of 2 h 00 min on 6_2_1_1 (Design the logo) was logged",
+                "maya assessed 6_2_1_1 (Design the logo) at 90%: 49.50 SC pending validation",
+                "cap validated 49.50 SC of 6_2_1_1 (Design the logo): they are awarded",
+            ]
+        );
+        assert_eq!(
+            tail[4].kind,
+            EventKind::WorkStopped {
+                task: "6_2_1_1".into(),
+                owner: "alice".into(),
+                seconds: 2 * HOUR
+            }
+        );
+        let json = serde_json::to_value(&tail[6]).unwrap();
+        assert_eq!(json["kind"], "assessed");
+        assert_eq!(json["pending_sc"], "49.50");
+        assert_eq!(json["seq"], tail[6].seq);
+        assert_eq!(json["words"], words[6]);
+    }
+
+    #[test]
+    fn people_keys_roles_and_money_are_events_too() {
+        let mut b = Book::organisation();
+        let award = [
+            ("owner", "alice"),
+            ("currency", "SK"),
+            ("amount", "20"),
+            ("reason", "governance"),
+            ("earned_on", "2026-01-05"),
+        ];
+        b.ok("cap", "award-sk", &award);
+        let all = events(&b, 0);
+        let kinds = |f: fn(&EventKind) -> bool| all.iter().filter(|e| f(&e.kind)).count();
+        assert_eq!(kinds(|k| matches!(k, EventKind::OwnerJoined { .. })), 6);
+        assert_eq!(kinds(|k| matches!(k, EventKind::KeyRegistered { .. })), 6);
+        assert_eq!(kinds(|k| matches!(k, EventKind::RoleAssigned { .. })), 4);
+        assert_eq!(kinds(|k| matches!(k, EventKind::Other)), 0, "every action is described");
+        let words = |seq: u64| all.iter().find(|e| e.seq == seq).map(|e| e.words.clone()).unwrap_or_default();
+        assert_eq!(words(1), "founder founded Test and its ledger");
+        assert_eq!(
+            words(4),
+            "cap joined as an owner with an organizational license (entered by founder)"
+        );
+        assert_eq!(words(6), "maya joined as an owner with a work license (entered by founder)");
+        assert_eq!(
+            all.last().map(|e| e.words.as_str()),
+            Some("cap awarded alice 20.00 SK for governance")
+        );
+        let deposit = all.iter().find(|e| matches!(e.kind, EventKind::EurDeposited { .. })).unwrap();
+        assert_eq!(deposit.words, "founder recorded 1000.00 EUR paid into the treasury");
+    }
+}
