@@ -61,3 +61,25 @@ fn log_status_and_balance_serialise_the_views() {
     let decayed: f64 = sk_of(&later, "maya").parse().unwrap_or(f64::MAX);
     assert!(decayed < 5.0, "SK decays over a year: {later}");
 }
+
+#[test]
+fn events_since_a_seq_are_the_tail_of_all_events_in_words() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let all = ledger.read(&sb, &["events", "--json"]).ok().json_lines();
+    let rows = ledger.read(&sb, &["log", "--json"]).ok().json_lines();
+    assert_eq!(all.len(), rows.len(), "one event per row");
+    assert!(all
+        .iter()
+        .all(|e| e["type"] == "event" && e["words"].as_str().is_some_and(|w| !w.is_empty())));
+    for since in [0, 1, 17, rows.len() as u64 - 1, rows.len() as u64] {
+        let tail = ledger
+            .read(&sb, &["events", "--json", "--since", &since.to_string()])
+            .ok()
+            .json_lines();
+        assert_eq!(tail, all[since as usize..], "events after seq {since}");
+    }
+    let words = ledger.read(&sb, &["events", "--since", "26"]).ok().stdout;
+    assert!(words.contains("assessed 6_2_1_1 (Design the logo)"), "{words}");
+    assert!(!words.contains("started work"), "only what followed seq 26: {words}");
+}

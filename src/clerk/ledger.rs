@@ -2,6 +2,7 @@
 //! entries as one signed commit, and reading rows back.
 
 use super::Signer;
+use crate::ledger::policy::{file_reference, Policy};
 use crate::ledger::row::{Location, Row};
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
@@ -11,6 +12,7 @@ use crate::rules::{self, violation, State, Violation};
 use crate::time::Timestamp;
 use crate::verify;
 use crate::verify::cache::StateCache;
+use crate::view::events::{self, Event};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Oid, Repository};
 use std::path::Path;
@@ -114,25 +116,54 @@ impl Ledger {
     }
 
     /// The rows after seq `after`, in seq order, reading only the commits that hold them
-    /// (walking back from HEAD along first parents): what front ends announce as new.
+    /// (walking back from HEAD along first parents).
     pub fn rows_since(&self, after: u64) -> Result<Vec<(Row, Location)>> {
+        Ok(self
+            .commits_since(after)?
+            .into_iter()
+            .flat_map(|c| c.rows)
+            .filter(|(row, _)| row.seq > after)
+            .collect())
+    }
+
+    /// What happened after seq `after`, typed and in words: what front ends announce as new.
+    /// The rows are read as [`Ledger::rows_since`] reads them and replayed from the state
+    /// before the first of their commits (the nearest checkpoint and what follows it).
+    pub fn events_since(&self, after: u64) -> Result<Vec<Event>> {
+        let commits = self.commits_since(after)?;
+        let Some(first) = commits.first() else {
+            return Ok(Vec::new());
+        };
+        let before = match self.repo.find_commit(first.commit)?.parent_ids().next() {
+            Some(parent) => StateCache::of(&self.repo).state_at(&self.repo, parent, None)?,
+            None => {
+                let bytes = first.policy.as_deref().context("the root commit has no ledger.toml")?;
+                let text = std::str::from_utf8(bytes).context("the root commit's ledger.toml is not UTF-8")?;
+                State::new(Policy::parse(text)?, file_reference(bytes))
+            }
+        };
+        let rows = commits.into_iter().flat_map(|c| c.rows).map(|(row, _)| row);
+        events::since(before, rows, after).map_err(|v| anyhow!("the ledger at HEAD cannot be replayed: {v}"))
+    }
+
+    /// The commits holding the rows after seq `after`, oldest first.
+    fn commits_since(&self, after: u64) -> Result<Vec<CommitRows>> {
         let mut commits = Vec::new();
         let mut current = Some(self.repo.find_commit(self.head)?);
         while let Some(commit) = current {
             let rows = self.commit_rows(&commit)?;
             let first = rows.rows.first().map_or(u64::MAX, |(r, _)| r.seq);
+            if rows.rows.last().is_some_and(|(r, _)| r.seq <= after) {
+                break;
+            }
             commits.push(rows);
             if first <= after + 1 {
                 break;
             }
             current = commit.parents().next();
         }
-        Ok(commits
-            .into_iter()
-            .rev()
-            .flat_map(|c| c.rows)
-            .filter(|(row, _)| row.seq > after)
-            .collect())
+        commits.reverse();
+        Ok(commits)
     }
 
     /// The rows a commit added to its first parent, its new policy file and message.

@@ -133,7 +133,7 @@ fn post_receive_main() -> Result<()> {
         line.push_str(&format!(" -> starting {command:?}"));
     }
     append(&log, &line);
-    match crate::hook::witness::witness(&repo, Timestamp::now()) {
+    match crate::clerk::witness::witness(&repo, Timestamp::now()) {
         Ok(Some(commit)) => append(&log, &format!("witnessed the ledger's tip in {commit}")),
         Ok(None) => {}
         Err(e) => append(&log, &format!("cannot write the witness statement: {e:#}")),

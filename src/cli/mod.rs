@@ -60,6 +60,8 @@ enum Command {
     Balance(read::BalanceArgs),
     /// The audit log: every row of every table in seq order
     Log(read::LogArgs),
+    /// What happened, one event per row in words: everything, or what followed --since SEQ
+    Events(read::EventsArgs),
     /// One table as a single seed-style CSV file
     Export(read::ExportArgs),
     /// Re-check the whole history: signatures, append-only commits, every rule
@@ -107,6 +109,7 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Status => read::status(g),
         Command::Balance(args) => read::balance(g, args),
         Command::Log(args) => read::log(g, args),
+        Command::Events(args) => read::events(g, args),
         Command::Export(args) => read::export(g, args),
         Command::Verify(args) => verify_cmd::run(g, args),
         Command::Keys(command) => inspect::keys(g, command),

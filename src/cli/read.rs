@@ -189,6 +189,42 @@ fn table_names() -> String {
     schema::tables().iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// Arguments of `events`.
+#[derive(Args, Debug, Clone)]
+pub struct EventsArgs {
+    /// Only what happened after this seq
+    #[arg(long, value_name = "SEQ", default_value_t = 0)]
+    pub since: u64,
+}
+
+/// An event as one line of `events --json`.
+#[derive(serde::Serialize)]
+struct EventLine<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    event: &'a crate::view::events::Event,
+}
+
+/// Prints what happened after `--since`, one event per row, in words (or JSON Lines).
+pub fn events(global: &Global, args: &EventsArgs) -> Result<()> {
+    let ledger = open(global)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for event in ledger.events_since(args.since)? {
+        if global.json {
+            let line = serde_json::to_string(&EventLine {
+                r#type: "event",
+                event: &event,
+            })?;
+            writeln!(out, "{line}")
+        } else {
+            writeln!(out, "{:>6}  {}  {}", event.seq, event.at, event.words)
+        }
+        .context("cannot write the events")?;
+    }
+    out.flush().context("cannot write the events")
+}
+
 /// Arguments of `export`.
 #[derive(Args, Debug, Clone)]
 pub struct ExportArgs {

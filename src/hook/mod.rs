@@ -4,4 +4,3 @@
 
 pub mod install;
 pub mod pre_receive;
-pub mod witness;
