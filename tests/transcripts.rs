@@ -91,6 +91,42 @@ fn mismatch(name: &str, step: &Step, status: i32, lines: &[String]) -> String {
     out
 }
 
+/// The subcommands a help text lists under `Commands:` (`help` itself left out).
+fn listed_subcommands(help: &[String]) -> Vec<String> {
+    help.iter()
+        .skip_while(|line| line.as_str() != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_help_transcript_covers_every_command() {
+    let sandbox = Sandbox::new().expect("a sandbox");
+    let transcript = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/transcripts/help.md")).expect("help.md");
+    let mut missing = Vec::new();
+    let mut paths = vec![String::new()];
+    while let Some(path) = paths.pop() {
+        let help = sandbox.run(&format!("smartup help {path}")).expect("smartup help runs");
+        assert_eq!(help.status, 0, "smartup help {path}: {:?}", help.lines);
+        for name in listed_subcommands(&help.lines) {
+            let sub = format!("{path} {name}").trim().to_string();
+            if !transcript.lines().any(|line| line == format!("$ smartup help {sub}")) {
+                missing.push(sub.clone());
+            }
+            paths.push(sub);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "tests/transcripts/help.md has no `$ smartup help` for: {}; add a section for each, then bless",
+        missing.join(", ")
+    );
+}
+
 #[test]
 fn transcripts_print_what_they_show() {
     let bless = std::env::var(BLESS.0).is_ok_and(|value| value == BLESS.1);
