@@ -1063,12 +1063,16 @@ fn init_refuses_a_non_empty_folder_and_an_existing_ledger() {
 fn export_of_an_unknown_table_fails() {
     let sb = Sandbox::new();
     let l = sb.demo();
+    // A name that is no table or action is a usage error (exit 2) that lists the right ones.
     l.read(&sb, &["export", "no-such-table"])
-        .code(3)
-        .stderr_has(&["\"no-such-table\" is not a table", "task-budgets"]);
+        .code(2)
+        .stderr_has(&["'no-such-table'", "not a table; the tables are", "task-budgets"]);
     l.read(&sb, &["log", "--table", "no-such-table"])
-        .code(3)
-        .stderr_has(&["is not a table"]);
+        .code(2)
+        .stderr_has(&["not a table"]);
+    l.read(&sb, &["log", "--action", "start-wrk"])
+        .code(2)
+        .stderr_has(&["not an action; the actions are", "start-work"]);
 }
 
 #[test]
