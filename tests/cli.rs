@@ -1109,7 +1109,7 @@ fn verify_genesis_anchor() {
 
     let out = l.read(&sb, &["verify", "--json", "--genesis", &second]);
     assert_eq!(out.code, 1, "{out:?}");
-    let report = out.json();
+    let report = out.verify_report();
     assert_eq!(codes(&report), vec!["genesis"], "{report:#}");
     assert!(
         report["violations"][0]["message"].as_str().unwrap_or("").contains(&root),
@@ -1118,7 +1118,7 @@ fn verify_genesis_anchor() {
     l.read(&sb, &["verify", "--genesis", "HEAD"]).code(1);
 
     let out = l.read(&sb, &["verify", "--json", "--genesis", &root]).ok();
-    assert_eq!(out.json()["ok"], true);
+    assert_eq!(out.verify_report()["ok"], true);
     l.read(&sb, &["verify", "--genesis", &root[..12]]).ok();
     l.read(&sb, &["verify", "--genesis", "0123456789abcdef0123456789abcdef01234567"])
         .code(3);
