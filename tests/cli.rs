@@ -1063,12 +1063,16 @@ fn init_refuses_a_non_empty_folder_and_an_existing_ledger() {
 fn export_of_an_unknown_table_fails() {
     let sb = Sandbox::new();
     let l = sb.demo();
+    // A name that is no table or action is a usage error (exit 2) that lists the right ones.
     l.read(&sb, &["export", "no-such-table"])
-        .code(3)
-        .stderr_has(&["\"no-such-table\" is not a table", "task-budgets"]);
+        .code(2)
+        .stderr_has(&["'no-such-table'", "not a table; the tables are", "task-budgets"]);
     l.read(&sb, &["log", "--table", "no-such-table"])
-        .code(3)
-        .stderr_has(&["is not a table"]);
+        .code(2)
+        .stderr_has(&["not a table"]);
+    l.read(&sb, &["log", "--action", "start-wrk"])
+        .code(2)
+        .stderr_has(&["not an action; the actions are", "start-work"]);
 }
 
 #[test]
@@ -1105,7 +1109,7 @@ fn verify_genesis_anchor() {
 
     let out = l.read(&sb, &["verify", "--json", "--genesis", &second]);
     assert_eq!(out.code, 1, "{out:?}");
-    let report = out.json();
+    let report = out.verify_report();
     assert_eq!(codes(&report), vec!["genesis"], "{report:#}");
     assert!(
         report["violations"][0]["message"].as_str().unwrap_or("").contains(&root),
@@ -1114,7 +1118,7 @@ fn verify_genesis_anchor() {
     l.read(&sb, &["verify", "--genesis", "HEAD"]).code(1);
 
     let out = l.read(&sb, &["verify", "--json", "--genesis", &root]).ok();
-    assert_eq!(out.json()["ok"], true);
+    assert_eq!(out.verify_report()["ok"], true);
     l.read(&sb, &["verify", "--genesis", &root[..12]]).ok();
     l.read(&sb, &["verify", "--genesis", "0123456789abcdef0123456789abcdef01234567"])
         .code(3);

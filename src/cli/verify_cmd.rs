@@ -9,7 +9,6 @@ use crate::verify::witness::{self, WITNESS_REF};
 use crate::verify::{walk, Options};
 use anyhow::Result;
 use clap::Args;
-use serde_json::json;
 use std::time::Instant;
 
 /// Arguments of `verify`.
@@ -23,7 +22,28 @@ pub struct VerifyArgs {
     pub rev: String,
 }
 
-/// Runs the verification and prints its findings or a summary.
+/// A violation as one line of `verify --json`.
+#[derive(serde::Serialize)]
+struct FindingLine<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    finding: &'a crate::repo::Finding,
+}
+
+/// The last line of `verify --json`.
+#[derive(serde::Serialize)]
+struct Summary<'a, W: serde::Serialize> {
+    r#type: &'static str,
+    ok: bool,
+    rows: u64,
+    commits: u64,
+    tip: String,
+    seconds: f64,
+    witnessed: Option<&'a W>,
+}
+
+/// Runs the verification and prints its findings and a summary (`--json`: JSON Lines, a
+/// `finding` per violation, then the `summary`).
 pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
     let repo = repo::open(&ledger_dir(global))?;
     let tip = repo::resolve(&repo, &args.rev)?;
@@ -53,10 +73,25 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     if global.json {
-        println!(
-            "{}",
-            json!({"ok": report.findings.is_empty(), "rows": report.rows, "commits": report.commits, "tip": report.tip.to_string(), "seconds": seconds, "witnessed": witnessed, "violations": report.findings})
-        );
+        for finding in &report.findings {
+            println!(
+                "{}",
+                serde_json::to_string(&FindingLine {
+                    r#type: "finding",
+                    finding
+                })?
+            );
+        }
+        let summary = Summary {
+            r#type: "summary",
+            ok: report.findings.is_empty(),
+            rows: report.rows,
+            commits: report.commits,
+            tip: report.tip.to_string(),
+            seconds,
+            witnessed: witnessed.as_ref(),
+        };
+        println!("{}", serde_json::to_string(&summary)?);
     } else if report.findings.is_empty() {
         let state = report.state.as_ref();
         println!(

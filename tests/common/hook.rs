@@ -248,7 +248,7 @@ impl Forge {
     #[track_caller]
     pub fn verify(&self, repo: &Path) -> (Run, Value) {
         let out = self.smartup(&["--ledger", s(repo), "verify", "--json"]);
-        let report = out.json();
+        let report = out.verify_report();
         (out, report)
     }
 

@@ -108,6 +108,22 @@ impl Run {
             .collect()
     }
 
+    /// `verify --json` (JSON Lines: a `finding` per violation, then the `summary`) as one
+    /// report: the summary's fields, with the findings as `violations`.
+    #[track_caller]
+    pub fn verify_report(&self) -> Value {
+        let lines = self.json_lines();
+        assert!(lines.iter().all(|l| l["type"] == "finding" || l["type"] == "summary"), "{self:?}");
+        let mut report = lines
+            .iter()
+            .find(|l| l["type"] == "summary")
+            .cloned()
+            .unwrap_or_else(|| panic!("no summary line: {self:?}"));
+        assert_eq!(lines.last(), Some(&report), "the summary comes last: {self:?}");
+        report["violations"] = Value::Array(lines.into_iter().filter(|l| l["type"] == "finding").collect());
+        report
+    }
+
     /// Trimmed standard output.
     pub fn out(&self) -> String {
         self.stdout.trim().to_string()
@@ -369,7 +385,7 @@ impl Ledger {
     #[track_caller]
     pub fn verify(&self, sb: &Sandbox) -> (Run, Value) {
         let out = self.read(sb, &["verify", "--json"]);
-        let report = out.json();
+        let report = out.verify_report();
         (out, report)
     }
 
