@@ -1,6 +1,6 @@
 //! A new ledger: the repository, `ledger.toml`, `README.md` and the signed genesis row.
 
-use super::ledger::{commit_message, recording_time, sign_rows};
+use super::ledger::{recording_time, sign_rows, write_commit};
 use super::Signer;
 use crate::ledger::policy::{file_reference, Policy, README_TEMPLATE, TEMPLATE};
 use crate::ledger::row::Row;
@@ -69,17 +69,7 @@ pub fn create(dir: &Path, signer: &Signer, name: &str, now: crate::time::Timesta
             bytes: readme.as_bytes(),
         },
     ];
-    let commit = write::commit_rows(
-        &repo,
-        None,
-        &rows,
-        &files,
-        state.policy.ledger.segment_rows,
-        &signer.key,
-        &signer.author(),
-        &commit_message(&rows),
-        at,
-    )?;
+    let commit = write_commit(&repo, None, &rows, &files, &state, signer, at)?;
     let branch = state.policy.ledger.branch.clone();
     write::advance_branch(&repo, &branch, None, commit, "smartup: register-smartup")?;
     repo.set_head(&format!("refs/heads/{branch}"))?;

@@ -87,17 +87,7 @@ impl Ledger {
         let rows = sign_rows(&mut state, signer, at, &draft.entries, now)?;
         settle_policy(&mut state, &files)?;
         let parent = self.repo.find_commit(self.head)?;
-        let commit = write::commit_rows(
-            &self.repo,
-            Some(&parent),
-            &rows,
-            &files,
-            state.policy.ledger.segment_rows,
-            &signer.key,
-            &signer.author(),
-            &commit_message(&rows),
-            at,
-        )?;
+        let commit = write_commit(&self.repo, Some(&parent), &rows, &files, &state, signer, at)?;
         // Only the objects are written so far: a refusal here leaves the ledger as it was.
         let paths = write::changed_paths(&self.repo, Some(parent.tree_id()), self.repo.find_commit(commit)?.tree_id())?;
         write::ensure_clean(&self.repo, &paths)?;
@@ -250,8 +240,32 @@ pub(super) fn settle_policy(state: &mut State, files: &[RootFile]) -> Result<()>
     }
 }
 
+/// Writes the signed commit of `rows` (and `files`) on top of `parent`, with the message
+/// [`commit_message`] makes; moves no ref.
+pub(super) fn write_commit(
+    repo: &Repository,
+    parent: Option<&git2::Commit>,
+    rows: &[Row],
+    files: &[RootFile],
+    state: &State,
+    signer: &Signer,
+    at: Timestamp,
+) -> Result<Oid> {
+    write::commit_rows(
+        repo,
+        parent,
+        rows,
+        files,
+        state.policy.ledger.segment_rows,
+        &signer.key,
+        &signer.author(),
+        &commit_message(rows),
+        at,
+    )
+}
+
 /// `action subject` on the first line, one line per row below.
-pub(super) fn commit_message(rows: &[Row]) -> String {
+fn commit_message(rows: &[Row]) -> String {
     let mut message = match rows.first() {
         Some(first) if rows.len() == 1 => first.summary(),
         Some(first) => format!("{} (+{} rows)", first.summary(), rows.len() - 1),
