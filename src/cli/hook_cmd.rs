@@ -70,7 +70,7 @@ fn each_repo(global: &Global, target: &Target, action: impl Fn(&std::path::Path)
             println!("{}", serde_json::json!({"repository": repo, "files": files}));
         } else {
             for file in files {
-                println!("{}", file.display());
+                println!("installed {}", file.display());
             }
         }
     }

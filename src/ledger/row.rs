@@ -138,8 +138,18 @@ impl Row {
 
     /// A one-line description for people: `create-task 6_1_2_3 by alice`.
     pub fn summary(&self) -> String {
-        let subject = self.columns.first().map_or("", String::as_str);
-        format!("{} {} by {}", self.action, subject, self.actor)
+        let mut summary = self.action.clone();
+        if let Some(subject) = self.columns.first().filter(|s| !s.is_empty()) {
+            summary.push(' ');
+            summary.push_str(subject);
+        }
+        summary.push_str(" by ");
+        summary.push_str(&self.actor);
+        // An action's second table (the session log of stop-work) is named.
+        if super::action::ActionKind::parse(&self.action).is_some_and(|a| a.table() != self.table) {
+            summary.push_str(&format!(" ({})", self.schema().name));
+        }
+        summary
     }
 }
 
