@@ -8,7 +8,6 @@ use crate::ledger::schema::TableId;
 use crate::repo::write::{self, RootFile};
 use crate::rules::{self, State};
 use crate::time::Timestamp;
-use crate::verify;
 use crate::verify::cache::StateCache;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Oid, Repository};
@@ -165,12 +164,7 @@ pub fn record(ledger: &mut Ledger, signer: &Signer, at: Timestamp, entries: &[En
 /// effect (after its amend-policy row), so the state cached for the commit is the walker's.
 pub fn settle_policy(state: &mut State, files: &[RootFile]) -> Result<()> {
     let policy = files.iter().find(|f| f.name == crate::ledger::POLICY_FILE).map(|f| f.bytes);
-    let mut findings = Vec::new();
-    verify::switch_policy(state, policy, false, &mut findings, Oid::ZERO_SHA1);
-    match findings.first() {
-        Some(f) => Err(Refused(rules::violation(f.code, f.message.clone())).into()),
-        None => Ok(()),
-    }
+    rules::commit::switch_policy(state, policy, false).map_err(|v| Refused(v).into())
 }
 
 /// `action subject` on the first line, one line per row below.
