@@ -1,7 +1,9 @@
 //! Walking a ledger's history: from the root commit along first parents, each commit's new
 //! rows are replayed through the rules in `seq` order. With signatures on, every row
 //! signature and every commit signature is checked too (`smartup verify`); without, the walk
-//! yields the state the CLI drafts new entries against.
+//! yields the state the CLI drafts new entries against. The walk reads git and attributes;
+//! the rules judge: rows by `rules::apply`, whole commits by `rules::commit` on the facts the
+//! walk gathers (the new `ledger.toml`, the committer's key, the shape of a merge).
 
 pub mod cache;
 mod signatures;
