@@ -692,9 +692,51 @@ fn deleting_the_ledger_branch_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
     let out = f.push_args(&["origin", ":main"], &[]);
-    f.assert_rejected(&out, &before, &["deleting the ledger branch is never allowed"]);
+    f.assert_rejected(&out, &before, &["[history]", "deleting the ledger branch is never allowed"]);
     let out = f.push_args(&["--delete", "origin", "main"], &[]);
-    f.assert_rejected(&out, &before, &["deleting the ledger branch is never allowed"]);
+    f.assert_rejected(&out, &before, &["[history]", "deleting the ledger branch is never allowed"]);
+}
+
+#[test]
+fn the_hook_judges_a_push_with_typed_findings() {
+    use smartup::hook::pre_receive::{check, PushEnv, Update};
+    let f = Forge::new();
+    let main = f.forge_main();
+    f.commit_unsigned("an unsigned commit");
+    let unsigned = f.head();
+    // The commit's objects reach the forge by a fetch, which runs no hook.
+    f.git_ok(&["branch", "unsigned"]);
+    f.git_in(&f.forge, &["fetch", "-q", s(&f.work), "unsigned:refs/fetched/unsigned"])
+        .ok();
+    let repo = git2::Repository::open_bare(&f.forge).expect("the forge opens");
+    let oid = |text: &str| text.parse::<git2::Oid>().expect("an object id");
+    let update = |old: git2::Oid, new: git2::Oid, name: &str| Update {
+        old,
+        new,
+        name: name.into(),
+    };
+    let updates = [
+        update(oid(&main), oid(&unsigned), "refs/heads/main"),
+        update(git2::Oid::ZERO_SHA1, oid(&main), "refs/tags/v1"),
+    ];
+    let verdict = check(&repo, &updates, &PushEnv::default(), Timestamp::now()).expect("a verdict");
+    assert!(!verdict.accepted());
+    assert!(verdict.notes.is_empty(), "{verdict:?}");
+    let found: Vec<(&str, Option<&str>)> = verdict.problems.iter().map(|p| (p.code, p.commit.as_deref())).collect();
+    assert_eq!(
+        found,
+        [("commit-signature", Some(unsigned.as_str())), ("ref-policy", None)],
+        "{verdict:?}"
+    );
+    assert_eq!(
+        verdict.problems[0].message,
+        format!("commit {unsigned} is not signed; every ledger commit is SSH-signed")
+    );
+
+    // Each update is judged on its own: the tag alone is refused for what it is.
+    let verdict = check(&repo, &updates[1..], &PushEnv::default(), Timestamp::now()).expect("a verdict");
+    let codes: Vec<&str> = verdict.problems.iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["ref-policy"], "{verdict:?}");
 }
 
 #[test]
@@ -702,10 +744,14 @@ fn refs_other_than_the_ledger_branch_are_refused_unless_the_policy_allows_them()
     let f = Forge::new();
     let before = f.forge_main();
     let draft = f.push_args(&["origin", "HEAD:refs/heads/drafts/alice"], &[]);
-    f.assert_rejected(&draft, &before, &["refs/heads/drafts/alice: only refs/heads/main may be pushed"]);
+    f.assert_rejected(
+        &draft,
+        &before,
+        &["[ref-policy]", "refs/heads/drafts/alice: only refs/heads/main may be pushed"],
+    );
     f.git_ok(&["tag", "v1"]);
     let tag = f.push_args(&["origin", "v1"], &[]);
-    f.assert_rejected(&tag, &before, &["refs/tags/v1: only refs/heads/main may be pushed"]);
+    f.assert_rejected(&tag, &before, &["[ref-policy]", "refs/tags/v1: only refs/heads/main may be pushed"]);
     let refs = f.git_in(&f.forge, &["for-each-ref", "--format=%(refname)"]).ok().out();
     assert_eq!(refs, "refs/heads/main", "nothing but main on the forge");
 
@@ -719,7 +765,11 @@ fn refs_other_than_the_ledger_branch_are_refused_unless_the_policy_allows_them()
         .stderr
         .contains("refs/heads/drafts/alice is not the ledger; accepted as the policy allows"));
     let tag = f.push_args(&["origin", "v1"], &[]);
-    f.assert_rejected(&tag, &f.forge_main(), &["refs/tags/v1: only refs/heads/main may be pushed"]);
+    f.assert_rejected(
+        &tag,
+        &f.forge_main(),
+        &["[ref-policy]", "refs/tags/v1: only refs/heads/main may be pushed"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1042,9 +1092,9 @@ fn the_policy_can_require_a_registered_pusher() {
 
     f.act("carla", &["award-sk", "alice", "review"]);
     let out = f.push_args(&["origin", "main"], &[("GITEA_PUSHER_NAME", "mallory")]);
-    f.assert_rejected(&out, &before, &["the pusher mallory is not an owner of this ledger"]);
+    f.assert_rejected(&out, &before, &["[pusher]", "the pusher mallory is not an owner of this ledger"]);
     let out = f.push();
-    f.assert_rejected(&out, &before, &["GITEA_PUSHER_NAME"]);
+    f.assert_rejected(&out, &before, &["[pusher]", "GITEA_PUSHER_NAME"]);
     let out = f.push_args(&["origin", "main"], &[("GITEA_PUSHER_NAME", "carla")]);
     f.assert_accepted(&out);
 }

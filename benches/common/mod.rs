@@ -1193,7 +1193,7 @@ pub fn hook_once(forge: &Path, old: &str, new: &str) {
         std::process::exit(1)
     });
     let elapsed = started.elapsed();
-    assert!(verdict.accepted, "the push was refused: {:?}", verdict.lines);
+    assert!(verdict.accepted(), "the push was refused: {:?}", verdict.problems);
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let peak = status
         .lines()

@@ -10,7 +10,6 @@ use crate::repo::{commit_changes, RowStream};
 use crate::rules::draft::{draft, says_when, Intent};
 use crate::rules::{self, violation, State, Violation};
 use crate::time::Timestamp;
-use crate::verify;
 use crate::verify::cache::StateCache;
 use crate::view::events::{self, Event};
 use anyhow::{anyhow, bail, Context, Result};
@@ -232,12 +231,7 @@ pub(super) fn sign_rows(
 /// effect (after its amend-policy row), so the state cached for the commit is the walker's.
 pub(super) fn settle_policy(state: &mut State, files: &[RootFile]) -> Result<()> {
     let policy = files.iter().find(|f| f.name == POLICY_FILE).map(|f| f.bytes);
-    let mut findings = Vec::new();
-    verify::switch_policy(state, policy, false, &mut findings, Oid::ZERO_SHA1);
-    match findings.first() {
-        Some(f) => Err(Refused(violation(f.code, f.message.clone())).into()),
-        None => Ok(()),
-    }
+    rules::commit::switch_policy(state, policy, false).map_err(|v| Refused(v).into())
 }
 
 /// Writes the signed commit of `rows` (and `files`) on top of `parent`, with the message

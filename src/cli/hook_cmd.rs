@@ -2,7 +2,7 @@
 //! both into bare repositories.
 
 use super::Global;
-use crate::hook::{install, pre_receive};
+use crate::hook::{install, pre_receive, verdict};
 use crate::time::Timestamp;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -79,7 +79,8 @@ fn each_repo(global: &Global, target: &Target, action: impl Fn(&std::path::Path)
 
 /// The gate: any error or panic rejects the push, with a message.
 fn pre_receive_main() -> Result<()> {
-    let outcome = std::panic::catch_unwind(|| -> Result<pre_receive::Verdict> {
+    let env = pre_receive::PushEnv::from_env();
+    let outcome = std::panic::catch_unwind(|| -> Result<verdict::Verdict> {
         let mut input = String::new();
         std::io::stdin()
             .take(MAX_INPUT)
@@ -87,7 +88,7 @@ fn pre_receive_main() -> Result<()> {
             .context("cannot read the ref updates from git")?;
         let updates = pre_receive::parse_updates(&input)?;
         let repo = git2::Repository::open_from_env().context("cannot open the repository the push goes to")?;
-        pre_receive::check(&repo, &updates, &pre_receive::PushEnv::from_env(), Timestamp::now())
+        pre_receive::check(&repo, &updates, &env, Timestamp::now())
     });
     let verdict = match outcome {
         Ok(Ok(verdict)) => verdict,
@@ -100,13 +101,13 @@ fn pre_receive_main() -> Result<()> {
             return Err(super::AlreadyReported(1).into());
         }
     };
-    for line in &verdict.lines {
+    for line in verdict::lines(&verdict, &env) {
         eprintln!("{line}");
     }
-    if verdict.accepted {
+    if verdict.accepted() {
         Ok(())
     } else {
-        Err(super::AlreadyReported(verdict.lines.len()).into())
+        Err(super::AlreadyReported(verdict.problems.len()).into())
     }
 }
 

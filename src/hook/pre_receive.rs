@@ -4,8 +4,9 @@
 //! adds nothing of its own, by the forge's key); every new row passes the rules in order,
 //! with its signature checked. Other refs are refused unless the policy allows them.
 
+use super::verdict::{Note, Verdict};
 use crate::repo::Finding;
-use crate::rules::State;
+use crate::rules::{self, State};
 use crate::time::Timestamp;
 use crate::verify::cache::{StateCache, CHECKPOINT_EVERY};
 use crate::verify::{walk_from, Options, Report};
@@ -89,7 +90,9 @@ impl PushEnv {
         }
     }
 
-    fn describe(&self) -> String {
+    /// The push's details for messages, as ` (pusher p, repository r, ...)`; empty when the
+    /// forge told nothing.
+    pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(p) = &self.pusher {
             parts.push(format!("pusher {p}"));
@@ -114,15 +117,6 @@ impl PushEnv {
     }
 }
 
-/// The hook's answer: accept or not, and the lines the pusher sees.
-#[derive(Debug, Default)]
-pub struct Verdict {
-    /// Whether the whole push may land.
-    pub accepted: bool,
-    /// What to print (each appears as a `remote:` line).
-    pub lines: Vec<String>,
-}
-
 /// The ledger as it stands on the server.
 struct Current {
     reference: String,
@@ -130,7 +124,8 @@ struct Current {
     state: State,
 }
 
-/// Judges a push.
+/// Judges a push: the findings that refuse it (none: it may land) and notes on what passed.
+/// Printing is [`super::verdict::lines`].
 pub fn check(repo: &Repository, updates: &[Update], env: &PushEnv, now: Timestamp) -> Result<Verdict> {
     let started = Instant::now();
     let cache = StateCache::of(repo);
@@ -138,11 +133,7 @@ pub fn check(repo: &Repository, updates: &[Update], env: &PushEnv, now: Timestam
     let budget = current.as_ref().map_or(20, |c| c.state.policy.hook.time_budget_seconds);
     let deadline = started + Duration::from_secs(budget);
     let ledger_ref = current.as_ref().map(|c| c.reference.clone());
-    let mut verdict = Verdict {
-        accepted: true,
-        lines: Vec::new(),
-    };
-    let mut problems: Vec<String> = Vec::new();
+    let mut verdict = Verdict::default();
     for update in updates {
         let is_ledger = match &ledger_ref {
             Some(name) => *name == update.name,
@@ -153,14 +144,15 @@ pub fn check(repo: &Repository, updates: &[Update], env: &PushEnv, now: Timestam
                 .as_ref()
                 .is_some_and(|c| c.state.policy.hook.allow_refs.iter().any(|p| ref_matches(p, &update.name)));
             if allowed {
-                verdict
-                    .lines
-                    .push(format!("smartup: {} is not the ledger; accepted as the policy allows", update.name));
+                verdict.notes.push(Note::AllowedRef(update.name.clone()));
             } else {
                 let branch = ledger_ref.as_deref().unwrap_or("the ledger branch");
-                problems.push(format!(
-                    "{}: only {branch} may be pushed to this repository (the policy's [hook] allow_refs names no other ref)",
-                    update.name
+                verdict.problems.push(Finding::general(
+                    "ref-policy",
+                    format!(
+                        "{}: only {branch} may be pushed to this repository (the policy's [hook] allow_refs names no other ref)",
+                        update.name
+                    ),
                 ));
             }
             continue;
@@ -169,27 +161,18 @@ pub fn check(repo: &Repository, updates: &[Update], env: &PushEnv, now: Timestam
             Ok((report, state)) => {
                 if report.commits as usize >= CHECKPOINT_EVERY {
                     if let Err(e) = cache.store(update.new, &state) {
-                        verdict.lines.push(format!(
-                            "smartup: warning: cannot write a checkpoint of the accepted state ({e:#}); the next push replays more"
-                        ));
+                        verdict.notes.push(Note::NoCheckpoint(format!("{e:#}")));
                     }
                 }
-                verdict.lines.push(accepted_line(&report, &update.name, env));
+                verdict.notes.push(Note::Accepted {
+                    branch: update.name.trim_start_matches("refs/heads/").to_string(),
+                    rows: report.rows,
+                    commits: report.commits,
+                    shown: report.accepted,
+                });
             }
-            Err(found) => problems.extend(found),
+            Err(found) => verdict.problems.extend(found),
         }
-    }
-    if !problems.is_empty() {
-        verdict.accepted = false;
-        verdict.lines.push(format!(
-            "smartup: push rejected{}: {} problem(s); nothing was written.",
-            env.describe(),
-            problems.len()
-        ));
-        verdict.lines.extend(problems);
-        verdict
-            .lines
-            .push("smartup: fix the entries (`smartup verify` shows the same on your clone) and push again.".into());
     }
     Ok(verdict)
 }
@@ -199,20 +182,6 @@ fn ref_matches(pattern: &str, name: &str) -> bool {
         Some(prefix) => name.starts_with(prefix),
         None => pattern == name,
     }
-}
-
-fn accepted_line(report: &Report, name: &str, env: &PushEnv) -> String {
-    let branch = name.trim_start_matches("refs/heads/");
-    let mut shown = report.accepted.join(", ");
-    if report.rows as usize > report.accepted.len() {
-        shown.push_str(&format!(", and {} more", report.rows as usize - report.accepted.len()));
-    }
-    format!(
-        "smartup: accepted {} entries in {} commits on {branch}{}: {shown}",
-        report.rows,
-        report.commits,
-        env.describe()
-    )
 }
 
 fn current_ledger(repo: &Repository, cache: &StateCache, deadline: Instant) -> Result<Option<Current>> {
@@ -241,7 +210,8 @@ fn state_at(repo: &Repository, cache: &StateCache, commit: Oid, deadline: Instan
     })
 }
 
-type Outcome = std::result::Result<(Report, State), Vec<String>>;
+/// A ledger update that may land (the walk and the state after it), or why not.
+type Outcome = std::result::Result<(Report, State), Vec<Finding>>;
 
 fn check_ledger_update(
     repo: &Repository,
@@ -254,11 +224,19 @@ fn check_ledger_update(
 ) -> Result<Outcome> {
     let name = &update.name;
     if update.new.is_zero() {
-        return Ok(Err(vec![format!("{name}: deleting the ledger branch is never allowed")]));
+        return Ok(Err(vec![Finding::general(
+            "history",
+            format!("{name}: deleting the ledger branch is never allowed"),
+        )]));
     }
     let start = match (current, update.old.is_zero()) {
         (None, true) => None,
-        (Some(_), true) => return Ok(Err(vec![format!("{name}: the ledger branch exists already; push on top of it")])),
+        (Some(_), true) => {
+            return Ok(Err(vec![Finding::general(
+                "history",
+                format!("{name}: the ledger branch exists already; push on top of it"),
+            )]))
+        }
         (Some(c), false) if c.tip == update.old => Some((update.old, c.state.clone())),
         (_, false) => Some((update.old, state_at(repo, cache, update.old, deadline)?)),
     };
@@ -272,13 +250,15 @@ fn check_ledger_update(
         match &env.pusher {
             Some(p) if state.owners.contains_key(p) => {}
             Some(p) => {
-                return Ok(Err(vec![format!(
-                    "{name}: the pusher {p} is not an owner of this ledger, and the policy requires one"
+                return Ok(Err(vec![Finding::general(
+                    "pusher",
+                    format!("{name}: the pusher {p} is not an owner of this ledger, and the policy requires one"),
                 )]))
             }
             None => {
-                return Ok(Err(vec![format!(
-                    "{name}: the policy requires a registered pusher, but the forge did not name one (GITEA_PUSHER_NAME)"
+                return Ok(Err(vec![Finding::general(
+                    "pusher",
+                    format!("{name}: the policy requires a registered pusher, but the forge did not name one (GITEA_PUSHER_NAME)"),
                 )]))
             }
         }
@@ -290,10 +270,10 @@ fn check_ledger_update(
         deadline: Some(deadline),
         ..Options::default()
     };
-    let report = walk_from(repo, start, update.new, &options)?;
-    let mut problems: Vec<String> = report.findings.iter().map(Finding::to_string).collect();
+    let mut report = walk_from(repo, start, update.new, &options)?;
+    let mut problems = std::mem::take(&mut report.findings);
     let Some(state) = report.state.clone() else {
-        problems.push(format!("{name}: the pushed history holds no ledger"));
+        problems.push(Finding::general("policy", format!("{name}: the pushed history holds no ledger")));
         return Ok(Err(problems));
     };
     problems.extend(side_commit_problems(repo, update, &before, &valid_keys(&state))?);
@@ -304,18 +284,19 @@ fn check_ledger_update(
     }
 }
 
+/// The fingerprints of the keys valid in `state`.
 fn valid_keys(state: &State) -> HashSet<String> {
     state
         .keys
-        .iter()
-        .filter(|(_, k)| k.revoked.is_none())
-        .map(|(fp, _)| fp.clone())
+        .keys()
+        .filter(|fp| rules::commit::key_valid(state, fp))
+        .cloned()
         .collect()
 }
 
 /// Commits the push brings in off the first-parent line (the side of a merge) must be signed
 /// by a ledger key too; their rows are checked where the merge brings them in.
-fn side_commit_problems(repo: &Repository, update: &Update, before: &HashSet<String>, after: &HashSet<String>) -> Result<Vec<String>> {
+fn side_commit_problems(repo: &Repository, update: &Update, before: &HashSet<String>, after: &HashSet<String>) -> Result<Vec<Finding>> {
     let first_parents: HashSet<Oid> = crate::repo::chain_after(repo, update.new, (!update.old.is_zero()).then_some(update.old))?
         .unwrap_or_default()
         .into_iter()
@@ -331,16 +312,17 @@ fn side_commit_problems(repo: &Repository, update: &Update, before: &HashSet<Str
         if first_parents.contains(&oid) {
             continue;
         }
-        let signed = repo.extract_signature(&oid, None).ok().and_then(|(sig, data)| {
-            let text = std::str::from_utf8(&sig).ok()?.to_string();
-            crate::sign::verify_git_commit(&text, &data).ok()
-        });
-        match signed.map(|key| key.fingerprint()) {
-            Some(fp) if before.contains(&fp) || after.contains(&fp) => {}
-            Some(fp) => problems.push(format!(
-                "[commit-signature] commit {oid} (merged in) is signed by {fp}, not a valid key of this ledger"
-            )),
-            None => problems.push(format!("[commit-signature] commit {oid} (merged in) has no valid SSH signature")),
+        let signer = repo
+            .extract_signature(&oid, None)
+            .ok()
+            .and_then(|(sig, data)| {
+                let text = std::str::from_utf8(&sig).ok()?.to_string();
+                crate::sign::verify_git_commit(&text, &data).ok()
+            })
+            .map(|key| key.fingerprint());
+        let valid = signer.as_ref().is_some_and(|fp| before.contains(fp) || after.contains(fp));
+        if let Err(v) = rules::commit::merged_in_signer(&oid.to_string(), signer.as_deref(), valid) {
+            problems.push(Finding::of(v).in_commit(oid));
         }
     }
     Ok(problems)

@@ -38,6 +38,11 @@ impl Finding {
         }
     }
 
+    /// A finding about a whole commit or file, from the rule that was broken.
+    pub fn of(violation: Violation) -> Finding {
+        Finding::general(violation.code, violation.message)
+    }
+
     /// A finding about a row.
     pub fn for_row(violation: Violation, row: &Row, location: &Location) -> Finding {
         Finding {

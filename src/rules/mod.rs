@@ -1,9 +1,12 @@
 //! The rules: a pure state machine. [`apply`] takes the state and the next row and either
 //! moves the state forward or returns the [`Violation`] the row commits, leaving the state
 //! exactly as it was. No I/O and no clock: time comes from the rows (and an upper bound the
-//! caller passes). The CLI, the hook and `verify` all run this same code.
+//! caller passes). The CLI, the hook and `verify` all run this same code. What must hold of a
+//! whole commit (its policy file, its session logs, its signer) is judged by [`commit`], on
+//! facts the caller reads from git.
 
 mod columns;
+pub mod commit;
 mod credits;
 pub mod draft;
 mod keys;

@@ -104,6 +104,14 @@ pub const CODES: &[(&str, &str)] = &[
     ("policy", "ledger.toml changes only with an amend-policy row naming its hash"),
     ("history", "history only appends: no row, header or closed segment ever changes"),
     ("commit-signature", "every commit is SSH-signed by a key valid in the ledger"),
+    (
+        "ref-policy",
+        "a push changes the ledger branch only; other refs only as the policy's [hook] allow_refs allows",
+    ),
+    (
+        "pusher",
+        "when the policy requires a registered pusher, the forge names who pushes and they are an owner",
+    ),
     ("unexpected-file", "nothing outside the tables, ledger.toml and README.md"),
     ("unreadable", "every file of the ledger can be read and parsed"),
 ];

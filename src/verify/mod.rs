@@ -1,14 +1,16 @@
 //! Walking a ledger's history: from the root commit along first parents, each commit's new
 //! rows are replayed through the rules in `seq` order. With signatures on, every row
 //! signature and every commit signature is checked too (`smartup verify`); without, the walk
-//! yields the state the CLI drafts new entries against.
+//! yields the state the CLI drafts new entries against. The walk reads git and attributes;
+//! the rules judge: rows by `rules::apply`, whole commits by `rules::commit` on the facts the
+//! walk gathers (the new `ledger.toml`, the committer's key, the shape of a merge).
 
 pub mod cache;
 mod signatures;
 pub mod witness;
 
-use crate::ledger::policy::{file_reference, Policy};
 use crate::repo::{self, Finding, RowStream};
+use crate::rules::commit::{CommitFacts, SignerFacts};
 use crate::rules::{self, State};
 use crate::time::Timestamp;
 use anyhow::{Context, Result};
@@ -138,23 +140,13 @@ fn walk_commit(
     let id = commit.id();
     let changes = repo::commit_changes(repo, commit)?;
     if report.state.is_none() {
-        let Some(bytes) = &changes.policy else {
-            report
-                .findings
-                .push(Finding::general("policy", "the root commit has no ledger.toml").in_commit(id));
-            return Ok(false);
-        };
-        let policy = match std::str::from_utf8(bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()))
-        {
-            Ok(p) => p,
-            Err(e) => {
-                report.findings.push(Finding::general("policy", e).in_commit(id));
+        match rules::commit::genesis(changes.policy.as_deref()) {
+            Ok(state) => report.state = Some(state),
+            Err(v) => {
+                report.findings.push(Finding::of(v).in_commit(id));
                 return Ok(false);
             }
-        };
-        report.state = Some(State::new(policy, file_reference(bytes)));
+        }
     }
     if let (true, None, Some(state)) = (options.check_signatures, pipeline.as_ref(), report.state.as_ref()) {
         *pipeline = Some(SignaturePipeline::start(&state.policy.ledger.namespace, 2));
@@ -168,9 +160,7 @@ fn walk_commit(
         return Ok(false);
     }
     let Some(state) = report.state.as_mut() else { return Ok(false) };
-    let valid_before = committer_key
-        .as_ref()
-        .is_some_and(|fp| state.keys.get(fp).is_some_and(|k| k.revoked.is_none()));
+    let valid_before = committer_key.as_deref().is_some_and(|fp| rules::commit::key_valid(state, fp));
 
     let mut stream = RowStream::new(repo, changes.sources, state.policy.ledger.segment_rows);
     let mut walked = Walked {
@@ -209,50 +199,26 @@ fn walk_commit(
         }
     }
     report.walked.push(walked);
-    if let Some(awaited) = state.awaited_log.take() {
-        report.findings.push(
-            Finding::general(
-                "session",
-                format!(
-                    "the stop-work row at seq {} has no session log row in the same commit",
-                    awaited.after_seq
-                ),
-            )
-            .in_commit(id),
-        );
-    }
-    switch_policy(
-        state,
-        changes.policy.as_deref(),
-        commit.parent_count() == 0,
-        &mut report.findings,
-        id,
-    );
-    if let Some(fp) = committer_key {
-        let valid_after = state.keys.get(&fp).is_some_and(|k| k.revoked.is_none());
-        if !valid_before && !valid_after && !instance_merge(state, commit, &fp) {
-            report.findings.push(
-                Finding::general(
-                    "commit-signature",
-                    format!("commit {id} is signed by key {fp}, which is not a valid key of this ledger"),
-                )
-                .in_commit(id),
-            );
-        }
-    }
+    let text_id = id.to_string();
+    let facts = CommitFacts {
+        id: &text_id,
+        root: commit.parent_count() == 0,
+        policy_file: changes.policy.as_deref(),
+        signer: committer_key.as_deref().map(|fingerprint| SignerFacts {
+            fingerprint,
+            valid_before,
+            empty_merge: empty_merge(commit),
+        }),
+    };
+    let violations = rules::commit::end_commit(state, &facts);
+    report.findings.extend(violations.into_iter().map(|v| Finding::of(v).in_commit(id)));
     Ok(true)
 }
 
-/// True when a commit is a merge signed by one of the forge's own keys (`[hook]
-/// instance_keys`) that adds nothing of its own: its tree is one of its parents' trees.
-fn instance_merge(state: &State, commit: &git2::Commit, fingerprint: &str) -> bool {
-    let by_instance = state
-        .policy
-        .hook
-        .instance_keys
-        .iter()
-        .any(|k| crate::sign::PublicKey::parse_openssh(k).is_ok_and(|p| p.fingerprint() == fingerprint));
-    by_instance && commit.parent_count() > 1 && commit.parents().any(|p| p.tree_id() == commit.tree_id())
+/// True when a commit is a merge that adds nothing of its own: its tree is one of its
+/// parents' trees.
+fn empty_merge(commit: &git2::Commit) -> bool {
+    commit.parent_count() > 1 && commit.parents().any(|p| p.tree_id() == commit.tree_id())
 }
 
 /// Reads a commit's SSH signature and returns the signing key's fingerprint; the signature
@@ -285,53 +251,5 @@ fn commit_signer(repo: &Repository, id: Oid, pipeline: &mut SignaturePipeline, f
             findings.push(Finding::general("commit-signature", format!("commit {id}: {e}")).in_commit(id));
             None
         }
-    }
-}
-
-/// Applies a change of `ledger.toml` at the end of a commit, which needs an amend-policy row
-/// naming its hash in the same commit and keeps the ledger's identity.
-pub fn switch_policy(state: &mut State, new_file: Option<&[u8]>, root: bool, findings: &mut Vec<Finding>, id: Oid) {
-    let announced = state.amended_policy.take();
-    let Some(bytes) = new_file.filter(|_| !root) else {
-        if let Some(reference) = announced {
-            findings.push(
-                Finding::general(
-                    "policy",
-                    format!("an amend-policy row names {reference}, but this commit does not change ledger.toml to it"),
-                )
-                .in_commit(id),
-            );
-        }
-        return;
-    };
-    let reference = file_reference(bytes);
-    if announced.as_deref() != Some(reference.as_str()) {
-        findings.push(
-            Finding::general(
-                "policy",
-                format!("ledger.toml changed to {reference} without an amend-policy row naming that hash"),
-            )
-            .in_commit(id),
-        );
-        return;
-    }
-    let parsed = std::str::from_utf8(bytes)
-        .map_err(|e| e.to_string())
-        .and_then(|t| Policy::parse(t).map_err(|e| e.to_string()));
-    match parsed {
-        Ok(policy) if !policy.keeps_identity_of(&state.policy) => {
-            findings.push(
-                Finding::general(
-                    "policy",
-                    "an amendment may not change [ledger] id, namespace, format or segment_rows",
-                )
-                .in_commit(id),
-            );
-        }
-        Ok(policy) => {
-            state.policy = policy;
-            state.policy_reference = reference;
-        }
-        Err(e) => findings.push(Finding::general("policy", e).in_commit(id)),
     }
 }
