@@ -2,11 +2,11 @@
 //! entries as one signed commit, and reading rows back.
 
 use super::Signer;
-use crate::ledger::policy::{file_reference, Policy};
 use crate::ledger::row::{Location, Row};
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
 use crate::repo::{commit_changes, RowStream};
+use crate::rules::commit::{end_commit, genesis, key_valid, CommitFacts, SignerFacts};
 use crate::rules::draft::{draft, says_when, Intent};
 use crate::rules::{self, violation, State, Violation};
 use crate::time::Timestamp;
@@ -84,7 +84,8 @@ impl Ledger {
         let files: Vec<RootFile> = draft.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
         let mut state = self.state.clone();
         let rows = sign_rows(&mut state, signer, at, &draft.entries, now)?;
-        settle_policy(&mut state, &files)?;
+        let valid_before = key_valid(&self.state, &signer.key.public().fingerprint());
+        settle_commit(&mut state, &files, signer, valid_before)?;
         let parent = self.repo.find_commit(self.head)?;
         let commit = write_commit(&self.repo, Some(&parent), &rows, &files, &state, signer, at)?;
         // Only the objects are written so far: a refusal here leaves the ledger as it was.
@@ -125,11 +126,7 @@ impl Ledger {
         };
         let before = match self.repo.find_commit(first.commit)?.parent_ids().next() {
             Some(parent) => StateCache::of(&self.repo).state_at(&self.repo, parent, None)?,
-            None => {
-                let bytes = first.policy.as_deref().context("the root commit has no ledger.toml")?;
-                let text = std::str::from_utf8(bytes).context("the root commit's ledger.toml is not UTF-8")?;
-                State::new(Policy::parse(text)?, file_reference(bytes))
-            }
+            None => genesis(first.policy.as_deref()).map_err(|v| anyhow!("the root commit: {v}"))?,
         };
         let rows = commits.into_iter().flat_map(|c| c.rows).map(|(row, _)| row);
         events::since(before, rows, after).map_err(|v| anyhow!("the ledger at HEAD cannot be replayed: {v}"))
@@ -227,11 +224,26 @@ pub(super) fn sign_rows(
     Ok(rows)
 }
 
-/// Ends a commit in the state as the walker does: a new `ledger.toml` among `files` takes
-/// effect (after its amend-policy row), so the state cached for the commit is the walker's.
-pub(super) fn settle_policy(state: &mut State, files: &[RootFile]) -> Result<()> {
-    let policy = files.iter().find(|f| f.name == POLICY_FILE).map(|f| f.bytes);
-    rules::commit::switch_policy(state, policy, false).map_err(|v| Refused(v).into())
+/// Ends the entry's commit in `state` as `verify` will ([`end_commit`]): no session log left
+/// awaited, a new `ledger.toml` among `files` in effect after its amend-policy row, and the
+/// signer's key valid before or after the rows (`valid_before`: before). A broken rule is
+/// returned as [`Refused`].
+pub(super) fn settle_commit(state: &mut State, files: &[RootFile], signer: &Signer, valid_before: bool) -> Result<()> {
+    let fingerprint = signer.key.public().fingerprint();
+    let facts = CommitFacts {
+        id: "being written",
+        root: false,
+        policy_file: files.iter().find(|f| f.name == POLICY_FILE).map(|f| f.bytes),
+        signer: Some(SignerFacts {
+            fingerprint: &fingerprint,
+            valid_before,
+            empty_merge: false,
+        }),
+    };
+    match end_commit(state, &facts).into_iter().next() {
+        Some(broken) => Err(Refused(broken).into()),
+        None => Ok(()),
+    }
 }
 
 /// Writes the signed commit of `rows` (and `files`) on top of `parent`, with the message

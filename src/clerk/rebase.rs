@@ -4,11 +4,12 @@
 //! they are recorded again now) or would come before the upstream's last row, re-signed with
 //! your key and checked again by the rules. Nothing moves unless every entry still passes.
 
-use super::ledger::settle_policy;
+use super::ledger::settle_commit;
 use super::{Ledger, Refused, Signer};
 use crate::ledger::row::Row;
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
+use crate::rules::commit::key_valid;
 use crate::rules::{self, violation, State};
 use crate::time::Timestamp;
 use crate::verify::cache::StateCache;
@@ -59,10 +60,11 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer, now: Timestam
     let mut head = upstream;
     let mut renumber = Renumbering::default();
     for commit in &pending {
+        let valid_before = key_valid(&state, &fingerprint);
         let rows = renumber.apply(&mut state, &commit.rows, signer, now, stale_before)?;
         let parent = repo.find_commit(head)?;
         let files: Vec<RootFile> = commit.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
-        settle_policy(&mut state, &files)?;
+        settle_commit(&mut state, &files, signer, valid_before)?;
         let author = signer.author();
         let at = rows.last().map_or(now, |r| r.timestamp);
         head = write::commit_rows(
