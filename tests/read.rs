@@ -79,6 +79,8 @@ fn events_since_a_seq_are_the_tail_of_all_events_in_words() {
             .json_lines();
         assert_eq!(tail, all[since as usize..], "events after seq {since}");
     }
+    let rows_after = ledger.read(&sb, &["log", "--json", "--since", "20"]).ok().json_lines();
+    assert_eq!(rows_after, rows[20..], "log --since 20 is the log after seq 20");
     let words = ledger.read(&sb, &["events", "--since", "26"]).ok().stdout;
     assert!(words.contains("assessed 6_2_1_1 (Design the logo)"), "{words}");
     assert!(!words.contains("started work"), "only what followed seq 26: {words}");

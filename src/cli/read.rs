@@ -122,6 +122,9 @@ pub struct LogArgs {
     /// Only rows of this table
     #[arg(long, value_parser = table_name)]
     pub table: Option<String>,
+    /// Only rows after this seq (reads only the commits that hold them)
+    #[arg(long, value_name = "SEQ", default_value_t = 0)]
+    pub since: u64,
 }
 
 /// A table's name, checked against the schemas.
@@ -144,9 +147,13 @@ fn action_name(text: &str) -> Result<String, String> {
 }
 
 /// Calls `each` for every row at HEAD in seq order.
-fn each_row(global: &Global, mut each: impl FnMut(Row) -> Result<()>) -> Result<()> {
+/// Calls `each` for every row at HEAD after seq `since` in seq order (0: all of them).
+fn each_row(global: &Global, since: u64, mut each: impl FnMut(Row) -> Result<()>) -> Result<()> {
     let ledger = open(global)?;
-    crate::repo::for_each_row(&ledger.repo, ledger.head, ledger.state.policy.ledger.segment_rows, |row, _| {
+    if since > 0 {
+        return ledger.rows_since(since)?.into_iter().try_for_each(|(row, _)| each(row));
+    }
+    ledger.for_each_row(|row, _| {
         each(row)?;
         Ok(true)
     })
@@ -156,7 +163,7 @@ fn each_row(global: &Global, mut each: impl FnMut(Row) -> Result<()>) -> Result<
 pub fn log(global: &Global, args: &LogArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    each_row(global, |row| {
+    each_row(global, args.since, |row| {
         let keep = args.actor.as_ref().is_none_or(|a| *a == row.actor)
             && args.action.as_ref().is_none_or(|a| *a == row.action)
             && args.table.as_ref().is_none_or(|t| *t == row.schema().name);
@@ -240,7 +247,7 @@ pub struct ExportArgs {
 pub fn export(global: &Global, args: &ExportArgs) -> Result<()> {
     let table = schema::table_id(&args.table).context("the table was checked when parsing")?;
     let mut bytes = segment::header_line(table);
-    each_row(global, |row| {
+    each_row(global, 0, |row| {
         if row.table == table {
             segment::encode_row(&row, &mut bytes);
         }
