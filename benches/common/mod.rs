@@ -15,6 +15,7 @@ use smartup::ledger::{POLICY_FILE, README_FILE};
 use smartup::money::Amount;
 use smartup::repo;
 use smartup::repo::write::{advance_branch, commit_rows, Author, RootFile};
+use smartup::rules::draft::{draft, Intent};
 use smartup::rules::state::TaskState;
 use smartup::rules::{self, State};
 use smartup::sign::{encode_signature, SigningKey};
@@ -1095,12 +1096,10 @@ pub fn sign_rows(rows: &mut [Row], people: &[Person], by_fingerprint: &HashMap<&
     });
 }
 
-/// An action, its table and its column values.
-type Draft<'a> = (&'a str, TableId, Vec<(&'a str, String)>);
-
 /// `n` one-action entries on top of `state` (which they are applied to): work sessions of the
 /// generated workers on their started tasks, opened (one row) and closed (clock row and
-/// session log), all at the state's last timestamp, each signed by its worker.
+/// session log), all at the state's last timestamp, each signed by its worker. Drafted by the
+/// rules' own drafting, as the CLI drafts them.
 pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
     let at = state.last_timestamp.expect("rows");
     let workers: Vec<(String, String)> = state
@@ -1117,58 +1116,19 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
         .collect();
     assert!(!workers.is_empty(), "no worker is free to start a session");
     let (ledger_id, namespace) = (state.ledger_id.clone(), state.policy.ledger.namespace.clone());
-    let (clock, log) = (
-        ActionKind::StartWork.table(),
-        schema::table_id("session_logs").expect("session_logs"),
-    );
-    let ts = at.to_string();
     let mut actions = Vec::with_capacity(n);
     for i in 0..n {
         let (who, task) = &workers[i / 2 % workers.len()];
         let key = key_of(who);
-        let drafts: Vec<Draft> = match state.sessions.get(who) {
-            None => {
-                let session = (state.last_seq + 1).to_string();
-                vec![(
-                    "start-work",
-                    clock,
-                    vec![
-                        ("session", session),
-                        ("task", task.clone()),
-                        ("owner", who.clone()),
-                        ("happened_at", ts.clone()),
-                    ],
-                )]
-            }
-            Some(open) => {
-                let session = open.session.to_string();
-                let log_values = vec![
-                    ("session", session.clone()),
-                    ("task", task.clone()),
-                    ("owner", who.clone()),
-                    ("started", ts.clone()),
-                    ("stopped", ts.clone()),
-                    ("seconds", "0".to_string()),
-                ];
-                vec![
-                    (
-                        "stop-work",
-                        clock,
-                        vec![
-                            ("session", session),
-                            ("task", task.clone()),
-                            ("owner", who.clone()),
-                            ("happened_at", ts.clone()),
-                        ],
-                    ),
-                    ("stop-work", log, log_values),
-                ]
-            }
+        let intent = match state.sessions.get(who) {
+            None => Intent::StartWork { task: task.clone() },
+            Some(_) => Intent::StopWork,
         };
+        let entries = draft(state, who, at, &intent).expect("a session to open or close").entries;
         let mut rows = Vec::new();
-        for (action, table, values) in drafts {
-            let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let mut row = Row::draft(table, state.last_seq + 1, at, who, action, &values).expect("draft");
+        for entry in entries {
+            let values: Vec<(&str, &str)> = entry.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let mut row = Row::draft(entry.table, state.last_seq + 1, at, who, entry.action.name(), &values).expect("draft");
             row.sign(&key, &ledger_id, &namespace);
             rules::apply(state, &row, None).expect("a valid row");
             rows.push(row);
