@@ -7,7 +7,7 @@ use crate::ledger::policy::{file_reference, Policy, TEMPLATE};
 use crate::ledger::row::{Location, Row};
 use crate::ledger::schema;
 use crate::sign::SigningKey;
-use crate::time::{Timestamp, HOUR};
+use crate::time::{format_date, Timestamp, HOUR};
 use std::collections::HashMap;
 
 /// A ledger under construction: keeps seq and time, knows everyone's key fingerprint.
@@ -314,5 +314,37 @@ impl Book {
     pub fn validate(&mut self) {
         let all = [("task", "6_2_1_1"), ("attacker_sc", "44.55"), ("defender_sc", "4.95")];
         self.ok("cap", "validate-pending-sc", &all);
+    }
+
+    /// The organisation with 6_2_1_1 assigned, started, worked by alice for 2 hours and
+    /// assessed at 90%.
+    pub fn assessed_after_one_session() -> Book {
+        let mut b = Book::organisation();
+        b.assign();
+        b.start();
+        b.session("alice", 2);
+        b.assess();
+        b
+    }
+
+    /// [`Book::assessed_after_one_session`], then validated after the 48-hour window.
+    pub fn paid_after_one_session() -> Book {
+        let mut b = Book::assessed_after_one_session();
+        b.later(48);
+        b.validate();
+        b
+    }
+
+    /// cap awards `owner` 20 SK for governance, earned today.
+    pub fn award_governance(&mut self, owner: &str) {
+        let today = format_date(self.now.day());
+        let award = [
+            ("owner", owner),
+            ("currency", "SK"),
+            ("amount", "20"),
+            ("reason", "governance"),
+            ("earned_on", &today),
+        ];
+        self.ok("cap", "award-sk", &award);
     }
 }

@@ -817,17 +817,7 @@ fn karma_awards_follow_the_policy_caps_and_are_never_self_awarded() {
 #[test]
 fn karma_decays_after_the_grace_period() {
     let mut b = Book::organisation();
-    b.ok(
-        "cap",
-        "award-sk",
-        &[
-            ("owner", "alice"),
-            ("currency", "SK"),
-            ("amount", "20"),
-            ("reason", "governance"),
-            ("earned_on", "2026-01-05"),
-        ],
-    );
+    b.award_governance("alice");
     let t = b.now;
     assert_eq!(b.state.karma("alice", t.plus(59 * 24 * HOUR)).to_string(), "20.00");
     assert_eq!(b.state.karma("alice", t.plus(60 * 24 * HOUR)).to_string(), "18.00");

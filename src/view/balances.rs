@@ -121,11 +121,7 @@ mod tests {
 
     #[test]
     fn pending_then_validated_sc_and_the_treasury() {
-        let mut b = Book::organisation();
-        b.assign();
-        b.start();
-        b.session("alice", 2);
-        b.assess();
+        let mut b = Book::assessed_after_one_session();
         let pending = balances(&b.state, b.now);
         assert_eq!(of(&pending, "alice").pending_sc.to_string(), "44.55");
         assert_eq!(of(&pending, "bob").pending_sc.to_string(), "4.95");
@@ -155,14 +151,7 @@ mod tests {
     fn sk_decays_at_the_pinned_now_and_weighs_votes() {
         let mut b = Book::organisation();
         let earned = b.now;
-        let award = [
-            ("owner", "alice"),
-            ("currency", "SK"),
-            ("amount", "20"),
-            ("reason", "governance"),
-            ("earned_on", "2026-01-05"),
-        ];
-        b.ok("cap", "award-sk", &award);
+        b.award_governance("alice");
         let fresh = balances(&b.state, earned);
         assert_eq!(of(&fresh, "alice").sk.to_string(), "20.00");
         assert_eq!(of(&fresh, "alice").vote_weight.to_string(), "1.02");

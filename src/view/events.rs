@@ -389,14 +389,8 @@ mod tests {
 
     #[test]
     fn every_row_of_a_tasks_life_is_one_event_in_words() {
-        let mut b = Book::organisation();
-        let created = b.state.last_seq;
-        b.assign();
-        b.start();
-        b.session("alice", 2);
-        b.assess();
-        b.later(48);
-        b.validate();
+        let created = Book::organisation().state.last_seq;
+        let b = Book::paid_after_one_session();
         let all = events(&b, 0);
         assert_eq!(all.len(), b.rows.len());
         assert_eq!(
@@ -436,14 +430,7 @@ mod tests {
     #[test]
     fn people_keys_roles_and_money_are_events_too() {
         let mut b = Book::organisation();
-        let award = [
-            ("owner", "alice"),
-            ("currency", "SK"),
-            ("amount", "20"),
-            ("reason", "governance"),
-            ("earned_on", "2026-01-05"),
-        ];
-        b.ok("cap", "award-sk", &award);
+        b.award_governance("alice");
         let all = events(&b, 0);
         let kinds = |f: fn(&EventKind) -> bool| all.iter().filter(|e| f(&e.kind)).count();
         assert_eq!(kinds(|k| matches!(k, EventKind::OwnerJoined { .. })), 6);

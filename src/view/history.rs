@@ -323,21 +323,8 @@ mod tests {
 
     #[test]
     fn an_owner_keeps_their_rows_sessions_and_movements() {
-        let mut b = Book::organisation();
-        b.assign();
-        b.start();
-        b.session("alice", 2);
-        b.assess();
-        b.later(48);
-        b.validate();
-        let award = [
-            ("owner", "alice"),
-            ("currency", "SK"),
-            ("amount", "20"),
-            ("reason", "governance"),
-            ("earned_on", "2026-01-07"),
-        ];
-        b.ok("cap", "award-sk", &award);
+        let mut b = Book::paid_after_one_session();
+        b.award_governance("alice");
         let h = history(&b);
         let alice = &h.owners["alice"];
         let theirs: Vec<u64> = b
