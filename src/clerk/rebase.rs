@@ -7,6 +7,7 @@
 use super::ledger::settle_commit;
 use super::{Ledger, Refused, Signer};
 use crate::ledger::row::Row;
+use crate::ledger::schema::SEQ_REFERENCE;
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
 use crate::rules::commit::key_valid;
@@ -175,12 +176,19 @@ impl Renumbering {
         Ok(out)
     }
 
-    /// A session is named by the seq of its start-work row; its times (`happened_at`, the
-    /// log's `started` and `stopped`) say when the work happened and never move.
+    /// Columns that name another row by its seq (`session`, `payment`, `request`,
+    /// `confirmation`) follow that row's new seq when it is one of the re-based rows; the
+    /// times of a session (`happened_at`, the log's `started` and `stopped`) say when the work
+    /// happened and never move.
     fn rewrite_references(&self, row: &mut Row) {
-        let Some(i) = row.schema().column("session") else { return };
-        if let Some(session) = row.columns[i].parse::<u64>().ok().and_then(|old| self.seq.get(&old)) {
-            row.columns[i] = session.to_string();
+        let schema = row.schema();
+        for (column, value) in schema.columns.iter().zip(row.columns.iter_mut()) {
+            if column.kind != SEQ_REFERENCE {
+                continue;
+            }
+            if let Some(new) = value.parse::<u64>().ok().and_then(|old| self.seq.get(&old)) {
+                *value = new.to_string();
+            }
         }
     }
 }
@@ -216,5 +224,23 @@ mod tests {
         let mut unrelated = row("session_logs", 15, "2026-01-05T10:30:00Z", &[("session", "9"), ("task", "6_1_1_1")]);
         renumbering.rewrite_references(&mut unrelated);
         assert_eq!(unrelated.get("session"), "9");
+    }
+
+    #[test]
+    fn payments_and_recovery_requests_follow_the_renumbering_too() {
+        let mut renumbering = Renumbering::default();
+        // An unpushed deposit (old seq 10) and recovery request (old seq 11) moved up by two.
+        renumbering.seq.insert(10, 12);
+        renumbering.seq.insert(11, 13);
+        let mut owner = row("book-of-owners", 14, "2026-01-05T10:30:00Z", &[("owner", "zoe"), ("payment", "10")]);
+        renumbering.rewrite_references(&mut owner);
+        assert_eq!(owner.get("payment"), "12", "the license names its deposit's new seq");
+        let mut confirm = row("keys", 15, "2026-01-05T10:30:00Z", &[("owner", "zoe"), ("request", "11")]);
+        renumbering.rewrite_references(&mut confirm);
+        assert_eq!(confirm.get("request"), "13");
+        // A reference to a row that was already on the forge keeps its seq.
+        let mut pushed = row("book-of-owners", 16, "2026-01-05T10:30:00Z", &[("owner", "yan"), ("payment", "7")]);
+        renumbering.rewrite_references(&mut pushed);
+        assert_eq!(pushed.get("payment"), "7");
     }
 }

@@ -28,7 +28,8 @@ const SOURCES: [&str; 12] = [
 pub struct Column {
     /// The header name.
     pub name: String,
-    /// The kind of value (documentation; actions check values when they parse a row).
+    /// The kind of value (documentation; actions check values when they parse a row), except
+    /// [`SEQ_REFERENCE`], which marks a column naming another row by its seq.
     #[serde(rename = "type")]
     pub kind: String,
     /// What the column holds, in words.
@@ -60,6 +61,10 @@ impl TableSchema {
         self.columns.iter().position(|c| c.name == name)
     }
 }
+
+/// The kind of a column that names another row by its seq (a session, a payment, a
+/// recovery request): re-basing renumbers such columns with the rows they name.
+pub const SEQ_REFERENCE: &str = "seq";
 
 /// Identifies a table by its position in [`tables`].
 pub type TableId = usize;
