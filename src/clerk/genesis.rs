@@ -70,10 +70,12 @@ pub fn create(dir: &Path, signer: &Signer, name: &str, now: crate::time::Timesta
         },
     ];
     let commit = write_commit(&repo, None, &rows, &files, &state, signer, at)?;
+    // A `git init` folder may hold files of its own: the ledger's never overwrite them.
+    let paths = write::changed_paths(&repo, None, repo.find_commit(commit)?.tree_id())?;
+    write::ensure_clean(&repo, &paths)?;
     let branch = state.policy.ledger.branch.clone();
     write::advance_branch(&repo, &branch, None, commit, "smartup: register-smartup")?;
     repo.set_head(&format!("refs/heads/{branch}"))?;
-    let paths = write::changed_paths(&repo, None, repo.find_commit(commit)?.tree_id())?;
     write::refresh_worktree(&repo, &paths)?;
     Ok(rows)
 }

@@ -41,8 +41,6 @@ pub struct CommitRows {
     pub rows: Vec<(Row, Location)>,
     /// Its new `ledger.toml`, if it changed it.
     pub policy: Option<Vec<u8>>,
-    /// Its message.
-    pub message: String,
 }
 
 impl Ledger {
@@ -143,7 +141,7 @@ impl Ledger {
                 break;
             }
             commits.push(rows);
-            if first <= after + 1 {
+            if first <= after.saturating_add(1) {
                 break;
             }
             current = commit.parents().next();
@@ -152,7 +150,7 @@ impl Ledger {
         Ok(commits)
     }
 
-    /// The rows a commit added to its first parent, its new policy file and message.
+    /// The rows a commit added to its first parent and its new policy file.
     pub fn commit_rows(&self, commit: &git2::Commit) -> Result<CommitRows> {
         let changes = commit_changes(&self.repo, commit)?;
         if let Some(f) = changes.findings.first() {
@@ -167,7 +165,6 @@ impl Ledger {
             commit: commit.id(),
             rows,
             policy: changes.policy,
-            message: commit.message().unwrap_or("smartup entry").to_string(),
         })
     }
 }

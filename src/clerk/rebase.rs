@@ -4,7 +4,7 @@
 //! they are recorded again now) or would come before the upstream's last row, re-signed with
 //! your key and checked again by the rules. Nothing moves unless every entry still passes.
 
-use super::ledger::settle_commit;
+use super::ledger::{settle_commit, write_commit};
 use super::{Ledger, Refused, Signer};
 use crate::ledger::row::Row;
 use crate::ledger::schema::SEQ_REFERENCE;
@@ -18,11 +18,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use git2::Oid;
 use std::collections::HashMap;
 
-/// One of your unpushed commits: its rows, its policy file if it amended one, its message.
+/// One of your unpushed commits: its rows and its policy file if it amended one.
 struct Pending {
     rows: Vec<Row>,
     policy: Option<Vec<u8>>,
-    message: String,
 }
 
 /// What re-basing did.
@@ -66,19 +65,9 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer, now: Timestam
         let parent = repo.find_commit(head)?;
         let files: Vec<RootFile> = commit.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
         settle_commit(&mut state, &files, signer, valid_before)?;
-        let author = signer.author();
         let at = rows.last().map_or(now, |r| r.timestamp);
-        head = write::commit_rows(
-            repo,
-            Some(&parent),
-            &rows,
-            &files,
-            state.policy.ledger.segment_rows,
-            &signer.key,
-            &author,
-            &commit.message,
-            at,
-        )?;
+        // The message is made anew: it names the rows' new seqs.
+        head = write_commit(repo, Some(&parent), &rows, &files, &state, signer, at)?;
     }
     let paths = write::changed_paths(repo, Some(repo.find_commit(local)?.tree_id()), repo.find_commit(head)?.tree_id())?;
     write::ensure_clean(repo, &paths)?;
@@ -134,7 +123,6 @@ fn collect(ledger: &Ledger, commits: &[Oid]) -> Result<Vec<Pending>> {
         out.push(Pending {
             rows: added.rows.into_iter().map(|(row, _)| row).collect(),
             policy: added.policy,
-            message: added.message,
         });
     }
     Ok(out)
