@@ -772,6 +772,13 @@ fn drafting_refuses_early_in_the_domain_words_with_a_code_and_exit_1() {
     l.read(&sb, &["status", "--handle", "alice"])
         .code(2)
         .stderr_has(&["unexpected argument '--handle'"]);
+    let usage = l.read(&sb, &["--json", "status", "--handle", "alice"]).code(2);
+    let usage: serde_json::Value = serde_json::from_str(usage.stderr.trim()).expect("a JSON usage error");
+    assert_eq!(
+        (usage["type"].as_str(), usage["exit"].as_u64()),
+        (Some("error"), Some(2)),
+        "{usage}"
+    );
     // With --json the error is JSON on standard error too.
     let out = l.act(&sb, "alice", None, &["--json", "start-task", "6_2_1_9"]).code(1);
     let error: serde_json::Value = serde_json::from_str(out.stderr.trim()).expect("a JSON error");

@@ -34,7 +34,7 @@ pub struct Ledger {
 }
 
 /// The rows one commit added, with where they stand, and the policy file it brought.
-pub struct CommitRows {
+pub(super) struct CommitRows {
     /// The commit.
     pub commit: Oid,
     /// Its rows in seq order.
@@ -151,7 +151,7 @@ impl Ledger {
     }
 
     /// The rows a commit added to its first parent and its new policy file.
-    pub fn commit_rows(&self, commit: &git2::Commit) -> Result<CommitRows> {
+    pub(super) fn commit_rows(&self, commit: &git2::Commit) -> Result<CommitRows> {
         let changes = commit_changes(&self.repo, commit)?;
         if let Some(f) = changes.findings.first() {
             bail!("commit {} is not a clean append ({f})", commit.id());
@@ -170,7 +170,7 @@ impl Ledger {
 }
 
 /// The time new entries are recorded: `now`, never before the last row of `state`.
-pub fn recording_time(state: Option<&State>, now: Timestamp) -> Result<Timestamp> {
+pub(super) fn recording_time(state: Option<&State>, now: Timestamp) -> Result<Timestamp> {
     match state.and_then(|s| s.last_timestamp) {
         Some(last) if now < last => Err(Refused(violation(
             "time-order",

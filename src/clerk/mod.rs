@@ -9,10 +9,10 @@
 mod genesis;
 mod ledger;
 pub mod push;
-pub mod rebase;
+mod rebase;
 mod signer;
 pub mod witness;
 
 pub use genesis::create;
-pub use ledger::{recording_time, CommitRows, Ledger, Refused};
+pub use ledger::{Ledger, Refused};
 pub use signer::Signer;

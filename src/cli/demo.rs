@@ -111,14 +111,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
         let key = SigningKey::generate(&format!("{handle}@smartup-demo"));
         let path = key_dir.join(handle);
         key.write_openssh(&path)?;
-        signers.insert(
-            handle,
-            Signer {
-                handle: handle.to_string(),
-                key,
-                email: format!("{handle}@demo.smartup.invalid"),
-            },
-        );
+        signers.insert(handle, Signer::new(handle, key));
     }
     // Start 60 hours ago on a pinned clock that the steps move forward, so that the 48-hour
     // lazy-consensus window has passed by the end and every row is still in the past.

@@ -51,6 +51,31 @@ pub fn classify(error: &anyhow::Error) -> (u8, Option<&'static str>) {
     }
 }
 
+/// Ends a command line clap could not parse: help and version as clap prints them, errors
+/// with exit code 2, as one JSON object on standard error when `--json` was given.
+pub fn usage(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let asked = matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if asked || !std::env::args().any(|a| a == "--json") {
+        error.exit()
+    }
+    let body = JsonError {
+        r#type: "error",
+        exit: 2,
+        code: None,
+        message: error
+            .render()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ")
+            .to_string(),
+    };
+    eprintln!("{}", serde_json::to_string(&body).unwrap_or_default());
+    ExitCode::from(2)
+}
+
 /// Prints an error (in words, or as JSON with `--json`) and returns its exit code.
 pub fn report(error: &anyhow::Error, json: bool) -> ExitCode {
     let (exit, code) = classify(error);

@@ -117,8 +117,11 @@ pub fn resolve(who: &Who, repo: Option<&git2::Repository>) -> Result<Signer> {
     };
     let path = key_path(who, repo)?;
     let key = load(&path)?;
-    let email = config_string(repo, "user.email").unwrap_or_else(|| format!("{handle}@users.smartup.invalid"));
-    Ok(Signer { handle, key, email })
+    let mut signer = Signer::new(&handle, key);
+    if let Some(email) = config_string(repo, "user.email") {
+        signer.email = email;
+    }
+    Ok(signer)
 }
 
 fn key_path(who: &Who, repo: Option<&git2::Repository>) -> Result<PathBuf> {

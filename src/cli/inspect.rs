@@ -2,7 +2,6 @@
 
 use super::context::open;
 use super::Global;
-use crate::repo::for_each_row;
 use crate::sign::{armor, decode_signature};
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
@@ -59,7 +58,7 @@ pub fn sig(global: &Global, args: &SigArgs) -> Result<()> {
     let ledger = open(global)?;
     let state = &ledger.state;
     let mut found = None;
-    for_each_row(&ledger.repo, ledger.head, state.policy.ledger.segment_rows, |row, location| {
+    ledger.for_each_row(|row, location| {
         let wanted = row.seq == args.seq;
         if wanted {
             found = Some((row, location));

@@ -85,11 +85,12 @@ enum Command {
 
 /// Runs the command line and turns the outcome into an exit code (see [`exit`]).
 pub fn main() -> ExitCode {
-    let matches = identity::scope_flags(Cli::command()).get_matches();
-    let parsed = Cli::from_arg_matches(&matches).and_then(|cli| Ok((cli, identity::Scoped::from_matches(&matches)?)));
+    let parsed = identity::scope_flags(Cli::command())
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, identity::Scoped::from_matches(&matches)?)));
     let (cli, scoped) = match parsed {
         Ok(parsed) => parsed,
-        Err(e) => e.exit(),
+        Err(e) => return exit::usage(e),
     };
     let json = cli.global.json;
     match run(cli, &scoped) {

@@ -146,7 +146,6 @@ fn action_name(text: &str) -> Result<String, String> {
     }
 }
 
-/// Calls `each` for every row at HEAD in seq order.
 /// Calls `each` for every row at HEAD after seq `since` in seq order (0: all of them).
 fn each_row(global: &Global, since: u64, mut each: impl FnMut(Row) -> Result<()>) -> Result<()> {
     let ledger = open(global)?;
