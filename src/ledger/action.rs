@@ -29,6 +29,14 @@ macro_rules! actions {
                 }
             }
 
+            /// The action a row's `action` column names, if it is one.
+            pub fn parse(name: &str) -> Option<ActionKind> {
+                match name {
+                    $($name => Some(ActionKind::$variant),)+
+                    _ => None,
+                }
+            }
+
             /// The names of the tables this action's rows go into (its main table first).
             pub fn table_names(self) -> &'static [&'static str] {
                 match self {
@@ -71,11 +79,6 @@ actions! {
 }
 
 impl ActionKind {
-    /// The action a row's `action` column names, if it is one.
-    pub fn parse(name: &str) -> Option<ActionKind> {
-        ActionKind::ALL.iter().copied().find(|a| a.name() == name)
-    }
-
     /// The table its rows go into (for `stop-work`, the clock row's; its session log row
     /// names its table itself).
     pub fn table(self) -> TableId {

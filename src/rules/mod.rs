@@ -104,7 +104,7 @@ pub fn skip(state: &mut State, row: &Row) {
 /// The key that must have signed a row: the actor's registered, unrevoked key named in the
 /// row's `key` column (for the genesis row, the founder key the row itself carries).
 pub fn signer_key(state: &State, row: &Row) -> Result<PublicKey, Violation> {
-    if row.action == "register-smartup" && state.last_seq == 0 {
+    if row.action == ActionKind::RegisterSmartup.name() && state.last_seq == 0 {
         let key =
             PublicKey::parse_openssh(row.get("public_key")).map_err(|e| violation("malformed-value", format!("column public_key: {e}")))?;
         ensure(key.fingerprint() == row.key, "key-not-valid", || {
@@ -158,7 +158,7 @@ fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Res
             format!("timestamp {} is in the future (the clock says {limit})", row.timestamp)
         })?;
     }
-    let genesis = row.action == "register-smartup";
+    let genesis = row.action == ActionKind::RegisterSmartup.name();
     ensure(genesis == (state.last_seq == 0), "genesis", || {
         if genesis {
             "register-smartup may only be the first row of a ledger".to_string()
@@ -167,12 +167,16 @@ fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Res
         }
     })?;
     if let Some(awaited) = &state.awaited_log {
-        ensure(row.action == "stop-work" && row.schema().name == "session_logs", "session", || {
-            format!(
-                "the stop-work row at seq {} must be followed by its session log row",
-                awaited.after_seq
-            )
-        })?;
+        ensure(
+            row.action == ActionKind::StopWork.name() && row.schema().name == "session_logs",
+            "session",
+            || {
+                format!(
+                    "the stop-work row at seq {} must be followed by its session log row",
+                    awaited.after_seq
+                )
+            },
+        )?;
     }
     if !genesis {
         ensure(state.owners.contains_key(&row.actor), "unknown-owner", || {
