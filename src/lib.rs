@@ -20,6 +20,7 @@ pub mod money;
 pub mod repo;
 pub mod rules;
 pub mod sign;
+pub mod site;
 pub mod time;
 pub mod verify;
 pub mod view;

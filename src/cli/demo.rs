@@ -313,6 +313,15 @@ fn journey(d: &mut Demo) -> Result<()> {
             rev: "HEAD".into(),
         },
     )?;
+    d.say("The public transparency site, built from the verified ledger (HTML, MkDocs and wiki pages):");
+    let ledger = crate::clerk::Ledger::open(&dir.join("ledger"))?;
+    let built = crate::site::build(&ledger, &dir.join("site"), None, false)?;
+    println!(
+        "built {} pages of {} rows: open {} in a browser",
+        built.pages,
+        built.rows,
+        dir.join("site").join("index.html").display()
+    );
     println!("\nTry: cd {} && smartup log && smartup status", dir.join("ledger").display());
     Ok(())
 }

@@ -14,6 +14,7 @@ mod inspect;
 mod progress;
 mod push_cmd;
 mod read;
+mod site_cmd;
 mod verify_cmd;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -81,6 +82,9 @@ enum Command {
     /// Keep Forgejo issues, labels, milestones and tracked time in step with the ledger
     #[command(subcommand)]
     Forgejo(forgejo_cmd::ForgejoCommand),
+    /// The public transparency site, built from the verified ledger
+    #[command(subcommand)]
+    Site(site_cmd::SiteCommand),
 }
 
 /// Runs the command line and turns the outcome into an exit code (see [`exit`]).
@@ -119,5 +123,6 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Hook(command) => hook_cmd::run(g, command),
         Command::Push(args) => push_cmd::run(g, scoped, args),
         Command::Forgejo(command) => forgejo_cmd::run(g, command),
+        Command::Site(command) => site_cmd::run(g, command),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod changes;
 pub mod findings;
+pub mod forge;
 pub mod layout;
 pub mod stream;
 pub mod write;

@@ -9,6 +9,7 @@ pub mod cache;
 mod signatures;
 pub mod witness;
 
+use crate::ledger::row::{Location, Row};
 use crate::repo::{self, Finding, RowStream};
 use crate::rules::commit::{CommitFacts, SignerFacts};
 use crate::rules::{self, State};
@@ -32,6 +33,9 @@ pub struct Options<'p> {
     pub progress: Option<&'p dyn Fn(usize, usize)>,
     /// Give up (with an error) when the walk is still running at this instant.
     pub deadline: Option<std::time::Instant>,
+    /// Called with each row, where it is stored, its commit and the state before it is
+    /// applied (a front end folding history while it is verified, as the site does).
+    pub observe: Option<&'p dyn Fn(&Row, &Location, Oid, &State)>,
 }
 
 /// How many row summaries a report keeps (for messages such as the hook's).
@@ -187,6 +191,9 @@ fn walk_commit(
             if let Ok(key) = rules::signer_key(state, &row) {
                 pipeline.push(&row, &state.ledger_id, key, &location, id);
             }
+        }
+        if let Some(observe) = options.observe {
+            observe(&row, &location, id, state);
         }
         // The rules first (their codes are more precise); a late row is refused all the same.
         match rules::apply(state, &row, options.not_after).and_then(|()| rules::recorded_in_time(&row, options.not_before)) {

@@ -1,0 +1,81 @@
+//! The audit log: every row in seq order, 500 to a page, with who signed it, what it did in
+//! words, the signing key, the commit, and where the row is stored.
+
+use super::{cell, owner_link, when};
+use crate::site::doc::{link, seq_anchor, text, Block, Inline, Page, Table, Target};
+use crate::site::model::{log_page_of, LogPage, LOG_PAGE_ROWS};
+
+/// The page listing the audit-log pages (`log/index`) of a ledger whose last row is `last_seq`.
+pub fn log_index(last_seq: u64) -> Page {
+    let mut page = Page::new("log/index", "Audit log");
+    page.para(vec![text(format!(
+        "Every row of the ledger in seq order, {LOG_PAGE_ROWS} to a page: {last_seq} rows in all. Each row is signed \
+         by its actor's key; the fingerprint is shown so anyone can check it."
+    ))]);
+    let pages = if last_seq == 0 { 0 } else { log_page_of(last_seq) };
+    let items = (1..=pages)
+        .map(|n| {
+            let first = (n - 1) * LOG_PAGE_ROWS + 1;
+            let last = (n * LOG_PAGE_ROWS).min(last_seq);
+            vec![link(format!("Rows {first} to {last}"), &format!("log/{n}"))]
+        })
+        .collect();
+    page.push(Block::List(items));
+    page
+}
+
+/// Audit-log page `page.number`; `last` when no page follows it. `is_owner` tells which
+/// actors have a page; `web` is where Forgejo shows the ledger's files (`…/owner/repo/`).
+pub fn log_page(page: &LogPage, last: bool, is_owner: &dyn Fn(&str) -> bool, web: Option<&str>) -> Page {
+    let n = page.number;
+    let mut out = Page::new(&format!("log/{n}"), format!("Audit log, page {n}"));
+    let mut nav = vec![link("All pages", "log/index")];
+    if n > 1 {
+        nav.push(text(" · "));
+        nav.push(link("previous page", &format!("log/{}", n - 1)));
+    }
+    if !last {
+        nav.push(text(" · "));
+        nav.push(link("next page", &format!("log/{}", n + 1)));
+    }
+    out.para(nav.clone());
+    let mut table = Table::new(
+        format!("Rows {} to {}", page.lines.first().map_or(0, |l| l.event.seq), page.lines.last().map_or(0, |l| l.event.seq)),
+        &["Seq#", "Recorded", "Actor", "Action", "What it did", "Signing key", "Commit", "Stored in"],
+    );
+    for l in &page.lines {
+        let actor = if is_owner(&l.event.actor) {
+            vec![owner_link(&l.event.actor)]
+        } else {
+            cell(&l.event.actor)
+        };
+        let short = &l.commit[..l.commit.len().min(10)];
+        let place = format!("{}:{}", l.location.file, l.location.line);
+        let (commit, stored) = match web {
+            Some(web) => (
+                vec![Inline::Link(short.to_string(), Target::External(format!("{web}commit/{}", l.commit)))],
+                vec![Inline::Link(
+                    place,
+                    Target::External(format!("{web}src/commit/{}/{}#L{}", l.commit, l.location.file, l.location.line)),
+                )],
+            ),
+            None => (vec![Inline::Code(short.to_string())], vec![Inline::Code(place)]),
+        };
+        table.anchored_row(
+            seq_anchor(l.event.seq),
+            vec![
+                cell(l.event.seq.to_string()),
+                cell(when(l.event.at)),
+                actor,
+                cell(&l.action),
+                cell(&l.event.words),
+                vec![Inline::Code(l.key.clone())],
+                commit,
+                stored,
+            ],
+        );
+    }
+    out.push(Block::Table(table));
+    out.para(nav);
+    out
+}

@@ -1,0 +1,337 @@
+//! `smartup site`: the transparency site of the demo ledger, built for real and checked as a
+//! reader would: its numbers equal `balance --json` and `status --json`, every internal link
+//! resolves in all three formats, the same ledger gives the same bytes, a rebuild rewrites
+//! nothing, history that does not verify is never published, the wiki is a real git push,
+//! the post-receive companion rebuilds it, and headless Chromium finds no broken page.
+
+mod common;
+
+use common::{s, Ledger, Sandbox, SMARTUP};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// `smartup --ledger L site build --out OUT EXTRA…`.
+fn build(sb: &Sandbox, ledger: &Ledger, out: &Path, extra: &[&str]) -> common::Run {
+    let mut args = vec!["site", "build", "--out", s(out)];
+    args.extend_from_slice(extra);
+    ledger.read(sb, &args)
+}
+
+/// Every file under `root`, by relative path, with its bytes.
+fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("readable folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path.strip_prefix(root).expect("inside").to_string_lossy().replace('\\', "/");
+                out.insert(relative, std::fs::read(&path).expect("readable file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn text(root: &Path, relative: &str) -> String {
+    std::fs::read_to_string(root.join(relative)).unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
+}
+
+/// `1234.5` → `1,234.50 EUR`, as the site writes amounts.
+fn shown(amount: &str, unit: &str) -> String {
+    let (whole, cents) = amount.split_once('.').unwrap_or((amount, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}.{cents} {unit}")
+}
+
+/// The HTML table row (`<tr>…</tr>`) of `html` that contains `needle`.
+#[track_caller]
+fn row_with<'h>(html: &'h str, needle: &str) -> &'h str {
+    let at = html.find(needle).unwrap_or_else(|| panic!("no {needle:?} in the page"));
+    let start = html[..at].rfind("<tr").expect("inside a table row");
+    let end = at + html[at..].find("</tr>").expect("a closed row");
+    &html[start..end]
+}
+
+/// The targets of `href="…"` in an HTML page.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(|h| h.replace("&amp;", "&")).collect()
+}
+
+/// The targets of Markdown links `](…)` in a page.
+fn md_links(md: &str) -> Vec<String> {
+    md.split("](").skip(1).filter_map(|rest| rest.split(')').next()).map(str::to_string).collect()
+}
+
+/// Checks every internal link of the built site in its three formats; returns how many.
+fn check_links(root: &Path) -> usize {
+    let all = files(root);
+    let mut checked = 0;
+    for (path, bytes) in &all {
+        let page = String::from_utf8_lossy(bytes);
+        let folder = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
+        let links = if path.ends_with(".html") {
+            hrefs(&page)
+        } else if path.ends_with(".md") {
+            md_links(&page)
+        } else {
+            continue;
+        };
+        for link in links.iter().filter(|l| !l.starts_with("http")) {
+            checked += 1;
+            let (file, anchor) = link.split_once('#').unwrap_or((link.as_str(), ""));
+            let target = if file.is_empty() {
+                PathBuf::from(path)
+            } else if path.starts_with("wiki/") && !file.ends_with(".svg") {
+                PathBuf::from(format!("wiki/{file}.md"))
+            } else {
+                normalise(&folder.join(file))
+            };
+            let key = target.to_string_lossy().to_string();
+            let body = all.get(&key).unwrap_or_else(|| panic!("{path}: the link {link:?} points at {key}, which is not in the site"));
+            if !anchor.is_empty() {
+                let body = String::from_utf8_lossy(body);
+                assert!(body.contains(&format!("id=\"{anchor}\"")), "{path}: the link {link:?} names an anchor {key} does not have");
+            }
+        }
+    }
+    checked
+}
+
+/// `a/b/../c` → `a/c`.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => assert!(out.pop(), "a link leaves the site: {}", path.display()),
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[test]
+fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let out = sb.path().join("site");
+    let built = build(&sb, &ledger, &out, &["--json"]).ok().json();
+    assert_eq!(built["site"]["rows"], 29, "{built}");
+    assert_eq!(built["site"]["verified_after"], Value::Null, "a first build checks every commit: {built}");
+
+    let balance = ledger.read(&sb, &["balance", "--json"]).ok().json();
+    let status = ledger.read(&sb, &["status", "--json"]).ok().json();
+    let treasury = &balance["treasury"];
+    let overview = text(&out, "index.html");
+    let finances = text(&out, "finances.html");
+    for (page, html) in [("index", &overview), ("finances", &finances)] {
+        let eur = row_with(html, ">EUR treasury");
+        assert!(eur.contains(&shown(treasury["eur"].as_str().unwrap(), "EUR")), "{page}: {eur}");
+        let outstanding = row_with(html, ">SC outstanding");
+        assert!(outstanding.contains(&shown(treasury["sc_outstanding"].as_str().unwrap(), "SC")), "{page}: {outstanding}");
+        let pending = row_with(html, ">SC pending");
+        assert!(pending.contains(&shown(status["pending_total"].as_str().unwrap(), "SC")), "{page}: {pending}");
+        let limit = row_with(html, ">SC limit");
+        assert!(limit.contains(&shown(treasury["sc_limit"].as_str().unwrap(), "SC")), "{page}: {limit}");
+    }
+    assert!(overview.contains("The 3x rule is <strong>ok</strong>"), "{overview}");
+
+    let book = text(&out, "owners/index.html");
+    let owners = balance["owners"].as_array().expect("owners");
+    assert_eq!(owners.len(), 5);
+    for o in owners {
+        let handle = o["owner"].as_str().unwrap();
+        let row = row_with(&book, &format!("owners/{handle}.html\""));
+        for needle in [
+            o["license"].as_str().unwrap().to_string(),
+            shown(o["sc"].as_str().unwrap(), "SC"),
+            format!(">{}<", o["sk"].as_str().unwrap()),
+            format!(">{}<", o["vote_weight"].as_str().unwrap()),
+        ] {
+            assert!(row.contains(&needle), "{handle}'s row lacks {needle}: {row}");
+        }
+        let own = text(&out, &format!("owners/{handle}.html"));
+        assert!(row_with(&own, "SC held").contains(&shown(o["sc"].as_str().unwrap(), "SC")), "{own}");
+    }
+    let tasks = text(&out, "tasks/index.html");
+    for t in status["tasks"].as_array().expect("tasks") {
+        let id = t["task"].as_str().unwrap();
+        let row = row_with(&tasks, &format!(">{id}</a>"));
+        assert!(row.contains(t["status"].as_str().unwrap()), "{id}: {row}");
+        assert!(row.contains(&shown(t["budget"].as_str().unwrap(), "SC")), "{id}: {row}");
+    }
+    let log = text(&out, "log/1.html");
+    for row in ledger.log(&sb) {
+        let seq = row["seq"].as_u64().unwrap();
+        let line = row_with(&log, &format!("id=\"seq-{seq}\""));
+        assert!(line.contains(row["key"].as_str().unwrap()), "seq {seq} shows its signing key: {line}");
+        assert!(line.contains(row["action"].as_str().unwrap()), "{line}");
+    }
+
+    let links = check_links(&out);
+    assert!(links > 300, "the site links its pages together ({links} links checked)");
+    for f in ["markdown/mkdocs.yml", "wiki/_Sidebar.md", "wiki/Home.md", "markdown/docs/index.md", "style.css"] {
+        assert!(out.join(f).is_file(), "{f} is written");
+    }
+    let svg = text(&out, "finances.html");
+    assert!(svg.contains("<svg") && svg.contains("role=\"img\" aria-label=\""), "the plot is inline SVG with a name");
+}
+
+#[test]
+fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let (a, b) = (sb.path().join("a"), sb.path().join("b"));
+    build(&sb, &ledger, &a, &[]).ok();
+    build(&sb, &ledger, &b, &[]).ok();
+    let (first, second) = (files(&a), files(&b));
+    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    for (path, bytes) in &first {
+        assert!(second[path] == *bytes, "{path} differs between two builds of the same ledger");
+    }
+    let again = build(&sb, &ledger, &a, &["--json"]).ok().json();
+    assert_eq!(again["site"]["files"]["written"], 0, "{again}");
+    assert_eq!(again["site"]["commits_verified"], 0, "nothing new to verify: {again}");
+
+    // One more entry: only the pages it changes are rewritten, only its commit is verified.
+    ledger.act(&sb, "carla", None, &["award-sk", "maya", "documentation"]).ok();
+    let after = build(&sb, &ledger, &a, &["--json"]).ok().json();
+    assert_eq!(after["site"]["commits_verified"], 1, "{after}");
+    let changed: Vec<String> = files(&a)
+        .into_iter()
+        .filter(|(path, bytes)| path.ends_with(".html") && first.get(path) != Some(bytes))
+        .map(|(path, _)| path)
+        .collect();
+    let expected = [
+        "index.html",
+        "log/1.html",
+        "log/index.html",
+        "owner-rows/carla/1.html",
+        "owners/carla.html",
+        "owners/index.html",
+        "owners/maya.html",
+        "verify.html",
+    ];
+    assert_eq!(changed, expected, "an award to maya by carla changes these pages only");
+    assert_eq!(after["site"]["files"]["written"], 3 * expected.len(), "each in three formats: {after}");
+    assert!(text(&a, "log/1.html").contains("id=\"seq-30\""));
+
+    // An older commit: the site of that commit, and the files of later rows are gone.
+    let older = build(&sb, &ledger, &a, &["--at", "HEAD~1", "--json"]).ok().json();
+    assert_eq!(older["site"]["rows"], 29, "{older}");
+    assert!(!text(&a, "log/1.html").contains("id=\"seq-30\""));
+}
+
+#[test]
+fn history_that_does_not_verify_is_never_published() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let out = sb.path().join("site");
+    build(&sb, &ledger, &out, &[]).ok();
+    let before = files(&out);
+    sb.git_ok(
+        &ledger.dir,
+        &["-c", "user.name=x", "-c", "user.email=x@example.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", "unsigned"],
+    );
+    build(&sb, &ledger, &out, &[]).code(1).stderr_has(&["does not verify", "commit-signature", "nothing was written"]);
+    assert!(files(&out) == before, "a refused build leaves the site as it was");
+    let fresh = sb.path().join("fresh");
+    build(&sb, &ledger, &fresh, &[]).code(1);
+    assert!(!fresh.join("index.html").exists(), "nothing of an unverified ledger is published");
+}
+
+#[test]
+fn a_folder_that_is_not_a_site_is_refused_unless_forced() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let mine = sb.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep me").unwrap();
+    build(&sb, &ledger, &mine, &[]).code(3).stderr_has(&["holds no smartup site", "--force"]);
+    assert!(!mine.join("index.html").exists());
+    build(&sb, &ledger, &mine, &["--force"]).ok();
+    assert_eq!(text(&mine, "notes.txt"), "keep me", "--force leaves other files alone");
+    build(&sb, &ledger, &mine, &["--at", "no-such-commit"]).code(3).stderr_has(&["no-such-commit is not a commit"]);
+}
+
+#[test]
+fn publish_pushes_the_wiki_pages_and_a_second_publish_pushes_nothing() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    // The demo ledger's origin is DIR/forge.git; its wiki sits beside it.
+    let wiki = sb.path().join("demo/forge.wiki.git");
+    sb.git_ok(sb.path(), &["init", "-q", "--bare", s(&wiki)]);
+    let out = sb.path().join("site");
+    let first = ledger.read(&sb, &["site", "publish", "--wiki", "--out", s(&out)]).ok();
+    assert!(first.stdout.contains("pushed the wiki pages to"), "{first:?}");
+    let clone = sb.path().join("wiki-clone");
+    sb.git_ok(sb.path(), &["clone", "-q", s(&wiki), s(&clone)]);
+    for page in ["Home.md", "_Sidebar.md", "finances.md", "owners-alice.md", "finances-over-time.svg"] {
+        assert!(clone.join(page).is_file(), "the wiki has {page}");
+    }
+    assert_eq!(text(&clone, "Home.md"), text(&out, "wiki/Home.md"));
+    let second = ledger.read(&sb, &["site", "publish", "--wiki", "--out", s(&out)]).ok();
+    assert!(second.stdout.contains("already shows these pages"), "{second:?}");
+    let missing = sb.path().join("nowhere.wiki.git");
+    ledger
+        .read(&sb, &["site", "publish", "--wiki", "--out", s(&out), "--remote", s(&missing)])
+        .code(3)
+        .stderr_has(&["cannot reach the wiki"]);
+}
+
+#[test]
+fn the_post_receive_companion_rebuilds_the_site_after_a_push() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let forge = sb.path().join("demo/forge.git");
+    let out = sb.path().join("published");
+    let command = format!("'{SMARTUP}' site build --out '{}'", s(&out));
+    sb.git_ok(&forge, &["config", "smartup.postReceive", &command]);
+    ledger.act(&sb, "carla", None, &["award-sk", "maya", "documentation"]).ok();
+    ledger.act(&sb, "carla", None, &["push"]).ok();
+    let head = sb.git_ok(&forge, &["rev-parse", "main"]);
+    let manifest = out.join(".smartup-site.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let built: Option<Value> = std::fs::read(&manifest).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        if built.is_some_and(|m| m["commit"] == head.as_str()) {
+            break;
+        }
+        let log = std::fs::read_to_string(forge.join("smartup/post-receive.log")).unwrap_or_default();
+        assert!(std::time::Instant::now() < deadline, "the site was not rebuilt after the push:\n{log}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(text(&out, "log/1.html").contains("id=\"seq-30\""));
+}
+
+#[test]
+fn headless_chromium_finds_no_broken_page_and_axe_no_serious_violation() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let out = sb.path().join("site");
+    build(&sb, &ledger, &out, &[]).ok();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let artifacts = root.join("target/site-screenshots");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let mut node = sb.command("node");
+    node.arg(root.join("tests/browser/check-site.mjs"))
+        .arg(&out)
+        .arg(&artifacts)
+        .args(["--axe", "index.html", "finances.html", "owners/index.html", "tasks/6_2_1_1.html"]);
+    let run = common::run(node);
+    assert_eq!(run.code, 0, "the browser checks failed (see {}): {run:?}", artifacts.display());
+    for shot in ["index.html-1280.png", "index.html-390.png", "finances.html-1280.png", "finances.html-390.png"] {
+        assert!(artifacts.join(shot).is_file(), "screenshot {shot} is saved in {}", artifacts.display());
+    }
+}
