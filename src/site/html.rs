@@ -9,9 +9,12 @@ use std::fmt::Write;
 /// scroll inside their own box.
 pub const STYLE: &str = include_str!("style.css");
 
-/// Escapes text for HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Escapes text for HTML (borrowed when there is nothing to escape, as for most cells).
+fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -22,7 +25,7 @@ fn escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The file a page is written to: `owners/alice.html`.
@@ -35,8 +38,9 @@ fn href(from: &PageId, to: &Target) -> String {
     match to {
         Target::External(url) => url.clone(),
         Target::Page(page, anchor) => {
-            let mut out = "../".repeat(from.depth());
+            let mut out = String::new();
             if page != from || anchor.is_none() {
+                out.push_str(&"../".repeat(from.depth()));
                 out.push_str(&file_of(page));
             }
             if let Some(anchor) = anchor {

@@ -64,9 +64,13 @@ impl Flavour {
     }
 }
 
-/// Escapes the characters Markdown would read as markup.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Escapes the characters Markdown would read as markup (borrowed when there are none).
+fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    const MARKUP: [char; 11] = ['\\', '*', '_', '[', ']', '<', '>', '|', '`', '#', '\n'];
+    if !text.contains(MARKUP) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
             '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '`' | '#' => {
@@ -77,7 +81,7 @@ fn escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 fn inlines(flavour: Flavour, from: &PageId, parts: &[Inline], out: &mut String) {
@@ -99,7 +103,7 @@ fn inlines(flavour: Flavour, from: &PageId, parts: &[Inline], out: &mut String) 
 
 fn table(flavour: Flavour, from: &PageId, t: &Table, out: &mut String) {
     let _ = writeln!(out, "**{}**\n", escape(&t.caption));
-    let heads: Vec<String> = t.head.iter().map(|h| escape(h)).collect();
+    let heads: Vec<_> = t.head.iter().map(|h| escape(h)).collect();
     let _ = writeln!(out, "| {} |", heads.join(" | "));
     let rules: Vec<&str> = (0..t.head.len())
         .map(|i| if t.numeric.get(i) == Some(&true) { "---:" } else { "---" })

@@ -32,6 +32,7 @@ use git2::Oid;
 use markdown::Flavour;
 use model::{LogPage, Model};
 use output::{Output, Written};
+use pages::Sink as _;
 use std::cell::RefCell;
 use std::path::Path;
 
@@ -45,6 +46,9 @@ pub const NAV: [(&str, &str); 7] = [
     ("log/index", "Audit log"),
     ("verify", "How to verify"),
 ];
+
+/// The version of the pages' rendering: a build with another never reuses pages.
+const RENDERING: u32 = 1;
 
 /// Folder of the MkDocs pages inside the site folder (with `mkdocs.yml` beside `docs/`).
 pub const DOCS_DIR: &str = "markdown";
@@ -109,11 +113,18 @@ pub fn build(ledger: &Ledger, out: &Path, at: Option<&str>, force: bool) -> Resu
             .id(),
         None => ledger.head,
     };
-    let mut output = Output::open(out, &ledger.state.ledger_id, &tip.to_string(), force)?;
+    let web = web_base(ledger, &ledger.state);
+    let rendering = format!("smartup {} site {RENDERING} links {}", env!("CARGO_PKG_VERSION"), web.as_deref().unwrap_or("-"));
+    let mut output = Output::open(out, &ledger.state.ledger_id, &tip.to_string(), &rendering, force)?;
     let (verified_after, commits_verified) = check(ledger, tip, &output.previous().commit)?;
     let frame = Frame::of(&ledger.state.name);
 
-    let (model, state, genesis) = fold(ledger, tip, &frame, &mut output)?;
+    let mut sink = Pages {
+        output: &mut output,
+        frame: &frame,
+        count: 0,
+    };
+    let (model, state, genesis) = fold(ledger, tip, web.as_deref(), &mut sink)?;
     let balances = view::balances::balances(&state, state.last_timestamp.unwrap_or(crate::time::Timestamp(0)));
     let board = view::status::board(&state, balances.at);
     let ctx = pages::Context {
@@ -123,20 +134,17 @@ pub fn build(ledger: &Ledger, out: &Path, at: Option<&str>, force: bool) -> Resu
         balances,
         commit: tip.to_string(),
         genesis: genesis.to_string(),
-        web: web_base(ledger, &state),
+        web: web.clone(),
     };
-    let pages = pages::all(&ctx)?;
-    for page in &pages {
-        write_page(&mut output, page, &frame)?;
-    }
+    pages::each(&ctx, &mut sink)?;
+    let pages = sink.count;
     output.write("style.css", html::STYLE.as_bytes())?;
     output.write(&format!("{DOCS_DIR}/mkdocs.yml"), markdown::mkdocs_config(&frame).as_bytes())?;
     output.write(&format!("{WIKI_DIR}/_Sidebar.md"), markdown::wiki_sidebar(&frame).as_bytes())?;
-    let log_pages = if state.last_seq == 0 { 0 } else { model::log_page_of(state.last_seq) };
     Ok(Built {
         commit: tip.to_string(),
         rows: state.last_seq,
-        pages: pages.len() + log_pages as usize,
+        pages,
         verified_after,
         commits_verified,
         files: output.finish()?,
@@ -169,35 +177,43 @@ fn check(ledger: &Ledger, tip: Oid, verified: &str) -> Result<(Option<String>, u
     Ok((earlier.map(|v| v.to_string()), report.commits))
 }
 
-/// The rows of history up to `tip`, folded into the model; audit-log pages are written as
-/// they fill. Returns the model, the state at `tip` and the root commit.
-fn fold(ledger: &Ledger, tip: Oid, frame: &Frame, output: &mut Output) -> Result<(Model, State, Oid)> {
-    struct Sink<'o> {
+/// The rows of history up to `tip`, folded into the model; audit-log pages go to `sink` as
+/// they fill (or are kept, when an earlier build made them from the same rows). Returns the
+/// model, the state at `tip` and the root commit.
+fn fold(ledger: &Ledger, tip: Oid, web: Option<&str>, sink: &mut Pages) -> Result<(Model, State, Oid)> {
+    struct Folding<'s, 'o> {
         model: Model,
-        output: &'o mut Output,
+        sink: &'s mut Pages<'o>,
         owners: Vec<String>,
         failed: Option<anyhow::Error>,
     }
-    let sink = RefCell::new(Sink {
+    let folding = RefCell::new(Folding {
         model: Model::default(),
-        output,
+        sink,
         owners: Vec::new(),
         failed: None,
     });
-    let web = web_base(ledger, &ledger.state);
-    let emit = |sink: &mut Sink, page: LogPage, last: bool| {
-        let owners = &sink.owners;
+    let emit = |f: &mut Folding, page: LogPage, last: bool, state: &State| {
+        let id = format!("log/{}", page.number);
+        let (first, end) = (page.lines.first().map_or(0, |l| l.event.seq), page.lines.last().map_or(0, |l| l.event.seq));
+        if f.sink.kept(&id, &format!("{first}-{end}-{}", if last { "last" } else { "more" })) {
+            return;
+        }
+        if f.owners.len() != state.owners.len() {
+            f.owners = state.owners.keys().cloned().collect();
+            f.owners.sort();
+        }
+        let owners = &f.owners;
         let is_owner = |h: &str| owners.binary_search_by(|o| o.as_str().cmp(h)).is_ok();
-        let page = pages::log_page(&page, last, &is_owner, web.as_deref());
-        if let Err(e) = write_page(sink.output, &page, frame) {
-            sink.failed.get_or_insert(e);
+        let page = pages::log_page(&page, last, &is_owner, web);
+        if let Err(e) = f.sink.page(page) {
+            f.failed.get_or_insert(e);
         }
     };
     let observe = |row: &crate::ledger::row::Row, location: &crate::ledger::row::Location, commit: Oid, before: &State| {
-        let mut sink = sink.borrow_mut();
-        if let Some(page) = sink.model.observe(row, location, commit, before) {
-            sink.owners = sorted_owners(before);
-            emit(&mut sink, page, false);
+        let mut f = folding.borrow_mut();
+        if let Some(page) = f.model.observe(row, location, commit, before) {
+            emit(&mut f, page, false, before);
         }
     };
     let options = Options {
@@ -207,24 +223,17 @@ fn fold(ledger: &Ledger, tip: Oid, frame: &Frame, output: &mut Output) -> Result
     let report = verify::walk(&ledger.repo, tip, &options)?;
     let genesis = report.walked.first().map(|w| w.commit).context("the ledger has no commits")?;
     let state = report.state.context("the ledger has no ledger.toml")?;
-    let mut sink = sink.into_inner();
-    if let Some(e) = sink.failed.take() {
+    let mut f = folding.into_inner();
+    if let Some(e) = f.failed.take() {
         return Err(e);
     }
-    if let Some(page) = sink.model.finish(&state) {
-        sink.owners = sorted_owners(&state);
-        emit(&mut sink, page, true);
+    if let Some(page) = f.model.finish(&state) {
+        emit(&mut f, page, true, &state);
     }
-    if let Some(e) = sink.failed.take() {
+    if let Some(e) = f.failed.take() {
         return Err(e);
     }
-    Ok((sink.model, state, genesis))
-}
-
-fn sorted_owners(state: &State) -> Vec<String> {
-    let mut owners: Vec<String> = state.owners.keys().cloned().collect();
-    owners.sort();
-    owners
+    Ok((f.model, state, genesis))
 }
 
 /// Where Forgejo shows the ledger repository (`https://forge/org/ledger/`), when the policy
@@ -236,17 +245,44 @@ fn web_base(ledger: &Ledger, state: &State) -> Option<String> {
     Some(format!("{instance}{owner}/{repo}/"))
 }
 
-/// Writes one page as HTML, MkDocs Markdown and wiki Markdown, with its figures' SVG files.
-fn write_page(output: &mut Output, page: &Page, frame: &Frame) -> Result<()> {
-    output.write(&html::file_of(&page.id), html::render(page, frame).as_bytes())?;
-    for (folder, flavour) in [(format!("{DOCS_DIR}/docs"), Flavour::Docs), (WIKI_DIR.to_string(), Flavour::Wiki)] {
-        let file = format!("{folder}/{}", flavour.file_of(&page.id));
-        output.write(&file, markdown::render(flavour, page, frame).as_bytes())?;
-        for block in &page.blocks {
-            if let Block::Figure { svg, file, .. } = block {
-                output.write(&format!("{folder}/{file}"), svg.as_bytes())?;
+/// Pages going into the site folder: each written as HTML, MkDocs Markdown and wiki
+/// Markdown, with its figures' SVG files.
+struct Pages<'o> {
+    output: &'o mut Output,
+    frame: &'o Frame,
+    /// Pages built or kept.
+    count: usize,
+}
+
+/// The Markdown folders and their flavours.
+fn markdown_folders() -> [(String, Flavour); 2] {
+    [(format!("{DOCS_DIR}/docs"), Flavour::Docs), (WIKI_DIR.to_string(), Flavour::Wiki)]
+}
+
+impl pages::Sink for Pages<'_> {
+    fn page(&mut self, page: Page) -> Result<()> {
+        self.count += 1;
+        self.output.write(&html::file_of(&page.id), html::render(&page, self.frame).as_bytes())?;
+        for (folder, flavour) in markdown_folders() {
+            let file = format!("{folder}/{}", flavour.file_of(&page.id));
+            self.output.write(&file, markdown::render(flavour, &page, self.frame).as_bytes())?;
+            for block in &page.blocks {
+                if let Block::Figure { svg, file, .. } = block {
+                    self.output.write(&format!("{folder}/{file}"), svg.as_bytes())?;
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    fn kept(&mut self, id: &str, inputs: &str) -> bool {
+        let id = doc::PageId::new(id);
+        let mut files = vec![html::file_of(&id)];
+        files.extend(markdown_folders().map(|(folder, flavour)| format!("{folder}/{}", flavour.file_of(&id))));
+        let kept = self.output.unchanged(&id.0, inputs, &files);
+        if kept {
+            self.count += 1;
+        }
+        kept
+    }
 }

@@ -23,6 +23,14 @@ pub struct Manifest {
     pub commit: String,
     /// Every file written, by path relative to the folder, with its SHA-256.
     pub files: BTreeMap<String, String>,
+    /// What the site's pages were rendered by and with (smartup's version, links); pages are
+    /// reused only from a build that says the same.
+    #[serde(default)]
+    pub rendering: String,
+    /// Pages built from inputs that only a few pages can name cheaply (an audit-log page's
+    /// rows): page id → a key of those inputs.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
 }
 
 /// Counts of one build's writing.
@@ -51,7 +59,7 @@ fn hex(bytes: &[u8]) -> String {
 impl Output {
     /// Opens `root` for a build of ledger `ledger_id` at `commit`. A folder that holds
     /// anything but an earlier smartup site is refused unless `force`.
-    pub fn open(root: &Path, ledger_id: &str, commit: &str, force: bool) -> Result<Output> {
+    pub fn open(root: &Path, ledger_id: &str, commit: &str, rendering: &str, force: bool) -> Result<Output> {
         let old = read_manifest(root)?;
         match &old {
             Some(m) if m.ledger_id != ledger_id && !force => bail!(
@@ -72,6 +80,8 @@ impl Output {
             ledger_id: ledger_id.to_string(),
             commit: commit.to_string(),
             files: BTreeMap::new(),
+            rendering: rendering.to_string(),
+            inputs: BTreeMap::new(),
         };
         let mut output = Output {
             root: root.to_path_buf(),
@@ -116,6 +126,25 @@ impl Output {
         }
         self.new.files.insert(path.to_string(), hash);
         Ok(())
+    }
+
+    /// True when the earlier build made the page `id` from the same `inputs`, with the same
+    /// rendering, and its `files` are still there: they are kept as they are. Otherwise the
+    /// caller writes them, and `inputs` is remembered for the next build.
+    pub fn unchanged(&mut self, id: &str, inputs: &str, files: &[String]) -> bool {
+        let same = self.old.rendering == self.new.rendering
+            && self.old.inputs.get(id).is_some_and(|k| k == inputs)
+            && files.iter().all(|f| self.old.files.contains_key(f) && self.root.join(f).is_file());
+        self.new.inputs.insert(id.to_string(), inputs.to_string());
+        if same {
+            for f in files {
+                if let Some(hash) = self.old.files.get(f) {
+                    self.new.files.insert(f.clone(), hash.clone());
+                }
+            }
+            self.counts.unchanged += files.len();
+        }
+        same
     }
 
     /// Removes what the earlier build wrote and this one did not, then writes the manifest.
@@ -171,33 +200,46 @@ mod tests {
     fn writes_only_what_changed_removes_what_is_gone_and_guards_foreign_folders() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("site");
-        let mut out = Output::open(&root, "L1", "c1", false).unwrap();
+        let mut out = Output::open(&root, "L1", "c1", "r", false).unwrap();
         out.write("index.html", b"one").unwrap();
         out.write("owners/a.html", b"a").unwrap();
         assert_eq!(out.finish().unwrap().written, 2);
 
-        let mut out = Output::open(&root, "L1", "c2", false).unwrap();
+        let mut out = Output::open(&root, "L1", "c2", "r", false).unwrap();
         out.write("index.html", b"two").unwrap();
         let counts = out.finish().unwrap();
         assert_eq!((counts.written, counts.unchanged, counts.removed), (1, 0, 1));
         assert!(!root.join("owners/a.html").exists());
 
-        let mut out = Output::open(&root, "L1", "c3", false).unwrap();
+        let mut out = Output::open(&root, "L1", "c3", "r", false).unwrap();
         out.write("index.html", b"two").unwrap();
         assert_eq!(out.finish().unwrap().unchanged, 1);
 
-        let err = Output::open(&root, "L2", "c", false).err().unwrap().to_string();
+        let err = Output::open(&root, "L2", "c", "r", false).err().unwrap().to_string();
         assert!(err.contains("another ledger"), "{err}");
         let foreign = dir.path().join("foreign");
         std::fs::create_dir_all(&foreign).unwrap();
         std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
-        let err = Output::open(&foreign, "L1", "c", false).err().unwrap().to_string();
+        let err = Output::open(&foreign, "L1", "c", "r", false).err().unwrap().to_string();
         assert!(err.contains("holds no smartup site"), "{err}");
-        assert!(Output::open(&foreign, "L1", "c", true).is_ok());
+        assert!(Output::open(&foreign, "L1", "c", "r", true).is_ok());
         std::fs::write(root.join(MANIFEST), "{").unwrap();
-        let err = Output::open(&root, "L1", "c", false).err().unwrap().to_string();
+        let err = Output::open(&root, "L1", "c", "r", false).err().unwrap().to_string();
         assert!(err.contains("damaged"), "{err}");
-        let mut out = Output::open(&foreign, "L1", "c", true).unwrap();
+        let mut out = Output::open(&foreign, "L1", "c", "r", true).unwrap();
         assert!(out.write("../escape.html", b"x").is_err());
+
+        // A page made from the same inputs is kept, not rendered again.
+        let files = vec!["log/1.html".to_string()];
+        let mut out = Output::open(&foreign, "L1", "c", "r", false).unwrap();
+        assert!(!out.unchanged("log/1", "1-500", &files));
+        out.write("log/1.html", b"rows").unwrap();
+        out.finish().unwrap();
+        let mut out = Output::open(&foreign, "L1", "c", "r", false).unwrap();
+        assert!(out.unchanged("log/1", "1-500", &files));
+        assert!(!out.unchanged("log/2", "501-502", &files), "other inputs");
+        out.finish().unwrap();
+        let mut out = Output::open(&foreign, "L1", "c", "other rendering", false).unwrap();
+        assert!(!out.unchanged("log/1", "1-500", &files), "another rendering renders again");
     }
 }

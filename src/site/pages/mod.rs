@@ -47,20 +47,27 @@ impl Context<'_> {
     }
 }
 
-/// Every page but the audit log's numbered pages (which are built as the history is read).
-pub fn all(ctx: &Context) -> Result<Vec<Page>> {
-    let mut pages = vec![
-        overview::page(ctx),
-        finances::page(ctx)?,
-        owners::index(ctx),
-        tasks::index(ctx),
-        rules::page(ctx),
-        verify::page(ctx),
-        log_index(ctx.state.last_seq),
-    ];
-    pages.extend(owners::pages(ctx));
-    pages.extend(tasks::pages(ctx));
-    Ok(pages)
+/// Where built pages go, one at a time.
+pub trait Sink {
+    /// Takes a built page.
+    fn page(&mut self, page: Page) -> Result<()>;
+    /// True when the page `id`, made from `inputs` (a key of them), is kept as an earlier
+    /// build wrote it, so it is not built again.
+    fn kept(&mut self, id: &str, inputs: &str) -> bool;
+}
+
+/// Hands every page but the audit log's numbered pages (which are built as the history is
+/// read) to `sink`.
+pub fn each(ctx: &Context, sink: &mut dyn Sink) -> Result<()> {
+    sink.page(overview::page(ctx))?;
+    sink.page(finances::page(ctx)?)?;
+    sink.page(owners::index(ctx))?;
+    sink.page(tasks::index(ctx))?;
+    sink.page(rules::page(ctx))?;
+    sink.page(verify::page(ctx))?;
+    sink.page(log_index(ctx.state.last_seq))?;
+    owners::each_page(ctx, sink)?;
+    tasks::each_page(ctx, sink)
 }
 
 /// A link to a row's line on the audit log: `seq 42`.

@@ -1,9 +1,10 @@
 //! The Book of Owners, a page per owner, and the owner's signed rows, page by page.
 
-use super::{cell, money, owner_link, row_link, task_link, when, Context};
+use super::{cell, money, owner_link, row_link, task_link, when, Context, Sink};
 use crate::site::doc::{link, text, Block, Inline, Page, Table};
 use crate::site::model::Signed;
 use crate::view::balances::OwnerBalance;
+use anyhow::Result;
 
 /// Rows on one page of an owner's signed rows.
 const ROWS_PER_PAGE: usize = 500;
@@ -83,7 +84,7 @@ fn signed_table(caption: String, rows: &[Signed]) -> Table {
     table
 }
 
-fn owner_page(ctx: &Context, o: &OwnerBalance) -> Vec<Page> {
+fn owner_pages(ctx: &Context, o: &OwnerBalance, sink: &mut dyn Sink) -> Result<()> {
     let handle = &o.owner;
     let mut page = Page::new(&format!("owners/{handle}"), format!("Owner {handle}"));
     let mut table = Table::new(format!("{handle} as of the last row of the ledger"), &["What", "Value"]);
@@ -124,20 +125,22 @@ fn owner_page(ctx: &Context, o: &OwnerBalance) -> Vec<Page> {
     if !chunks.is_empty() {
         page.para(all);
     }
-    let mut pages = vec![page];
+    sink.page(page)?;
     for (i, chunk) in chunks.iter().enumerate() {
-        let mut rows = Page::new(
-            &rows_page_id(handle, i + 1),
-            format!("Rows {handle} signed, page {} of {}", i + 1, chunks.len()),
-        );
+        let id = rows_page_id(handle, i + 1);
+        let inputs = format!("{}-{}-{}", chunk[0].seq, chunk[chunk.len() - 1].seq, chunk.len());
+        if sink.kept(&id, &inputs) {
+            continue;
+        }
+        let mut rows = Page::new(&id, format!("Rows {handle} signed, page {}", i + 1));
         rows.para(vec![text("Back to "), owner_link(handle), text(".")]);
         rows.push(Block::Table(signed_table(format!("Rows {handle} signed, page {}", i + 1), chunk)));
-        pages.push(rows);
+        sink.page(rows)?;
     }
-    pages
+    Ok(())
 }
 
-/// Each owner's page and their signed-row pages.
-pub fn pages(ctx: &Context) -> Vec<Page> {
-    ctx.balances.owners.iter().flat_map(|o| owner_page(ctx, o)).collect()
+/// Hands each owner's page and their signed-row pages to `sink`.
+pub fn each_page(ctx: &Context, sink: &mut dyn Sink) -> Result<()> {
+    ctx.balances.owners.iter().try_for_each(|o| owner_pages(ctx, o, sink))
 }

@@ -1,10 +1,11 @@
 //! Tasks and objectives: per team and status, and a page per task with its whole history.
 
-use super::{cell, money, owner_link, row_link, task_link, when, Context};
+use super::{cell, money, owner_link, row_link, task_link, when, Context, Sink};
 use crate::site::doc::{text, Block, Inline, Page, Table};
 use crate::view::duration;
 use crate::rules::state::Task;
 use crate::view::status::BoardTask;
+use anyhow::Result;
 
 fn person(who: &Option<String>) -> Vec<Inline> {
     who.as_deref().map_or_else(|| cell("-"), |h| vec![owner_link(h)])
@@ -93,13 +94,12 @@ fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask) -> Page {
     page
 }
 
-/// A page per task.
-pub fn pages(ctx: &Context) -> Vec<Page> {
+/// Hands a page per task to `sink`.
+pub fn each_page(ctx: &Context, sink: &mut dyn Sink) -> Result<()> {
     // The board lists the state's tasks in the same (key) order.
     ctx.state
         .tasks
         .iter()
         .zip(&ctx.board.tasks)
-        .map(|((key, task), b)| task_page(ctx, key, task, b))
-        .collect()
+        .try_for_each(|((key, task), b)| sink.page(task_page(ctx, key, task, b)))
 }
