@@ -335,3 +335,76 @@ fn headless_chromium_finds_no_broken_page_and_axe_no_serious_violation() {
         assert!(artifacts.join(shot).is_file(), "screenshot {shot} is saved in {}", artifacts.display());
     }
 }
+
+/// Replaces what differs between two runs of the demo (keys are new each run, so key
+/// fingerprints, commit ids and the policy hash differ) by placeholders.
+fn normalised(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("SHA256:") {
+            let key = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/').count();
+            if key >= 43 {
+                out.push_str("SHA256:<key>");
+                rest = &after[key..];
+                continue;
+            }
+        }
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        let starts_word = out.chars().last().is_none_or(|p| !p.is_ascii_alphanumeric());
+        if hex >= 10 && starts_word && rest[..hex].bytes().all(|b| !b.is_ascii_uppercase()) {
+            out.push_str(&format!("<hex{hex}>"));
+            rest = &rest[hex..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[test]
+fn golden_pages_of_the_demo_ledger_on_a_pinned_clock() {
+    let sb = Sandbox::new();
+    let dir = sb.path().join("demo");
+    sb.smartup_with(&["demo", "--dir", s(&dir)], |c| {
+        c.env("SMARTUP_NOW", "2026-01-10T12:00:00Z");
+    })
+    .ok();
+    let ledger = Ledger {
+        dir: dir.join("ledger"),
+        keys: BTreeMap::new(),
+    };
+    let out = dir.join("site");
+    build(&sb, &ledger, &out, &["--force"]).ok();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/site");
+    let overwrite = std::env::var("SITE_GOLDEN").is_ok_and(|v| v == "overwrite");
+    let pages = [
+        "index", "finances", "owners/index", "owners/alice", "tasks/index", "tasks/6_2_1_1", "rules", "log/index", "log/1",
+        "verify",
+    ];
+    let mut differ = Vec::new();
+    for page in pages {
+        let wiki = if page == "index" { "Home".to_string() } else { page.replace('/', "-") };
+        for (built, name) in [
+            (format!("{page}.html"), format!("{}.html", page.replace('/', "--"))),
+            (format!("markdown/docs/{page}.md"), format!("docs--{}.md", page.replace('/', "--"))),
+            (format!("wiki/{wiki}.md"), format!("wiki--{wiki}.md")),
+        ] {
+            let actual = normalised(&text(&out, &built));
+            let path = golden.join(&name);
+            if overwrite {
+                std::fs::create_dir_all(&golden).unwrap();
+                std::fs::write(&path, &actual).unwrap();
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(actual.as_str()) {
+                differ.push(format!("{built} (golden {})", path.display()));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "these pages differ from their golden files; look at the change and bless it with \
+         SITE_GOLDEN=overwrite cargo test --test site golden:\n{}",
+        differ.join("\n")
+    );
+}

@@ -213,3 +213,52 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::Book;
+
+    /// Folds every row of `b` into a model, returning it and the audit-log pages handed out.
+    fn fold(b: &Book) -> (Model, Vec<LogPage>) {
+        let mut state = b.genesis.clone();
+        let mut model = Model::default();
+        let mut pages = Vec::new();
+        for (row, location) in &b.rows {
+            pages.extend(model.observe(row, location, git2::Oid::ZERO_SHA1, &state));
+            crate::rules::apply(&mut state, row, None).expect("the book's rows are valid");
+        }
+        pages.extend(model.finish(&state));
+        (model, pages)
+    }
+
+    #[test]
+    fn a_paid_task_is_folded_into_histories_money_and_one_log_page() {
+        let b = Book::paid_after_one_session();
+        let (model, pages) = fold(&b);
+        assert_eq!(model.rows, b.state.last_seq);
+        assert_eq!(pages.len(), 1, "fewer than {LOG_PAGE_ROWS} rows make one page");
+        assert_eq!(pages[0].number, 1);
+        let seqs: Vec<u64> = pages[0].lines.iter().map(|l| l.event.seq).collect();
+        assert_eq!(seqs, (1..=b.state.last_seq).collect::<Vec<_>>());
+        let signed: usize = model.signed.values().map(Vec::len).sum();
+        assert_eq!(signed as u64, b.state.last_seq, "every row is someone's signed row");
+        let task = &model.tasks["6_2_1_1"];
+        assert!(task.first().is_some_and(|t| t.words.contains("created the task")), "{task:?}");
+        assert!(task.iter().any(|t| t.words.contains("validated")), "{task:?}");
+        let deposits: Amount = model.months.values().fold(Amount::ZERO, |sum, f| sum.plus(f.deposits));
+        assert_eq!(deposits, b.state.treasury, "every euro in the treasury came in as a deposit");
+        let last = model.days.last().expect("a day with rows");
+        assert_eq!((last.treasury, last.outstanding), (b.state.treasury, b.state.outstanding));
+        assert_eq!(model.amendments.first().map(|a| a.seq), Some(1), "genesis sets the first policy");
+        assert_eq!(model.recent.len(), RECENT_EVENTS.min(b.rows.len()));
+        assert_eq!(model.recent.back().map(|e| e.seq), Some(b.state.last_seq));
+    }
+
+    #[test]
+    fn log_pages_hold_500_rows_each() {
+        assert_eq!(log_page_of(1), 1);
+        assert_eq!(log_page_of(LOG_PAGE_ROWS), 1);
+        assert_eq!(log_page_of(LOG_PAGE_ROWS + 1), 2);
+    }
+}
