@@ -315,8 +315,7 @@ fn journey(d: &mut Demo) -> Result<()> {
         },
     )?;
     d.say("The public transparency site, built from the verified ledger (HTML, MkDocs and wiki pages):");
-    let ledger = crate::clerk::Ledger::open(&dir.join("ledger"))?;
-    let built = crate::site::build(&ledger, &dir.join("site"), None, false)?;
+    let built = crate::site::build(&crate::repo::open(&dir.join("ledger"))?, &dir.join("site"), None, false)?;
     println!(
         "built {} pages of {} rows: open {} in a browser",
         built.pages,

@@ -1,7 +1,7 @@
 //! `smartup site`: build the public transparency site from the verified ledger, and publish
 //! its Markdown pages to the Forgejo wiki.
 
-use super::context::open;
+use super::context::ledger_dir;
 use super::{AlreadyReported, Global};
 use crate::site::{self, wiki, NotVerified};
 use anyhow::{anyhow, Result};
@@ -58,11 +58,11 @@ pub fn run(global: &Global, command: &SiteCommand) -> Result<()> {
         }
         SiteCommand::Publish(args) => {
             let built = build(global, &args.build)?;
-            let ledger = open(global)?;
             let remote = match &args.remote {
                 Some(remote) => remote.clone(),
                 None => {
-                    let origin = ledger.repo.find_remote("origin").ok();
+                    let repo = crate::repo::open(&ledger_dir(global))?;
+                    let origin = repo.find_remote("origin").ok();
                     let url = origin.as_ref().and_then(|r| r.url().ok().map(str::to_string));
                     wiki::wiki_remote(&url.ok_or_else(|| {
                         anyhow!("the ledger has no `origin` remote to find the wiki beside: pass --remote URL")
@@ -78,8 +78,8 @@ pub fn run(global: &Global, command: &SiteCommand) -> Result<()> {
 }
 
 fn build(global: &Global, args: &BuildArgs) -> Result<site::Built> {
-    let ledger = open(global)?;
-    match site::build(&ledger, &args.out, args.at.as_deref(), args.force) {
+    let repo = crate::repo::open(&ledger_dir(global))?;
+    match site::build(&repo, &args.out, args.at.as_deref(), args.force) {
         Ok(built) => Ok(built),
         Err(e) => match e.downcast::<NotVerified>() {
             Ok(not) => {

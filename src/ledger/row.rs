@@ -30,7 +30,7 @@ pub struct Row {
 }
 
 /// Where a row was read from, for messages that point at a file and line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
     /// Table name.
     pub table: String,

@@ -50,6 +50,17 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
     Ok(commit.id())
 }
 
+/// The `ledger.toml` a commit holds (empty when it holds none).
+pub fn policy_at(repo: &Repository, commit: Oid) -> Result<Vec<u8>> {
+    let commit = repo.find_commit(commit).with_context(|| format!("cannot read commit {commit}"))?;
+    let tree = commit.tree().with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
+    let blob = tree.get_name(crate::ledger::POLICY_FILE).map(|entry| entry.id());
+    match blob {
+        Some(id) => Ok(repo.find_blob(id).context("cannot read ledger.toml")?.content().to_vec()),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// The first-parent chain from the root commit to `tip`, oldest first.
 pub fn first_parent_chain(repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
     Ok(chain_after(repo, tip, None)?.unwrap_or_default())

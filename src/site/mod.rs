@@ -1,11 +1,13 @@
 //! The public transparency site, generated from the signed ledger only: static HTML (one
 //! stylesheet, no JavaScript), the same pages as MkDocs Markdown and as a Forgejo wiki.
 //!
-//! A build first verifies the history it shows (every signature and rule, from genesis, or
-//! only the commits after the commit an earlier build into the same folder verified), then
-//! folds the history once more to build the pages, streaming the audit log page by page, and
-//! writes only the files whose bytes changed. The same ledger gives byte-identical files: the
-//! "as of" is the ledger's last row, never the time of the build.
+//! A build walks the history once, checking every signature and rule while it folds the rows
+//! into what the pages need; the pages it writes are staged and land only when the whole
+//! history verified. A build into the folder of an earlier one goes on from there: it checks
+//! and folds only the commits after the earlier build's, renders only the pages those rows
+//! (or the passing of time) change, and writes only the files whose bytes changed. The same
+//! ledger gives byte-identical files: the "as of" is the ledger's last row, never the time of
+//! the build.
 //!
 //! - [`doc`]: the document model pages are built in; [`html`] and [`markdown`] render it;
 //! - [`model`]: what the pages need beyond the state, folded row by row;
@@ -13,6 +15,7 @@
 //! - [`output`]: the site folder and its manifest; [`wiki`]: publishing to a Forgejo wiki.
 
 pub mod doc;
+pub mod histories;
 pub mod html;
 pub mod markdown;
 pub mod model;
@@ -21,16 +24,17 @@ pub mod pages;
 pub mod plot;
 pub mod wiki;
 
-use crate::clerk::Ledger;
+use crate::ledger::policy::Policy;
 use crate::rules::State;
 use crate::verify::cache::StateCache;
 use crate::verify::{self, Options};
 use crate::view;
 use anyhow::{anyhow, Context as _, Result};
 use doc::{link, text, Block, Inline, Page};
-use git2::Oid;
+use git2::{Oid, Repository};
+use histories::TaskHistories;
 use markdown::Flavour;
-use model::{LogPage, Model};
+use model::{Filled, Model};
 use output::{Output, Written};
 use pages::Sink as _;
 use std::cell::RefCell;
@@ -47,7 +51,8 @@ pub const NAV: [(&str, &str); 7] = [
     ("verify", "How to verify"),
 ];
 
-/// The version of the pages' rendering: a build with another never reuses pages.
+/// The version of the pages' rendering: a build with another does not go on from an earlier
+/// build's model.
 const RENDERING: u32 = 1;
 
 /// Folder of the MkDocs pages inside the site folder (with `mkdocs.yml` beside `docs/`).
@@ -91,42 +96,94 @@ pub struct Built {
     pub commit: String,
     /// Its rows.
     pub rows: u64,
-    /// Pages built (each in three formats).
+    /// Pages built (each in three formats); pages an earlier build made and nothing changed
+    /// are not built again.
     pub pages: usize,
-    /// The commit signatures were checked from (an earlier build's), or none: from genesis.
+    /// The commit this build went on from (an earlier build's), or none: from genesis.
     pub verified_after: Option<String>,
-    /// Commits whose signatures this build checked.
+    /// Commits whose signatures and rules this build checked.
     pub commits_verified: u64,
     /// Files written, unchanged and removed.
     pub files: Written,
 }
 
-/// Builds the site of `ledger` at `at` (a commit or revision; HEAD by default) into `out`.
-/// A folder holding anything but an earlier site of this ledger is refused unless `force`.
-pub fn build(ledger: &Ledger, out: &Path, at: Option<&str>, force: bool) -> Result<Built> {
-    let repo = &ledger.repo;
-    let tip = match at {
-        Some(rev) => repo
-            .revparse_single(rev)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|_| anyhow!("{rev} is not a commit of the ledger"))?
-            .id(),
-        None => ledger.head,
-    };
-    let web = web_base(ledger, &ledger.state);
-    let rendering = format!("smartup {} site {RENDERING} links {}", env!("CARGO_PKG_VERSION"), web.as_deref().unwrap_or("-"));
-    let mut output = Output::open(out, &ledger.state.ledger_id, &tip.to_string(), &rendering, force)?;
-    let (verified_after, commits_verified) = check(ledger, tip, &output.previous().commit)?;
-    let frame = Frame::of(&ledger.state.name);
+/// Where the site keeps its model, inside the output folder's state folder.
+const MODEL_FILE: &str = "model.json";
+/// Where the task histories are, inside the state folder.
+const TASKS_DIR: &str = "tasks";
 
+/// What a build goes on from: the earlier build's commit, the state and model there.
+struct Resume {
+    commit: Oid,
+    state: State,
+    model: Model,
+}
+
+/// What an earlier build into `output` left that this one can go on from: only when it
+/// rendered the same way and its commit is on `tip`'s first-parent line.
+fn resume(repo: &Repository, output: &Output, tip: Oid, rendering: &str) -> Option<Resume> {
+    let old = output.previous();
+    let commit = Oid::from_str(&old.commit).ok()?;
+    if old.rendering != rendering || !crate::repo::chain_after(repo, tip, Some(commit)).ok()?.is_some() {
+        return None;
+    }
+    let bytes = std::fs::read(output.state_dir().join(MODEL_FILE)).ok()?;
+    let model: Model = serde_json::from_slice(&bytes).ok()?;
+    let state = StateCache::of(repo).state_at(repo, commit, None).ok()?;
+    (state.last_seq == model.rows).then_some(Resume { commit, state, model })
+}
+
+/// Builds the site of the ledger in `repo` at `at` (a commit or revision; HEAD by default)
+/// into `out`. A folder holding anything but an earlier site of this ledger is refused unless
+/// `force`.
+pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Result<Built> {
+    let tip = crate::repo::resolve(repo, at.unwrap_or("HEAD")).map_err(|_| match at {
+        Some(rev) => anyhow!("{rev} is not a commit of the ledger"),
+        None => anyhow!("the ledger has no commits yet"),
+    })?;
+    let policy_text = String::from_utf8(crate::repo::policy_at(repo, tip)?).context("ledger.toml is not UTF-8")?;
+    let policy = Policy::parse(&policy_text).map_err(|e| anyhow!("the ledger's ledger.toml cannot be read: {e}"))?;
+    let web = web_base(repo, &policy);
+    let rendering = format!("smartup {} site {RENDERING} links {}", env!("CARGO_PKG_VERSION"), web.as_deref().unwrap_or("-"));
+    let mut output = Output::open(out, &policy.ledger.id, &tip.to_string(), &rendering, force)?;
+    let resumed = resume(repo, &output, tip, &rendering);
+    let state_dir = output.state_dir();
+    let (start, model, mut tasks) = match resumed {
+        Some(r) => {
+            output.carry_over();
+            let tasks = TaskHistories::open(&state_dir.join(TASKS_DIR), r.model.rows)?;
+            (Some((r.commit, r.state)), r.model, tasks)
+        }
+        None => {
+            // The saved model goes first: a build that stops half-way leaves none to go on from.
+            match std::fs::remove_file(state_dir.join(MODEL_FILE)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).context("cannot remove the site's saved model"),
+            }
+            (None, Model::default(), TaskHistories::new(&state_dir.join(TASKS_DIR))?)
+        }
+    };
+    let verified_after = start.as_ref().map(|(c, _)| c.to_string());
+    let before = start.as_ref().map(|(_, s)| s.clone());
+    let frame = Frame::of(&policy.ledger.name);
     let mut sink = Pages {
         output: &mut output,
         frame: &frame,
+        web: web.as_deref(),
         count: 0,
     };
-    let (model, state, genesis) = fold(ledger, tip, web.as_deref(), &mut sink)?;
+    let (mut model, state, report) = fold(repo, start, tip, model, &mut tasks, &mut sink)?;
+
+    let mut filled = Vec::new();
+    model.finish(&state, &mut filled);
+    for page in filled {
+        sink.filled(page)?;
+    }
     let balances = view::balances::balances(&state, state.last_timestamp.unwrap_or(crate::time::Timestamp(0)));
     let board = view::status::board(&state, balances.at);
+    let before_board = before.map(|s| view::status::board(&s, s.last_timestamp.unwrap_or(crate::time::Timestamp(0))));
+    let genesis = crate::repo::first_parent_chain(repo, tip)?.first().copied().context("the ledger has no commits")?;
     let ctx = pages::Context {
         state: &state,
         model: &model,
@@ -136,113 +193,103 @@ pub fn build(ledger: &Ledger, out: &Path, at: Option<&str>, force: bool) -> Resu
         genesis: genesis.to_string(),
         web: web.clone(),
     };
-    pages::each(&ctx, &mut sink)?;
+    pages::each(&ctx, &mut tasks, before_board.as_ref(), &mut sink)?;
     let pages = sink.count;
     output.write("style.css", html::STYLE.as_bytes())?;
     output.write(&format!("{DOCS_DIR}/mkdocs.yml"), markdown::mkdocs_config(&frame).as_bytes())?;
     output.write(&format!("{WIKI_DIR}/_Sidebar.md"), markdown::wiki_sidebar(&frame).as_bytes())?;
+    tasks.save()?;
+    let model_file = state_dir.join(MODEL_FILE);
+    let tmp = model_file.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(&model)?).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &model_file).context("cannot save the site's model")?;
     Ok(Built {
         commit: tip.to_string(),
         rows: state.last_seq,
         pages,
         verified_after,
-        commits_verified,
+        commits_verified: report,
         files: output.finish()?,
     })
 }
 
-/// Verifies the history up to `tip` with every signature: only the commits after
-/// `verified` when that earlier build's commit is an ancestor of `tip`, else all of it.
-/// Returns the commit checking started after and how many commits were checked.
-fn check(ledger: &Ledger, tip: Oid, verified: &str) -> Result<(Option<String>, u64)> {
-    let repo = &ledger.repo;
-    let earlier = Oid::from_str(verified)
-        .ok()
-        .filter(|&v| v == tip || repo.graph_descendant_of(tip, v).unwrap_or(false));
-    let start = match earlier {
-        Some(v) => Some((v, StateCache::of(repo).state_at(repo, v, None)?)),
-        None => None,
+/// Walks the history after `start` (from genesis without one) up to `tip`, checking every
+/// signature and rule, and folds its rows into `model` and `tasks`; the pages that fill go
+/// to `sink` (staged: they land only if the build finishes). Returns the model, the state at
+/// `tip` and the commits checked; a history that does not verify is [`NotVerified`].
+fn fold(
+    repo: &Repository,
+    start: Option<(Oid, State)>,
+    tip: Oid,
+    model: Model,
+    tasks: &mut TaskHistories,
+    sink: &mut Pages,
+) -> Result<(Model, State, u64)> {
+    struct Folding<'t> {
+        model: Model,
+        tasks: &'t mut TaskHistories,
+        filled: Vec<Filled>,
+        commit: (Oid, String),
+        failed: Option<anyhow::Error>,
+    }
+    let folding = RefCell::new(Folding {
+        model,
+        tasks,
+        filled: Vec::new(),
+        commit: (Oid::ZERO_SHA1, String::new()),
+        failed: None,
+    });
+    let observe = |row: &crate::ledger::row::Row, location: &crate::ledger::row::Location, commit: Oid, before: &State| {
+        let f = &mut *folding.borrow_mut();
+        if f.commit.0 != commit {
+            f.commit = (commit, commit.to_string());
+        }
+        if let Err(e) = f.model.observe(row, location, &f.commit.1, before, f.tasks, &mut f.filled) {
+            f.failed.get_or_insert(e);
+        }
+    };
+    let sink = RefCell::new(sink);
+    // Pages that filled are built after each commit, so that memory holds at most a commit's.
+    let flush = |_: usize, _: usize| {
+        let f = &mut *folding.borrow_mut();
+        for page in std::mem::take(&mut f.filled) {
+            if let Err(e) = sink.borrow_mut().filled(page) {
+                f.failed.get_or_insert(e);
+            }
+        }
     };
     let options = Options {
         check_signatures: true,
+        observe: Some(&observe),
+        progress: Some(&flush),
         ..Options::default()
     };
     let report = verify::walk_from(repo, start, tip, &options)?;
+    let f = folding.into_inner();
+    if let Some(e) = f.failed {
+        return Err(e);
+    }
     if !report.findings.is_empty() {
         return Err(NotVerified {
             findings: report.findings.iter().map(ToString::to_string).collect(),
         }
         .into());
     }
-    Ok((earlier.map(|v| v.to_string()), report.commits))
-}
-
-/// The rows of history up to `tip`, folded into the model; audit-log pages go to `sink` as
-/// they fill (or are kept, when an earlier build made them from the same rows). Returns the
-/// model, the state at `tip` and the root commit.
-fn fold(ledger: &Ledger, tip: Oid, web: Option<&str>, sink: &mut Pages) -> Result<(Model, State, Oid)> {
-    struct Folding<'s, 'o> {
-        model: Model,
-        sink: &'s mut Pages<'o>,
-        owners: Vec<String>,
-        failed: Option<anyhow::Error>,
+    let sink = sink.into_inner();
+    for page in f.filled {
+        sink.filled(page)?;
     }
-    let folding = RefCell::new(Folding {
-        model: Model::default(),
-        sink,
-        owners: Vec::new(),
-        failed: None,
-    });
-    let emit = |f: &mut Folding, page: LogPage, last: bool, state: &State| {
-        let id = format!("log/{}", page.number);
-        let (first, end) = (page.lines.first().map_or(0, |l| l.event.seq), page.lines.last().map_or(0, |l| l.event.seq));
-        if f.sink.kept(&id, &format!("{first}-{end}-{}", if last { "last" } else { "more" })) {
-            return;
-        }
-        if f.owners.len() != state.owners.len() {
-            f.owners = state.owners.keys().cloned().collect();
-            f.owners.sort();
-        }
-        let owners = &f.owners;
-        let is_owner = |h: &str| owners.binary_search_by(|o| o.as_str().cmp(h)).is_ok();
-        let page = pages::log_page(&page, last, &is_owner, web);
-        if let Err(e) = f.sink.page(page) {
-            f.failed.get_or_insert(e);
-        }
-    };
-    let observe = |row: &crate::ledger::row::Row, location: &crate::ledger::row::Location, commit: Oid, before: &State| {
-        let mut f = folding.borrow_mut();
-        if let Some(page) = f.model.observe(row, location, commit, before) {
-            emit(&mut f, page, false, before);
-        }
-    };
-    let options = Options {
-        observe: Some(&observe),
-        ..Options::default()
-    };
-    let report = verify::walk(&ledger.repo, tip, &options)?;
-    let genesis = report.walked.first().map(|w| w.commit).context("the ledger has no commits")?;
     let state = report.state.context("the ledger has no ledger.toml")?;
-    let mut f = folding.into_inner();
-    if let Some(e) = f.failed.take() {
-        return Err(e);
-    }
-    if let Some(page) = f.model.finish(&state) {
-        emit(&mut f, page, true, &state);
-    }
-    if let Some(e) = f.failed.take() {
-        return Err(e);
-    }
-    Ok((f.model, state, genesis))
+    Ok((f.model, state, report.commits))
 }
 
 /// Where Forgejo shows the ledger repository (`https://forge/org/ledger/`), when the policy
 /// has a `[forgejo]` section and the repository is found there.
-fn web_base(ledger: &Ledger, state: &State) -> Option<String> {
-    let forgejo = state.policy.forgejo.as_ref()?;
+fn web_base(repo: &Repository, policy: &Policy) -> Option<String> {
+    let forgejo = policy.forgejo.as_ref()?;
     let instance = reqwest::Url::parse(&forgejo.url).ok()?;
-    let (owner, repo) = crate::repo::forge::location(&ledger.repo, &instance)?;
-    Some(format!("{instance}{owner}/{repo}/"))
+    let (owner, name) = crate::repo::forge::location(repo, &instance)?;
+    Some(format!("{instance}{owner}/{name}/"))
 }
 
 /// Pages going into the site folder: each written as HTML, MkDocs Markdown and wiki
@@ -250,9 +297,23 @@ fn web_base(ledger: &Ledger, state: &State) -> Option<String> {
 struct Pages<'o> {
     output: &'o mut Output,
     frame: &'o Frame,
-    /// Pages built or kept.
+    /// Where Forgejo shows the ledger's files, if known.
+    web: Option<&'o str>,
+    /// Pages built.
     count: usize,
 }
+
+impl Pages<'_> {
+    /// Builds and writes a page the fold filled.
+    fn filled(&mut self, page: Filled) -> Result<()> {
+        let page = match page {
+            Filled::Log { number, lines, last } => pages::log_page(number, &lines, last, self.web),
+            Filled::Signed { owner, number, rows } => pages::signed_page(&owner, number, &rows),
+        };
+        self.page(page)
+    }
+}
+
 
 /// The Markdown folders and their flavours.
 fn markdown_folders() -> [(String, Flavour); 2] {
@@ -273,16 +334,5 @@ impl pages::Sink for Pages<'_> {
             }
         }
         Ok(())
-    }
-
-    fn kept(&mut self, id: &str, inputs: &str) -> bool {
-        let id = doc::PageId::new(id);
-        let mut files = vec![html::file_of(&id)];
-        files.extend(markdown_folders().map(|(folder, flavour)| format!("{folder}/{}", flavour.file_of(&id))));
-        let kept = self.output.unchanged(&id.0, inputs, &files);
-        if kept {
-            self.count += 1;
-        }
-        kept
     }
 }

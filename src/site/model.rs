@@ -1,41 +1,48 @@
 //! What the site knows beyond the state at its commit, folded row by row while the history is
-//! verified: who signed what, each task's history in words, the treasury and SC over time,
-//! deposits and payouts by month, the policy's amendments and the latest events. The audit
-//! log is not kept: its pages are handed out as they fill ([`Model::observe`] returns them),
-//! so memory stays flat however long the ledger is.
+//! verified: the rows each owner signed, each task's history in words, the treasury and SC
+//! over time, deposits and payouts by month, the policy's amendments and the latest events.
+//!
+//! Memory stays flat however long the ledger is: audit-log pages and pages of an owner's
+//! signed rows are handed out as they fill ([`Model::observe`] returns them), and task
+//! histories live in a [`TaskHistories`] store on disk. The model itself is small and is saved
+//! with the site, so the next build folds only the rows that came after.
 
-use crate::ledger::action::ActionKind;
+use super::histories::TaskHistories;
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::row::{Location, Row};
 use crate::money::Amount;
 use crate::rules::State;
 use crate::time::{format_date, Timestamp};
-use crate::view::events::{event_of, Event};
+use crate::view::events::event_of;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
-/// Rows per audit-log page.
+/// Rows per audit-log page, and per page of an owner's signed rows.
 pub const LOG_PAGE_ROWS: u64 = 500;
-/// Events the overview shows.
+/// Events the overview shows, and signed rows an owner's page shows.
 pub const RECENT_EVENTS: usize = 10;
+/// Signed rows an owner's own page shows (the latest).
+pub const LATEST_SIGNED: usize = 20;
 
 /// The audit-log page (from 1) that holds the row `seq`.
 pub fn log_page_of(seq: u64) -> u64 {
     seq.saturating_sub(1) / LOG_PAGE_ROWS + 1
 }
 
-/// A row an owner signed, as their page lists it.
-#[derive(Clone, Debug)]
+/// A row an owner signed, as their pages list it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signed {
     /// Its seq.
     pub seq: u64,
     /// When it was recorded.
     pub at: Timestamp,
     /// Its action.
-    pub action: ActionKind,
+    pub action: String,
 }
 
-/// A row of a task's history, in words.
-#[derive(Clone, Debug)]
+/// A row in words: a line of a task's history, or one of the latest events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Told {
     /// Its seq.
     pub seq: u64,
@@ -46,12 +53,18 @@ pub struct Told {
 }
 
 /// One line of the audit log.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
-    /// The event (seq, time, actor, words).
-    pub event: Event,
+    /// Its seq.
+    pub seq: u64,
+    /// When it was recorded.
+    pub at: Timestamp,
+    /// Who signed it.
+    pub actor: String,
     /// The action.
     pub action: String,
+    /// What it did, in words.
+    pub words: String,
     /// Fingerprint of the signing key.
     pub key: String,
     /// The commit that added the row.
@@ -61,7 +74,7 @@ pub struct LogLine {
 }
 
 /// The money position at the end of a day with rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Point {
     /// The day (days since 1970-01-01).
     pub day: i64,
@@ -72,7 +85,7 @@ pub struct Point {
 }
 
 /// EUR in and out of the treasury in one month.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flows {
     /// Deposits.
     pub deposits: Amount,
@@ -81,7 +94,7 @@ pub struct Flows {
 }
 
 /// A change of the policy: genesis or an amendment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Amendment {
     /// Seq of the row.
     pub seq: u64,
@@ -93,21 +106,53 @@ pub struct Amendment {
     pub reference: String,
 }
 
-/// A full audit-log page: its number (from 1) and its lines.
-pub struct LogPage {
-    /// Page number, from 1.
-    pub number: u64,
-    /// Its rows in seq order.
-    pub lines: Vec<LogLine>,
+/// The rows one owner signed: how many, the page being filled and the latest few.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerRows {
+    /// Rows signed in all.
+    pub count: u64,
+    /// The rows of the page being filled (page `count / LOG_PAGE_ROWS + 1`).
+    pub filling: Vec<Signed>,
+    /// The latest rows, newest last.
+    pub latest: VecDeque<Signed>,
 }
 
-/// The folded history.
-#[derive(Default)]
+impl OwnerRows {
+    /// How many pages their signed rows fill.
+    pub fn pages(&self) -> u64 {
+        self.count.div_ceil(LOG_PAGE_ROWS)
+    }
+}
+
+/// A full page of rows handed out by the fold.
+pub enum Filled {
+    /// Audit-log page `number` (from 1), and whether more pages follow.
+    Log {
+        /// Page number.
+        number: u64,
+        /// Its rows in seq order.
+        lines: Vec<LogLine>,
+        /// True for the last page (at the end of the fold).
+        last: bool,
+    },
+    /// Page `number` (from 1) of the rows `owner` signed.
+    Signed {
+        /// Whose rows.
+        owner: String,
+        /// Page number.
+        number: u64,
+        /// The rows.
+        rows: Vec<Signed>,
+    },
+}
+
+/// The folded history (what the site saves beside its pages, without the task histories).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Model {
-    /// Rows each owner signed, by handle.
-    pub signed: BTreeMap<String, Vec<Signed>>,
-    /// Each task's rows in words, by numeric task id.
-    pub tasks: BTreeMap<String, Vec<Told>>,
+    /// The rows each owner signed, by handle.
+    pub signed: BTreeMap<String, OwnerRows>,
+    /// Rows about each task (by numeric id): how many, and the seq of the last.
+    pub task_rows: BTreeMap<String, (u64, u64)>,
     /// When each owner joined (seq, time).
     pub joined: BTreeMap<String, (u64, Timestamp)>,
     /// The money position at the end of each day with rows.
@@ -117,38 +162,45 @@ pub struct Model {
     /// Genesis and every amendment of the policy.
     pub amendments: Vec<Amendment>,
     /// The latest events, newest last.
-    pub recent: VecDeque<Event>,
+    pub recent: VecDeque<Told>,
     /// The audit-log page being filled.
-    log: Vec<LogLine>,
+    pub log: Vec<LogLine>,
     /// Rows seen.
     pub rows: u64,
-    /// The row before this one, waiting for the state after it (its treasury change).
+    /// The time and treasury before the last row seen, waiting for the state after it.
     previous: Option<(Timestamp, Amount)>,
 }
 
 impl Model {
-    /// Takes in one row of `commit`, given the state `before` it; returns the audit-log page
-    /// this row's arrival completed, if any.
-    pub fn observe(&mut self, row: &Row, location: &Location, commit: git2::Oid, before: &State) -> Option<LogPage> {
+    /// Takes in one row of `commit`, given the state `before` it: its words go to the task's
+    /// history in `tasks`; the pages this row completed go to `filled`.
+    pub fn observe(
+        &mut self,
+        row: &Row,
+        location: &Location,
+        commit: &str,
+        before: &State,
+        tasks: &mut TaskHistories,
+        filled: &mut Vec<Filled>,
+    ) -> Result<()> {
         self.settle(before);
         self.rows += 1;
         let event = event_of(row, before);
-        let action = ActionKind::parse(&row.action);
-        if let Some(action) = action {
-            let signed = Signed {
-                seq: row.seq,
-                at: row.timestamp,
-                action,
-            };
-            self.signed.entry(row.actor.clone()).or_default().push(signed);
-        }
+        let signed = Signed {
+            seq: row.seq,
+            at: row.timestamp,
+            action: row.action.clone(),
+        };
+        self.sign(&row.actor, signed, filled);
         if let Some(task) = numeric_identity(row.get("task"), IdKind::Task).ok().filter(|t| !t.is_empty()) {
             let told = Told {
                 seq: row.seq,
                 at: row.timestamp,
                 words: event.words.clone(),
             };
-            self.tasks.entry(task).or_default().push(told);
+            let counted = self.task_rows.entry(task.clone()).or_default();
+            *counted = (counted.0 + 1, row.seq);
+            tasks.push(&task, told)?;
         }
         match row.action.as_str() {
             "create-owner" => {
@@ -163,31 +215,75 @@ impl Model {
             _ => {}
         }
         self.previous = Some((row.timestamp, before.treasury));
-        self.recent.push_back(event.clone());
+        self.recent.push_back(Told {
+            seq: row.seq,
+            at: row.timestamp,
+            words: event.words.clone(),
+        });
         if self.recent.len() > RECENT_EVENTS {
             self.recent.pop_front();
         }
-        let filling = self.log.first().map(|l| log_page_of(l.event.seq));
-        let done = filling.filter(|&page| page != log_page_of(row.seq)).map(|number| LogPage {
-            number,
-            lines: std::mem::take(&mut self.log),
-        });
+        if let Some(first) = self.log.first().map(|l| l.seq) {
+            if log_page_of(first) != log_page_of(row.seq) {
+                filled.push(Filled::Log {
+                    number: log_page_of(first),
+                    lines: std::mem::take(&mut self.log),
+                    last: false,
+                });
+            }
+        }
         self.log.push(LogLine {
-            event,
+            seq: row.seq,
+            at: row.timestamp,
+            actor: row.actor.clone(),
             action: row.action.clone(),
+            words: event.words,
             key: row.key.clone(),
             commit: commit.to_string(),
             location: location.clone(),
         });
-        done
+        Ok(())
     }
 
-    /// Ends the fold with the final state; returns the last audit-log page.
-    pub fn finish(&mut self, state: &State) -> Option<LogPage> {
+    /// Counts a row `owner` signed; a page of their rows that fills goes to `filled`.
+    fn sign(&mut self, owner: &str, signed: Signed, filled: &mut Vec<Filled>) {
+        let rows = self.signed.entry(owner.to_string()).or_default();
+        rows.count += 1;
+        rows.latest.push_back(signed.clone());
+        if rows.latest.len() > LATEST_SIGNED {
+            rows.latest.pop_front();
+        }
+        rows.filling.push(signed);
+        if rows.filling.len() as u64 == LOG_PAGE_ROWS {
+            filled.push(Filled::Signed {
+                owner: owner.to_string(),
+                number: rows.count / LOG_PAGE_ROWS,
+                rows: std::mem::take(&mut rows.filling),
+            });
+        }
+    }
+
+    /// Ends the fold with the final state: the pages still being filled (the audit log's
+    /// last page, each owner's last page of signed rows) go to `filled`, and the model keeps
+    /// them, so that the next build can go on filling them.
+    pub fn finish(&mut self, state: &State, filled: &mut Vec<Filled>) {
         self.settle(state);
-        let lines = std::mem::take(&mut self.log);
-        let number = lines.first().map(|l| log_page_of(l.event.seq))?;
-        Some(LogPage { number, lines })
+        if let Some(first) = self.log.first() {
+            filled.push(Filled::Log {
+                number: log_page_of(first.seq),
+                lines: self.log.clone(),
+                last: true,
+            });
+        }
+        for (owner, rows) in &self.signed {
+            if !rows.filling.is_empty() {
+                filled.push(Filled::Signed {
+                    owner: owner.clone(),
+                    number: rows.pages(),
+                    rows: rows.filling.clone(),
+                });
+            }
+        }
     }
 
     /// Books the previous row's treasury change and the day's closing position, now that
@@ -219,40 +315,74 @@ mod tests {
     use super::*;
     use crate::rules::test_support::Book;
 
-    /// Folds every row of `b` into a model, returning it and the audit-log pages handed out.
-    fn fold(b: &Book) -> (Model, Vec<LogPage>) {
+    /// Folds every row of `b` into a model, returning it, the task histories and the pages.
+    fn fold(b: &Book, dir: &std::path::Path) -> (Model, TaskHistories, Vec<Filled>) {
         let mut state = b.genesis.clone();
         let mut model = Model::default();
-        let mut pages = Vec::new();
+        let mut tasks = TaskHistories::new(dir).unwrap();
+        let mut filled = Vec::new();
         for (row, location) in &b.rows {
-            pages.extend(model.observe(row, location, git2::Oid::ZERO_SHA1, &state));
+            model.observe(row, location, "c0ffee", &state, &mut tasks, &mut filled).unwrap();
             crate::rules::apply(&mut state, row, None).expect("the book's rows are valid");
         }
-        pages.extend(model.finish(&state));
-        (model, pages)
+        model.finish(&state, &mut filled);
+        (model, tasks, filled)
     }
 
     #[test]
-    fn a_paid_task_is_folded_into_histories_money_and_one_log_page() {
+    fn a_paid_task_is_folded_into_histories_money_and_pages() {
+        let dir = tempfile::tempdir().unwrap();
         let b = Book::paid_after_one_session();
-        let (model, pages) = fold(&b);
+        let (model, mut tasks, filled) = fold(&b, dir.path());
         assert_eq!(model.rows, b.state.last_seq);
-        assert_eq!(pages.len(), 1, "fewer than {LOG_PAGE_ROWS} rows make one page");
-        assert_eq!(pages[0].number, 1);
-        let seqs: Vec<u64> = pages[0].lines.iter().map(|l| l.event.seq).collect();
-        assert_eq!(seqs, (1..=b.state.last_seq).collect::<Vec<_>>());
-        let signed: usize = model.signed.values().map(Vec::len).sum();
-        assert_eq!(signed as u64, b.state.last_seq, "every row is someone's signed row");
-        let task = &model.tasks["6_2_1_1"];
+        let logs: Vec<(u64, bool, Vec<u64>)> = filled
+            .iter()
+            .filter_map(|f| match f {
+                Filled::Log { number, lines, last } => Some((*number, *last, lines.iter().map(|l| l.seq).collect())),
+                Filled::Signed { .. } => None,
+            })
+            .collect();
+        assert_eq!(logs, vec![(1, true, (1..=b.state.last_seq).collect())], "fewer than {LOG_PAGE_ROWS} rows make one page");
+        let signed: u64 = model.signed.values().map(|o| o.count).sum();
+        assert_eq!(signed, b.state.last_seq, "every row is someone's signed row");
+        let owner_pages = filled.iter().filter(|f| matches!(f, Filled::Signed { number: 1, .. })).count();
+        assert_eq!(owner_pages, model.signed.len(), "each signer's one page of rows");
+        let task = tasks.history("6_2_1_1").unwrap();
         assert!(task.first().is_some_and(|t| t.words.contains("created the task")), "{task:?}");
         assert!(task.iter().any(|t| t.words.contains("validated")), "{task:?}");
+        assert_eq!(model.task_rows["6_2_1_1"].0, task.len() as u64);
         let deposits: Amount = model.months.values().fold(Amount::ZERO, |sum, f| sum.plus(f.deposits));
         assert_eq!(deposits, b.state.treasury, "every euro in the treasury came in as a deposit");
         let last = model.days.last().expect("a day with rows");
         assert_eq!((last.treasury, last.outstanding), (b.state.treasury, b.state.outstanding));
         assert_eq!(model.amendments.first().map(|a| a.seq), Some(1), "genesis sets the first policy");
-        assert_eq!(model.recent.len(), RECENT_EVENTS.min(b.rows.len()));
         assert_eq!(model.recent.back().map(|e| e.seq), Some(b.state.last_seq));
+    }
+
+    #[test]
+    fn a_model_saved_and_loaded_folds_on_as_if_never_stopped() {
+        let b = Book::paid_after_one_session();
+        let half = b.rows.len() / 2;
+        let (dir_all, dir_parts) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (whole, _, _) = fold(&b, dir_all.path());
+
+        let mut state = b.genesis.clone();
+        let mut model = Model::default();
+        let mut tasks = TaskHistories::new(dir_parts.path()).unwrap();
+        let mut filled = Vec::new();
+        for (i, (row, location)) in b.rows.iter().enumerate() {
+            if i == half {
+                tasks.save().unwrap();
+                let json = serde_json::to_vec(&model).unwrap();
+                model = serde_json::from_slice(&json).unwrap();
+                tasks = TaskHistories::open(dir_parts.path(), u64::MAX).unwrap();
+            }
+            model.observe(row, location, "c0ffee", &state, &mut tasks, &mut filled).unwrap();
+            crate::rules::apply(&mut state, row, None).unwrap();
+        }
+        model.finish(&state, &mut filled);
+        assert_eq!(serde_json::to_value(&model).unwrap(), serde_json::to_value(&whole).unwrap());
+        assert_eq!(tasks.history("6_2_1_1").unwrap().len() as u64, whole.task_rows["6_2_1_1"].0);
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Writing a site folder: every page in three formats, only the files whose bytes changed,
-//! stale files of an earlier build removed, and a manifest (`.smartup-site.json`) that marks
-//! the folder as a smartup site and remembers what was written and which commit was verified.
+//! Writing a site folder: files whose bytes changed are written to a staging folder first and
+//! moved into place only when the build finishes (after its history verified), stale files
+//! of an earlier build are removed, and a manifest (`.smartup-site.json`) marks the folder as
+//! a smartup site and remembers what was written and which commit was verified. Beside it,
+//! `.smartup-site/` holds what the next build goes on from (the model, the task histories).
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -10,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 /// The manifest's file name inside the output folder.
 pub const MANIFEST: &str = ".smartup-site.json";
+/// The folder of what the next build goes on from, inside the output folder.
+pub const STATE_DIR: &str = ".smartup-site";
 const FORMAT: u32 = 1;
 
 /// What an earlier build left in the folder.
@@ -21,16 +25,12 @@ pub struct Manifest {
     pub ledger_id: String,
     /// The commit the site was built from (its history verified up to there).
     pub commit: String,
-    /// Every file written, by path relative to the folder, with its SHA-256.
-    pub files: BTreeMap<String, String>,
-    /// What the site's pages were rendered by and with (smartup's version, links); pages are
-    /// reused only from a build that says the same.
+    /// What the pages were rendered by and with (smartup's version, links): a build that says
+    /// otherwise renders every page again.
     #[serde(default)]
     pub rendering: String,
-    /// Pages built from inputs that only a few pages can name cheaply (an audit-log page's
-    /// rows): page id → a key of those inputs.
-    #[serde(default)]
-    pub inputs: BTreeMap<String, String>,
+    /// Every file written, by path relative to the folder, with its SHA-256.
+    pub files: BTreeMap<String, String>,
 }
 
 /// Counts of one build's writing.
@@ -38,7 +38,7 @@ pub struct Manifest {
 pub struct Written {
     /// Files written (new or changed).
     pub written: usize,
-    /// Files left alone because their bytes did not change.
+    /// Files built again with the same bytes, left alone.
     pub unchanged: usize,
     /// Files of the earlier build no longer part of the site, removed.
     pub removed: usize,
@@ -49,7 +49,9 @@ pub struct Output {
     root: PathBuf,
     old: Manifest,
     new: Manifest,
+    staged: Vec<String>,
     counts: Written,
+    finished: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -57,8 +59,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Output {
-    /// Opens `root` for a build of ledger `ledger_id` at `commit`. A folder that holds
-    /// anything but an earlier smartup site is refused unless `force`.
+    /// Opens `root` for a build of ledger `ledger_id` at `commit`, rendered as `rendering`
+    /// says. A folder that holds anything but an earlier smartup site of this ledger is
+    /// refused unless `force`.
     pub fn open(root: &Path, ledger_id: &str, commit: &str, rendering: &str, force: bool) -> Result<Output> {
         let old = read_manifest(root)?;
         match &old {
@@ -75,80 +78,85 @@ impl Output {
             _ => {}
         }
         std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
-        let new = Manifest {
-            format: FORMAT,
-            ledger_id: ledger_id.to_string(),
-            commit: commit.to_string(),
-            files: BTreeMap::new(),
-            rendering: rendering.to_string(),
-            inputs: BTreeMap::new(),
-        };
         let mut output = Output {
             root: root.to_path_buf(),
-            old: old.unwrap_or_default(),
-            new,
+            old: old.filter(|m| m.ledger_id == ledger_id).unwrap_or_default(),
+            new: Manifest {
+                format: FORMAT,
+                ledger_id: ledger_id.to_string(),
+                commit: commit.to_string(),
+                rendering: rendering.to_string(),
+                files: BTreeMap::new(),
+            },
+            staged: Vec::new(),
             counts: Written::default(),
+            finished: false,
         };
         if output.old.ledger_id.is_empty() {
-            // Mark the folder as this ledger's site before the first file lands, so a build
+            // Mark the folder as this ledger's site before anything lands in it, so a build
             // that stops half-way is finished by the next one, not refused as foreign.
             output.old.format = FORMAT;
             output.old.ledger_id = ledger_id.to_string();
-            output.save(&output.old)?;
+            save(root, &output.old)?;
         }
+        let _ = std::fs::remove_dir_all(output.staging());
         Ok(output)
     }
 
-    /// The manifest of the earlier build (empty without one).
+    /// The manifest of the earlier build (without commit or files when there was none).
     pub fn previous(&self) -> &Manifest {
         &self.old
     }
 
+    /// The folder of what the next build goes on from.
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(STATE_DIR)
+    }
+
+    fn staging(&self) -> PathBuf {
+        self.state_dir().join("staging")
+    }
+
+    /// Keeps every file of the earlier build that this build does not write again (a build
+    /// that goes on from the earlier one renders only what changed).
+    pub fn carry_over(&mut self) {
+        self.new.files = self.old.files.clone();
+    }
+
     /// Writes `bytes` to `path` (relative, `/`-separated) unless the earlier build wrote the
-    /// same bytes there and they are still on disk.
+    /// same bytes there and they are still on disk. The file is staged; it lands in place
+    /// when the build finishes.
     pub fn write(&mut self, path: &str, bytes: &[u8]) -> Result<()> {
-        if path.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
-            bail!("refusing to write outside the site folder: {path:?}");
+        if path.split('/').any(|part| part.is_empty() || part == "." || part == "..") || path.starts_with(STATE_DIR) {
+            bail!("refusing to write outside the site's pages: {path:?}");
         }
         let hash = hex(bytes);
-        let file = self.root.join(path);
-        let same = self.old.files.get(path) == Some(&hash) && file.is_file();
+        let same = self.old.files.get(path) == Some(&hash) && self.root.join(path).is_file();
         if same {
             self.counts.unchanged += 1;
         } else {
+            let file = self.staging().join(path);
             if let Some(parent) = file.parent() {
                 std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
             }
-            let tmp = file.with_extension("smartup-tmp");
-            std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, &file).with_context(|| format!("cannot move {} into place", file.display()))?;
+            std::fs::write(&file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+            self.staged.push(path.to_string());
             self.counts.written += 1;
         }
         self.new.files.insert(path.to_string(), hash);
         Ok(())
     }
 
-    /// True when the earlier build made the page `id` from the same `inputs`, with the same
-    /// rendering, and its `files` are still there: they are kept as they are. Otherwise the
-    /// caller writes them, and `inputs` is remembered for the next build.
-    pub fn unchanged(&mut self, id: &str, inputs: &str, files: &[String]) -> bool {
-        let same = self.old.rendering == self.new.rendering
-            && self.old.inputs.get(id).is_some_and(|k| k == inputs)
-            && files.iter().all(|f| self.old.files.contains_key(f) && self.root.join(f).is_file());
-        self.new.inputs.insert(id.to_string(), inputs.to_string());
-        if same {
-            for f in files {
-                if let Some(hash) = self.old.files.get(f) {
-                    self.new.files.insert(f.clone(), hash.clone());
-                }
-            }
-            self.counts.unchanged += files.len();
-        }
-        same
-    }
-
-    /// Removes what the earlier build wrote and this one did not, then writes the manifest.
+    /// Moves the staged files into place, removes what the earlier build wrote and this one
+    /// does not keep, then writes the manifest.
     pub fn finish(mut self) -> Result<Written> {
+        for path in std::mem::take(&mut self.staged) {
+            let (from, to) = (self.staging().join(&path), self.root.join(&path));
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            std::fs::rename(&from, &to).with_context(|| format!("cannot move {} into place", to.display()))?;
+        }
         for path in self.old.files.keys().filter(|p| !self.new.files.contains_key(*p)) {
             match std::fs::remove_file(self.root.join(path)) {
                 Ok(()) => self.counts.removed += 1,
@@ -156,17 +164,28 @@ impl Output {
                 Err(e) => bail!("cannot remove {} (no longer part of the site): {e}", path),
             }
         }
-        self.save(&self.new)?;
+        save(&self.root, &self.new)?;
+        self.finished = true;
+        let _ = std::fs::remove_dir_all(self.staging());
         Ok(self.counts)
     }
+}
 
-    /// Writes `manifest` into the folder atomically.
-    fn save(&self, manifest: &Manifest) -> Result<()> {
-        let bytes = serde_json::to_vec(manifest).context("cannot write the site manifest")?;
-        let tmp = self.root.join(format!("{MANIFEST}.tmp"));
-        std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, self.root.join(MANIFEST)).context("cannot move the site manifest into place")
+impl Drop for Output {
+    /// A build that did not finish leaves nothing of its own in the folder.
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_dir_all(self.staging());
+        }
     }
+}
+
+/// Writes `manifest` into `root` atomically.
+fn save(root: &Path, manifest: &Manifest) -> Result<()> {
+    let bytes = serde_json::to_vec(manifest).context("cannot write the site manifest")?;
+    let tmp = root.join(format!("{MANIFEST}.tmp"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, root.join(MANIFEST)).context("cannot move the site manifest into place")
 }
 
 /// The manifest in `root`, if there is one; a damaged one is an error (never overwritten
@@ -203,7 +222,9 @@ mod tests {
         let mut out = Output::open(&root, "L1", "c1", "r", false).unwrap();
         out.write("index.html", b"one").unwrap();
         out.write("owners/a.html", b"a").unwrap();
+        assert!(!root.join("index.html").exists(), "staged until the build finishes");
         assert_eq!(out.finish().unwrap().written, 2);
+        assert_eq!(std::fs::read(root.join("index.html")).unwrap(), b"one");
 
         let mut out = Output::open(&root, "L1", "c2", "r", false).unwrap();
         out.write("index.html", b"two").unwrap();
@@ -212,8 +233,17 @@ mod tests {
         assert!(!root.join("owners/a.html").exists());
 
         let mut out = Output::open(&root, "L1", "c3", "r", false).unwrap();
-        out.write("index.html", b"two").unwrap();
-        assert_eq!(out.finish().unwrap().unchanged, 1);
+        out.carry_over();
+        out.write("log/2.html", b"new").unwrap();
+        let counts = out.finish().unwrap();
+        assert_eq!((counts.written, counts.removed), (1, 0), "carried-over files stay");
+        assert!(root.join("index.html").exists());
+
+        let mut out = Output::open(&root, "L1", "c4", "r", false).unwrap();
+        out.write("index.html", b"refused").unwrap();
+        drop(out);
+        assert_eq!(std::fs::read(root.join("index.html")).unwrap(), b"two", "an unfinished build changes nothing");
+        assert!(!root.join(STATE_DIR).join("staging").exists());
 
         let err = Output::open(&root, "L2", "c", "r", false).err().unwrap().to_string();
         assert!(err.contains("another ledger"), "{err}");
@@ -222,24 +252,11 @@ mod tests {
         std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
         let err = Output::open(&foreign, "L1", "c", "r", false).err().unwrap().to_string();
         assert!(err.contains("holds no smartup site"), "{err}");
-        assert!(Output::open(&foreign, "L1", "c", "r", true).is_ok());
+        let mut out = Output::open(&foreign, "L1", "c", "r", true).unwrap();
+        assert!(out.write("../escape.html", b"x").is_err());
+        assert!(out.write(".smartup-site/model.json", b"x").is_err());
         std::fs::write(root.join(MANIFEST), "{").unwrap();
         let err = Output::open(&root, "L1", "c", "r", false).err().unwrap().to_string();
         assert!(err.contains("damaged"), "{err}");
-        let mut out = Output::open(&foreign, "L1", "c", "r", true).unwrap();
-        assert!(out.write("../escape.html", b"x").is_err());
-
-        // A page made from the same inputs is kept, not rendered again.
-        let files = vec!["log/1.html".to_string()];
-        let mut out = Output::open(&foreign, "L1", "c", "r", false).unwrap();
-        assert!(!out.unchanged("log/1", "1-500", &files));
-        out.write("log/1.html", b"rows").unwrap();
-        out.finish().unwrap();
-        let mut out = Output::open(&foreign, "L1", "c", "r", false).unwrap();
-        assert!(out.unchanged("log/1", "1-500", &files));
-        assert!(!out.unchanged("log/2", "501-502", &files), "other inputs");
-        out.finish().unwrap();
-        let mut out = Output::open(&foreign, "L1", "c", "other rendering", false).unwrap();
-        assert!(!out.unchanged("log/1", "1-500", &files), "another rendering renders again");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{cell, owner_link, when};
 use crate::site::doc::{link, seq_anchor, text, Block, Inline, Page, Table, Target};
-use crate::site::model::{log_page_of, LogPage, LOG_PAGE_ROWS};
+use crate::site::model::{log_page_of, LogLine, LOG_PAGE_ROWS};
 
 /// The page listing the audit-log pages (`log/index`) of a ledger whose last row is `last_seq`.
 pub fn log_index(last_seq: u64) -> Page {
@@ -24,10 +24,9 @@ pub fn log_index(last_seq: u64) -> Page {
     page
 }
 
-/// Audit-log page `page.number`; `last` when no page follows it. `is_owner` tells which
-/// actors have a page; `web` is where Forgejo shows the ledger's files (`…/owner/repo/`).
-pub fn log_page(page: &LogPage, last: bool, is_owner: &dyn Fn(&str) -> bool, web: Option<&str>) -> Page {
-    let n = page.number;
+/// Audit-log page `n` of `lines`; `last` when no page follows it. `web` is where Forgejo
+/// shows the ledger's files (`…/owner/repo/`).
+pub fn log_page(n: u64, lines: &[LogLine], last: bool, web: Option<&str>) -> Page {
     let mut out = Page::new(&format!("log/{n}"), format!("Audit log, page {n}"));
     let mut nav = vec![link("All pages", "log/index")];
     if n > 1 {
@@ -40,15 +39,10 @@ pub fn log_page(page: &LogPage, last: bool, is_owner: &dyn Fn(&str) -> bool, web
     }
     out.para(nav.clone());
     let mut table = Table::new(
-        format!("Rows {} to {}", page.lines.first().map_or(0, |l| l.event.seq), page.lines.last().map_or(0, |l| l.event.seq)),
+        format!("Rows {} to {}", lines.first().map_or(0, |l| l.seq), lines.last().map_or(0, |l| l.seq)),
         &["Seq#", "Recorded", "Actor", "Action", "What it did", "Signing key", "Commit", "Stored in"],
     );
-    for l in &page.lines {
-        let actor = if is_owner(&l.event.actor) {
-            vec![owner_link(&l.event.actor)]
-        } else {
-            cell(&l.event.actor)
-        };
+    for l in lines {
         let short = &l.commit[..l.commit.len().min(10)];
         let place = format!("{}:{}", l.location.file, l.location.line);
         let (commit, stored) = match web {
@@ -62,13 +56,13 @@ pub fn log_page(page: &LogPage, last: bool, is_owner: &dyn Fn(&str) -> bool, web
             None => (vec![Inline::Code(short.to_string())], vec![Inline::Code(place)]),
         };
         table.anchored_row(
-            seq_anchor(l.event.seq),
+            seq_anchor(l.seq),
             vec![
-                cell(l.event.seq.to_string()),
-                cell(when(l.event.at)),
-                actor,
+                cell(l.seq.to_string()),
+                cell(when(l.at)),
+                vec![owner_link(&l.actor)],
                 cell(&l.action),
-                cell(&l.event.words),
+                cell(&l.words),
                 vec![Inline::Code(l.key.clone())],
                 commit,
                 stored,

@@ -10,8 +10,10 @@ mod tasks;
 mod verify;
 
 pub use log::{log_index, log_page};
+pub use owners::signed_page;
 
 use super::doc::{link, link_to, seq_anchor, text, Inline, Page};
+use super::histories::TaskHistories;
 use super::model::{log_page_of, Model};
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::money::Amount;
@@ -51,14 +53,13 @@ impl Context<'_> {
 pub trait Sink {
     /// Takes a built page.
     fn page(&mut self, page: Page) -> Result<()>;
-    /// True when the page `id`, made from `inputs` (a key of them), is kept as an earlier
-    /// build wrote it, so it is not built again.
-    fn kept(&mut self, id: &str, inputs: &str) -> bool;
 }
 
-/// Hands every page but the audit log's numbered pages (which are built as the history is
-/// read) to `sink`.
-pub fn each(ctx: &Context, sink: &mut dyn Sink) -> Result<()> {
+/// Hands the pages that show the state to `sink`: the main pages, every owner's page, and
+/// the page of every task that got rows in this build or whose line on the board changed
+/// since `before` (the board of the build this one goes on from; every task without one).
+/// The audit log's and the owners' numbered pages of rows are built as the history is read.
+pub fn each(ctx: &Context, tasks: &mut TaskHistories, before: Option<&Board>, sink: &mut dyn Sink) -> Result<()> {
     sink.page(overview::page(ctx))?;
     sink.page(finances::page(ctx)?)?;
     sink.page(owners::index(ctx))?;
@@ -67,7 +68,7 @@ pub fn each(ctx: &Context, sink: &mut dyn Sink) -> Result<()> {
     sink.page(verify::page(ctx))?;
     sink.page(log_index(ctx.state.last_seq))?;
     owners::each_page(ctx, sink)?;
-    tasks::each_page(ctx, sink)
+    tasks::each_page(ctx, tasks, before, sink)
 }
 
 /// A link to a row's line on the audit log: `seq 42`.

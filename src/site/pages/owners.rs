@@ -2,14 +2,10 @@
 
 use super::{cell, money, owner_link, row_link, task_link, when, Context, Sink};
 use crate::site::doc::{link, text, Block, Inline, Page, Table};
-use crate::site::model::Signed;
+use crate::site::model::{Signed, LOG_PAGE_ROWS};
 use crate::view::balances::OwnerBalance;
 use anyhow::Result;
 
-/// Rows on one page of an owner's signed rows.
-const ROWS_PER_PAGE: usize = 500;
-/// Rows the owner's own page shows (the latest).
-const LATEST: usize = 20;
 
 /// The roles `handle` holds, as written.
 fn roles_of(ctx: &Context, handle: &str) -> Vec<String> {
@@ -72,19 +68,27 @@ pub fn index(ctx: &Context) -> Page {
 }
 
 /// The id of page `n` (from 1) of an owner's signed rows.
-fn rows_page_id(handle: &str, n: usize) -> String {
+fn rows_page_id(handle: &str, n: u64) -> String {
     format!("owner-rows/{handle}/{n}")
 }
 
 fn signed_table(caption: String, rows: &[Signed]) -> Table {
     let mut table = Table::new(caption, &["Row", "Recorded", "Action"]);
     for s in rows {
-        table.row(vec![vec![row_link(s.seq)], cell(when(s.at)), cell(s.action.name())]);
+        table.row(vec![vec![row_link(s.seq)], cell(when(s.at)), cell(&s.action)]);
     }
     table
 }
 
-fn owner_pages(ctx: &Context, o: &OwnerBalance, sink: &mut dyn Sink) -> Result<()> {
+/// Page `n` (from 1) of the rows `handle` signed.
+pub fn signed_page(handle: &str, n: u64, rows: &[Signed]) -> Page {
+    let mut page = Page::new(&rows_page_id(handle, n), format!("Rows {handle} signed, page {n}"));
+    page.para(vec![text("Back to "), owner_link(handle), text(".")]);
+    page.push(Block::Table(signed_table(format!("Rows {handle} signed, page {n}"), rows)));
+    page
+}
+
+fn owner_page(ctx: &Context, o: &OwnerBalance) -> Page {
     let handle = &o.owner;
     let mut page = Page::new(&format!("owners/{handle}"), format!("Owner {handle}"));
     let mut table = Table::new(format!("{handle} as of the last row of the ledger"), &["What", "Value"]);
@@ -111,36 +115,24 @@ fn owner_pages(ctx: &Context, o: &OwnerBalance, sink: &mut dyn Sink) -> Result<(
     page.heading("Tasks");
     page.para(if tasks.is_empty() { vec![text("None.")] } else { tasks });
 
-    let signed = ctx.model.signed.get(handle).map_or(&[][..], Vec::as_slice);
     page.heading("Rows signed");
-    let latest = &signed[signed.len().saturating_sub(LATEST)..];
-    page.push(Block::Table(signed_table(format!("The latest {} of {} rows {handle} signed", latest.len(), signed.len()), latest)));
-    let chunks: Vec<&[Signed]> = signed.chunks(ROWS_PER_PAGE).collect();
-    let mut all = vec![text("All of them: ")];
-    for (i, chunk) in chunks.iter().enumerate() {
-        let (first, last) = (chunk[0].seq, chunk[chunk.len() - 1].seq);
-        all.push(link(format!("seq {first}–{last}"), &rows_page_id(handle, i + 1)));
-        all.push(text(if i + 1 < chunks.len() { ", " } else { "." }));
+    let Some(signed) = ctx.model.signed.get(handle) else {
+        page.para(vec![text("None yet.")]);
+        return page;
+    };
+    let latest: Vec<Signed> = signed.latest.iter().cloned().collect();
+    let caption = format!("The latest {} of {} rows {handle} signed", latest.len(), signed.count);
+    page.push(Block::Table(signed_table(caption, &latest)));
+    let mut all = vec![text(format!("All of them, {LOG_PAGE_ROWS} to a page: "))];
+    for n in 1..=signed.pages() {
+        all.push(link(format!("page {n}"), &rows_page_id(handle, n)));
+        all.push(text(if n < signed.pages() { ", " } else { "." }));
     }
-    if !chunks.is_empty() {
-        page.para(all);
-    }
-    sink.page(page)?;
-    for (i, chunk) in chunks.iter().enumerate() {
-        let id = rows_page_id(handle, i + 1);
-        let inputs = format!("{}-{}-{}", chunk[0].seq, chunk[chunk.len() - 1].seq, chunk.len());
-        if sink.kept(&id, &inputs) {
-            continue;
-        }
-        let mut rows = Page::new(&id, format!("Rows {handle} signed, page {}", i + 1));
-        rows.para(vec![text("Back to "), owner_link(handle), text(".")]);
-        rows.push(Block::Table(signed_table(format!("Rows {handle} signed, page {}", i + 1), chunk)));
-        sink.page(rows)?;
-    }
-    Ok(())
+    page.para(all);
+    page
 }
 
-/// Hands each owner's page and their signed-row pages to `sink`.
+/// Hands each owner's page to `sink`.
 pub fn each_page(ctx: &Context, sink: &mut dyn Sink) -> Result<()> {
-    ctx.balances.owners.iter().try_for_each(|o| owner_pages(ctx, o, sink))
+    ctx.balances.owners.iter().try_for_each(|o| sink.page(owner_page(ctx, o)))
 }

@@ -4,7 +4,9 @@ use super::{cell, money, owner_link, row_link, task_link, when, Context, Sink};
 use crate::site::doc::{text, Block, Inline, Page, Table};
 use crate::view::duration;
 use crate::rules::state::Task;
-use crate::view::status::BoardTask;
+use crate::site::histories::TaskHistories;
+use crate::site::model::Told;
+use crate::view::status::{Board, BoardTask};
 use anyhow::Result;
 
 fn person(who: &Option<String>) -> Vec<Inline> {
@@ -65,7 +67,7 @@ pub fn index(ctx: &Context) -> Page {
     page
 }
 
-fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask) -> Page {
+fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask, history: &[Told]) -> Page {
     let mut page = Page::new(&format!("tasks/{key}"), format!("Task {}: {}", b.task, b.title));
     let mut table = Table::new(format!("Task {}", b.task), &["What", "Value"]);
     let team = ctx.state.teams.get(&task.team).map_or(task.team.clone(), |t| t.name.clone());
@@ -86,7 +88,7 @@ fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask) -> Page {
     page.push(Block::Table(table));
     page.heading("History");
     let mut table = Table::new(format!("Every row about {}", b.task), &["Row", "Recorded", "What happened"]);
-    for told in ctx.model.tasks.get(key).map_or(&[][..], Vec::as_slice) {
+    for told in history {
         table.row(vec![vec![row_link(told.seq)], cell(when(told.at)), cell(&told.words)]);
     }
     page.push(Block::Table(table));
@@ -94,12 +96,17 @@ fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask) -> Page {
     page
 }
 
-/// Hands a page per task to `sink`.
-pub fn each_page(ctx: &Context, sink: &mut dyn Sink) -> Result<()> {
+/// Hands to `sink` the page of each task that got rows in this build or whose line on the
+/// board changed since `before` (every task, without one).
+pub fn each_page(ctx: &Context, histories: &mut TaskHistories, before: Option<&Board>, sink: &mut dyn Sink) -> Result<()> {
+    let unchanged = |b: &BoardTask| before.is_some_and(|old| old.tasks.iter().any(|o| o == b));
     // The board lists the state's tasks in the same (key) order.
-    ctx.state
-        .tasks
-        .iter()
-        .zip(&ctx.board.tasks)
-        .try_for_each(|((key, task), b)| sink.page(task_page(ctx, key, task, b)))
+    for ((key, task), b) in ctx.state.tasks.iter().zip(&ctx.board.tasks) {
+        if !histories.touched().contains(key) && unchanged(b) {
+            continue;
+        }
+        let history = histories.history(key)?;
+        sink.page(task_page(ctx, key, task, b, &history))?;
+    }
+    Ok(())
 }
