@@ -64,12 +64,20 @@ fn row_with<'h>(html: &'h str, needle: &str) -> &'h str {
 
 /// The targets of `href="…"` in an HTML page.
 fn hrefs(html: &str) -> Vec<String> {
-    html.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(|h| h.replace("&amp;", "&")).collect()
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
 }
 
 /// The targets of Markdown links `](…)` in a page.
 fn md_links(md: &str) -> Vec<String> {
-    md.split("](").skip(1).filter_map(|rest| rest.split(')').next()).map(str::to_string).collect()
+    md.split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Checks every internal link of the built site in its three formats; returns how many.
@@ -97,10 +105,15 @@ fn check_links(root: &Path) -> usize {
                 normalise(&folder.join(file))
             };
             let key = target.to_string_lossy().to_string();
-            let body = all.get(&key).unwrap_or_else(|| panic!("{path}: the link {link:?} points at {key}, which is not in the site"));
+            let body = all
+                .get(&key)
+                .unwrap_or_else(|| panic!("{path}: the link {link:?} points at {key}, which is not in the site"));
             if !anchor.is_empty() {
                 let body = String::from_utf8_lossy(body);
-                assert!(body.contains(&format!("id=\"{anchor}\"")), "{path}: the link {link:?} names an anchor {key} does not have");
+                assert!(
+                    body.contains(&format!("id=\"{anchor}\"")),
+                    "{path}: the link {link:?} names an anchor {key} does not have"
+                );
             }
         }
     }
@@ -127,7 +140,11 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
     let out = sb.path().join("site");
     let built = build(&sb, &ledger, &out, &["--json"]).ok().json();
     assert_eq!(built["site"]["rows"], 29, "{built}");
-    assert_eq!(built["site"]["verified_after"], Value::Null, "a first build checks every commit: {built}");
+    assert_eq!(
+        built["site"]["verified_after"],
+        Value::Null,
+        "a first build checks every commit: {built}"
+    );
 
     let balance = ledger.read(&sb, &["balance", "--json"]).ok().json();
     let status = ledger.read(&sb, &["status", "--json"]).ok().json();
@@ -138,11 +155,20 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
         let eur = row_with(html, ">EUR treasury");
         assert!(eur.contains(&shown(treasury["eur"].as_str().unwrap(), "EUR")), "{page}: {eur}");
         let outstanding = row_with(html, ">SC outstanding");
-        assert!(outstanding.contains(&shown(treasury["sc_outstanding"].as_str().unwrap(), "SC")), "{page}: {outstanding}");
+        assert!(
+            outstanding.contains(&shown(treasury["sc_outstanding"].as_str().unwrap(), "SC")),
+            "{page}: {outstanding}"
+        );
         let pending = row_with(html, ">SC pending");
-        assert!(pending.contains(&shown(status["pending_total"].as_str().unwrap(), "SC")), "{page}: {pending}");
+        assert!(
+            pending.contains(&shown(status["pending_total"].as_str().unwrap(), "SC")),
+            "{page}: {pending}"
+        );
         let limit = row_with(html, ">SC limit");
-        assert!(limit.contains(&shown(treasury["sc_limit"].as_str().unwrap(), "SC")), "{page}: {limit}");
+        assert!(
+            limit.contains(&shown(treasury["sc_limit"].as_str().unwrap(), "SC")),
+            "{page}: {limit}"
+        );
     }
     assert!(overview.contains("The 3x rule is <strong>ok</strong>"), "{overview}");
 
@@ -174,17 +200,29 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
     for row in ledger.log(&sb) {
         let seq = row["seq"].as_u64().unwrap();
         let line = row_with(&log, &format!("id=\"seq-{seq}\""));
-        assert!(line.contains(row["key"].as_str().unwrap()), "seq {seq} shows its signing key: {line}");
+        assert!(
+            line.contains(row["key"].as_str().unwrap()),
+            "seq {seq} shows its signing key: {line}"
+        );
         assert!(line.contains(row["action"].as_str().unwrap()), "{line}");
     }
 
     let links = check_links(&out);
     assert!(links > 300, "the site links its pages together ({links} links checked)");
-    for f in ["markdown/mkdocs.yml", "wiki/_Sidebar.md", "wiki/Home.md", "markdown/docs/index.md", "style.css"] {
+    for f in [
+        "markdown/mkdocs.yml",
+        "wiki/_Sidebar.md",
+        "wiki/Home.md",
+        "markdown/docs/index.md",
+        "style.css",
+    ] {
         assert!(out.join(f).is_file(), "{f} is written");
     }
     let svg = text(&out, "finances.html");
-    assert!(svg.contains("<svg") && svg.contains("role=\"img\" aria-label=\""), "the plot is inline SVG with a name");
+    assert!(
+        svg.contains("<svg") && svg.contains("role=\"img\" aria-label=\""),
+        "the plot is inline SVG with a name"
+    );
 }
 
 #[test]
@@ -223,7 +261,11 @@ fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
         "verify.html",
     ];
     assert_eq!(changed, expected, "an award to maya by carla changes these pages only");
-    assert_eq!(after["site"]["files"]["written"], 3 * expected.len(), "each in three formats: {after}");
+    assert_eq!(
+        after["site"]["files"]["written"],
+        3 * expected.len(),
+        "each in three formats: {after}"
+    );
     assert!(text(&a, "log/1.html").contains("id=\"seq-30\""));
 
     // An older commit: the site of that commit, and the files of later rows are gone.
@@ -241,9 +283,23 @@ fn history_that_does_not_verify_is_never_published() {
     let before = files(&out);
     sb.git_ok(
         &ledger.dir,
-        &["-c", "user.name=x", "-c", "user.email=x@example.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", "unsigned"],
+        &[
+            "-c",
+            "user.name=x",
+            "-c",
+            "user.email=x@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "unsigned",
+        ],
     );
-    build(&sb, &ledger, &out, &[]).code(1).stderr_has(&["does not verify", "commit-signature", "nothing was written"]);
+    build(&sb, &ledger, &out, &[])
+        .code(1)
+        .stderr_has(&["does not verify", "commit-signature", "nothing was written"]);
     assert!(files(&out) == before, "a refused build leaves the site as it was");
     let fresh = sb.path().join("fresh");
     build(&sb, &ledger, &fresh, &[]).code(1);
@@ -257,11 +313,15 @@ fn a_folder_that_is_not_a_site_is_refused_unless_forced() {
     let mine = sb.path().join("mine");
     std::fs::create_dir_all(&mine).unwrap();
     std::fs::write(mine.join("notes.txt"), "keep me").unwrap();
-    build(&sb, &ledger, &mine, &[]).code(3).stderr_has(&["holds no smartup site", "--force"]);
+    build(&sb, &ledger, &mine, &[])
+        .code(3)
+        .stderr_has(&["holds no smartup site", "--force"]);
     assert!(!mine.join("index.html").exists());
     build(&sb, &ledger, &mine, &["--force"]).ok();
     assert_eq!(text(&mine, "notes.txt"), "keep me", "--force leaves other files alone");
-    build(&sb, &ledger, &mine, &["--at", "no-such-commit"]).code(3).stderr_has(&["no-such-commit is not a commit"]);
+    build(&sb, &ledger, &mine, &["--at", "no-such-commit"])
+        .code(3)
+        .stderr_has(&["no-such-commit is not a commit"]);
 }
 
 #[test]
@@ -308,7 +368,10 @@ fn the_post_receive_companion_rebuilds_the_site_after_a_push() {
             break;
         }
         let log = std::fs::read_to_string(forge.join("smartup/post-receive.log")).unwrap_or_default();
-        assert!(std::time::Instant::now() < deadline, "the site was not rebuilt after the push:\n{log}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the site was not rebuilt after the push:\n{log}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert!(text(&out, "log/1.html").contains("id=\"seq-30\""));
@@ -325,14 +388,26 @@ fn headless_chromium_finds_no_broken_page_and_axe_no_serious_violation() {
     let _ = std::fs::remove_dir_all(&artifacts);
     std::fs::create_dir_all(&artifacts).unwrap();
     let mut node = sb.command("node");
-    node.arg(root.join("tests/browser/check-site.mjs"))
-        .arg(&out)
-        .arg(&artifacts)
-        .args(["--axe", "index.html", "finances.html", "owners/index.html", "tasks/6_2_1_1.html"]);
+    node.arg(root.join("tests/browser/check-site.mjs")).arg(&out).arg(&artifacts).args([
+        "--axe",
+        "index.html",
+        "finances.html",
+        "owners/index.html",
+        "tasks/6_2_1_1.html",
+    ]);
     let run = common::run(node);
     assert_eq!(run.code, 0, "the browser checks failed (see {}): {run:?}", artifacts.display());
-    for shot in ["index.html-1280.png", "index.html-390.png", "finances.html-1280.png", "finances.html-390.png"] {
-        assert!(artifacts.join(shot).is_file(), "screenshot {shot} is saved in {}", artifacts.display());
+    for shot in [
+        "index.html-1280.png",
+        "index.html-390.png",
+        "finances.html-1280.png",
+        "finances.html-390.png",
+    ] {
+        assert!(
+            artifacts.join(shot).is_file(),
+            "screenshot {shot} is saved in {}",
+            artifacts.display()
+        );
     }
 }
 
@@ -343,7 +418,10 @@ fn normalised(text: &str) -> String {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if let Some(after) = rest.strip_prefix("SHA256:") {
-            let key = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/').count();
+            let key = after
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+                .count();
             if key >= 43 {
                 out.push_str("SHA256:<key>");
                 rest = &after[key..];
@@ -380,12 +458,24 @@ fn golden_pages_of_the_demo_ledger_on_a_pinned_clock() {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/site");
     let overwrite = std::env::var("SITE_GOLDEN").is_ok_and(|v| v == "overwrite");
     let pages = [
-        "index", "finances", "owners/index", "owners/alice", "tasks/index", "tasks/6_2_1_1", "rules", "log/index", "log/1",
+        "index",
+        "finances",
+        "owners/index",
+        "owners/alice",
+        "tasks/index",
+        "tasks/6_2_1_1",
+        "rules",
+        "log/index",
+        "log/1",
         "verify",
     ];
     let mut differ = Vec::new();
     for page in pages {
-        let wiki = if page == "index" { "Home".to_string() } else { page.replace('/', "-") };
+        let wiki = if page == "index" {
+            "Home".to_string()
+        } else {
+            page.replace('/', "-")
+        };
         for (built, name) in [
             (format!("{page}.html"), format!("{}.html", page.replace('/', "--"))),
             (format!("markdown/docs/{page}.md"), format!("docs--{}.md", page.replace('/', "--"))),

@@ -64,9 +64,9 @@ pub fn run(global: &Global, command: &SiteCommand) -> Result<()> {
                     let repo = crate::repo::open(&ledger_dir(global))?;
                     let origin = repo.find_remote("origin").ok();
                     let url = origin.as_ref().and_then(|r| r.url().ok().map(str::to_string));
-                    wiki::wiki_remote(&url.ok_or_else(|| {
-                        anyhow!("the ledger has no `origin` remote to find the wiki beside: pass --remote URL")
-                    })?)
+                    wiki::wiki_remote(
+                        &url.ok_or_else(|| anyhow!("the ledger has no `origin` remote to find the wiki beside: pass --remote URL"))?,
+                    )
                 }
             };
             let message = format!("smartup site: the ledger at {} ({} rows)", built.commit, built.rows);

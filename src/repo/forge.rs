@@ -39,4 +39,3 @@ pub fn owner_and_repo(remote: &str, instance: &Url) -> Option<(String, String)> 
     let repo = repo.strip_suffix(".git").unwrap_or(repo);
     (parts.next().is_none() && !owner.is_empty() && !repo.is_empty()).then(|| (owner.to_string(), repo.to_string()))
 }
-

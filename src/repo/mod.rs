@@ -53,7 +53,9 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
 /// The `ledger.toml` a commit holds (empty when it holds none).
 pub fn policy_at(repo: &Repository, commit: Oid) -> Result<Vec<u8>> {
     let commit = repo.find_commit(commit).with_context(|| format!("cannot read commit {commit}"))?;
-    let tree = commit.tree().with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
+    let tree = commit
+        .tree()
+        .with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
     let blob = tree.get_name(crate::ledger::POLICY_FILE).map(|entry| entry.id());
     match blob {
         Some(id) => Ok(repo.find_blob(id).context("cannot read ledger.toml")?.content().to_vec()),

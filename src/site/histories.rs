@@ -57,8 +57,12 @@ impl TaskHistories {
     fn read(&self, task: &str) -> Result<Vec<Told>> {
         let path = self.file(task);
         let mut rows: Vec<Told> = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is damaged: remove the site folder's .smartup-site and build again", path.display()))?,
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{} is damaged: remove the site folder's .smartup-site and build again",
+                    path.display()
+                )
+            })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };

@@ -121,19 +121,16 @@ fn block(from: &PageId, b: &Block, out: &mut String) {
             let _ = writeln!(out, "<pre><code>{}</code></pre>", escape(&lines.join("\n")));
         }
         Block::Figure { svg, alt, .. } => {
-            let _ = writeln!(
-                out,
-                "<figure>\n{svg}\n<figcaption>{}</figcaption>\n</figure>",
-                escape(alt)
-            );
+            let _ = writeln!(out, "<figure>\n{svg}\n<figcaption>{}</figcaption>\n</figure>", escape(alt));
         }
     }
 }
 
-/// The whole HTML document of `page`.
-pub fn render(page: &Page, frame: &Frame) -> String {
+/// The whole HTML document of `page`, written into `out` (cleared first; reusing one buffer
+/// spares allocating a large string per page).
+pub fn render_into(page: &Page, frame: &Frame, out: &mut String) {
+    out.clear();
     let up = "../".repeat(page.id.depth());
-    let mut out = String::with_capacity(4096);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -150,12 +147,11 @@ pub fn render(page: &Page, frame: &Frame) -> String {
     }
     let _ = write!(out, "</ul></nav>\n</header>\n<main>\n<h1>{}</h1>\n", escape(&page.title));
     for b in &page.blocks {
-        block(&page.id, b, &mut out);
+        block(&page.id, b, out);
     }
     out.push_str("</main>\n<footer>\n<p>");
-    inlines(&page.id, &frame.footer, &mut out);
+    inlines(&page.id, &frame.footer, out);
     out.push_str("</p>\n</footer>\n</body>\n</html>\n");
-    out
 }
 
 #[cfg(test)]

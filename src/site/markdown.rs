@@ -151,16 +151,16 @@ fn block(flavour: Flavour, from: &PageId, b: &Block, out: &mut String) {
     }
 }
 
-/// The Markdown of `page`.
-pub fn render(flavour: Flavour, page: &Page, frame: &Frame) -> String {
-    let mut out = format!("# {}\n\n", escape(&page.title));
+/// The Markdown of `page`, written into `out` (cleared first).
+pub fn render_into(flavour: Flavour, page: &Page, frame: &Frame, out: &mut String) {
+    out.clear();
+    let _ = write!(out, "# {}\n\n", escape(&page.title));
     for b in &page.blocks {
-        block(flavour, &page.id, b, &mut out);
+        block(flavour, &page.id, b, out);
     }
     out.push_str("---\n\n");
-    inlines(flavour, &page.id, &frame.footer, &mut out);
+    inlines(flavour, &page.id, &frame.footer, out);
     out.push('\n');
-    out
 }
 
 /// `mkdocs.yml`: the site name and the nav of the main pages.

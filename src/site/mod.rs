@@ -124,7 +124,7 @@ struct Resume {
 fn resume(repo: &Repository, output: &Output, tip: Oid, rendering: &str) -> Option<Resume> {
     let old = output.previous();
     let commit = Oid::from_str(&old.commit).ok()?;
-    if old.rendering != rendering || !crate::repo::chain_after(repo, tip, Some(commit)).ok()?.is_some() {
+    if old.rendering != rendering || crate::repo::chain_after(repo, tip, Some(commit)).ok()?.is_none() {
         return None;
     }
     let bytes = std::fs::read(output.state_dir().join(MODEL_FILE)).ok()?;
@@ -144,7 +144,11 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
     let policy_text = String::from_utf8(crate::repo::policy_at(repo, tip)?).context("ledger.toml is not UTF-8")?;
     let policy = Policy::parse(&policy_text).map_err(|e| anyhow!("the ledger's ledger.toml cannot be read: {e}"))?;
     let web = web_base(repo, &policy);
-    let rendering = format!("smartup {} site {RENDERING} links {}", env!("CARGO_PKG_VERSION"), web.as_deref().unwrap_or("-"));
+    let rendering = format!(
+        "smartup {} site {RENDERING} links {}",
+        env!("CARGO_PKG_VERSION"),
+        web.as_deref().unwrap_or("-")
+    );
     let mut output = Output::open(out, &policy.ledger.id, &tip.to_string(), &rendering, force)?;
     let resumed = resume(repo, &output, tip, &rendering);
     let state_dir = output.state_dir();
@@ -172,8 +176,12 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
         frame: &frame,
         web: web.as_deref(),
         count: 0,
+        buffer: String::new(),
     };
     let (mut model, state, report) = fold(repo, start, tip, model, &mut tasks, &mut sink)?;
+    if let Some(root) = report.walked.first().filter(|_| model.genesis.is_empty()) {
+        model.genesis = root.commit.to_string();
+    }
 
     let mut filled = Vec::new();
     model.finish(&state, &mut filled);
@@ -183,14 +191,13 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
     let balances = view::balances::balances(&state, state.last_timestamp.unwrap_or(crate::time::Timestamp(0)));
     let board = view::status::board(&state, balances.at);
     let before_board = before.map(|s| view::status::board(&s, s.last_timestamp.unwrap_or(crate::time::Timestamp(0))));
-    let genesis = crate::repo::first_parent_chain(repo, tip)?.first().copied().context("the ledger has no commits")?;
     let ctx = pages::Context {
         state: &state,
         model: &model,
         board,
         balances,
         commit: tip.to_string(),
-        genesis: genesis.to_string(),
+        genesis: model.genesis.clone(),
         web: web.clone(),
     };
     pages::each(&ctx, &mut tasks, before_board.as_ref(), &mut sink)?;
@@ -199,6 +206,8 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
     output.write(&format!("{DOCS_DIR}/mkdocs.yml"), markdown::mkdocs_config(&frame).as_bytes())?;
     output.write(&format!("{WIKI_DIR}/_Sidebar.md"), markdown::wiki_sidebar(&frame).as_bytes())?;
     tasks.save()?;
+    // The state at the tip is a checkpoint for the next build (and every command) to go on from.
+    let _ = StateCache::of(repo).store(tip, &state);
     let model_file = state_dir.join(MODEL_FILE);
     let tmp = model_file.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_vec(&model)?).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -208,7 +217,7 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
         rows: state.last_seq,
         pages,
         verified_after,
-        commits_verified: report,
+        commits_verified: report.commits,
         files: output.finish()?,
     })
 }
@@ -216,7 +225,7 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
 /// Walks the history after `start` (from genesis without one) up to `tip`, checking every
 /// signature and rule, and folds its rows into `model` and `tasks`; the pages that fill go
 /// to `sink` (staged: they land only if the build finishes). Returns the model, the state at
-/// `tip` and the commits checked; a history that does not verify is [`NotVerified`].
+/// `tip` and the walk's report; a history that does not verify is [`NotVerified`].
 fn fold(
     repo: &Repository,
     start: Option<(Oid, State)>,
@@ -224,7 +233,7 @@ fn fold(
     model: Model,
     tasks: &mut TaskHistories,
     sink: &mut Pages,
-) -> Result<(Model, State, u64)> {
+) -> Result<(Model, State, verify::Report)> {
     struct Folding<'t> {
         model: Model,
         tasks: &'t mut TaskHistories,
@@ -264,7 +273,7 @@ fn fold(
         progress: Some(&flush),
         ..Options::default()
     };
-    let report = verify::walk_from(repo, start, tip, &options)?;
+    let mut report = verify::walk_from(repo, start, tip, &options)?;
     let f = folding.into_inner();
     if let Some(e) = f.failed {
         return Err(e);
@@ -279,8 +288,8 @@ fn fold(
     for page in f.filled {
         sink.filled(page)?;
     }
-    let state = report.state.context("the ledger has no ledger.toml")?;
-    Ok((f.model, state, report.commits))
+    let state = report.state.take().context("the ledger has no ledger.toml")?;
+    Ok((f.model, state, report))
 }
 
 /// Where Forgejo shows the ledger repository (`https://forge/org/ledger/`), when the policy
@@ -301,6 +310,8 @@ struct Pages<'o> {
     web: Option<&'o str>,
     /// Pages built.
     count: usize,
+    /// The buffer every page is rendered into.
+    buffer: String,
 }
 
 impl Pages<'_> {
@@ -314,7 +325,6 @@ impl Pages<'_> {
     }
 }
 
-
 /// The Markdown folders and their flavours.
 fn markdown_folders() -> [(String, Flavour); 2] {
     [(format!("{DOCS_DIR}/docs"), Flavour::Docs), (WIKI_DIR.to_string(), Flavour::Wiki)]
@@ -323,10 +333,12 @@ fn markdown_folders() -> [(String, Flavour); 2] {
 impl pages::Sink for Pages<'_> {
     fn page(&mut self, page: Page) -> Result<()> {
         self.count += 1;
-        self.output.write(&html::file_of(&page.id), html::render(&page, self.frame).as_bytes())?;
+        html::render_into(&page, self.frame, &mut self.buffer);
+        self.output.write(&html::file_of(&page.id), self.buffer.as_bytes())?;
         for (folder, flavour) in markdown_folders() {
             let file = format!("{folder}/{}", flavour.file_of(&page.id));
-            self.output.write(&file, markdown::render(flavour, &page, self.frame).as_bytes())?;
+            markdown::render_into(flavour, &page, self.frame, &mut self.buffer);
+            self.output.write(&file, self.buffer.as_bytes())?;
             for block in &page.blocks {
                 if let Block::Figure { svg, file, .. } = block {
                     self.output.write(&format!("{folder}/{file}"), svg.as_bytes())?;

@@ -149,6 +149,8 @@ pub enum Filled {
 /// The folded history (what the site saves beside its pages, without the task histories).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Model {
+    /// The ledger's root commit.
+    pub genesis: String,
     /// The rows each owner signed, by handle.
     pub signed: BTreeMap<String, OwnerRows>,
     /// Rows about each task (by numeric id): how many, and the seq of the last.
@@ -289,7 +291,9 @@ impl Model {
     /// Books the previous row's treasury change and the day's closing position, now that
     /// `after` (the state after it) is known.
     fn settle(&mut self, after: &State) {
-        let Some((at, treasury_before)) = self.previous.take() else { return };
+        let Some((at, treasury_before)) = self.previous.take() else {
+            return;
+        };
         let change = after.treasury.minus(treasury_before);
         let month = format_date(at.day())[..7].to_string();
         let flows = self.months.entry(month).or_default();
@@ -342,7 +346,11 @@ mod tests {
                 Filled::Signed { .. } => None,
             })
             .collect();
-        assert_eq!(logs, vec![(1, true, (1..=b.state.last_seq).collect())], "fewer than {LOG_PAGE_ROWS} rows make one page");
+        assert_eq!(
+            logs,
+            vec![(1, true, (1..=b.state.last_seq).collect())],
+            "fewer than {LOG_PAGE_ROWS} rows make one page"
+        );
         let signed: u64 = model.signed.values().map(|o| o.count).sum();
         assert_eq!(signed, b.state.last_seq, "every row is someone's signed row");
         let owner_pages = filled.iter().filter(|f| matches!(f, Filled::Signed { number: 1, .. })).count();

@@ -195,7 +195,11 @@ fn read_manifest(root: &Path) -> Result<Option<Manifest>> {
     match std::fs::read(&path) {
         Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
             Ok(m) if m.format == FORMAT => Ok(Some(m)),
-            Ok(m) => bail!("{} is of site format {}, this smartup writes {FORMAT}; build into a new folder", path.display(), m.format),
+            Ok(m) => bail!(
+                "{} is of site format {}, this smartup writes {FORMAT}; build into a new folder",
+                path.display(),
+                m.format
+            ),
             Err(e) => bail!("{} is damaged ({e}); remove it, or build into a new folder", path.display()),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -242,7 +246,11 @@ mod tests {
         let mut out = Output::open(&root, "L1", "c4", "r", false).unwrap();
         out.write("index.html", b"refused").unwrap();
         drop(out);
-        assert_eq!(std::fs::read(root.join("index.html")).unwrap(), b"two", "an unfinished build changes nothing");
+        assert_eq!(
+            std::fs::read(root.join("index.html")).unwrap(),
+            b"two",
+            "an unfinished build changes nothing"
+        );
         assert!(!root.join(STATE_DIR).join("staging").exists());
 
         let err = Output::open(&root, "L2", "c", "r", false).err().unwrap().to_string();

@@ -10,6 +10,9 @@ use plotters::prelude::*;
 /// Width and height of the drawing, in SVG units (it scales to the page).
 const SIZE: (u32, u32) = (760, 380);
 
+/// What a line of the plot shows of a day's position.
+type Value<'a> = dyn Fn(&Point) -> f64 + 'a;
+
 fn euros(amount: Amount) -> f64 {
     amount.0 as f64 / 100.0
 }
@@ -21,11 +24,7 @@ pub fn money_over_time(days: &[Point], multiple: Amount, alt: &str) -> Result<St
     // The last day's position holds through that day.
     let last = days.last().map_or(first, |p| p.day) + 1;
     let limit = |p: &Point| euros(p.treasury.times(multiple));
-    let top = days
-        .iter()
-        .map(|p| limit(p).max(euros(p.outstanding)))
-        .fold(1.0_f64, f64::max)
-        * 1.1;
+    let top = days.iter().map(|p| limit(p).max(euros(p.outstanding))).fold(1.0_f64, f64::max) * 1.1;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -49,7 +48,7 @@ pub fn money_over_time(days: &[Point], multiple: Amount, alt: &str) -> Result<St
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(|e| fail(&e))?;
-        let series: [(&str, RGBColor, Box<dyn Fn(&Point) -> f64>); 3] = [
+        let series: [(&str, RGBColor, Box<Value<'_>>); 3] = [
             ("EUR treasury", RGBColor(11, 83, 148), Box::new(|p| euros(p.treasury))),
             ("3 × treasury (SC limit)", RGBColor(120, 120, 120), Box::new(limit)),
             ("SC outstanding", RGBColor(180, 60, 20), Box::new(|p| euros(p.outstanding))),
@@ -77,7 +76,7 @@ pub fn money_over_time(days: &[Point], multiple: Amount, alt: &str) -> Result<St
 
 /// A value as a step line: it holds from one day until the next day with rows, and the
 /// last through its day.
-fn steps(days: &[Point], value: &dyn Fn(&Point) -> f64) -> Vec<(i64, f64)> {
+fn steps(days: &[Point], value: &Value<'_>) -> Vec<(i64, f64)> {
     let mut out = Vec::with_capacity(days.len() * 2 + 1);
     for (i, p) in days.iter().enumerate() {
         if i > 0 {
@@ -130,6 +129,10 @@ mod tests {
         assert!(svg.contains("role=\"img\" aria-label=\"Treasury &amp; SC\""), "{}", &svg[..200]);
         assert!(svg.contains("<title>Treasury &amp; SC</title>"));
         assert!(svg.contains(&format_date(20_000)), "the x axis shows dates");
-        assert_eq!(svg, money_over_time(&days, Amount::units(3), "Treasury & SC").unwrap(), "deterministic");
+        assert_eq!(
+            svg,
+            money_over_time(&days, Amount::units(3), "Treasury & SC").unwrap(),
+            "deterministic"
+        );
     }
 }

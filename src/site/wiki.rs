@@ -102,7 +102,10 @@ pub fn publish(pages: &Path, remote: &str, branch: Option<&str>, message: &str) 
     let scratch = Scratch::new()?;
     let dir = scratch.0.as_path();
     let existing = remote_branch(dir, remote)?;
-    let branch = branch.map(str::to_string).or(existing.clone()).unwrap_or_else(|| DEFAULT_BRANCH.into());
+    let branch = branch
+        .map(str::to_string)
+        .or(existing.clone())
+        .unwrap_or_else(|| DEFAULT_BRANCH.into());
     git(dir, &["init", "-q", "-b", &branch])?;
     let fetched = existing.is_some() && git(dir, &["fetch", "-q", remote, &format!("refs/heads/{branch}")]).is_ok();
     if fetched {
@@ -139,8 +142,14 @@ mod tests {
 
     #[test]
     fn the_wiki_sits_beside_the_repository() {
-        assert_eq!(wiki_remote("https://forge.example.org/smartup/ledger.git"), "https://forge.example.org/smartup/ledger.wiki.git");
-        assert_eq!(wiki_remote("git@forge.example.org:smartup/ledger"), "git@forge.example.org:smartup/ledger.wiki.git");
+        assert_eq!(
+            wiki_remote("https://forge.example.org/smartup/ledger.git"),
+            "https://forge.example.org/smartup/ledger.wiki.git"
+        );
+        assert_eq!(
+            wiki_remote("git@forge.example.org:smartup/ledger"),
+            "git@forge.example.org:smartup/ledger.wiki.git"
+        );
         assert_eq!(wiki_remote("/srv/git/ledger.git/"), "/srv/git/ledger.wiki.git");
     }
 }

@@ -18,6 +18,10 @@ use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 use signatures::SignaturePipeline;
 
+/// What a walk calls with each row: the row, where it is stored, its commit, and the state
+/// before it is applied.
+pub type Observer<'a> = dyn Fn(&Row, &Location, Oid, &State) + 'a;
+
 /// How to walk.
 #[derive(Default)]
 pub struct Options<'p> {
@@ -35,7 +39,7 @@ pub struct Options<'p> {
     pub deadline: Option<std::time::Instant>,
     /// Called with each row, where it is stored, its commit and the state before it is
     /// applied (a front end folding history while it is verified, as the site does).
-    pub observe: Option<&'p dyn Fn(&Row, &Location, Oid, &State)>,
+    pub observe: Option<&'p Observer<'p>>,
 }
 
 /// How many row summaries a report keeps (for messages such as the hook's).

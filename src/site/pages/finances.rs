@@ -35,10 +35,20 @@ pub fn page(ctx: &Context) -> Result<Page> {
     page.heading("SC pending validation");
     let mut table = Table::new(
         "Pending SC per task",
-        &["Task", "Attacker", "Attacker SC#", "Defender", "Defender SC#", "Window ends", "Status"],
+        &[
+            "Task",
+            "Attacker",
+            "Attacker SC#",
+            "Defender",
+            "Defender SC#",
+            "Window ends",
+            "Status",
+        ],
     );
     for p in &ctx.board.pending {
-        let Some(task) = ctx.state.tasks.get(&task_key(&p.task)) else { continue };
+        let Some(task) = ctx.state.tasks.get(&task_key(&p.task)) else {
+            continue;
+        };
         let person = |who: &Option<String>| who.as_deref().map_or_else(|| cell("-"), |h| vec![owner_link(h)]);
         table.row(vec![
             vec![task_link(&p.task)],

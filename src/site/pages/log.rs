@@ -39,15 +39,31 @@ pub fn log_page(n: u64, lines: &[LogLine], last: bool, web: Option<&str>) -> Pag
     }
     out.para(nav.clone());
     let mut table = Table::new(
-        format!("Rows {} to {}", lines.first().map_or(0, |l| l.seq), lines.last().map_or(0, |l| l.seq)),
-        &["Seq#", "Recorded", "Actor", "Action", "What it did", "Signing key", "Commit", "Stored in"],
+        format!(
+            "Rows {} to {}",
+            lines.first().map_or(0, |l| l.seq),
+            lines.last().map_or(0, |l| l.seq)
+        ),
+        &[
+            "Seq#",
+            "Recorded",
+            "Actor",
+            "Action",
+            "What it did",
+            "Signing key",
+            "Commit",
+            "Stored in",
+        ],
     );
     for l in lines {
         let short = &l.commit[..l.commit.len().min(10)];
         let place = format!("{}:{}", l.location.file, l.location.line);
         let (commit, stored) = match web {
             Some(web) => (
-                vec![Inline::Link(short.to_string(), Target::External(format!("{web}commit/{}", l.commit)))],
+                vec![Inline::Link(
+                    short.to_string(),
+                    Target::External(format!("{web}commit/{}", l.commit)),
+                )],
                 vec![Inline::Link(
                     place,
                     Target::External(format!("{web}src/commit/{}/{}#L{}", l.commit, l.location.file, l.location.line)),

@@ -6,7 +6,6 @@ use crate::site::model::{Signed, LOG_PAGE_ROWS};
 use crate::view::balances::OwnerBalance;
 use anyhow::Result;
 
-
 /// The roles `handle` holds, as written.
 fn roles_of(ctx: &Context, handle: &str) -> Vec<String> {
     ctx.state.roles_of(handle).map(|r| r.id.clone()).collect()
@@ -108,7 +107,11 @@ fn owner_page(ctx: &Context, o: &OwnerBalance) -> Page {
         .values()
         .filter(|t| t.attacker.as_deref() == Some(handle) || t.defender.as_deref() == Some(handle))
         .flat_map(|t| {
-            let position = if t.attacker.as_deref() == Some(handle) { "Attacker" } else { "Defender" };
+            let position = if t.attacker.as_deref() == Some(handle) {
+                "Attacker"
+            } else {
+                "Defender"
+            };
             [task_link(&t.id), text(format!(" ({position}); "))]
         })
         .collect();

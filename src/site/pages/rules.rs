@@ -74,7 +74,14 @@ pub fn page(ctx: &Context) -> Page {
     page.heading("Licenses");
     let mut table = Table::new(
         "What each license allows",
-        &["License", "Earns SC", "SK per day at most#", "SC per day at most#", "Price#", "SK to move up#"],
+        &[
+            "License",
+            "Earns SC",
+            "SK per day at most#",
+            "SC per day at most#",
+            "Price#",
+            "SK to move up#",
+        ],
     );
     for (name, l) in &p.licenses {
         let price = p.prices.get(name).map_or("-".into(), |d| money(d.0, "EUR"));
@@ -110,7 +117,10 @@ pub fn page(ctx: &Context) -> Page {
     page.push(amounts("SK awards by reason", &["Reason", "SK#"], &p.sk.awards, "SK"));
 
     page.heading("Amendments");
-    let mut table = Table::new("Genesis and every amendment of the policy", &["Row", "Recorded", "By", "Policy hash"]);
+    let mut table = Table::new(
+        "Genesis and every amendment of the policy",
+        &["Row", "Recorded", "By", "Policy hash"],
+    );
     for a in &ctx.model.amendments {
         table.row(vec![
             vec![row_link(a.seq)],

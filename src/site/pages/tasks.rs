@@ -1,11 +1,11 @@
 //! Tasks and objectives: per team and status, and a page per task with its whole history.
 
 use super::{cell, money, owner_link, row_link, task_link, when, Context, Sink};
-use crate::site::doc::{text, Block, Inline, Page, Table};
-use crate::view::duration;
 use crate::rules::state::Task;
+use crate::site::doc::{text, Block, Inline, Page, Table};
 use crate::site::histories::TaskHistories;
 use crate::site::model::Told;
+use crate::view::duration;
 use crate::view::status::{Board, BoardTask};
 use anyhow::Result;
 
@@ -73,7 +73,10 @@ fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask, history: &[To
     let team = ctx.state.teams.get(&task.team).map_or(task.team.clone(), |t| t.name.clone());
     table.row(vec![cell("Team"), cell(team)]);
     let objective = ctx.state.objectives.get(&task.objective);
-    table.row(vec![cell("Objective"), cell(objective.map_or(task.objective.clone(), |o| format!("{} {}", o.id, o.title)))]);
+    table.row(vec![
+        cell("Objective"),
+        cell(objective.map_or(task.objective.clone(), |o| format!("{} {}", o.id, o.title))),
+    ]);
     table.row(vec![cell("Status"), cell(b.describe())]);
     table.row(vec![cell("Size"), cell(&task.size)]);
     table.row(vec![cell("Budget"), cell(money(b.budget, "SC"))]);
@@ -92,7 +95,11 @@ fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask, history: &[To
         table.row(vec![vec![row_link(told.seq)], cell(when(told.at)), cell(&told.words)]);
     }
     page.push(Block::Table(table));
-    page.para(vec![text("Back to "), crate::site::doc::link("all tasks", "tasks/index"), text(".")]);
+    page.para(vec![
+        text("Back to "),
+        crate::site::doc::link("all tasks", "tasks/index"),
+        text("."),
+    ]);
     page
 }
 

@@ -29,13 +29,18 @@ pub fn page(ctx: &Context) -> Page {
         format!("git clone {clone_from} ledger"),
         "cd ledger".into(),
         format!("smartup verify --genesis {}", ctx.genesis),
-        format!("git merge-base --is-ancestor {} HEAD && echo 'this site is in the history'", ctx.commit),
+        format!(
+            "git merge-base --is-ancestor {} HEAD && echo 'this site is in the history'",
+            ctx.commit
+        ),
         "smartup status; smartup balance   # the same numbers as on this site".into(),
     ]));
     page.heading("2. Check commits and rows with OpenSSH alone");
-    page.para(vec![text(
-        "Every commit is SSH-signed the git way, and every row carries its own ed25519 signature (SSHSIG, namespace ",
-    ), Inline::Code(namespace.clone()), text("). The audit log shows each row's seq, actor and key fingerprint.")]);
+    page.para(vec![
+        text("Every commit is SSH-signed the git way, and every row carries its own ed25519 signature (SSHSIG, namespace "),
+        Inline::Code(namespace.clone()),
+        text("). The audit log shows each row's seq, actor and key fingerprint."),
+    ]);
     page.push(Block::Commands(vec![
         "smartup keys allowed-signers > allowed".into(),
         "git -c gpg.ssh.allowedSignersFile=allowed log --show-signature".into(),
