@@ -11,7 +11,6 @@ mod common;
 
 use common::*;
 use git2::Repository;
-use smartup::repo::write::{commit_rows, Author};
 use smartup::verify::{walk, Options};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,29 +78,13 @@ fn push_rows(forge: &Path, rows: usize) -> usize {
     let mut added = 0;
     while added < rows {
         for entry in work_actions(&mut state, 1) {
-            let handle = entry[0].actor.clone();
-            let author = Author {
-                email: format!("{handle}@bench.smartup.invalid"),
-                handle: handle.clone(),
-            };
-            let message = format!("{} by {handle}", entry[0].action);
-            let oid = commit_rows(
-                &repo,
-                Some(&parent),
-                &entry,
-                &[],
-                state.policy.ledger.segment_rows,
-                &key_of(&handle),
-                &author,
-                &message,
-                entry[0].timestamp,
-            )
-            .expect("a pushed commit");
+            let oid = commit_action(&repo, &parent, &state, &entry);
             parent = repo.find_commit(oid).expect("the new commit");
             added += entry.len();
         }
     }
-    repo.reference("refs/heads/main", parent.id(), true, "bench: a push").expect("move main");
+    repo.reference("refs/heads/main", parent.id(), true, "bench: a push")
+        .expect("move main");
     added
 }
 
@@ -111,7 +94,9 @@ fn main() {
         .iter()
         .position(|a| a == "--rows")
         .and_then(|i| args.get(i + 1))
-        .map_or(1_000_000, |v| v.replace('_', "").parse().unwrap_or_else(|_| panic!("--rows takes a number")));
+        .map_or(1_000_000, |v| {
+            v.replace('_', "").parse().unwrap_or_else(|_| panic!("--rows takes a number"))
+        });
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_smartup"));
     println!("== smartup site benchmark ==");
     println!("machine: {}, {} memory", cpu_model(), mem_total());
@@ -124,7 +109,10 @@ fn main() {
     std::fs::create_dir_all("target/tmp").expect("target/tmp");
     let scratch = tempfile::tempdir_in("target/tmp").expect("a scratch folder");
     let forge = scratch.path().join("ledger.git");
-    git(scratch.path(), &["clone", "-q", "--bare", "--shared", &dir.display().to_string(), "ledger.git"]);
+    git(
+        scratch.path(),
+        &["clone", "-q", "--bare", "--shared", &dir.display().to_string(), "ledger.git"],
+    );
     let out = scratch.path().join("site");
 
     let full = site_build(&binary, &forge, &out);
@@ -138,10 +126,16 @@ fn main() {
     );
     println!("  {}", full.said);
     let same = site_build(&binary, &forge, &out);
-    println!("rebuild, nothing new:            {:>8.2} s  {:>7.1} MB peak", same.secs, same.peak_mb);
+    println!(
+        "rebuild, nothing new:            {:>8.2} s  {:>7.1} MB peak",
+        same.secs, same.peak_mb
+    );
     let added = push_rows(&forge, PUSH_ROWS);
     let after = site_build(&binary, &forge, &out);
-    println!("rebuild after a {added}-row push:     {:>8.2} s  {:>7.1} MB peak", after.secs, after.peak_mb);
+    println!(
+        "rebuild after a {added}-row push:     {:>8.2} s  {:>7.1} MB peak",
+        after.secs, after.peak_mb
+    );
     println!("  {}", after.said);
     println!("load average at end: {}", read_trimmed("/proc/loadavg"));
     println!("\n-- goals");

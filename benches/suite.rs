@@ -20,7 +20,6 @@ mod common;
 
 use common::*;
 use git2::{Oid, Repository};
-use smartup::repo::write::{commit_rows, Author};
 use smartup::sign::{self, SignatureCheck};
 use smartup::time::PINNED_CLOCK;
 use smartup::verify::cache::StateCache;
@@ -335,24 +334,7 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
     let mut chain = Vec::with_capacity(most);
     let mut parent = repo.find_commit(tip).expect("tip");
     for rows in work_actions(&mut state, most) {
-        let handle = rows[0].actor.clone();
-        let author = Author {
-            email: format!("{handle}@bench.smartup.invalid"),
-            handle: handle.clone(),
-        };
-        let action = &rows[0].action;
-        let oid = commit_rows(
-            &repo,
-            Some(&parent),
-            &rows,
-            &[],
-            state.policy.ledger.segment_rows,
-            &key_of(&handle),
-            &author,
-            &format!("{action} by {handle}"),
-            rows[0].timestamp,
-        )
-        .expect("a push commit");
+        let oid = commit_action(&repo, &parent, &state, &rows);
         parent = repo.find_commit(oid).expect("the new commit");
         chain.push(oid);
     }

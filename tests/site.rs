@@ -281,22 +281,8 @@ fn history_that_does_not_verify_is_never_published() {
     let out = sb.path().join("site");
     build(&sb, &ledger, &out, &[]).ok();
     let before = files(&out);
-    sb.git_ok(
-        &ledger.dir,
-        &[
-            "-c",
-            "user.name=x",
-            "-c",
-            "user.email=x@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "unsigned",
-        ],
-    );
+    std::fs::write(ledger.file("notes.txt"), "not part of a ledger\n").unwrap();
+    sb.plain_commit(&ledger.dir, "unsigned, and a file outside the tables");
     build(&sb, &ledger, &out, &[])
         .code(1)
         .stderr_has(&["does not verify", "commit-signature", "nothing was written"]);

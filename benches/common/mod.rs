@@ -1096,6 +1096,29 @@ pub fn sign_rows(rows: &mut [Row], people: &[Person], by_fingerprint: &HashMap<&
     });
 }
 
+/// Commits one action's `rows` on `parent` as their actor would: signed by the actor's key,
+/// named after the action. Returns the new commit.
+pub fn commit_action(repo: &Repository, parent: &git2::Commit, state: &State, rows: &[Row]) -> Oid {
+    let handle = rows[0].actor.clone();
+    let author = Author {
+        email: format!("{handle}@bench.smartup.invalid"),
+        handle: handle.clone(),
+    };
+    let message = format!("{} by {handle}", rows[0].action);
+    commit_rows(
+        repo,
+        Some(parent),
+        rows,
+        &[],
+        state.policy.ledger.segment_rows,
+        &key_of(&handle),
+        &author,
+        &message,
+        rows[0].timestamp,
+    )
+    .expect("a one-action commit")
+}
+
 /// `n` one-action entries on top of `state` (which they are applied to): work sessions of the
 /// generated workers on their started tasks, opened (one row) and closed (clock row and
 /// session log), all at the state's last timestamp, each signed by its worker. Drafted by the
