@@ -1047,3 +1047,56 @@ fn the_double_answers_as_forgejo_does() {
     assert_eq!(count("q=zebra"), 1);
     double.assert_followed_the_spec();
 }
+
+// ---------------------------------------------------------------------------------------
+// Refusals of one object do not block the rest; --json answers even an early failure
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_refused_issue_is_skipped_with_its_changes_and_the_rest_still_arrives() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    // Forgejo refuses the first issue for good (422): its tracked time cannot be booked either.
+    double.fail(json!({"method": "POST", "path": "/issues$", "kind": "status", "status": 422}));
+    let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(1).stderr_has(&[
+        "warning: skipped: create issue",
+        "answered 422",
+        "Forgejo refused an earlier change of it",
+        "Forgejo refused",
+        "which were skipped",
+        "then sync again",
+    ]);
+    assert!(
+        !out.stderr.contains("finishes the job"),
+        "a refusal is not fixed by running again: {out:?}"
+    );
+    assert_eq!(double.issues().len(), 1, "the other task's issue arrived");
+    assert_eq!(double.org_labels().len(), MANAGED_LABELS, "the labels arrived");
+
+    // Once Forgejo takes it, the next run creates it and books its time: in step.
+    let report = sync_ok(&sb, &ledger);
+    assert_eq!(report["skipped"], json!([]), "{report:#}");
+    assert_eq!(double.issues().len(), 2);
+    assert_in_step(&sb, &ledger, &double);
+    double.assert_followed_the_spec();
+}
+
+#[test]
+fn a_refusal_in_json_lists_what_was_skipped_and_an_early_failure_still_answers_in_json() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    double.fail(json!({"method": "POST", "path": "/issues$", "kind": "status", "status": 412}));
+    let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &["--json"]).code(1);
+    let report = out.json();
+    assert_eq!(report["ok"], false, "{report:#}");
+    let skipped = report["skipped"].as_array().expect("skipped changes");
+    assert!(skipped.len() >= 2, "the issue and its tracked time: {report:#}");
+    assert!(skipped[0]["reason"].as_str().unwrap_or("").contains("412"), "{report:#}");
+    assert!(skipped.iter().all(|s| s["object"] == skipped[0]["object"]), "{report:#}");
+
+    for (token, words) in [(None, "no Forgejo token"), (Some("not-a-token"), "answered 401")] {
+        let out = sync(&sb, &ledger, token, &["--json"]).code(3);
+        let report = out.json();
+        assert_eq!(report["ok"], false, "{report:#}");
+        assert!(report["error"].as_str().unwrap_or("").contains(words), "{report:#}");
+        assert_eq!(report["changes"], json!([]), "{report:#}");
+    }
+}

@@ -5,8 +5,8 @@
 
 use super::context::open;
 use super::progress::Progress;
-use super::Global;
-use crate::forgejo::apply::{apply, Stopped};
+use super::{AlreadyReported, Global};
+use crate::forgejo::apply::{apply, Applied, Skipped, Stopped};
 use crate::forgejo::client::{Backoff, Client};
 use crate::forgejo::config::{find_token, Settings};
 use crate::forgejo::desired;
@@ -25,9 +25,11 @@ pub enum ForgejoCommand {
     /// Bring Forgejo's labels, milestones, issues and tracked time in step with the ledger
     ///
     /// The token comes from FORGEJO_TOKEN or ~/.config/smartup/forgejo.toml, never from the
-    /// ledger. Exit codes: 0 in step, 2 usage error, 3 failure (ledger, configuration,
-    /// network, token, Forgejo's answers); after a failure Forgejo is consistent and running
-    /// the sync again finishes the job.
+    /// ledger. When Forgejo refuses a change of one object for good (404, 409, 412, 422, 423),
+    /// that object's remaining changes are skipped with a warning and the rest is applied.
+    /// Exit codes: 0 in step, 1 some changes were refused and skipped (listed), 2 usage
+    /// error, 3 failure (ledger, configuration, network, token); after a failure Forgejo is
+    /// consistent, and the message says whether running the sync again finishes the job.
     Sync(SyncArgs),
 }
 
@@ -46,7 +48,27 @@ pub fn run(global: &Global, command: &ForgejoCommand) -> Result<()> {
     }
 }
 
+/// What `report` was told: the plan, whether it was a dry run, what was applied and skipped.
+struct Outcome<'p> {
+    plan: &'p Plan,
+    dry_run: bool,
+    applied: usize,
+    skipped: &'p [Skipped],
+}
+
 fn sync(global: &Global, args: &SyncArgs) -> Result<()> {
+    let mut reported = false;
+    let result = sync_reporting(global, args, &mut reported);
+    if let (Err(error), true, false) = (&result, global.json, reported) {
+        // A sync that fails before it has a plan (no token, 401, a missing organisation)
+        // still answers with the one JSON object scripts read.
+        let line = json!({"dry_run": args.dry_run, "ok": false, "changes": [], "applied": 0, "skipped": [], "warnings": [], "requests": {"read": 0, "write": 0}, "error": format!("{error:#}")});
+        println!("{line}");
+    }
+    result
+}
+
+fn sync_reporting(global: &Global, args: &SyncArgs, reported: &mut bool) -> Result<()> {
     let ledger = open(global)?;
     let state = &ledger.state;
     let section = state.policy.forgejo.as_ref().ok_or_else(|| {
@@ -69,42 +91,91 @@ fn sync(global: &Global, args: &SyncArgs) -> Result<()> {
             eprintln!("warning: {warning}");
         }
     }
+    *reported = true;
     if args.dry_run {
-        report(global, &client, &plan, true, plan.steps.len(), None);
+        let outcome = Outcome {
+            plan: &plan,
+            dry_run: true,
+            applied: 0,
+            skipped: &[],
+        };
+        report(global, &client, &outcome, None);
         return Ok(());
     }
     let total = plan.steps.len();
-    let outcome = apply(&client, &settings.organisation, &plan, &mut |done, step| {
+    let applied = apply(&client, &settings.organisation, &plan, &mut |done, step| {
         if !global.json {
             progress.line(&format!("  {}", step.describe()));
         }
         progress.show("applying", done, total);
     });
-    match outcome {
-        Ok(done) => {
-            report(global, &client, &plan, false, done, None);
-            Ok(())
+    match applied {
+        Ok(Applied { done, skipped }) => {
+            let outcome = Outcome {
+                plan: &plan,
+                dry_run: false,
+                applied: done,
+                skipped: &skipped,
+            };
+            if skipped.is_empty() {
+                report(global, &client, &outcome, None);
+                return Ok(());
+            }
+            let error = format!(
+                "Forgejo refused {} of {total} changes, which were skipped (listed above); the other {done} were applied. \
+                 Fix what Forgejo refused (the reasons say what), then sync again",
+                skipped.len()
+            );
+            report(global, &client, &outcome, Some(&error));
+            if !global.json {
+                eprintln!("smartup: {error}");
+            }
+            Err(AlreadyReported(skipped.len()).into())
         }
-        Err(Stopped { done, error }) => {
-            let error = error.context(format!(
-                "the sync stopped after {done} of {total} changes; Forgejo is consistent, and running the sync again finishes the job"
-            ));
-            report(global, &client, &plan, false, done, Some(&format!("{error:#}")));
+        Err(Stopped {
+            done,
+            error,
+            transient,
+            skipped,
+        }) => {
+            let next = if transient {
+                "Forgejo is consistent, and running the sync again finishes the job"
+            } else {
+                "Forgejo is consistent; fix the cause above, then sync again"
+            };
+            let error = error.context(format!("the sync stopped after {done} of {total} changes; {next}"));
+            let outcome = Outcome {
+                plan: &plan,
+                dry_run: false,
+                applied: done,
+                skipped: &skipped,
+            };
+            report(global, &client, &outcome, Some(&format!("{error:#}")));
             Err(error)
         }
     }
 }
 
-/// Prints the plan (dry run) or the summary of what was applied; with `--json` one object.
-fn report(global: &Global, client: &Client, plan: &Plan, dry_run: bool, applied: usize, error: Option<&str>) {
+/// Prints the plan (dry run) or the summary of what was applied and skipped; with `--json`
+/// one object.
+fn report(global: &Global, client: &Client, outcome: &Outcome, error: Option<&str>) {
     let (reads, writes) = client.requests();
+    let Outcome {
+        plan,
+        dry_run,
+        applied,
+        skipped,
+    } = *outcome;
     if global.json {
         let steps: Vec<_> = plan.steps.iter().map(|s| s.to_json()).collect();
         println!(
             "{}",
-            json!({"dry_run": dry_run, "ok": error.is_none(), "changes": steps, "applied": if dry_run { 0 } else { applied }, "warnings": plan.warnings, "requests": {"read": reads, "write": writes}, "error": error})
+            json!({"dry_run": dry_run, "ok": error.is_none(), "changes": steps, "applied": applied, "skipped": skipped, "warnings": plan.warnings, "requests": {"read": reads, "write": writes}, "error": error})
         );
         return;
+    }
+    for s in skipped {
+        eprintln!("warning: skipped: {} ({}): {}", s.change, s.object, s.reason);
     }
     if plan.steps.is_empty() {
         println!("Forgejo shows the ledger: nothing to change ({reads} reading requests).");

@@ -1,19 +1,24 @@
 //! Carrying a plan out, step by step and in order. Labels, milestones and issues that earlier
-//! steps created are looked up by the name or key the plan gives them. The first step that
-//! fails stops the run: what was done stays done and is consistent on its own (an issue is
-//! created whole, with its labels, people, milestone and state, in one request), and the
-//! next run plans only what is left.
+//! steps created are looked up by the name or key the plan gives them.
+//!
+//! When Forgejo refuses a change of one object for good (404, 409, 412, 422, 423: a person
+//! made that issue depend on an open one, deleted it, locked it…), that object's remaining
+//! changes are skipped, with the reason, and the run goes on with the others; a change that
+//! needs an object whose creation was skipped is skipped too. Any other failure (the network,
+//! Forgejo busy or failing, the token) stops the run: what was done stays done and is
+//! consistent on its own (an issue is created whole, with its labels, people, milestone and
+//! state, in one request), and the next run plans only what is left.
 
-use super::client::Client;
+use super::client::{ApiError, Client};
 use super::labels::LabelSpec;
 use super::models::{AddTime, CommentOption, CreateIssue, EditIssue, Issue, IssueLabels, Label, LabelOption, Milestone, MilestoneOption};
 use super::plan::Plan;
 use super::section::Key;
 use super::step::{Ref, Step};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use reqwest::Method;
 use serde::de::IgnoredAny;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A run that stopped at a failing step.
 #[derive(Debug)]
@@ -22,6 +27,58 @@ pub struct Stopped {
     pub done: usize,
     /// Why it failed.
     pub error: anyhow::Error,
+    /// True when the failure passes (the network, Forgejo busy or failing): running the sync
+    /// again finishes the job. False when someone must act first (the token, its scopes).
+    pub transient: bool,
+    /// The changes skipped before it stopped.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A change Forgejo refused for good, or that needed an object whose change was refused.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    /// The change, as [`Step::describe`] says it.
+    pub change: String,
+    /// The object it would have changed.
+    pub object: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Changes applied.
+    pub done: usize,
+    /// Changes skipped, each with its reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// An object an earlier step created is not there, because its creation was skipped.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct NotCreated(String);
+
+/// Statuses by which Forgejo refuses one object's change for good.
+const REFUSALS: [u16; 5] = [404, 409, 412, 422, 423];
+
+/// True when `error` is Forgejo refusing this one change for good (or a change that needed
+/// an object whose creation was skipped).
+fn refused(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<NotCreated>().is_some()
+            || e.downcast_ref::<ApiError>()
+                .and_then(ApiError::status)
+                .is_some_and(|s| REFUSALS.contains(&s))
+    })
+}
+
+/// True when `error` passes if one waits: no answer, or Forgejo busy or failing.
+fn transient(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<ApiError>())
+        .any(|e| e.status().is_none_or(|s| s == 429 || s >= 500))
 }
 
 /// Numbers and ids of what exists, growing as steps create things.
@@ -36,7 +93,7 @@ impl Known {
         self.labels
             .get(name)
             .copied()
-            .ok_or_else(|| anyhow!("label {name} does not exist (its creation did not happen)"))
+            .ok_or_else(|| NotCreated(format!("label {name} does not exist (its creation was skipped)")).into())
     }
 
     fn milestone(&self, repo: &str, reference: &Ref) -> Result<i64> {
@@ -55,24 +112,54 @@ fn created(made: &HashMap<(String, Key), i64>, repo: &str, reference: &Ref, what
         Ref::New(key) => made
             .get(&(repo.to_string(), key.clone()))
             .copied()
-            .ok_or_else(|| anyhow!("the {what} of {key} in {repo} was not created")),
+            .ok_or_else(|| NotCreated(format!("the {what} of {key} in {repo} was not created (its creation was skipped)")).into()),
     }
 }
 
-/// Applies the steps of `plan` in the organisation `org`, calling `done(i, step)` after each.
-pub fn apply(client: &Client, org: &str, plan: &Plan, done: &mut dyn FnMut(usize, &Step)) -> Result<usize, Stopped> {
+/// Applies the steps of `plan` in the organisation `org`, calling `done(i, step)` after each
+/// step applied or skipped.
+pub fn apply(client: &Client, org: &str, plan: &Plan, done: &mut dyn FnMut(usize, &Step)) -> Result<Applied, Stopped> {
     let mut known = Known {
         labels: plan.label_ids.clone(),
         milestones: HashMap::new(),
         issues: HashMap::new(),
     };
+    let mut applied = Applied::default();
+    let mut refused_objects: HashSet<String> = HashSet::new();
     for (i, step) in plan.steps.iter().enumerate() {
-        run(client, org, step, &mut known)
-            .with_context(|| format!("could not {}", step.describe()))
-            .map_err(|error| Stopped { done: i, error })?;
+        let object = step.object();
+        if refused_objects.contains(&object) {
+            applied.skipped.push(Skipped {
+                change: step.describe(),
+                object,
+                reason: "Forgejo refused an earlier change of it (above)".into(),
+            });
+            done(i + 1, step);
+            continue;
+        }
+        match run(client, org, step, &mut known).with_context(|| format!("could not {}", step.describe())) {
+            Ok(()) => applied.done += 1,
+            Err(error) if refused(&error) => {
+                let reason = error.root_cause().to_string();
+                refused_objects.insert(object.clone());
+                applied.skipped.push(Skipped {
+                    change: step.describe(),
+                    object,
+                    reason,
+                });
+            }
+            Err(error) => {
+                return Err(Stopped {
+                    done: applied.done,
+                    transient: transient(&error),
+                    error,
+                    skipped: applied.skipped,
+                })
+            }
+        }
         done(i + 1, step);
     }
-    Ok(plan.steps.len())
+    Ok(applied)
 }
 
 fn label_option(spec: &LabelSpec) -> LabelOption {

@@ -159,6 +159,23 @@ fn seconds_text(seconds: i64) -> String {
 }
 
 impl Step {
+    /// The Forgejo object the step changes, in words (`label status/assigned`, `the issue of
+    /// task 6_2_1_1 in design`): when Forgejo refuses one change of an object, the sync
+    /// skips that object's remaining changes.
+    pub fn object(&self) -> String {
+        match self {
+            Step::CreateLabel { spec } | Step::UpdateLabel { spec, .. } => format!("label {}", spec.name),
+            Step::CreateMilestone { repo, key, .. } | Step::UpdateMilestone { repo, key, .. } => {
+                format!("the milestone of {key} in {repo}")
+            }
+            Step::CreateIssue { repo, key, .. }
+            | Step::EditIssue { repo, key, .. }
+            | Step::SetLabels { repo, key, .. }
+            | Step::Comment { repo, key, .. }
+            | Step::AddTime { repo, key, .. } => format!("the issue of {key} in {repo}"),
+        }
+    }
+
     /// One line for people: what changes, on which object.
     pub fn describe(&self) -> String {
         match self {
