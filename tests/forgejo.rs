@@ -1100,3 +1100,62 @@ fn a_refusal_in_json_lists_what_was_skipped_and_an_early_failure_still_answers_i
         assert_eq!(report["changes"], json!([]), "{report:#}");
     }
 }
+
+#[test]
+fn a_persons_label_in_a_managed_exclusive_scope_is_left_in_place_and_the_sync_settles() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    sync_ok(&sb, &ledger);
+    let repo = format!("/repos/{ORG}/{DESIGN_REPO}");
+    let number = issue_of(&double.issues(), "6_2_1_2")["number"].as_i64().expect("a number");
+    let label = |name: &str, exclusive: bool| -> i64 {
+        let body = json!({"name": name, "color": "#aa3300", "exclusive": exclusive});
+        double.api(SYNC_TOKEN, "POST", &format!("{repo}/labels"), Some(body), 201)["id"]
+            .as_i64()
+            .expect("an id")
+    };
+    let (waiting, blocked) = (label("status/waiting", true), label("status/blocked", false));
+
+    // An exclusive label of people's in the status scope: Forgejo drops the ledger's status.
+    double.api(
+        SYNC_TOKEN,
+        "POST",
+        &format!("{repo}/issues/{number}/labels"),
+        Some(json!({"labels": [waiting]})),
+        200,
+    );
+    for _ in 0..2 {
+        let report = sync_ok(&sb, &ledger);
+        assert_eq!(report["changes"], json!([]), "nothing to change, run after run: {report:#}");
+        let warnings = report["warnings"].to_string();
+        assert!(
+            warnings.contains("status/waiting, a label people set, holds the scope status/"),
+            "{report:#}"
+        );
+    }
+    assert!(label_names(issue_of(&double.issues(), "6_2_1_2")).contains(&"status/waiting".to_string()));
+
+    // A non-exclusive one: setting the ledger's exclusive status would take it off; it stays.
+    let mut ids: Vec<i64> = issue_of(&double.issues(), "6_2_1_2")["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(|l| l["id"].as_i64())
+        .filter(|id| *id != waiting)
+        .collect();
+    ids.push(blocked);
+    double.api(
+        SYNC_TOKEN,
+        "PUT",
+        &format!("{repo}/issues/{number}/labels"),
+        Some(json!({"labels": ids})),
+        200,
+    );
+    for _ in 0..2 {
+        let report = sync_ok(&sb, &ledger);
+        assert_eq!(report["changes"], json!([]), "{report:#}");
+        assert!(report["warnings"].to_string().contains("status/blocked"), "{report:#}");
+    }
+    let names = label_names(issue_of(&double.issues(), "6_2_1_2"));
+    assert!(names.contains(&"status/blocked".to_string()), "the person's label stays: {names:?}");
+    double.assert_followed_the_spec();
+}

@@ -34,6 +34,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     let mut plan = Plan::default();
     plan_labels(desired, observed, &mut plan);
     let managed: BTreeSet<i64> = plan.label_ids.values().copied().collect();
+    let exclusive: HashMap<&str, bool> = desired.labels.iter().map(|l| (l.name.as_str(), l.exclusive)).collect();
     for (name, view) in &desired.repos {
         let Some(state) = observed.repos.get(name) else { continue };
         let mut milestones = HashMap::new();
@@ -57,6 +58,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                         found,
                         state,
                         managed: &managed,
+                        exclusive: &exclusive,
                     };
                     plan_existing_issue(&context, people, milestone, &mut plan);
                 }
@@ -209,6 +211,14 @@ struct IssueContext<'a> {
     found: &'a Found<Issue>,
     state: &'a RepoState,
     managed: &'a BTreeSet<i64>,
+    /// Whether each managed label is exclusive within its scope, by name.
+    exclusive: &'a HashMap<&'a str, bool>,
+}
+
+/// A scoped label's scope (`status` of `status/paid`); Forgejo's scope is all before the
+/// last `/`.
+fn scope(name: &str) -> Option<&str> {
+    name.rsplit_once('/').map(|(scope, _)| scope).filter(|s| !s.is_empty())
 }
 
 fn plan_existing_issue(c: &IssueContext, people: Vec<String>, milestone: Option<Ref>, plan: &mut Plan) {
@@ -262,16 +272,42 @@ fn plan_existing_issue(c: &IssueContext, people: Vec<String>, milestone: Option<
         .extend(time_steps(c.repo, Ref::Existing(number), wanted, booked, c.state));
 }
 
+/// Sets an issue's managed labels as wanted, keeping the labels people set. A label people
+/// set in the scope of a managed label, where either is exclusive, holds that scope: Forgejo
+/// keeps one label per exclusive scope, and the sync never takes a person's label off, so
+/// the managed label of that scope is left out, with a warning (and the run after plans
+/// nothing for it).
 fn plan_issue_labels(c: &IssueContext, plan: &mut Plan) {
     let issue = &c.found.item;
-    let keep: Vec<i64> = issue.labels.iter().map(|l| l.id).filter(|id| !c.managed.contains(id)).collect();
+    let foreign: Vec<&Label> = issue.labels.iter().filter(|l| !c.managed.contains(&l.id)).collect();
+    let keep: Vec<i64> = foreign.iter().map(|l| l.id).collect();
     let carried: BTreeSet<&str> = issue
         .labels
         .iter()
         .filter(|l| c.managed.contains(&l.id))
         .map(|l| l.name.as_str())
         .collect();
-    let wanted: BTreeSet<&str> = c.wanted.labels.iter().map(String::as_str).collect();
+    let mut labels = c.wanted.labels.clone();
+    labels.retain(|name| {
+        let ours_exclusive = c.exclusive.get(name.as_str()).copied().unwrap_or(false);
+        let held = foreign
+            .iter()
+            .find(|f| scope(&f.name).is_some() && scope(&f.name) == scope(name) && (f.exclusive || ours_exclusive));
+        if let Some(person) = held {
+            plan.warnings.push(format!(
+                "{}#{} ({}): {}, a label people set, holds the scope {}/ where the ledger says {name}; the sync leaves \
+                 it and does not set {name} (remove {} to show the ledger's)",
+                c.repo,
+                issue.number,
+                c.wanted.key,
+                person.name,
+                scope(name).unwrap_or(""),
+                person.name
+            ));
+        }
+        held.is_none()
+    });
+    let wanted: BTreeSet<&str> = labels.iter().map(String::as_str).collect();
     if carried == wanted {
         return;
     }
@@ -280,7 +316,7 @@ fn plan_issue_labels(c: &IssueContext, plan: &mut Plan) {
         number: issue.number,
         key: c.wanted.key.clone(),
         keep,
-        labels: c.wanted.labels.clone(),
+        labels: labels.clone(),
         added: wanted.difference(&carried).map(|s| s.to_string()).collect(),
         removed: carried.difference(&wanted).map(|s| s.to_string()).collect(),
     });
