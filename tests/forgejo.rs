@@ -1159,3 +1159,38 @@ fn a_persons_label_in_a_managed_exclusive_scope_is_left_in_place_and_the_sync_se
     assert!(names.contains(&"status/blocked".to_string()), "the person's label stays: {names:?}");
     double.assert_followed_the_spec();
 }
+
+#[test]
+fn a_replaced_issue_body_is_found_again_its_section_restored_and_nothing_made_twice() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    sync_ok(&sb, &ledger);
+    let before = issue_of(&double.issues(), "6_2_1_1").clone();
+    let number = before["number"].as_i64().expect("a number");
+    let times = before["times"].as_array().map(Vec::len);
+    assert_eq!(times, Some(2));
+    let path = format!("/repos/{ORG}/{DESIGN_REPO}/issues/{number}");
+    double.api(
+        SYNC_TOKEN,
+        "PATCH",
+        &path,
+        Some(json!({"body": "I rewrote this whole description."})),
+        201,
+    );
+
+    let report = sync_ok(&sb, &ledger);
+    let changes = report["changes"].as_array().expect("changes");
+    assert!(changes.iter().all(|c| c["action"] != "create"), "no second issue: {report:#}");
+    assert!(report["warnings"].to_string().contains("lost its smartup section"), "{report:#}");
+    let issues = double.issues();
+    assert_eq!(issues.len(), 1, "one issue for the task");
+    let after = issue_of(&issues, "6_2_1_1");
+    assert_eq!(after["number"], before["number"]);
+    assert_eq!(after["times"].as_array().map(Vec::len), times, "no session booked twice");
+    let body = after["body"].as_str().unwrap_or("");
+    assert!(
+        body.starts_with("I rewrote this whole description.\n\n<!-- smartup:begin"),
+        "{body}"
+    );
+    assert_eq!(sync_ok(&sb, &ledger)["changes"], json!([]), "settled");
+    double.assert_followed_the_spec();
+}

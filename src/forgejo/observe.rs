@@ -1,8 +1,9 @@
 //! What Forgejo shows now, read (never written) for the planner: the organisation's labels
 //! and, per team repository, the issues and milestones that carry this ledger's markers, the
 //! users that may be assigned, and the tracked time of the task issues that should have some.
-//! Issues are listed with `state=all` and found by the marker in their body: never by title,
-//! never through the search index (which lags behind).
+//! Issues are listed with `state=all` and found by the marker in their body (an issue whose
+//! body was replaced, by its title's id and kind label), never through the search index
+//! (which lags behind).
 
 use super::client::Client;
 use super::config::Settings;
@@ -21,6 +22,9 @@ pub struct Found<T> {
     pub section: Located,
     /// Numbers (or ids) of other objects that carry the same marker.
     pub duplicates: Vec<i64>,
+    /// True for an issue whose section (and marker) someone removed, found again by its title
+    /// and kind label: its section is to be put back.
+    pub recovered: bool,
 }
 
 /// What one repository shows.
@@ -65,12 +69,46 @@ fn by_marker<T: Clone>(items: &[T], ledger: &str, text: impl Fn(&T) -> &str, num
                         item: item.clone(),
                         section: located,
                         duplicates: Vec::new(),
+                        recovered: false,
                     },
                 );
             }
         }
     }
     found
+}
+
+/// Finds again the issues whose section someone replaced (a whole new body: marker gone), so
+/// that they are not created twice and their time not booked twice: an issue without any
+/// section of this ledger whose title starts with the id the sync gives it (`6_2_1_1 — `) and
+/// that carries the sync's `kind/…` label of its kind. The lowest number wins.
+fn recover_lost_sections(issues: &[Issue], view: &RepoView, ledger: &str, found: &mut BTreeMap<Key, Found<Issue>>) {
+    for wanted in &view.issues {
+        if found.contains_key(&wanted.key) {
+            continue;
+        }
+        let prefix = format!("{} — ", wanted.key.id());
+        let kind = match wanted.key {
+            Key::Task(_) => "kind/task",
+            Key::Objective(_) => "kind/objective",
+        };
+        let candidate = issues
+            .iter()
+            .filter(|i| i.title.starts_with(&prefix) && i.labels.iter().any(|l| l.name == kind))
+            .filter(|i| section::find(&i.body, ledger).is_none())
+            .min_by_key(|i| i.number);
+        if let Some(issue) = candidate {
+            found.insert(
+                wanted.key.clone(),
+                Found {
+                    item: issue.clone(),
+                    section: section::Located::missing(wanted.key.clone(), &issue.body),
+                    duplicates: Vec::new(),
+                    recovered: true,
+                },
+            );
+        }
+    }
 }
 
 /// Reads everything the plan compares, calling `progress(done, all)` per repository.
@@ -131,8 +169,10 @@ fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger:
     } else {
         HashMap::new()
     };
+    let mut found = by_marker(&issues, ledger, |i| &i.body, |i| i.number);
+    recover_lost_sections(&issues, view, ledger, &mut found);
     let mut state = RepoState {
-        issues: by_marker(&issues, ledger, |i| &i.body, |i| i.number),
+        issues: found,
         milestones: by_marker(&milestones, ledger, |m| &m.description, |m| m.id),
         assignable,
         time_tracking: info.tracks_time(),

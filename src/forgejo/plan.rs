@@ -224,6 +224,13 @@ fn scope(name: &str) -> Option<&str> {
 fn plan_existing_issue(c: &IssueContext, people: Vec<String>, milestone: Option<Ref>, plan: &mut Plan) {
     let (issue, wanted) = (&c.found.item, c.wanted);
     warn_duplicates(c.repo, "issues", &wanted.key, &c.found.duplicates, &mut plan.warnings);
+    if c.found.recovered {
+        plan.warnings.push(format!(
+            "{}#{}: the issue of {} lost its smartup section (its body was replaced); found again by its title and \
+             label, the section is put back and nothing is created or booked twice",
+            c.repo, issue.number, wanted.key
+        ));
+    }
     let mut edit = IssueEdit::default();
     if issue.title != wanted.title {
         edit.title = Some(wanted.title.clone());

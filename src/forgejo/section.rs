@@ -102,15 +102,30 @@ fn parse(inner: &str, ledger: &str) -> Option<Key> {
 }
 
 impl Located {
+    /// Where the section of `key` goes in a text that lost it: at its end.
+    pub fn missing(key: Key, text: &str) -> Located {
+        Located {
+            key,
+            start: text.len(),
+            end: text.len(),
+        }
+    }
+
     /// The section's text as found, line ends normalised (a browser edit turns them into
     /// CRLF), to compare with what the sync would write.
     pub fn current(&self, text: &str) -> String {
         text[self.start..self.end].replace("\r\n", "\n")
     }
 
-    /// `text` with the section replaced by `section` and everything else kept.
+    /// `text` with the section replaced by `section` and everything else kept (a section
+    /// that went missing is put back after the text, a blank line between).
     pub fn splice(&self, text: &str, section: &str) -> String {
-        format!("{}{section}{}", &text[..self.start], &text[self.end..])
+        let gap = if self.start == self.end && self.start == text.len() && !text.trim().is_empty() {
+            "\n\n"
+        } else {
+            ""
+        };
+        format!("{}{gap}{section}{}", &text[..self.start], &text[self.end..])
     }
 }
 

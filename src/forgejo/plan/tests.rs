@@ -83,6 +83,7 @@ fn found<T>(item: T, text: &str) -> Found<T> {
         item,
         section: find(text, LEDGER).expect("a marker"),
         duplicates: Vec::new(),
+        recovered: false,
     }
 }
 
