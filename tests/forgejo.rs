@@ -1194,3 +1194,53 @@ fn a_replaced_issue_body_is_found_again_its_section_restored_and_nothing_made_tw
     assert_eq!(sync_ok(&sb, &ledger)["changes"], json!([]), "settled");
     double.assert_followed_the_spec();
 }
+
+#[test]
+fn a_paid_issue_that_cannot_close_for_a_dependency_does_not_hold_up_the_rest() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    sync_ok(&sb, &ledger);
+    let issues = double.issues();
+    let (paid, open) = (
+        issue_of(&issues, "6_2_1_1")["number"].clone(),
+        issue_of(&issues, "6_2_1_2")["number"].clone(),
+    );
+    let repo = format!("/repos/{ORG}/{DESIGN_REPO}");
+    // A person reopens the paid task's issue and makes it depend on the open one.
+    double.api(
+        SYNC_TOKEN,
+        "PATCH",
+        &format!("{repo}/issues/{paid}"),
+        Some(json!({"state": "open"})),
+        201,
+    );
+    let meta = json!({"owner": ORG, "repo": DESIGN_REPO, "index": open});
+    double.api(SYNC_TOKEN, "POST", &format!("{repo}/issues/{paid}/dependencies"), Some(meta), 201);
+    // Meanwhile the ledger gets a new task, whose issue comes after the paid one in the plan.
+    let args = [
+        "create-task",
+        "6_2_1_3_fonts",
+        "--objective",
+        "5_2_1",
+        "--title",
+        "Pick the fonts",
+        "--size",
+        "small",
+        "--phase",
+        "design",
+    ];
+    ledger.act(&sb, "carla", None, &args).ok();
+
+    for _ in 0..2 {
+        sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(1).stderr_has(&[
+            "warning: skipped: close issue",
+            "answered 412",
+            "open dependencies",
+            "Forgejo refused 1 of",
+        ]);
+        let issues = double.issues();
+        assert_eq!(issues.len(), 3, "the new task's issue arrived all the same");
+        issue_of(&issues, "6_2_1_3");
+        assert_eq!(issue_of(&issues, "6_2_1_1")["state"], "open", "Forgejo kept it open");
+    }
+    double.assert_followed_the_spec();
+}

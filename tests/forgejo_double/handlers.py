@@ -368,6 +368,14 @@ def touch(ctx, issue):
 def set_issue_state(ctx, issue, state):
     if state not in ("open", "closed"):
         raise ApiError(422, f"[State]: unknown state {state!r}")
+    # Forgejo refuses to close an issue that depends on an open one (after the other fields
+    # of the same edit were changed).
+    blocked = [
+        d for d in issue.get("dependencies", [])
+        if ctx.store.issue(ctx.store.repo(d["owner"], d["repo"]), d["index"])["state"] == "open"
+    ]
+    if state == "closed" and issue["state"] != "closed" and blocked:
+        raise ApiError(412, "cannot close this issue or pull because it still has open dependencies")
     if issue["state"] != state:
         issue["state"] = state
         issue["closed_at"] = ctx.store.now() if state == "closed" else None
@@ -433,6 +441,23 @@ def patch_issue(ctx):
         set_issue_state(ctx, issue, body["state"])
     touch(ctx, issue)
     return 201, ctx.store.render_issue(issue, repo), {}  # NOTES.md: 201, not 200
+
+
+@handles("POST", "/repos/{owner}/{repo}/issues/{index}/dependencies")
+def add_issue_dependency(ctx):
+    """Makes the issue depend on (be blocked by) the issue the body names."""
+    repo = ctx.writable_repo()
+    issue = ctx.issue(repo)
+    other_repo = ctx.store.repo(ctx.body["owner"], ctx.body["repo"])
+    other = ctx.store.issue(other_repo, ctx.body["index"])
+    if other is issue:
+        raise ApiError(422, "an issue cannot depend on itself")
+    meta = {"owner": ctx.body["owner"], "repo": ctx.body["repo"], "index": int(ctx.body["index"])}
+    dependencies = issue.setdefault("dependencies", [])
+    if meta not in dependencies:
+        dependencies.append(meta)
+    touch(ctx, issue)
+    return 201, ctx.store.render_issue(other, other_repo), {}
 
 
 @handles("GET", "/repos/{owner}/{repo}/issues/{index}/labels")
