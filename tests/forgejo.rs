@@ -1244,3 +1244,21 @@ fn a_paid_issue_that_cannot_close_for_a_dependency_does_not_hold_up_the_rest() {
     }
     double.assert_followed_the_spec();
 }
+
+#[test]
+fn tracked_time_is_read_with_one_paged_list_per_repository_not_per_issue() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    sync_ok(&sb, &ledger);
+    let before = double.log().len();
+    let report = sync_ok(&sb, &ledger);
+    assert_eq!(report["changes"], json!([]), "{report:#}");
+    let log: Vec<Value> = double.log().into_iter().skip(before).collect();
+    let per_issue: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["path"].as_str().is_some_and(|p| p.contains("/issues/") && p.ends_with("/times")))
+        .collect();
+    assert!(per_issue.is_empty(), "no request per issue: {per_issue:?}");
+    let repo_times = requests(&log, "GET", &format!("/repos/{ORG}/{DESIGN_REPO}/times"));
+    assert_eq!(repo_times.len(), 1, "one list for the repository: {log:#?}");
+    double.assert_followed_the_spec();
+}

@@ -98,6 +98,16 @@ pub struct TrackedTime {
     /// Seconds.
     #[serde(default, deserialize_with = "nullable")]
     pub time: i64,
+    /// The issue it is booked on (in a repository's list of times).
+    #[serde(default)]
+    pub issue: Option<TimeIssue>,
+}
+
+/// The issue of a tracked time, as far as the sync reads it.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct TimeIssue {
+    /// The issue's number in its repository.
+    pub number: i64,
 }
 
 /// A repository, as far as the sync checks one.

@@ -1,6 +1,7 @@
 //! What Forgejo shows now, read (never written) for the planner: the organisation's labels
 //! and, per team repository, the issues and milestones that carry this ledger's markers, the
-//! users that may be assigned, and the tracked time of the task issues that should have some.
+//! users that may be assigned, and the tracked time of the task issues that should have some
+//! (one paged list per repository).
 //! Issues are listed with `state=all` and found by the marker in their body (an issue whose
 //! body was replaced, by its title's id and kind label), never through the search index
 //! (which lags behind).
@@ -178,14 +179,23 @@ fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger:
         time_tracking: info.tracks_time(),
         times: HashMap::new(),
     };
-    if state.time_tracking {
-        for wanted in view.issues.iter().filter(|i| !i.times.is_empty()) {
-            if let Some(found) = state.issues.get(&wanted.key) {
-                let number = found.item.number.to_string();
-                let times = client
-                    .list(&["repos", org, name, "issues", &number, "times"], &[])
-                    .with_context(|| format!("reading the tracked time of {org}/{name}#{number}"))?;
-                state.times.insert(found.item.number, times);
+    let booked: Vec<i64> = view
+        .issues
+        .iter()
+        .filter(|i| !i.times.is_empty())
+        .filter_map(|i| state.issues.get(&i.key).map(|found| found.item.number))
+        .collect();
+    if state.time_tracking && !booked.is_empty() {
+        // One paged list of the repository's tracked time, not one request per issue.
+        let times: Vec<TrackedTime> = client
+            .list(&["repos", org, name, "times"], &[])
+            .with_context(|| format!("reading the tracked time of {org}/{name}"))?;
+        for number in booked {
+            state.times.insert(number, Vec::new());
+        }
+        for time in times {
+            if let Some(list) = time.issue.as_ref().and_then(|i| state.times.get_mut(&i.number)) {
+                list.push(time);
             }
         }
     }

@@ -518,6 +518,27 @@ def list_times(ctx):
     return page(ctx, rendered, link=False)  # NOTES.md: X-Total-Count only
 
 
+@handles("GET", "/repos/{owner}/{repo}/times")
+def list_repo_times(ctx):
+    """Every issue's tracked time in the repository, oldest first. Writers see everyone's;
+    others only their own (a `user` filter for someone else is refused)."""
+    repo = ctx.repo()
+    writer = ctx.store.may_write_repo(ctx.login, repo)
+    wanted = ctx.query.get("user", "").lower()
+    if not writer and wanted and wanted != ctx.login:
+        raise ApiError(403, "query by user not allowed; not enough rights")
+    if not writer:
+        wanted = ctx.login
+    rendered = [
+        ctx.store.render_time(entry, issue, repo)
+        for issue in sorted(repo["issues"].values(), key=lambda i: i["number"])
+        for entry in issue["times"]
+        if not wanted or entry["user"] == wanted
+    ]
+    rendered.sort(key=lambda t: (t["created"], t["id"]))
+    return page(ctx, rendered, link=False)  # NOTES.md: X-Total-Count only
+
+
 @handles("POST", "/repos/{owner}/{repo}/issues/{index}/times")
 def add_time(ctx):
     repo = ctx.writable_repo()

@@ -120,11 +120,13 @@ fn in_step() -> Observed {
             id: 1,
             created: "2027-01-15T09:00:00+01:00".into(),
             time: 7200,
+            issue: None,
         },
         TrackedTime {
             id: 2,
             created: "2027-01-15T08:00:00Z".into(),
             time: 7200,
+            issue: None,
         },
     ];
     let state = RepoState {
