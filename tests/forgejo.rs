@@ -1262,3 +1262,47 @@ fn tracked_time_is_read_with_one_paged_list_per_repository_not_per_issue() {
     assert_eq!(repo_times.len(), 1, "one list for the repository: {log:#?}");
     double.assert_followed_the_spec();
 }
+
+#[test]
+fn watch_syncs_again_and_again_so_new_entries_arrive_without_a_sync_command() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    let mut command = sb.command(common::SMARTUP);
+    command
+        .args(["--ledger", common::s(&ledger.dir), "forgejo", "sync", "--watch", "1s"])
+        .env("FORGEJO_TOKEN", SYNC_TOKEN)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().expect("smartup forgejo sync --watch");
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "the watch did not sync {what} in 30 s");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    wait_for("the first time", &|| double.issues().len() == 1);
+    let args = [
+        "create-task",
+        "6_2_1_2_colours",
+        "--objective",
+        "5_2_1",
+        "--title",
+        "Choose the colours",
+        "--size",
+        "small",
+        "--phase",
+        "design",
+    ];
+    ledger.act(&sb, "carla", None, &args).ok();
+    wait_for("the new task", &|| double.issues().len() == 2);
+    child.kill().expect("stop the watch");
+    child.wait().expect("the watch ended");
+    assert!(
+        requests(&double.log(), "GET", &format!("/orgs/{ORG}")).len() >= 2,
+        "it synced more than once"
+    );
+    double.assert_followed_the_spec();
+}

@@ -39,12 +39,54 @@ pub struct SyncArgs {
     /// Print the plan and change nothing (only reading requests are sent)
     #[arg(long)]
     pub dry_run: bool,
+    /// Sync again and again, this long apart (`90s`, `5m`, `1h`), until stopped: labels
+    /// follow the clock (a lazy-consensus window that closes) even when nobody pushes. A
+    /// failed run is reported and the next one tries again.
+    #[arg(long, value_name = "INTERVAL", value_parser = interval)]
+    pub watch: Option<std::time::Duration>,
+}
+
+/// `90`, `90s`, `5m` or `1h` as a duration of at least one second.
+fn interval(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{text:?} is not an interval: write 90s, 5m or 1h")),
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(std::time::Duration::from_secs(n.saturating_mul(seconds_per))),
+        _ => Err(format!("{text:?} is not an interval: write 90s, 5m or 1h (at least one second)")),
+    }
 }
 
 /// Runs a `forgejo` subcommand.
 pub fn run(global: &Global, command: &ForgejoCommand) -> Result<()> {
     match command {
-        ForgejoCommand::Sync(args) => sync(global, args),
+        ForgejoCommand::Sync(args) => match args.watch {
+            Some(every) => watch(global, args, every),
+            None => sync(global, args),
+        },
+    }
+}
+
+/// Syncs every `every` until the process is stopped; a failed run is reported on standard
+/// error (as one line) and does not end the watch.
+fn watch(global: &Global, args: &SyncArgs, every: std::time::Duration) -> Result<()> {
+    loop {
+        if let Err(error) = sync(global, args) {
+            eprintln!("smartup: {} sync failed: {error:#}", Timestamp::now());
+        }
+        if !global.json {
+            println!("next sync in {} s", every.as_secs());
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        std::thread::sleep(every);
     }
 }
 
@@ -186,5 +228,22 @@ fn report(global: &Global, client: &Client, outcome: &Outcome, error: Option<&st
         }
     } else if error.is_none() {
         println!("{applied} change(s) applied ({reads} reading and {writes} writing requests).");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interval;
+    use std::time::Duration;
+
+    #[test]
+    fn intervals_are_seconds_minutes_or_hours() {
+        assert_eq!(interval("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(interval("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(interval("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(interval("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["0", "0s", "5d", "m", "", "-5m", "1.5h"] {
+            assert!(interval(bad).is_err(), "{bad:?} is refused");
+        }
     }
 }
