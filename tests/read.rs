@@ -85,3 +85,44 @@ fn events_since_a_seq_are_the_tail_of_all_events_in_words() {
     assert!(words.contains("assessed 6_2_1_1 (Design the logo)"), "{words}");
     assert!(!words.contains("started work"), "only what followed seq 26: {words}");
 }
+
+#[test]
+fn metrics_pass_promtool_and_count_the_refused_push() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let forge = sb.path().join("demo/forge.git");
+    let out = sb.path().join("textfile/smartup.prom");
+    std::fs::create_dir_all(out.parent().expect("a folder")).expect("the textfile folder");
+    let forge_text = forge.to_str().expect("UTF-8 path");
+    let out_text = out.to_str().expect("UTF-8 path");
+    sb.smartup(&["--ledger", forge_text, "metrics", "--textfile", out_text]).ok();
+    let text = std::fs::read_to_string(&out).expect("the textfile");
+
+    let promtool = std::path::Path::new("/usr/bin/promtool");
+    assert!(
+        promtool.exists(),
+        "promtool is needed: apt-get install prometheus (.ci/run installs it)"
+    );
+    let mut check = sb.command("/usr/bin/promtool");
+    check
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&out).expect("the textfile"));
+    let checked = common::run(check);
+    assert_eq!(checked.code, 0, "promtool found problems: {checked:?}\n{text}");
+
+    // The demo's forged push was refused once: the tally counts its problem.
+    let refused: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("smartup_hook_refusals_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(refused >= 1, "{text}");
+    let balance = ledger.read(&sb, &["balance", "--json"]).ok().json();
+    let eur = balance["treasury"]["eur"].as_str().expect("treasury");
+    assert!(text.contains(&format!("smartup_treasury_eur {eur}\n")), "{text}");
+    let log = ledger.log(&sb);
+    assert!(text.contains(&format!("smartup_last_seq {}\n", log.len())), "{text}");
+    for who in ["alice", "bob", "carla", "maya", "founder"] {
+        assert!(!text.contains(who), "no person is named: {who}");
+    }
+}

@@ -2,7 +2,7 @@
 //! both into bare repositories.
 
 use super::Global;
-use crate::hook::{install, pre_receive, verdict};
+use crate::hook::{install, pre_receive, refusals, verdict};
 use crate::time::Timestamp;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -90,13 +90,20 @@ fn pre_receive_main() -> Result<()> {
         let repo = git2::Repository::open_from_env().context("cannot open the repository the push goes to")?;
         pre_receive::check(&repo, &updates, &env, Timestamp::now())
     });
+    let tally = |codes: &[&str]| {
+        if let Ok(repo) = git2::Repository::open_from_env() {
+            refusals::record(repo.path(), Timestamp::now(), codes);
+        }
+    };
     let verdict = match outcome {
         Ok(Ok(verdict)) => verdict,
         Ok(Err(error)) => {
+            tally(&["hook-error"]);
             eprintln!("smartup: push rejected: {error:#}");
             return Err(super::AlreadyReported(1).into());
         }
         Err(_) => {
+            tally(&["hook-panic"]);
             eprintln!("smartup: push rejected: the hook failed unexpectedly (a bug in smartup); nothing was written");
             return Err(super::AlreadyReported(1).into());
         }
@@ -107,6 +114,8 @@ fn pre_receive_main() -> Result<()> {
     if verdict.accepted() {
         Ok(())
     } else {
+        let codes: Vec<&str> = verdict.problems.iter().map(|p| p.code).collect();
+        tally(&codes);
         Err(super::AlreadyReported(verdict.problems.len()).into())
     }
 }

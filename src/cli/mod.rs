@@ -65,6 +65,8 @@ enum Command {
     Events(read::EventsArgs),
     /// One table as a single seed-style CSV file
     Export(read::ExportArgs),
+    /// The ledger as Prometheus gauges (treasury, SC, the 3x rule, owners, tasks, rows, refused pushes)
+    Metrics(read::MetricsArgs),
     /// Re-check the whole history: signatures, append-only commits, every rule
     Verify(verify_cmd::VerifyArgs),
     /// Key tools: an allowed-signers file for ssh-keygen and git
@@ -116,6 +118,7 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Log(args) => read::log(g, args),
         Command::Events(args) => read::events(g, args),
         Command::Export(args) => read::export(g, args),
+        Command::Metrics(args) => read::metrics(g, args),
         Command::Verify(args) => verify_cmd::run(g, args),
         Command::Keys(command) => inspect::keys(g, command),
         Command::Sig(args) => inspect::sig(g, args),

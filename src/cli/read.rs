@@ -231,6 +231,42 @@ pub fn events(global: &Global, args: &EventsArgs) -> Result<()> {
     out.flush().context("cannot write the events")
 }
 
+/// Arguments of `metrics`.
+#[derive(Args, Debug, Clone)]
+pub struct MetricsArgs {
+    /// Write the gauges to this file atomically (for node_exporter's textfile collector)
+    /// instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub textfile: Option<PathBuf>,
+}
+
+/// Prints (or writes atomically) the ledger's Prometheus gauges.
+pub fn metrics(global: &Global, args: &MetricsArgs) -> Result<()> {
+    let ledger = open(global)?;
+    let mut rows = std::collections::BTreeMap::new();
+    for table in schema::tables() {
+        rows.insert(table.name.clone(), 0);
+    }
+    ledger.for_each_row(|row, _| {
+        *rows.entry(row.schema().name.clone()).or_insert(0) += 1;
+        Ok(true)
+    })?;
+    let refusals = crate::hook::refusals::counts(ledger.repo.path());
+    let text = view::metrics::render(
+        &ledger.state,
+        &view::metrics::Counts {
+            rows: &rows,
+            refusals: &refusals,
+        },
+    );
+    match &args.textfile {
+        Some(path) => write_atomically(path, text.as_bytes()),
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("cannot write to standard output"),
+    }
+}
+
 /// Arguments of `export`.
 #[derive(Args, Debug, Clone)]
 pub struct ExportArgs {

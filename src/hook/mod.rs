@@ -4,4 +4,5 @@
 
 pub mod install;
 pub mod pre_receive;
+pub mod refusals;
 pub mod verdict;

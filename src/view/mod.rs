@@ -13,6 +13,7 @@ pub mod balances;
 pub mod events;
 pub mod history;
 pub mod log;
+pub mod metrics;
 pub mod status;
 
 use crate::ledger::row::Row;
