@@ -1306,3 +1306,50 @@ fn watch_syncs_again_and_again_so_new_entries_arrive_without_a_sync_command() {
     );
     double.assert_followed_the_spec();
 }
+
+#[test]
+fn doctor_checks_the_forgejo_token_organisation_and_team_repositories() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    ledger.act(&sb, "founder", None, &["push"]).ok();
+    let forge = sb.path().join("demo/forge.git");
+    let doctor = |token: Option<&str>| {
+        sb.smartup_with(&["doctor", "--repo", common::s(&forge)], |c| {
+            for name in [
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "ALL_PROXY",
+                "http_proxy",
+                "https_proxy",
+                "all_proxy",
+                "FORGEJO_TOKEN",
+            ] {
+                c.env_remove(name);
+            }
+            c.env("NO_PROXY", "127.0.0.1,localhost");
+            if let Some(token) = token {
+                c.env("FORGEJO_TOKEN", token);
+            }
+        })
+    };
+    let healthy = doctor(Some(SYNC_TOKEN)).ok();
+    assert!(
+        healthy
+            .stdout
+            .contains(&format!("ok       forgejo organisation: {ORG} is readable")),
+        "{healthy:?}"
+    );
+    assert!(
+        healthy
+            .stdout
+            .contains(&format!("ok       forgejo repository: {ORG}/{DESIGN_REPO} is readable")),
+        "{healthy:?}"
+    );
+    let no_token = doctor(None).code(1);
+    assert!(no_token.stdout.contains("PROBLEM  forgejo token"), "{no_token:?}");
+    let wrong = doctor(Some("not-a-token")).code(1);
+    assert!(
+        wrong.stdout.contains("PROBLEM  forgejo organisation") && wrong.stdout.contains("401"),
+        "{wrong:?}"
+    );
+    double.assert_followed_the_spec();
+}

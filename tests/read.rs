@@ -126,3 +126,50 @@ fn metrics_pass_promtool_and_count_the_refused_push() {
         assert!(!text.contains(who), "no person is named: {who}");
     }
 }
+
+#[test]
+fn doctor_finds_a_broken_hook_and_a_cold_cache_and_says_how_to_fix_them() {
+    let sb = Sandbox::new();
+    sb.demo();
+    let forge = sb.path().join("demo/forge.git");
+    let forge_text = forge.to_str().expect("UTF-8 path");
+    let healthy = sb.smartup(&["doctor", "--repo", forge_text]).ok();
+    for line in [
+        "ok       pre-receive hook",
+        "ok       post-receive hook",
+        "ok       state cache",
+        "ok       ledger",
+        "no [forgejo] section",
+    ] {
+        assert!(healthy.stdout.contains(line), "{line}: {healthy:?}");
+    }
+
+    // The binary the hook runs is gone. (The state cache is not needed yet: the demo's 22
+    // commits replay in a moment, so removing it is no problem.)
+    let hook = ["hooks/pre-receive.d/smartup", "hooks/pre-receive"]
+        .iter()
+        .map(|h| forge.join(h))
+        .find(|p| p.is_file())
+        .expect("the installed hook");
+    let script = std::fs::read_to_string(&hook).unwrap();
+    let moved = script.replace(common::SMARTUP, "/nowhere/smartup");
+    assert_ne!(moved, script, "the hook names the binary under test");
+    std::fs::write(&hook, moved).unwrap();
+    let _ = std::fs::remove_dir_all(forge.join("smartup/state"));
+    let sick = sb.smartup(&["doctor", "--repo", forge_text]).code(1);
+    for line in [
+        "PROBLEM  pre-receive hook",
+        "/nowhere/smartup, which does not run",
+        "fix: smartup hook install --repo",
+        "ok       state cache: a push replays at most 22 commits from genesis (no checkpoint)",
+    ] {
+        assert!(sick.stdout.contains(line), "{line}: {sick:?}");
+    }
+    assert!(sick.stderr.contains("problem(s) to fix"), "{sick:?}");
+    let json = sb.smartup(&["--json", "doctor", "--repo", forge_text]).code(1).json();
+    assert_eq!(json["ok"], false, "{json}");
+
+    // The fixes it names make it healthy again.
+    sb.smartup(&["hook", "install", "--repo", forge_text]).ok();
+    sb.smartup(&["doctor", "--repo", forge_text]).ok();
+}

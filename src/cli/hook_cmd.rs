@@ -37,6 +37,19 @@ pub struct Target {
     pub force: bool,
 }
 
+/// The repositories `--repo PATH.git` or `--all ROOT` name (every ledger under the root).
+pub(super) fn repositories(repo: Option<&PathBuf>, all: Option<&std::path::Path>) -> Result<Vec<PathBuf>> {
+    let repos = match (repo, all) {
+        (Some(repo), _) => vec![repo.clone()],
+        (None, Some(root)) => install::find_ledgers(root)?,
+        (None, None) => bail!("name a repository with --repo PATH.git or a root with --all ROOT"),
+    };
+    if repos.is_empty() {
+        bail!("no ledger repository found (a bare repository with ledger.toml on its default branch)");
+    }
+    Ok(repos)
+}
+
 /// The most input a pre-receive hook reads (git sends one short line per ref).
 const MAX_INPUT: u64 = 1 << 20;
 
@@ -56,14 +69,7 @@ pub fn run(global: &Global, command: &HookCommand) -> Result<()> {
 }
 
 fn each_repo(global: &Global, target: &Target, action: impl Fn(&std::path::Path) -> Result<Vec<PathBuf>>) -> Result<()> {
-    let repos = match (&target.repo, &target.all) {
-        (Some(repo), _) => vec![repo.clone()],
-        (None, Some(root)) => install::find_ledgers(root)?,
-        (None, None) => bail!("name a repository with --repo PATH.git or a root with --all ROOT"),
-    };
-    if repos.is_empty() {
-        bail!("no ledger repository found (a bare repository with ledger.toml on its default branch)");
-    }
+    let repos = repositories(target.repo.as_ref(), target.all.as_deref())?;
     for repo in repos {
         let files = action(&repo).with_context(|| format!("in {}", repo.display()))?;
         if global.json {

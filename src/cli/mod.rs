@@ -5,6 +5,7 @@
 mod actions;
 mod context;
 mod demo;
+mod doctor;
 pub mod exit;
 mod forgejo_cmd;
 mod hook_cmd;
@@ -76,6 +77,8 @@ enum Command {
     Sig(inspect::SigArgs),
     /// Run the whole contributor journey on a fresh local ledger, step by step
     Demo(demo::DemoArgs),
+    /// An admin's health check: hooks, state cache, the ledger replaying, the Forgejo sync's token
+    Doctor(doctor::DoctorArgs),
     /// The server side: the pre-receive hook that enforces the ledger, and its installation
     #[command(subcommand)]
     Hook(hook_cmd::HookCommand),
@@ -124,6 +127,7 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Sig(args) => inspect::sig(g, args),
         Command::Demo(args) => demo::run(g, args),
         Command::Hook(command) => hook_cmd::run(g, command),
+        Command::Doctor(args) => doctor::run(g, args),
         Command::Push(args) => push_cmd::run(g, scoped, args),
         Command::Forgejo(command) => forgejo_cmd::run(g, command),
         Command::Site(command) => site_cmd::run(g, command),
