@@ -475,27 +475,26 @@ fn human_edits_outside_the_managed_section_survive() {
 }
 
 /// The demo plus a task created just now by carla (design captain): open, unassigned.
+/// carla creates a small design task of objective 5_2_1.
+fn create_task(sb: &Sandbox, ledger: &Ledger, id: &str, title: &str) {
+    let args = [
+        "create-task",
+        id,
+        "--objective",
+        "5_2_1",
+        "--title",
+        title,
+        "--size",
+        "small",
+        "--phase",
+        "design",
+    ];
+    ledger.act(sb, "carla", None, &args).ok();
+}
+
 fn demo_with_open_task(writers: &[&str]) -> (Sandbox, Ledger, Double) {
     let (sb, ledger, double) = demo_with_double(writers);
-    ledger
-        .act(
-            &sb,
-            "carla",
-            None,
-            &[
-                "create-task",
-                "6_2_1_2_colours",
-                "--objective",
-                "5_2_1",
-                "--title",
-                "Choose the colours",
-                "--size",
-                "small",
-                "--phase",
-                "design",
-            ],
-        )
-        .ok();
+    create_task(&sb, &ledger, "6_2_1_2_colours", "Choose the colours");
     (sb, ledger, double)
 }
 
@@ -1216,19 +1215,7 @@ fn a_paid_issue_that_cannot_close_for_a_dependency_does_not_hold_up_the_rest() {
     let meta = json!({"owner": ORG, "repo": DESIGN_REPO, "index": open});
     double.api(SYNC_TOKEN, "POST", &format!("{repo}/issues/{paid}/dependencies"), Some(meta), 201);
     // Meanwhile the ledger gets a new task, whose issue comes after the paid one in the plan.
-    let args = [
-        "create-task",
-        "6_2_1_3_fonts",
-        "--objective",
-        "5_2_1",
-        "--title",
-        "Pick the fonts",
-        "--size",
-        "small",
-        "--phase",
-        "design",
-    ];
-    ledger.act(&sb, "carla", None, &args).ok();
+    create_task(&sb, &ledger, "6_2_1_3_fonts", "Pick the fonts");
 
     for _ in 0..2 {
         sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(1).stderr_has(&[
@@ -1269,12 +1256,9 @@ fn watch_syncs_again_and_again_so_new_entries_arrive_without_a_sync_command() {
     let mut command = sb.command(common::SMARTUP);
     command
         .args(["--ledger", common::s(&ledger.dir), "forgejo", "sync", "--watch", "1s"])
-        .env("FORGEJO_TOKEN", SYNC_TOKEN)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
+    to_the_double(&mut command, Some(SYNC_TOKEN), &[]);
     let mut child = command.spawn().expect("smartup forgejo sync --watch");
     let wait_for = |what: &str, done: &dyn Fn() -> bool| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -1284,19 +1268,7 @@ fn watch_syncs_again_and_again_so_new_entries_arrive_without_a_sync_command() {
         }
     };
     wait_for("the first time", &|| double.issues().len() == 1);
-    let args = [
-        "create-task",
-        "6_2_1_2_colours",
-        "--objective",
-        "5_2_1",
-        "--title",
-        "Choose the colours",
-        "--size",
-        "small",
-        "--phase",
-        "design",
-    ];
-    ledger.act(&sb, "carla", None, &args).ok();
+    create_task(&sb, &ledger, "6_2_1_2_colours", "Choose the colours");
     wait_for("the new task", &|| double.issues().len() == 2);
     child.kill().expect("stop the watch");
     child.wait().expect("the watch ended");
@@ -1312,25 +1284,7 @@ fn doctor_checks_the_forgejo_token_organisation_and_team_repositories() {
     let (sb, ledger, double) = demo_with_double(EVERYONE);
     ledger.act(&sb, "founder", None, &["push"]).ok();
     let forge = sb.path().join("demo/forge.git");
-    let doctor = |token: Option<&str>| {
-        sb.smartup_with(&["doctor", "--repo", common::s(&forge)], |c| {
-            for name in [
-                "HTTP_PROXY",
-                "HTTPS_PROXY",
-                "ALL_PROXY",
-                "http_proxy",
-                "https_proxy",
-                "all_proxy",
-                "FORGEJO_TOKEN",
-            ] {
-                c.env_remove(name);
-            }
-            c.env("NO_PROXY", "127.0.0.1,localhost");
-            if let Some(token) = token {
-                c.env("FORGEJO_TOKEN", token);
-            }
-        })
-    };
+    let doctor = |token: Option<&str>| sb.smartup_with(&["doctor", "--repo", common::s(&forge)], |c| to_the_double(c, token, &[]));
     let healthy = doctor(Some(SYNC_TOKEN)).ok();
     assert!(
         healthy

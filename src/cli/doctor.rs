@@ -23,21 +23,11 @@ pub struct DoctorArgs {
 }
 
 fn ok(check: &str, message: String) -> Check {
-    Check {
-        check: check.into(),
-        ok: true,
-        message,
-        fix: None,
-    }
+    Check::ok(check, message)
 }
 
 fn problem(check: &str, message: String, fix: &str) -> Check {
-    Check {
-        check: check.into(),
-        ok: false,
-        message,
-        fix: Some(fix.into()),
-    }
+    Check::problem(check, message, fix.into())
 }
 
 /// The Forgejo sync's checks: its section, a token for its instance, the organisation and

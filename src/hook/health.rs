@@ -23,7 +23,8 @@ pub struct Check {
 }
 
 impl Check {
-    fn ok(check: &str, message: String) -> Check {
+    /// A check that passed.
+    pub fn ok(check: &str, message: String) -> Check {
         Check {
             check: check.into(),
             ok: true,
@@ -32,7 +33,8 @@ impl Check {
         }
     }
 
-    fn problem(check: &str, message: String, fix: String) -> Check {
+    /// A check that found something to fix, and how.
+    pub fn problem(check: &str, message: String, fix: String) -> Check {
         Check {
             check: check.into(),
             ok: false,

@@ -215,26 +215,30 @@ pub fn sync(sb: &Sandbox, ledger: &Ledger, token: Option<&str>, args: &[&str]) -
 pub fn sync_with_env(sb: &Sandbox, ledger: &Ledger, token: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut all = vec!["--ledger", s(&ledger.dir), "forgejo", "sync"];
     all.extend_from_slice(args);
-    sb.smartup_with(&all, |command| {
-        for name in [
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-            "FORGEJO_TOKEN",
-            "GITEA_REPO_USER_NAME",
-            "GITEA_REPO_NAME",
-        ] {
-            command.env_remove(name);
-        }
-        command.env("NO_PROXY", "127.0.0.1,localhost");
-        if let Some(token) = token {
-            command.env("FORGEJO_TOKEN", token);
-        }
-        command.envs(env.iter().copied());
-    })
+    sb.smartup_with(&all, |command| to_the_double(command, token, env))
+}
+
+/// Sets a smartup command up to talk to the double: no proxy, `token` (none: unset) in
+/// FORGEJO_TOKEN, none of Forgejo's hook variables, and `env`.
+pub fn to_the_double(command: &mut std::process::Command, token: Option<&str>, env: &[(&str, &str)]) {
+    for name in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "FORGEJO_TOKEN",
+        "GITEA_REPO_USER_NAME",
+        "GITEA_REPO_NAME",
+    ] {
+        command.env_remove(name);
+    }
+    command.env("NO_PROXY", "127.0.0.1,localhost");
+    if let Some(token) = token {
+        command.env("FORGEJO_TOKEN", token);
+    }
+    command.envs(env.iter().copied());
 }
 
 /// A sync that must succeed; its JSON report.
