@@ -22,14 +22,6 @@ pub struct DoctorArgs {
     pub all: Option<PathBuf>,
 }
 
-fn ok(check: &str, message: String) -> Check {
-    Check::ok(check, message)
-}
-
-fn problem(check: &str, message: String, fix: &str) -> Check {
-    Check::problem(check, message, fix.into())
-}
-
 /// The Forgejo sync's checks: its section, a token for its instance, the organisation and
 /// the team repositories reachable with it.
 fn forgejo_checks(repo: &Path) -> Vec<Check> {
@@ -39,13 +31,13 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
         crate::verify::cache::StateCache::of(&r).state_at(&r, tip, None).ok()
     })();
     let Some(state) = ledger else {
-        return vec![ok(
+        return vec![Check::ok(
             "forgejo",
             "no ledger state to read [forgejo] from (see the ledger check)".into(),
         )];
     };
     let Some(section) = state.policy.forgejo.as_ref() else {
-        return vec![ok(
+        return vec![Check::ok(
             "forgejo",
             "ledger.toml has no [forgejo] section: the Forgejo sync is off".into(),
         )];
@@ -53,7 +45,7 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
     let settings = match Settings::from_section(section) {
         Ok(settings) => settings,
         Err(e) => {
-            return vec![problem(
+            return vec![Check::problem(
                 "forgejo",
                 format!("{e:#}"),
                 "correct [forgejo] in ledger.toml with `smartup amend-policy`",
@@ -63,7 +55,7 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
     let token = match find_token(&settings) {
         Ok(token) => token,
         Err(e) => {
-            return vec![problem(
+            return vec![Check::problem(
                 "forgejo token",
                 format!("{e:#}"),
                 "give the sync a token (FORGEJO_TOKEN or ~/.config/smartup/forgejo.toml)",
@@ -72,14 +64,14 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
     };
     let client = match Client::new(&settings, token, Backoff::default()) {
         Ok(client) => client,
-        Err(e) => return vec![problem("forgejo", format!("{e:#}"), "check the [forgejo] url")],
+        Err(e) => return vec![Check::problem("forgejo", format!("{e:#}"), "check the [forgejo] url")],
     };
     let org = settings.organisation.as_str();
     let mut checks = Vec::new();
     match client.get::<serde::de::IgnoredAny>(&["orgs", org]) {
-        Ok(_) => checks.push(ok("forgejo organisation", format!("{org} is readable with the token"))),
+        Ok(_) => checks.push(Check::ok("forgejo organisation", format!("{org} is readable with the token"))),
         Err(e) => {
-            checks.push(problem(
+            checks.push(Check::problem(
                 "forgejo organisation",
                 format!("{e}"),
                 "create the organisation, or give the token its scopes",
@@ -99,8 +91,8 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
     repos.dedup();
     for name in repos {
         match client.get::<serde::de::IgnoredAny>(&["repos", org, &name]) {
-            Ok(_) => checks.push(ok("forgejo repository", format!("{org}/{name} is readable with the token"))),
-            Err(e) => checks.push(problem(
+            Ok(_) => checks.push(Check::ok("forgejo repository", format!("{org}/{name} is readable with the token"))),
+            Err(e) => checks.push(Check::problem(
                 "forgejo repository",
                 format!("{e}"),
                 "create it, or name the team's repository under [forgejo.repositories]",

@@ -34,12 +34,12 @@ impl Check {
     }
 
     /// A check that found something to fix, and how.
-    pub fn problem(check: &str, message: String, fix: String) -> Check {
+    pub fn problem(check: &str, message: String, fix: impl Into<String>) -> Check {
         Check {
             check: check.into(),
             ok: false,
             message,
-            fix: Some(fix),
+            fix: Some(fix.into()),
         }
     }
 }
@@ -67,11 +67,11 @@ fn hook_check(git_dir: &Path, which: &str, fix: &str) -> Check {
         .into_iter()
         .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(super::install::MARKER)));
     let Some(path) = path else {
-        return Check::problem(&name, format!("no smartup {which} hook in {}", hooks.display()), fix.into());
+        return Check::problem(&name, format!("no smartup {which} hook in {}", hooks.display()), fix);
     };
     let script = std::fs::read_to_string(&path).unwrap_or_default();
     let Some(binary) = shim_binary(&script) else {
-        return Check::problem(&name, format!("{} names no smartup binary", path.display()), fix.into());
+        return Check::problem(&name, format!("{} names no smartup binary", path.display()), fix);
     };
     let ours = format!("smartup {}", env!("CARGO_PKG_VERSION"));
     match version_of(&binary) {
@@ -82,12 +82,12 @@ fn hook_check(git_dir: &Path, which: &str, fix: &str) -> Check {
                 path.display(),
                 binary.display()
             ),
-            fix.into(),
+            fix,
         ),
         Some(version) if version != ours => Check::problem(
             &name,
             format!("{} runs {} ({version}), not {ours}", path.display(), binary.display()),
-            fix.into(),
+            fix,
         ),
         Some(version) => Check::ok(&name, format!("{} runs {} ({version})", path.display(), binary.display())),
     }

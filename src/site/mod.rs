@@ -169,7 +169,11 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
         }
     };
     let verified_after = start.as_ref().map(|(c, _)| c.to_string());
-    let before = start.as_ref().map(|(_, s)| s.clone());
+    // The board the earlier build showed: a task page is rendered again only when its line
+    // changed (or it got rows).
+    let before_board = start
+        .as_ref()
+        .map(|(_, s)| view::status::board(s, s.last_timestamp.unwrap_or(crate::time::Timestamp(0))));
     let frame = Frame::of(&policy.ledger.name);
     let mut sink = Pages {
         output: &mut output,
@@ -190,7 +194,6 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
     }
     let balances = view::balances::balances(&state, state.last_timestamp.unwrap_or(crate::time::Timestamp(0)));
     let board = view::status::board(&state, balances.at);
-    let before_board = before.map(|s| view::status::board(&s, s.last_timestamp.unwrap_or(crate::time::Timestamp(0))));
     let ctx = pages::Context {
         state: &state,
         model: &model,

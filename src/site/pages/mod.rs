@@ -37,16 +37,8 @@ pub struct Context<'a> {
     pub commit: String,
     /// The ledger's root commit (the trust anchor readers pin).
     pub genesis: String,
-    /// Where the ledger's files are shown on Forgejo (`…/src/commit/<commit>/`), if known.
+    /// The ledger repository in the Forgejo web UI (`https://forge/org/ledger/`), if known.
     pub web: Option<String>,
-}
-
-impl Context<'_> {
-    /// The instant the site shows: the last row's time (so the same ledger gives the same
-    /// site, whenever it is built).
-    pub fn as_of(&self) -> Timestamp {
-        self.board.now
-    }
 }
 
 /// Where built pages go, one at a time.
