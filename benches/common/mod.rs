@@ -1190,6 +1190,7 @@ pub fn hook_once(forge: &Path, old: &str, new: &str) {
 
 /// Opens a generated ledger and its branch tip.
 pub fn open_ledger(dir: &Path) -> (Repository, Oid) {
+    repo::tune_object_reading(); // as the CLI does, before the first object is read
     let repo = Repository::open(dir).unwrap_or_else(|e| panic!("cannot open {}: {e}", dir.display()));
     let tip = repo::resolve(&repo, &format!("refs/heads/{BRANCH}")).unwrap_or_else(|e| panic!("no {BRANCH} in {}: {e:#}", dir.display()));
     (repo, tip)

@@ -102,6 +102,7 @@ pub fn main() -> ExitCode {
         Err(e) => return exit::usage(e),
     };
     let json = cli.global.json;
+    crate::repo::tune_object_reading(); // before any repository is opened: see its doc
     match run(cli, &scoped) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => exit::report(&error, json),

@@ -3,6 +3,7 @@
 
 use super::findings::Finding;
 use super::layout::added_segments;
+use super::trees::Trees;
 use crate::ledger::schema::{self, TableId};
 use crate::ledger::{POLICY_FILE, README_FILE, TABLES_DIR};
 use anyhow::{Context, Result};
@@ -50,17 +51,18 @@ pub struct Changes {
 }
 
 /// The tree of `tables/` in a root tree, if any.
-fn tables_tree<'r>(repo: &'r Repository, root: Option<&Tree>) -> Result<Option<Tree<'r>>> {
+fn tables_tree<'r>(trees: &mut Trees<'r>, root: Option<&Tree>) -> Result<Option<Tree<'r>>> {
     let Some(root) = root else { return Ok(None) };
     match root.get_name(TABLES_DIR) {
-        Some(e) if e.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(e.id()).context("cannot read folder tables")?)),
+        Some(e) if e.kind() == Some(ObjectType::Tree) => Ok(Some(trees.find(e.id(), || "folder tables".into())?)),
         _ => Ok(None),
     }
 }
 
 /// Checks the root of a commit's tree: only `tables/` (holding known tables), `ledger.toml`
 /// and `README.md`. Entries the parent's root has unchanged were checked with the parent.
-fn check_layout(repo: &Repository, root: &Tree, parent: Option<&Tree>, findings: &mut Vec<Finding>) -> Result<()> {
+fn check_layout(trees: &mut Trees, root: &Tree, parent: Option<&Tree>, findings: &mut Vec<Finding>) -> Result<()> {
+    let repo = trees.repo;
     for entry in root.iter() {
         let name = entry.name().unwrap_or("");
         let unchanged = parent
@@ -85,7 +87,7 @@ fn check_layout(repo: &Repository, root: &Tree, parent: Option<&Tree>, findings:
             ));
         }
     }
-    if let Some(tables) = tables_tree(repo, Some(root))? {
+    if let Some(tables) = tables_tree(trees, Some(root))? {
         for entry in tables.iter() {
             let name = entry.name().unwrap_or("");
             if schema::table_id(name).is_none() {
@@ -116,20 +118,22 @@ fn read_blob(repo: &Repository, blob: Oid, name: &str) -> Result<Vec<u8>> {
 
 /// The changes of a commit relative to its first parent (or to nothing, for a root commit).
 pub fn commit_changes(repo: &Repository, commit: &git2::Commit) -> Result<Changes> {
-    let tree = commit
-        .tree()
-        .with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
-    let parent_tree = match commit.parent_count() {
-        0 => None,
-        _ => Some(
-            commit
-                .parent(0)
-                .and_then(|p| p.tree())
-                .with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?,
-        ),
+    read_changes(&mut Trees::new(repo), commit)
+}
+
+/// The changes of a commit relative to its first parent, read with `trees`: walking history
+/// with one reader, each commit's parent trees are the ones read for the commit before.
+pub fn read_changes(trees: &mut Trees, commit: &git2::Commit) -> Result<Changes> {
+    let repo = trees.repo;
+    let parent_root = trees.parent_root(commit)?;
+    trees.start_commit(commit);
+    let tree = trees.find(commit.tree_id(), || format!("the tree of commit {}", commit.id()))?;
+    let parent_tree = match parent_root {
+        Some(id) => Some(trees.find(id, || format!("the first parent of commit {}", commit.id()))?),
+        None => None,
     };
     let mut changes = Changes::default();
-    check_layout(repo, &tree, parent_tree.as_ref(), &mut changes.findings)?;
+    check_layout(trees, &tree, parent_tree.as_ref(), &mut changes.findings)?;
 
     match (blob_id(Some(&tree), POLICY_FILE), blob_id(parent_tree.as_ref(), POLICY_FILE)) {
         (None, _) => changes.findings.push(Finding::general("policy", "ledger.toml is missing")),
@@ -137,20 +141,24 @@ pub fn commit_changes(repo: &Repository, commit: &git2::Commit) -> Result<Change
         (Some(new), _) => changes.policy = Some(read_blob(repo, new, POLICY_FILE)?),
     }
 
-    let tables = tables_tree(repo, Some(&tree))?;
-    let old_tables = tables_tree(repo, parent_tree.as_ref())?;
+    let tables = tables_tree(trees, Some(&tree))?;
+    let old_tables = tables_tree(trees, parent_tree.as_ref())?;
     if tables.as_ref().map(Tree::id) != old_tables.as_ref().map(Tree::id) {
         for (id, table) in schema::tables().iter().enumerate() {
-            let new = table_folder(repo, tables.as_ref(), &table.name, &mut changes.findings)?;
-            let old = table_folder(repo, old_tables.as_ref(), &table.name, &mut Vec::new())?;
-            add_sources(repo, id, old.as_ref(), new.as_ref(), &mut changes)?;
+            let entry = |t: &Option<Tree>| t.as_ref().and_then(|t| t.get_name(&table.name)).map(|e| (e.id(), e.filemode()));
+            if entry(&tables).is_some() && entry(&tables) == entry(&old_tables) {
+                continue; // the table's folder is the parent's: nothing to read
+            }
+            let new = table_folder(trees, tables.as_ref(), &table.name, &mut changes.findings)?;
+            let old = table_folder(trees, old_tables.as_ref(), &table.name, &mut Vec::new())?;
+            add_sources(trees, id, old.as_ref(), new.as_ref(), &mut changes)?;
         }
     }
     Ok(changes)
 }
 
 /// A table's folder in `tables/`, if the table has one.
-fn table_folder<'r>(repo: &'r Repository, tables: Option<&Tree>, name: &str, findings: &mut Vec<Finding>) -> Result<Option<Tree<'r>>> {
+fn table_folder<'r>(trees: &mut Trees<'r>, tables: Option<&Tree>, name: &str, findings: &mut Vec<Finding>) -> Result<Option<Tree<'r>>> {
     let Some(entry) = tables.and_then(|t| t.get_name(name)) else {
         return Ok(None);
     };
@@ -161,14 +169,11 @@ fn table_folder<'r>(repo: &'r Repository, tables: Option<&Tree>, name: &str, fin
         ));
         return Ok(None);
     }
-    Ok(Some(
-        repo.find_tree(entry.id())
-            .with_context(|| format!("cannot read folder {TABLES_DIR}/{name}"))?,
-    ))
+    Ok(Some(trees.find(entry.id(), || format!("folder {TABLES_DIR}/{name}"))?))
 }
 
 /// Adds the segments `new` has beyond `old` as sources (checked: appended, bounded in size).
-fn add_sources(repo: &Repository, table: TableId, old: Option<&Tree>, new: Option<&Tree>, changes: &mut Changes) -> Result<()> {
+fn add_sources(trees: &mut Trees, table: TableId, old: Option<&Tree>, new: Option<&Tree>, changes: &mut Changes) -> Result<()> {
     let dir = format!("{TABLES_DIR}/{}", schema::table(table).name);
     let Some(new) = new else {
         if old.is_some() {
@@ -181,9 +186,9 @@ fn add_sources(repo: &Repository, table: TableId, old: Option<&Tree>, new: Optio
     if old.is_some_and(|o| o.id() == new.id()) {
         return Ok(());
     }
-    for segment in added_segments(repo, old, new, &dir, &mut changes.findings)? {
+    for segment in added_segments(trees, old, new, &dir, &mut changes.findings)? {
         let file = format!("{dir}/{}", segment.path);
-        if !too_large(repo, segment.blob, &file, MAX_SEGMENT_BYTES, &mut changes.findings)? {
+        if !too_large(trees.repo, segment.blob, &file, MAX_SEGMENT_BYTES, &mut changes.findings)? {
             changes.sources.push(Source {
                 table,
                 file,
@@ -200,17 +205,18 @@ pub fn head_sources(repo: &Repository, commit: &git2::Commit) -> Result<(Vec<Sou
     let tree = commit
         .tree()
         .with_context(|| format!("cannot read the tree of commit {}", commit.id()))?;
+    let trees = &mut Trees::new(repo);
     let mut findings = Vec::new();
-    check_layout(repo, &tree, None, &mut findings)?;
+    check_layout(trees, &tree, None, &mut findings)?;
     let policy = match blob_id(Some(&tree), POLICY_FILE) {
         Some(blob) => read_blob(repo, blob, POLICY_FILE)?,
         None => Vec::new(),
     };
-    let tables = tables_tree(repo, Some(&tree))?;
+    let tables = tables_tree(trees, Some(&tree))?;
     let mut changes = Changes::default();
     for (id, table) in schema::tables().iter().enumerate() {
-        let folder = table_folder(repo, tables.as_ref(), &table.name, &mut changes.findings)?;
-        add_sources(repo, id, None, folder.as_ref(), &mut changes)?;
+        let folder = table_folder(trees, tables.as_ref(), &table.name, &mut changes.findings)?;
+        add_sources(trees, id, None, folder.as_ref(), &mut changes)?;
     }
     findings.extend(changes.findings);
     Ok((changes.sources, policy, findings))

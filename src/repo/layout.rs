@@ -8,6 +8,7 @@
 //! whatever the size of the history.
 
 use super::findings::Finding;
+use super::trees::Trees;
 use crate::ledger::{segment_number, segment_path, MAX_SEGMENT};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository, Tree};
@@ -31,15 +32,15 @@ pub struct Segment {
 /// The segments in `new` that `old` (the parent's folder, if any) lacks, in order, checked to
 /// be the next numbers after `old`'s last. Problems (a changed or removed segment, a file that
 /// does not belong, a gap) become findings about `dir`, the folder's path in the repository.
-pub fn added_segments(repo: &Repository, old: Option<&Tree>, new: &Tree, dir: &str, findings: &mut Vec<Finding>) -> Result<Vec<Segment>> {
+pub fn added_segments(trees: &mut Trees, old: Option<&Tree>, new: &Tree, dir: &str, findings: &mut Vec<Finding>) -> Result<Vec<Segment>> {
     let mut found = Vec::new();
     let before = findings.len();
-    diff_folder(repo, old, new, "", dir, &mut found, findings)?;
+    diff_folder(trees, old, new, "", dir, &mut found, findings)?;
     if findings.len() > before {
         return Ok(Vec::new());
     }
     let mut expected = match old {
-        Some(old) => last_segment(repo, old, dir)?.map_or(0, |(n, _)| n) + 1,
+        Some(old) => last_segment(trees, old, dir)?.map_or(0, |(n, _)| n) + 1,
         None => 1,
     };
     let mut segments = Vec::with_capacity(found.len());
@@ -77,7 +78,7 @@ pub fn added_segments(repo: &Repository, old: Option<&Tree>, new: &Tree, dir: &s
 /// Compares one folder level: `old`'s entries must all be in `new`, unchanged, except the last,
 /// which may be a folder that grew; entries after them are new.
 fn diff_folder(
-    repo: &Repository,
+    trees: &mut Trees,
     old: Option<&Tree>,
     new: &Tree,
     prefix: &str,
@@ -88,12 +89,11 @@ fn diff_folder(
     let kept = old.map_or(0, Tree::len);
     if let Some(old) = old {
         for (i, before) in old.iter().enumerate() {
-            let name = before.name().unwrap_or("?");
-            let path = format!("{prefix}{name}");
+            let path = || format!("{prefix}{}", before.name().unwrap_or("?"));
             let Some(after) = new.get(i).filter(|e| e.name_bytes() == before.name_bytes()) else {
                 findings.push(Finding::general(
                     "history",
-                    format!("{dir}/{path} was removed or renamed; segments are never removed"),
+                    format!("{dir}/{} was removed or renamed; segments are never removed", path()),
                 ));
                 return Ok(());
             };
@@ -103,35 +103,33 @@ fn diff_folder(
             if after.id() == before.id() {
                 findings.push(Finding::general(
                     "unexpected-file",
-                    format!("{dir}/{path} does not belong: its mode changed, and segments are plain files in plain folders"),
+                    format!(
+                        "{dir}/{} does not belong: its mode changed, and segments are plain files in plain folders",
+                        path()
+                    ),
                 ));
                 return Ok(());
             }
             let both_folders = before.kind() == Some(ObjectType::Tree) && after.kind() == Some(ObjectType::Tree);
             if i + 1 < kept || !both_folders {
-                findings.push(changed(repo, &before, &after, dir, &path));
+                findings.push(changed(trees.repo, &before, &after, dir, &path()));
                 return Ok(());
             }
-            let before = repo
-                .find_tree(before.id())
-                .with_context(|| format!("cannot read folder {dir}/{path}"))?;
-            let after = repo
-                .find_tree(after.id())
-                .with_context(|| format!("cannot read folder {dir}/{path}"))?;
-            diff_folder(repo, Some(&before), &after, &format!("{path}/"), dir, found, findings)?;
+            let path = path();
+            let before = trees.find(before.id(), || format!("folder {dir}/{path}"))?;
+            let after = trees.find(after.id(), || format!("folder {dir}/{path}"))?;
+            diff_folder(trees, Some(&before), &after, &format!("{path}/"), dir, found, findings)?;
         }
     }
     for entry in new.iter().skip(kept) {
         let path = format!("{prefix}{}", entry.name().unwrap_or("?"));
         match entry.kind() {
             Some(ObjectType::Tree) => {
-                let sub = repo
-                    .find_tree(entry.id())
-                    .with_context(|| format!("cannot read folder {dir}/{path}"))?;
+                let sub = trees.find(entry.id(), || format!("folder {dir}/{path}"))?;
                 if sub.is_empty() {
                     found.push((path, entry.id(), entry.filemode()));
                 } else {
-                    diff_folder(repo, None, &sub, &format!("{path}/"), dir, found, findings)?;
+                    diff_folder(trees, None, &sub, &format!("{path}/"), dir, found, findings)?;
                 }
             }
             _ => found.push((path, entry.id(), entry.filemode())),
@@ -164,7 +162,7 @@ fn changed(repo: &Repository, before: &git2::TreeEntry, after: &git2::TreeEntry,
 
 /// The last segment of a table folder (its number and blob), following the rightmost entry
 /// down; `None` for an empty folder.
-pub fn last_segment(repo: &Repository, folder: &Tree, dir: &str) -> Result<Option<(u64, Oid)>> {
+pub fn last_segment(trees: &mut Trees, folder: &Tree, dir: &str) -> Result<Option<(u64, Oid)>> {
     let mut path = String::new();
     let mut tree = folder.clone();
     loop {
@@ -181,7 +179,7 @@ pub fn last_segment(repo: &Repository, folder: &Tree, dir: &str) -> Result<Optio
             let n = segment_number(&path).with_context(|| format!("{dir}/{path} is not a segment"))?;
             return Ok(Some((n, id)));
         }
-        tree = repo.find_tree(id).with_context(|| format!("cannot read folder {dir}/{path}"))?;
+        tree = trees.find(id, || format!("folder {dir}/{path}"))?;
     }
 }
 

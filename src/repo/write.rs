@@ -84,7 +84,7 @@ fn append_to_table<'r>(
     segment_rows: u64,
 ) -> Result<Oid> {
     let mut number = match &folder {
-        Some(f) => layout::last_segment(repo, f, dir)?.map_or(0, |(n, _)| n),
+        Some(f) => layout::last_segment(&mut super::Trees::new(repo), f, dir)?.map_or(0, |(n, _)| n),
         None => 0,
     };
     let per_segment = usize::try_from(segment_rows).unwrap_or(usize::MAX).max(1);

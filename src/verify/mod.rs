@@ -112,10 +112,11 @@ pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, optio
         }
     }
     let mut pipeline: Option<SignaturePipeline> = None;
+    let mut trees = repo::Trees::new(repo);
     for (done, oid) in chain.iter().enumerate() {
         check_deadline(options)?;
         let commit = repo.find_commit(*oid).with_context(|| format!("cannot read commit {oid}"))?;
-        let ok = walk_commit(repo, &commit, options, &mut report, &mut pipeline)?;
+        let ok = walk_commit(&mut trees, &commit, options, &mut report, &mut pipeline)?;
         report.commits += 1;
         if let Some(progress) = options.progress {
             progress(done + 1, chain.len());
@@ -139,14 +140,15 @@ fn check_deadline(options: &Options) -> Result<()> {
 
 /// Replays one commit; returns false when history cannot be followed past it.
 fn walk_commit(
-    repo: &Repository,
+    trees: &mut repo::Trees,
     commit: &git2::Commit,
     options: &Options,
     report: &mut Report,
     pipeline: &mut Option<SignaturePipeline>,
 ) -> Result<bool> {
+    let repo = trees.repo;
     let id = commit.id();
-    let changes = repo::commit_changes(repo, commit)?;
+    let changes = repo::read_changes(trees, commit)?;
     if report.state.is_none() {
         match rules::commit::genesis(changes.policy.as_deref()) {
             Ok(state) => report.state = Some(state),

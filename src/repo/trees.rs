@@ -1,0 +1,97 @@
+//! Reading trees commit after commit. A walk reads each commit against its first parent, and
+//! the parent's trees are the ones the walk read for the commits before: keeping the trees
+//! read last makes each tree of history read about once instead of two or three times.
+
+use anyhow::{Context, Result};
+use git2::{Oid, Repository, Tree};
+
+/// How many trees a reader keeps: the spine of every table folder (a dozen tables, a few
+/// levels each) fits, so a commit's parent side is always at hand.
+const KEEP: usize = 128;
+
+/// A tree reader that remembers the trees it read last.
+pub struct Trees<'r> {
+    /// The repository the trees come from.
+    pub repo: &'r Repository,
+    /// The trees read last and their ids, the most recent at the end.
+    kept: Vec<(Oid, Tree<'r>)>,
+    /// The last commit read and its root tree (the next commit's first parent, in a walk).
+    last_commit: Option<(Oid, Oid)>,
+}
+
+impl<'r> Trees<'r> {
+    /// A reader that remembers nothing yet.
+    pub fn new(repo: &'r Repository) -> Trees<'r> {
+        Trees {
+            repo,
+            kept: Vec::with_capacity(KEEP),
+            last_commit: None,
+        }
+    }
+
+    /// The tree `id`, from the trees read last or from the repository; `what` names it in
+    /// the error.
+    pub fn find(&mut self, id: Oid, what: impl FnOnce() -> String) -> Result<Tree<'r>> {
+        let tree = match self.kept.iter().rposition(|(kept, _)| *kept == id) {
+            Some(i) => self.kept.remove(i).1,
+            None => self.repo.find_tree(id).with_context(|| format!("cannot read {}", what()))?,
+        };
+        if self.kept.len() == KEEP {
+            self.kept.remove(0);
+        }
+        self.kept.push((id, tree.clone()));
+        Ok(tree)
+    }
+
+    /// The root tree of `commit`'s first parent (`None` for a root commit): remembered when
+    /// the parent was the last commit read, read otherwise.
+    pub fn parent_root(&self, commit: &git2::Commit) -> Result<Option<Oid>> {
+        let Ok(parent) = commit.parent_id(0) else { return Ok(None) };
+        match self.last_commit {
+            Some((last, tree)) if last == parent => Ok(Some(tree)),
+            _ => {
+                let parent = self
+                    .repo
+                    .find_commit(parent)
+                    .with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?;
+                Ok(Some(parent.tree_id()))
+            }
+        }
+    }
+
+    /// Starts reading `commit` (after [`Trees::parent_root`]): its root tree is the next
+    /// commit's parent's.
+    pub fn start_commit(&mut self, commit: &git2::Commit) {
+        self.last_commit = Some((commit.id(), commit.tree_id()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_each_tree_by_id_also_past_what_it_keeps() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let ids: Vec<Oid> = (0..KEEP + 10)
+            .map(|i| {
+                let blob = repo.blob(format!("{i}\n").as_bytes()).unwrap();
+                let mut builder = repo.treebuilder(None).unwrap();
+                builder.insert("f.csv", blob, 0o100644).unwrap();
+                builder.write().unwrap()
+            })
+            .collect();
+        let mut trees = Trees::new(&repo);
+        for round in 0..2 {
+            for (i, id) in ids.iter().enumerate() {
+                let tree = trees.find(*id, || format!("tree {i}")).unwrap();
+                assert_eq!(tree.id(), *id, "round {round}");
+            }
+        }
+        assert_eq!(trees.kept.len(), KEEP);
+        let missing = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let error = trees.find(missing, || "the lost tree".into()).unwrap_err();
+        assert!(format!("{error:#}").starts_with("cannot read the lost tree"), "{error:#}");
+    }
+}
