@@ -451,6 +451,29 @@ fn commit_signed_by_a_key_outside_the_ledger_is_reported() {
     );
 }
 
+/// A ledger key's commit signature moved onto other content (the same tree, an edited
+/// message): the key is the ledger's, the signature is well-formed, only the cryptography
+/// says no, and verify names the commit.
+#[test]
+fn commit_signature_over_other_content_is_reported() {
+    let sb = Sandbox::new();
+    let l = sb.demo();
+    let raw = sb.git_ok(&l.dir, &["cat-file", "commit", "HEAD"]);
+    assert!(raw.contains("-----BEGIN SSH SIGNATURE-----"), "{raw}");
+    let (headers, message) = raw.split_once("\n\n").expect("a commit has headers and a message");
+    let forged = sb.path().join("forged-commit");
+    write(&forged, format!("{headers}\n\nedited: {message}\n"));
+    let forged_id = sb.git_ok(&l.dir, &["hash-object", "-t", "commit", "-w", s(&forged)]);
+    sb.git_ok(&l.dir, &["reset", "-q", "--soft", &forged_id]);
+
+    let (out, report) = l.verify(&sb);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(codes(&report), vec!["commit-signature"], "{report:#}");
+    assert_eq!(report["violations"][0]["commit"], forged_id.as_str(), "{report:#}");
+    let message = report["violations"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("does not match the commit"), "{report:#}");
+}
+
 // ---------------------------------------------------------------------------------------
 // 4. Tampering found by verify
 // ---------------------------------------------------------------------------------------

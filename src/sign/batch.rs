@@ -120,15 +120,19 @@ pub fn verify_all(namespace: &str, checks: &[SignatureCheck<'_>], threads: usize
     })
 }
 
-/// A check ready for verification: its global index and its SSHSIG signed data.
-struct Prepared<'a> {
-    index: usize,
-    key: &'a PublicKey,
-    data: Vec<u8>,
-    signature: [u8; 64],
+/// A signature over SSHSIG signed data (the message already wrapped with its namespace and
+/// hash, as [`crate::sign::ArmoredSignature::signed_data`] or [`crate::sign::signed_data`]
+/// make it), ready to check.
+pub struct SignedData<'a> {
+    /// The key that supposedly signed.
+    pub key: &'a PublicKey,
+    /// The SSHSIG signed data.
+    pub data: Vec<u8>,
+    /// The raw ed25519 signature.
+    pub signature: [u8; 64],
 }
 
-impl Prepared<'_> {
+impl SignedData<'_> {
     /// Strict single verification (the reference).
     fn is_valid(&self) -> bool {
         self.key.verify_signed_data(&self.data, &self.signature)
@@ -137,23 +141,32 @@ impl Prepared<'_> {
 
 /// Verifies a contiguous chunk starting at index `offset`; returns bad indices, ascending.
 fn verify_chunk(namespace: &str, checks: &[SignatureCheck<'_>], offset: usize) -> Vec<usize> {
-    let mut key_is_safe: HashMap<&[u8; 32], bool> = HashMap::new();
-    let mut bad = Vec::new();
-    let mut batchable = Vec::with_capacity(checks.len());
-    for (i, check) in checks.iter().enumerate() {
-        let prepared = Prepared {
-            index: offset + i,
+    let prepared: Vec<SignedData> = checks
+        .iter()
+        .map(|check| SignedData {
             key: check.key,
             data: signed_data(namespace, check.message),
             signature: check.signature,
-        };
+        })
+        .collect();
+    verify_signed(&prepared).into_iter().map(|i| i + offset).collect()
+}
+
+/// Verifies signatures over prepared signed data on this thread: batched where the screen
+/// above allows, strictly otherwise; returns bad indices, ascending.
+#[must_use]
+pub fn verify_signed(checks: &[SignedData<'_>]) -> Vec<usize> {
+    let mut key_is_safe: HashMap<&[u8; 32], bool> = HashMap::new();
+    let mut bad = Vec::new();
+    let mut batchable = Vec::with_capacity(checks.len());
+    for (index, check) in checks.iter().enumerate() {
         let safe_key = *key_is_safe
             .entry(check.key.as_bytes())
             .or_insert_with(|| batch_safe_key(check.key.verifying_key()));
         if safe_key && batch_safe_r(&check.signature) {
-            batchable.push(prepared);
-        } else if !prepared.is_valid() {
-            bad.push(prepared.index);
+            batchable.push((index, check));
+        } else if !check.is_valid() {
+            bad.push(index);
         }
     }
     for sub_batch in batchable.chunks(SUB_BATCH) {
@@ -163,15 +176,16 @@ fn verify_chunk(namespace: &str, checks: &[SignatureCheck<'_>], offset: usize) -
     bad
 }
 
-/// Batch-verifies a sub-batch; if the batch fails, names the culprits by strict verification.
-fn verify_sub_batch(sub_batch: &[Prepared<'_>]) -> Vec<usize> {
-    let messages: Vec<&[u8]> = sub_batch.iter().map(|p| p.data.as_slice()).collect();
-    let signatures: Vec<Signature> = sub_batch.iter().map(|p| Signature::from_bytes(&p.signature)).collect();
-    let keys: Vec<VerifyingKey> = sub_batch.iter().map(|p| *p.key.verifying_key()).collect();
+/// Batch-verifies a sub-batch (index, check); if the batch fails, names the culprits by
+/// strict verification.
+fn verify_sub_batch(sub_batch: &[(usize, &SignedData<'_>)]) -> Vec<usize> {
+    let messages: Vec<&[u8]> = sub_batch.iter().map(|(_, p)| p.data.as_slice()).collect();
+    let signatures: Vec<Signature> = sub_batch.iter().map(|(_, p)| Signature::from_bytes(&p.signature)).collect();
+    let keys: Vec<VerifyingKey> = sub_batch.iter().map(|(_, p)| *p.key.verifying_key()).collect();
     if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
         return Vec::new();
     }
-    sub_batch.iter().filter(|p| !p.is_valid()).map(|p| p.index).collect()
+    sub_batch.iter().filter(|(_, p)| !p.is_valid()).map(|(i, _)| *i).collect()
 }
 
 /// Strictly verifies every check of a chunk, one by one.

@@ -23,7 +23,7 @@ mod sshsig;
 mod test_support;
 mod wire;
 
-pub use batch::{verify_all, SignatureCheck};
+pub use batch::{verify_all, verify_signed, SignatureCheck, SignedData};
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use sshsig::{
     armor, decode_signature, encode_signature, parse_armored, signed_data, verify_git_commit, ArmoredSignature, CommitSignatureError,

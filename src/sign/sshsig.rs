@@ -157,8 +157,13 @@ impl ArmoredSignature {
     /// Strictly verifies the signature over `message` with the embedded key, namespace and hash.
     #[must_use]
     pub fn verify(&self, message: &[u8]) -> bool {
-        let data = signed_data_with(self.hash, &self.namespace, message);
-        self.key.verify_signed_data(&data, &self.signature)
+        self.key.verify_signed_data(&self.signed_data(message), &self.signature)
+    }
+
+    /// What the signature signs for `message`: the SSHSIG signed data with this signature's
+    /// namespace and hash (to check it in a batch, [`crate::sign::verify_signed`]).
+    pub fn signed_data(&self, message: &[u8]) -> Vec<u8> {
+        signed_data_with(self.hash, &self.namespace, message)
     }
 }
 

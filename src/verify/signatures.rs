@@ -1,11 +1,11 @@
 //! Row and commit signatures checked in the background: batches go to worker threads while
-//! the main thread keeps parsing and applying rules, so both cores stay busy. Row signatures
-//! are checked in batches; commit signatures one by one (their key and namespace were read
-//! on the main thread, which needs them at once; the work here is the cryptography).
+//! the main thread keeps parsing and applying rules, so both cores stay busy. Row and commit
+//! signatures are checked in the same batches (a commit's key and namespace were read on the
+//! main thread, which needs them at once; the work here is the cryptography).
 
 use crate::ledger::row::{Location, Row};
 use crate::repo::Finding;
-use crate::sign::{verify_all, ArmoredSignature, PublicKey, SignatureCheck};
+use crate::sign::{signed_data, verify_signed, ArmoredSignature, PublicKey, SignedData};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -132,26 +132,35 @@ fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
             Err(_) => break,
         };
         let Ok(batch) = batch else { break };
-        for item in batch.commits.iter().filter(|c| !c.signature.verify(&c.data)) {
-            findings.push(
-                Finding::general(
-                    "commit-signature",
-                    format!("commit {}: the SSH signature does not match the commit", item.commit),
-                )
-                .in_commit(item.commit),
-            );
-        }
-        let batch = batch.rows;
-        let checks: Vec<SignatureCheck> = batch
+        // Commit signatures first, then rows: one batch, so commits cost what rows cost.
+        let mut checks: Vec<SignedData> = batch
+            .commits
             .iter()
-            .map(|i| SignatureCheck {
-                key: &i.key,
-                message: &i.message,
-                signature: i.signature,
+            .map(|c| SignedData {
+                key: &c.signature.key,
+                data: c.signature.signed_data(&c.data),
+                signature: c.signature.signature,
             })
             .collect();
-        for bad in verify_all(namespace, &checks, 1) {
-            let item = &batch[bad];
+        checks.extend(batch.rows.iter().map(|i| SignedData {
+            key: &i.key,
+            data: signed_data(namespace, &i.message),
+            signature: i.signature,
+        }));
+        let commits = batch.commits.len();
+        for bad in verify_signed(&checks) {
+            let Some(bad) = bad.checked_sub(commits) else {
+                let commit = batch.commits[bad].commit;
+                findings.push(
+                    Finding::general(
+                        "commit-signature",
+                        format!("commit {commit}: the SSH signature does not match the commit"),
+                    )
+                    .in_commit(commit),
+                );
+                continue;
+            };
+            let item = &batch.rows[bad];
             findings.push(Finding {
                 code: "bad-signature",
                 message: format!(
