@@ -103,6 +103,18 @@ fn parse(text: &str) -> Option<Timestamp> {
     Some(Timestamp(days_from_civil(y, mo as u32, d as u32) * DAY + h * HOUR + mi * 60 + s))
 }
 
+/// Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's IMF-fixdate, the form
+/// of a `Date` header).
+pub fn parse_http_date(text: &str) -> Option<Timestamp> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| m == month)? + 1;
+    format!("{year}-{month:02}-{day:0>2}T{time}Z").parse().ok()
+}
+
 /// Parses a calendar date `YYYY-MM-DD` into its day number (days since 1970-01-01).
 pub fn parse_date(text: &str) -> Option<i64> {
     let ts: Timestamp = format!("{text}T00:00:00Z").parse().ok()?;
@@ -155,6 +167,21 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_are_read_as_date_headers_write_them() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            "1994-11-06T08:49:37Z".parse().ok()
+        );
+        assert_eq!(
+            parse_http_date("Mon, 30 Nov 2026 23:19:00 GMT"),
+            "2026-11-30T23:19:00Z".parse().ok()
+        );
+        assert_eq!(parse_http_date("Mon, 30 Foo 2026 23:19:00 GMT"), None);
+        assert_eq!(parse_http_date("Mon, 30 Nov 2026 23:19:00 CET"), None);
+        assert_eq!(parse_http_date("2026-11-30T23:19:00Z"), None);
+    }
 
     #[test]
     fn round_trips_known_instants() {

@@ -1237,7 +1237,7 @@ fn tracked_time_is_read_with_one_paged_list_per_repository_not_per_issue() {
     let (sb, ledger, double) = demo_with_open_task(EVERYONE);
     sync_ok(&sb, &ledger);
     let before = double.log().len();
-    let report = sync_ok(&sb, &ledger);
+    let report = sync(&sb, &ledger, Some(SYNC_TOKEN), &["--json", "--full"]).ok().json();
     assert_eq!(report["changes"], json!([]), "{report:#}");
     let log: Vec<Value> = double.log().into_iter().skip(before).collect();
     let per_issue: Vec<&Value> = log
@@ -1304,6 +1304,81 @@ fn doctor_checks_the_forgejo_token_organisation_and_team_repositories() {
     assert!(
         wrong.stdout.contains("PROBLEM  forgejo organisation") && wrong.stdout.contains("401"),
         "{wrong:?}"
+    );
+    double.assert_followed_the_spec();
+}
+
+/// The reading requests of a log slice, as `GET path?query`.
+fn reads(log: &[Value]) -> Vec<String> {
+    log.iter()
+        .filter(|e| e["method"] == "GET")
+        .map(|e| format!("GET {}", e["path"].as_str().unwrap_or("")))
+        .collect()
+}
+
+/// After a sync, the next one reads what that run changed and what people changed since;
+/// once the organisation is quiet a sync reads no issue one by one and no tracked time. A new
+/// task, a person's edit and a lost cursor are each caught.
+#[test]
+fn a_sync_reads_only_what_changed_since_the_last_one() {
+    let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    sync_ok(&sb, &ledger);
+    // Forgejo keeps whole seconds: a run that begins in the second of the last write reads
+    // that write again. The pauses keep this test's runs in seconds of their own.
+    let next_second = || std::thread::sleep(std::time::Duration::from_millis(1100));
+    next_second();
+    let again = sync_ok(&sb, &ledger); // reads again what the first run wrote
+    assert_eq!(again["changes"], json!([]), "{again:#}");
+    let quiet = |double: &Double| {
+        next_second();
+        let before = double.log().len();
+        let report = sync_ok(&sb, &ledger);
+        assert_eq!(report["changes"], json!([]), "{report:#}");
+        let log: Vec<Value> = double.log().into_iter().skip(before).collect();
+        reads(&log)
+    };
+    let read = quiet(&double);
+    let by_number = read.iter().filter(|r| r.contains("/issues/")).count();
+    let times = read.iter().filter(|r| r.ends_with("/times")).count();
+    assert_eq!((by_number, times), (0, 0), "nothing read one by one, no time: {read:#?}");
+    assert!(read.len() <= 6, "a quiet sync reads a handful of lists: {read:#?}");
+
+    // A new task: its issue is created (and its objective's milestone lists it).
+    create_task(&sb, &ledger, "6_2_1_3_fonts", "Pick the fonts");
+    let report = sync_ok(&sb, &ledger);
+    let changes = report["changes"].as_array().unwrap();
+    let created: Vec<&Value> = changes
+        .iter()
+        .filter(|c| c["action"] == "create" && c["object"] == "issue")
+        .collect();
+    assert_eq!(created.len(), 1, "{report:#}");
+    assert!(report["requests"]["read"].as_u64().unwrap() <= 6, "{report:#}");
+    issue_of(&double.issues(), "6_2_1_3");
+
+    // A person replaces the managed section of an issue: the next sync puts it back.
+    let issues = double.issues();
+    let number = issue_of(&issues, "6_2_1_2")["number"].clone();
+    let body = issue_of(&issues, "6_2_1_2")["body"].as_str().unwrap().to_string();
+    let (head, _) = body.split_once("<!-- smartup:end -->").unwrap();
+    let edited = body.replace(head, &format!("{}\nEDITED BY A PERSON\n", head.lines().next().unwrap()));
+    let path = format!("/repos/{ORG}/{DESIGN_REPO}/issues/{number}");
+    double.api(SYNC_TOKEN, "PATCH", &path, Some(json!({"body": edited})), 201);
+    let report = sync_ok(&sb, &ledger);
+    assert_eq!(report["changes"].as_array().unwrap().len(), 1, "the section comes back: {report:#}");
+    assert!(!issue_of(&double.issues(), "6_2_1_2")["body"]
+        .as_str()
+        .unwrap()
+        .contains("EDITED BY A PERSON"));
+    quiet(&double); // what that run wrote is read once more
+    let read = quiet(&double);
+    assert!(read.len() <= 6, "{read:#?}");
+
+    // Without the cursor the sync reads everything again (and still plans nothing).
+    std::fs::remove_file(ledger.dir.join(".git/smartup/forgejo-sync.json")).unwrap();
+    let read = quiet(&double);
+    assert!(
+        read.iter().any(|r| r.ends_with("/times")),
+        "a full reconcile reads the time: {read:#?}"
     );
     double.assert_followed_the_spec();
 }

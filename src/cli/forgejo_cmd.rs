@@ -9,10 +9,11 @@ use super::{AlreadyReported, Global};
 use crate::forgejo::apply::{apply, Applied, Skipped, Stopped};
 use crate::forgejo::client::{Backoff, Client};
 use crate::forgejo::config::{find_token, Settings};
+use crate::forgejo::cursor::{self, Cursor};
 use crate::forgejo::desired;
 use crate::forgejo::history;
 use crate::forgejo::links::RowLinks;
-use crate::forgejo::observe::observe;
+use crate::forgejo::observe::{observe, Observed, Scope};
 use crate::forgejo::plan::{plan, Plan};
 use crate::time::Timestamp;
 use anyhow::{anyhow, Result};
@@ -44,6 +45,10 @@ pub struct SyncArgs {
     /// failed run is reported and the next one tries again.
     #[arg(long, value_name = "INTERVAL", value_parser = interval)]
     pub watch: Option<std::time::Duration>,
+    /// Read every issue, not only what changed since the last sync (a full reconcile; it
+    /// also runs when there is no sync cursor and once a day)
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// `90`, `90s`, `5m` or `1h` as a duration of at least one second.
@@ -124,7 +129,13 @@ fn sync_reporting(global: &Global, args: &SyncArgs, reported: &mut bool) -> Resu
     let links = RowLinks::of_repository(&ledger.repo, &settings.url, &ledger.branch);
     let desired = desired::build(state, &history, &settings, &links, Timestamp::now());
     let progress = Progress::new(global);
-    let observed = observe(&client, &settings, &desired, &|done, all| {
+    // This machine's clock (never the pinned ledger clock); Forgejo's is preferred below.
+    let local_start = Timestamp::system();
+    let cursor_path = cursor::path_in(ledger.repo.path());
+    let cursor = Cursor::load(&cursor_path, settings.instance(), &settings.organisation, &desired.ledger)
+        .filter(|c| !args.full && !c.full_due(local_start));
+    let scope = cursor.as_ref().map_or(Scope::Full, Scope::Since);
+    let observed = observe(&client, &settings, &desired, scope, &|done, all| {
         progress.show("reading Forgejo", done, all)
     })?;
     let plan = plan(&desired, &observed);
@@ -151,6 +162,14 @@ fn sync_reporting(global: &Global, args: &SyncArgs, reported: &mut bool) -> Resu
         }
         progress.show("applying", done, total);
     });
+    if let Ok(Applied { skipped, .. }) = &applied {
+        let started = cursor::run_start(client.first_answer(), local_start);
+        let run = cursor_run(started, cursor.is_none(), &observed, skipped);
+        let next = Cursor::after_run(cursor.as_ref(), settings.instance(), &settings.organisation, &desired, &run);
+        if let Err(e) = next.save(&cursor_path) {
+            eprintln!("warning: the next sync reads every issue again: {e:#}");
+        }
+    }
     match applied {
         Ok(Applied { done, skipped }) => {
             let outcome = Outcome {
@@ -196,6 +215,27 @@ fn sync_reporting(global: &Global, args: &SyncArgs, reported: &mut bool) -> Resu
             Err(error)
         }
     }
+}
+
+/// What the run that began at `started` read (every issue when `full`) and what Forgejo
+/// refused, for the next cursor.
+fn cursor_run(started: Timestamp, full: bool, observed: &Observed, skipped: &[Skipped]) -> cursor::Run {
+    let mut run = cursor::Run {
+        started,
+        full,
+        checked: Default::default(),
+        numbers: Default::default(),
+        refused: skipped.iter().map(|s| s.object.clone()).collect(),
+    };
+    for (repo, state) in &observed.repos {
+        for (key, found) in &state.issues {
+            run.numbers.insert((repo.clone(), key.clone()), found.item.number);
+        }
+        for key in state.checked.iter().flatten() {
+            run.checked.insert((repo.clone(), key.clone()));
+        }
+    }
+    run
 }
 
 /// Prints the plan (dry run) or the summary of what was applied and skipped; with `--json`

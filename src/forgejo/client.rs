@@ -9,6 +9,7 @@
 //! request may have created (by its marker) and carries on from there.
 
 use super::config::{Settings, Token};
+use crate::time::{parse_http_date, Timestamp};
 use reqwest::blocking::{Client as Http, Response};
 use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
@@ -133,6 +134,9 @@ pub struct Client {
     backoff: Backoff,
     reads: Cell<u64>,
     writes: Cell<u64>,
+    /// Forgejo's clock at its first answer: `None` before any answer, `Some(None)` when it
+    /// sent no readable `Date`.
+    first_answer: Cell<Option<Option<Timestamp>>>,
 }
 
 impl Client {
@@ -151,7 +155,13 @@ impl Client {
             backoff,
             reads: Cell::new(0),
             writes: Cell::new(0),
+            first_answer: Cell::new(None),
         })
+    }
+
+    /// Forgejo's clock when it first answered this client (its `Date` header), if it said.
+    pub fn first_answer(&self) -> Option<Timestamp> {
+        self.first_answer.get().flatten()
     }
 
     /// Requests sent so far: (reads, writes), retries included.
@@ -232,7 +242,13 @@ impl Client {
             }
             let last = attempt >= self.backoff.attempts;
             match builder.send() {
-                Ok(response) if response.status().is_success() => return Ok((request, response)),
+                Ok(response) if response.status().is_success() => {
+                    if self.first_answer.get().is_none() {
+                        let date = response.headers().get(reqwest::header::DATE).and_then(|d| d.to_str().ok());
+                        self.first_answer.set(Some(date.and_then(parse_http_date)));
+                    }
+                    return Ok((request, response));
+                }
                 Ok(response) => {
                     let status = response.status();
                     let retry = status == StatusCode::TOO_MANY_REQUESTS

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 const MAX_TITLE_CHARS: usize = 255;
 
 /// A closed work session to book as tracked time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WantedTime {
     /// Session id (seq of its start-work row).
     pub session: u64,
@@ -31,7 +31,7 @@ pub struct WantedTime {
 }
 
 /// An issue as it should be.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WantedIssue {
     /// Whose issue.
     pub key: Key,

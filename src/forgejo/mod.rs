@@ -3,6 +3,7 @@
 //! through Forgejo's API. Plan first (nothing is written), then apply.
 //!
 //! - [`config`]: the `[forgejo]` section, checked, and the access token;
+//! - [`cursor`]: what the last sync left in step, so that the next reads only what changed;
 //! - [`client`]: the HTTP client: token, retries with back-off, pagination, errors in words;
 //! - [`models`]: the API's objects as Forgejo really sends them (nulls included);
 //! - [`history`]: reading the rows at HEAD into the read model's histories;
@@ -19,6 +20,7 @@
 pub mod apply;
 pub mod client;
 pub mod config;
+pub mod cursor;
 pub mod desired;
 pub mod history;
 pub mod labels;

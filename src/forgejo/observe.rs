@@ -8,11 +8,12 @@
 
 use super::client::Client;
 use super::config::Settings;
+use super::cursor::{Cursor, ToRead};
 use super::desired::{Desired, RepoView};
 use super::models::{Issue, Label, Milestone, Repository, TrackedTime, User};
 use super::section::{self, Key, Located};
 use anyhow::{anyhow, bail, Context, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Something of the sync's, found by its marker.
 #[derive(Clone, Debug)]
@@ -41,6 +42,26 @@ pub struct RepoState {
     pub time_tracking: bool,
     /// Tracked time by issue number.
     pub times: HashMap<i64, Vec<TrackedTime>>,
+    /// The task and objective issues read, when not all were (a sync after a cursor): only
+    /// these are compared and planned; the others are in step.
+    pub checked: Option<BTreeSet<Key>>,
+}
+
+impl RepoState {
+    /// True when the issue of `key` was read, so that it is compared and planned.
+    pub fn was_read(&self, key: &Key) -> bool {
+        self.checked.as_ref().is_none_or(|keys| keys.contains(key))
+    }
+}
+
+/// How much of Forgejo to read.
+#[derive(Clone, Copy)]
+pub enum Scope<'c> {
+    /// Every issue of every team repository.
+    Full,
+    /// What changed since the cursor's run: issues whose wanted state changed and issues
+    /// Forgejo lists as updated since (see [`super::cursor`]).
+    Since(&'c Cursor),
 }
 
 /// What Forgejo shows.
@@ -112,8 +133,9 @@ fn recover_lost_sections(issues: &[Issue], view: &RepoView, ledger: &str, found:
     }
 }
 
-/// Reads everything the plan compares, calling `progress(done, all)` per repository.
-pub fn observe(client: &Client, settings: &Settings, desired: &Desired, progress: &dyn Fn(usize, usize)) -> Result<Observed> {
+/// Reads what the plan compares (everything, or what changed since a cursor), calling
+/// `progress(done, all)` per repository.
+pub fn observe(client: &Client, settings: &Settings, desired: &Desired, scope: Scope, progress: &dyn Fn(usize, usize)) -> Result<Observed> {
     let org = settings.organisation.as_str();
     client.get::<serde::de::IgnoredAny>(&["orgs", org]).map_err(|e| match e.status() {
         Some(404) => anyhow!(
@@ -131,14 +153,18 @@ pub fn observe(client: &Client, settings: &Settings, desired: &Desired, progress
     };
     let all = desired.repos.len();
     for (done, (name, view)) in desired.repos.iter().enumerate() {
-        let state = observe_repo(client, org, name, view, &desired.ledger)?;
+        let to_read = match scope {
+            Scope::Full => None,
+            Scope::Since(cursor) => Some(cursor.to_read(name, &view.issues)),
+        };
+        let state = observe_repo(client, org, name, view, &desired.ledger, to_read)?;
         observed.repos.insert(name.clone(), state);
         progress(done + 1, all);
     }
     Ok(observed)
 }
 
-fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger: &str) -> Result<RepoState> {
+fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger: &str, to_read: Option<ToRead>) -> Result<RepoState> {
     let info: Repository = client.get(&["repos", org, name]).map_err(|e| match e.status() {
         Some(404) => anyhow!(
             "{e}: team {} keeps its work in repository {org}/{name}, which does not exist; create it, or name the team's repository under [forgejo.repositories] in ledger.toml",
@@ -153,10 +179,7 @@ fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger:
         );
     }
     let context = || format!("reading repository {org}/{name}");
-    let issues: Vec<Issue> = client
-        .list(&["repos", org, name, "issues"], &[("state", "all"), ("type", "issues")])
-        .with_context(context)?;
-    let issues: Vec<Issue> = issues.into_iter().filter(|i| i.pull_request.is_none()).collect();
+    let issues = read_issues(client, org, name, to_read.as_ref())?;
     let milestones: Vec<Milestone> = if view.milestones.is_empty() {
         Vec::new()
     } else {
@@ -164,42 +187,92 @@ fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger:
             .list(&["repos", org, name, "milestones"], &[("state", "all")])
             .with_context(context)?
     };
-    let assignable = if view.issues.iter().any(|i| !i.people.is_empty() || !i.times.is_empty()) {
+    let mut found = by_marker(&issues, ledger, |i| &i.body, |i| i.number);
+    recover_lost_sections(&issues, view, ledger, &mut found);
+    let checked = to_read.map(|read| found.keys().cloned().chain(read.changed).collect::<BTreeSet<Key>>());
+    let read = |key: &Key| checked.as_ref().is_none_or(|keys| keys.contains(key));
+    let assignable = if view
+        .issues
+        .iter()
+        .filter(|i| read(&i.key))
+        .any(|i| !i.people.is_empty() || !i.times.is_empty())
+    {
         let users: Vec<User> = client.get(&["repos", org, name, "assignees"]).with_context(context)?;
         users.into_iter().map(|u| (u.login.to_lowercase(), u.login)).collect()
     } else {
         HashMap::new()
     };
-    let mut found = by_marker(&issues, ledger, |i| &i.body, |i| i.number);
-    recover_lost_sections(&issues, view, ledger, &mut found);
+    let booked: Vec<i64> = view
+        .issues
+        .iter()
+        .filter(|i| !i.times.is_empty() && read(&i.key))
+        .filter_map(|i| found.get(&i.key).map(|found| found.item.number))
+        .collect();
     let mut state = RepoState {
         issues: found,
         milestones: by_marker(&milestones, ledger, |m| &m.description, |m| m.id),
         assignable,
         time_tracking: info.tracks_time(),
         times: HashMap::new(),
+        checked,
     };
-    let booked: Vec<i64> = view
-        .issues
-        .iter()
-        .filter(|i| !i.times.is_empty())
-        .filter_map(|i| state.issues.get(&i.key).map(|found| found.item.number))
-        .collect();
     if state.time_tracking && !booked.is_empty() {
-        // One paged list of the repository's tracked time, not one request per issue.
-        let times: Vec<TrackedTime> = client
-            .list(&["repos", org, name, "times"], &[])
-            .with_context(|| format!("reading the tracked time of {org}/{name}"))?;
-        for number in booked {
-            state.times.insert(number, Vec::new());
-        }
-        for time in times {
-            if let Some(list) = time.issue.as_ref().and_then(|i| state.times.get_mut(&i.number)) {
-                list.push(time);
-            }
-        }
+        state.times = read_times(client, org, name, &booked, state.checked.is_some())?;
     }
     Ok(state)
+}
+
+/// Issues read one by one rather than all listed, at most: past this, one paged list of the
+/// repository's tracked time costs less.
+const TIMES_ONE_BY_ONE: usize = 8;
+
+/// The tracked time of the issues `booked`: one paged list of the repository's time, or,
+/// when only a few issues of a sync after a cursor are read, one list per issue.
+fn read_times(client: &Client, org: &str, name: &str, booked: &[i64], few: bool) -> Result<HashMap<i64, Vec<TrackedTime>>> {
+    let context = || format!("reading the tracked time of {org}/{name}");
+    let mut times: HashMap<i64, Vec<TrackedTime>> = booked.iter().map(|n| (*n, Vec::new())).collect();
+    if few && booked.len() <= TIMES_ONE_BY_ONE {
+        for number in booked {
+            let text = number.to_string();
+            let list = client
+                .list(&["repos", org, name, "issues", &text, "times"], &[])
+                .with_context(context)?;
+            times.insert(*number, list);
+        }
+        return Ok(times);
+    }
+    let all: Vec<TrackedTime> = client.list(&["repos", org, name, "times"], &[]).with_context(context)?;
+    for time in all {
+        if let Some(list) = time.issue.as_ref().and_then(|i| times.get_mut(&i.number)) {
+            list.push(time);
+        }
+    }
+    Ok(times)
+}
+
+/// The repository's issues (pull requests left out): all of them, or those `to_read` names
+/// (updated since its time, and its numbers read one by one; one deleted since is skipped).
+fn read_issues(client: &Client, org: &str, name: &str, to_read: Option<&ToRead>) -> Result<Vec<Issue>> {
+    let context = || format!("reading repository {org}/{name}");
+    let since = to_read.and_then(|r| r.since).map(|t| t.to_string());
+    let mut query = vec![("state", "all"), ("type", "issues")];
+    if let Some(since) = &since {
+        query.push(("since", since.as_str()));
+    }
+    let mut issues: Vec<Issue> = client.list(&["repos", org, name, "issues"], &query).with_context(context)?;
+    for number in to_read.map(|r| r.numbers.as_slice()).unwrap_or_default() {
+        if issues.iter().any(|i| i.number == *number) {
+            continue;
+        }
+        let text = number.to_string();
+        match client.get::<Issue>(&["repos", org, name, "issues", &text]) {
+            Ok(issue) => issues.push(issue),
+            Err(e) if e.status() == Some(404) => {}
+            Err(e) => return Err(anyhow::Error::new(e).context(context())),
+        }
+    }
+    issues.retain(|i| i.pull_request.is_none());
+    Ok(issues)
 }
 
 #[cfg(test)]

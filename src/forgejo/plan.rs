@@ -47,7 +47,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 "time tracking is turned off in repository {name}: work sessions are not booked as tracked time"
             ));
         }
-        for wanted in &view.issues {
+        for wanted in view.issues.iter().filter(|i| state.was_read(&i.key)) {
             let people = assignable(name, wanted, state, &mut plan.warnings);
             let milestone = wanted.milestone.as_ref().and_then(|k| milestones.get(k).cloned());
             match state.issues.get(&wanted.key) {

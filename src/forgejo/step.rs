@@ -147,6 +147,11 @@ pub enum Step {
     },
 }
 
+/// The issue of `key` in `repo`, in the words of [`Step::object`].
+pub fn issue_object(repo: &str, key: &Key) -> String {
+    format!("the issue of {key} in {repo}")
+}
+
 fn issue_ref(repo: &str, number: Option<i64>, key: &Key) -> String {
     match number {
         Some(n) => format!("{repo}#{n} ({key})"),
@@ -172,7 +177,7 @@ impl Step {
             | Step::EditIssue { repo, key, .. }
             | Step::SetLabels { repo, key, .. }
             | Step::Comment { repo, key, .. }
-            | Step::AddTime { repo, key, .. } => format!("the issue of {key} in {repo}"),
+            | Step::AddTime { repo, key, .. } => issue_object(repo, key),
         }
     }
 

@@ -261,6 +261,17 @@ def words(text):
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+def parse_time(text, name):
+    """An RFC 3339 query time, as Forgejo parses it; anything else is refused with 422."""
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(422, f"invalid {name}: {text!r} is not an RFC 3339 time")
+    if moment.tzinfo is None:
+        raise ApiError(422, f"invalid {name}: {text!r} has no time zone")
+    return moment
+
+
 def issue_matches(ctx, repo, issue, label_ids, milestone_ids, query_words):
     state = ctx.query.get("state", "open")
     if state != "all" and issue["state"] != state:
@@ -274,6 +285,9 @@ def issue_matches(ctx, repo, issue, label_ids, milestone_ids, query_words):
             return False  # the indexer has not seen it yet
         if not query_words <= words(issue["title"] + " " + issue["body"]):
             return False
+    since = ctx.query.get("since")
+    if since and issue["updated"] < parse_time(since, "since"):
+        return False  # Forgejo: updated_unix >= since
     if ctx.query.get("created_by") and issue["poster"] != ctx.query["created_by"].lower():
         return False
     if ctx.query.get("assigned_by") and ctx.query["assigned_by"].lower() not in issue["assignees"]:

@@ -138,6 +138,7 @@ fn in_step() -> Observed {
             .collect(),
         time_tracking: true,
         times: HashMap::from([(4, times)]),
+        checked: None,
     };
     Observed {
         labels: vec![
