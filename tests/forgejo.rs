@@ -352,7 +352,7 @@ fn every_task_state_appears_with_its_labels() {
     let site = issue_of(&issues, "6_2_1_5")["body"].as_str().unwrap_or("").to_string();
     for part in [
         "| Budget | 240.00 SC: complex (200.00 SC) × 1.20 in the production phase |",
-        "| Lazy consensus | window until 2026-01-07T15:00:00Z; objections: @captain; approvals: none |",
+        "| Lazy consensus | window until 2026-01-07T15:00:00Z; objections: @captain (\"the site is not live yet\"); approvals: none |",
         "| Pending SC | 216.00 (Attacker) + 24.00 (Defender) |",
         "| Assessment | 9 / 9 / 9 (attacker effort, defender learning, collaboration), share 100.00% by @maya at 2026-01-05T15:00:00Z |",
     ] {
@@ -1380,5 +1380,41 @@ fn a_sync_reads_only_what_changed_since_the_last_one() {
         read.iter().any(|r| r.ends_with("/times")),
         "a full reconcile reads the time: {read:#?}"
     );
+    double.assert_followed_the_spec();
+}
+
+/// An objective's milestone is closed when all its tasks are paid, reopened when it gets a new
+/// task, and reopened again when a person closes it while work is left.
+#[test]
+fn a_milestone_closes_when_all_its_tasks_are_paid() {
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
+    let path = format!("/repos/{ORG}/{DESIGN_REPO}/milestones");
+    let state = |double: &Double| {
+        let list = double.api(SYNC_TOKEN, "GET", &format!("{path}?state=all&page=1"), None, 200);
+        let brand: Vec<Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["title"].as_str().unwrap().starts_with("5_2_1 "))
+            .cloned()
+            .collect();
+        assert_eq!(brand.len(), 1, "{list:#}");
+        (brand[0]["id"].as_i64().unwrap(), brand[0]["state"].as_str().unwrap().to_string())
+    };
+    sync_ok(&sb, &ledger);
+    assert_eq!(state(&double).1, "closed", "its one task is paid");
+    assert_in_step(&sb, &ledger, &double);
+
+    create_task(&sb, &ledger, "6_2_1_2_colours", "Choose the colours");
+    let report = sync_ok(&sb, &ledger);
+    assert!(report.to_string().contains("reopened: it has unpaid tasks"), "{report:#}");
+    let (id, now) = state(&double);
+    assert_eq!(now, "open");
+
+    double.api(SYNC_TOKEN, "PATCH", &format!("{path}/{id}"), Some(json!({"state": "closed"})), 200);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    sync_ok(&sb, &ledger);
+    assert_eq!(state(&double).1, "open", "the ledger says there is work left");
+    assert_in_step(&sb, &ledger, &double);
     double.assert_followed_the_spec();
 }

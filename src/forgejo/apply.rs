@@ -162,6 +162,15 @@ pub fn apply(client: &Client, org: &str, plan: &Plan, done: &mut dyn FnMut(usize
     Ok(applied)
 }
 
+/// Forgejo's word for an open or closed milestone.
+fn state_name(closed: bool) -> &'static str {
+    if closed {
+        "closed"
+    } else {
+        "open"
+    }
+}
+
 fn label_option(spec: &LabelSpec) -> LabelOption {
     LabelOption {
         name: spec.name.clone(),
@@ -187,10 +196,12 @@ fn run(client: &Client, org: &str, step: &Step, known: &mut Known) -> Result<()>
             key,
             title,
             description,
+            closed,
         } => {
             let body = MilestoneOption {
                 title: title.clone(),
                 description: description.clone(),
+                state: state_name(*closed),
             };
             let milestone: Milestone = client.write(Method::POST, &["repos", org, repo, "milestones"], &body)?;
             known.milestones.insert((repo.clone(), key.clone()), milestone.id);
@@ -200,11 +211,13 @@ fn run(client: &Client, org: &str, step: &Step, known: &mut Known) -> Result<()>
             id,
             title,
             description,
+            closed,
             ..
         } => {
             let body = MilestoneOption {
                 title: title.clone(),
                 description: description.clone(),
+                state: state_name(*closed),
             };
             let id = id.to_string();
             client.write::<_, IgnoredAny>(Method::PATCH, &["repos", org, repo, "milestones", &id], &body)?;

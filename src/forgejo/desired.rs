@@ -60,6 +60,8 @@ pub struct WantedMilestone {
     pub title: String,
     /// The sync's section, markers included.
     pub section: String,
+    /// Closed: the objective has tasks and all of them are paid.
+    pub closed: bool,
 }
 
 /// What one team repository should hold.
@@ -120,13 +122,19 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
         let key = Key::Objective(identity.clone());
         let team = state.teams.get(&objective.team);
         let tasks: Vec<_> = state.tasks.values().filter(|t| &t.objective == identity).collect();
+        let done = !tasks.is_empty() && tasks.iter().all(|t| task_status(t, &state.policy, now) == TaskStatus::Paid);
         let leader = state.roles.get(identity).and_then(|r| r.holder.as_deref());
         let rows = history.objectives.get(identity).map_or(&[][..], Vec::as_slice);
         let section = wrap(&key, &ledger, &render::objective(objective, team, leader, &tasks, rows, links));
         let title = title(identity, &objective.title);
         let view = view_of(&mut repos, settings, state, &objective.team);
         match settings.objectives_as {
-            ObjectivesAs::Milestones => view.milestones.push(WantedMilestone { key, title, section }),
+            ObjectivesAs::Milestones => view.milestones.push(WantedMilestone {
+                key,
+                title,
+                section,
+                closed: done,
+            }),
             ObjectivesAs::Issues => view.issues.push(WantedIssue {
                 key,
                 title,

@@ -50,6 +50,9 @@ pub struct Milestone {
     /// Description (the sync's section lives here).
     #[serde(default, deserialize_with = "nullable")]
     pub description: String,
+    /// `open` or `closed`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub state: String,
 }
 
 /// An issue (or, with `pull_request` set, a pull request).
@@ -197,6 +200,8 @@ pub struct MilestoneOption {
     pub title: String,
     /// Description.
     pub description: String,
+    /// `open` or `closed`.
+    pub state: &'static str,
 }
 
 /// The body of replacing an issue's labels.

@@ -113,6 +113,7 @@ fn plan_milestone(repo: &str, wanted: &WantedMilestone, state: &RepoState, plan:
             key: wanted.key.clone(),
             title: wanted.title.clone(),
             description: wanted.section.clone(),
+            closed: wanted.closed,
         });
         return Ref::New(wanted.key.clone());
     };
@@ -124,6 +125,11 @@ fn plan_milestone(repo: &str, wanted: &WantedMilestone, state: &RepoState, plan:
     if found.section.current(&found.item.description) != wanted.section {
         changes.push("description");
     }
+    match (found.item.state == "closed", wanted.closed) {
+        (false, true) => changes.push("closed: all its tasks are paid"),
+        (true, false) => changes.push("reopened: it has unpaid tasks"),
+        _ => {}
+    }
     if !changes.is_empty() {
         plan.steps.push(Step::UpdateMilestone {
             repo: repo.to_string(),
@@ -131,6 +137,7 @@ fn plan_milestone(repo: &str, wanted: &WantedMilestone, state: &RepoState, plan:
             key: wanted.key.clone(),
             title: wanted.title.clone(),
             description: found.section.splice(&found.item.description, &wanted.section),
+            closed: wanted.closed,
             changes,
         });
     }

@@ -9,7 +9,7 @@ use crate::money::Amount;
 use crate::rules::state::{Objective, Task, TaskState, Team};
 use crate::rules::window_end;
 use crate::view::duration;
-use crate::view::history::{RowRef, TaskHistory};
+use crate::view::history::{Objection, RowRef, TaskHistory};
 use crate::view::status::TaskStatus;
 
 const FOOTER: &str =
@@ -22,6 +22,27 @@ fn text(value: &str) -> String {
 
 fn person(handle: Option<&str>) -> String {
     handle.map_or("—".to_string(), |h| format!("@{}", text(h)))
+}
+
+/// The open objections (`objectors`), each with its reason from the task's history:
+/// `@alice ("the logo is not done")`; `none` without any.
+fn objections(objectors: &[String], history: &[Objection]) -> String {
+    if objectors.is_empty() {
+        return "none".to_string();
+    }
+    let one = |handle: &String| {
+        let reason = history
+            .iter()
+            .rev()
+            .find(|o| &o.by == handle)
+            .map(|o| o.reason.trim())
+            .unwrap_or("");
+        match reason {
+            "" => person(Some(handle)),
+            reason => format!("{} (\"{}\")", person(Some(handle)), text(&reason.replace('\n', " "))),
+        }
+    };
+    objectors.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 
 fn team_line(team: Option<&Team>, identity: &str) -> String {
@@ -131,7 +152,7 @@ pub fn task(f: &TaskFacts) -> String {
                 "Lazy consensus",
                 format!(
                     "window until {until}; objections: {}; approvals: {}",
-                    people(&p.objectors),
+                    objections(&p.objectors, &f.history.objections),
                     people(&p.approvals)
                 ),
             ));

@@ -58,6 +58,8 @@ pub enum Step {
         title: String,
         /// Description.
         description: String,
+        /// Created closed (all its tasks are paid).
+        closed: bool,
     },
     /// Update a milestone's title and description.
     UpdateMilestone {
@@ -71,6 +73,8 @@ pub enum Step {
         title: String,
         /// Description.
         description: String,
+        /// Closed (all its tasks are paid) or open.
+        closed: bool,
         /// What differs.
         changes: Vec<&'static str>,
     },
@@ -186,7 +190,12 @@ impl Step {
         match self {
             Step::CreateLabel { spec } => format!("create label {}", spec.name),
             Step::UpdateLabel { spec, changes, .. } => format!("update label {} ({})", spec.name, changes.join(", ")),
-            Step::CreateMilestone { repo, key, title, .. } => format!("create milestone {repo}: {title} ({key})"),
+            Step::CreateMilestone {
+                repo, key, title, closed, ..
+            } => format!(
+                "create milestone {repo}: {title} ({key}){}",
+                if *closed { " (closed: all its tasks are paid)" } else { "" }
+            ),
             Step::UpdateMilestone {
                 repo, title, changes, key, ..
             } => {

@@ -84,6 +84,17 @@ pub struct Validation {
     pub row: RowRef,
 }
 
+/// An objection to a task's assessment, with its reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Objection {
+    /// Who objected.
+    pub by: String,
+    /// Their reason (the row's note; empty when they gave none).
+    pub reason: String,
+    /// The object-pending-sc row.
+    pub row: RowRef,
+}
+
 /// Everything about one task beyond its state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TaskHistory {
@@ -99,6 +110,8 @@ pub struct TaskHistory {
     pub sessions: Vec<Session>,
     /// Its latest assessment.
     pub assessment: Option<Assessment>,
+    /// The objections to its latest assessment, in seq order.
+    pub objections: Vec<Objection>,
     /// Its validations, in seq order.
     pub validations: Vec<Validation>,
 }
@@ -195,7 +208,13 @@ impl History {
                     let to = pair(entry, assessment.attacker_sc, assessment.defender_sc);
                     movements.extend(to.map(|(who, sc)| (who, MovementKind::PendingSc, sc)));
                     entry.assessment = Some(assessment);
+                    entry.objections.clear();
                 }
+                "object-pending-sc" => entry.objections.push(Objection {
+                    by: row.actor.clone(),
+                    reason: row.get("note").to_string(),
+                    row: reference.clone(),
+                }),
                 "validate-pending-sc" => {
                     let validation = Validation {
                         attacker_sc: amount(row, "attacker_sc"),

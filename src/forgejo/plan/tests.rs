@@ -57,6 +57,7 @@ fn desired(closed: bool) -> Desired {
             key: objective_key(),
             title: "5_2_1 — A brand".into(),
             section: wrap(&objective_key(), LEDGER, "mission leader: maya"),
+            closed: false,
         }],
         issues: vec![issue],
     };
@@ -114,6 +115,7 @@ fn in_step() -> Observed {
         id: 7,
         title: view.milestones[0].title.clone(),
         description: view.milestones[0].section.clone(),
+        state: "open".into(),
     };
     let times = vec![
         TrackedTime {
