@@ -1298,6 +1298,33 @@ fn doctor_checks_the_forgejo_token_organisation_and_team_repositories() {
             .contains(&format!("ok       forgejo repository: {ORG}/{DESIGN_REPO} is readable")),
         "{healthy:?}"
     );
+    assert!(
+        healthy
+            .stdout
+            .contains("ok       forgejo token scopes: the token may manage the organisation's labels (write:organization)")
+            && healthy.stdout.contains(&format!(
+                "ok       forgejo token scopes: the token may write issues in {ORG}/{DESIGN_REPO} (write:issue)"
+            )),
+        "{healthy:?}"
+    );
+    let read_only = doctor(Some(READ_ONLY_TOKEN)).code(1);
+    assert!(
+        read_only
+            .stdout
+            .contains("PROBLEM  forgejo token scopes: the token may not manage the organisation's labels")
+            && read_only.stdout.contains("give the token the scope write:organization")
+            && read_only.stdout.contains("give the token the scope write:issue"),
+        "{read_only:?}"
+    );
+    // The probes are creates that Forgejo refuses either way: nothing was written.
+    let refused: Vec<u64> = double
+        .log()
+        .iter()
+        .filter(|e| e["method"] != "GET")
+        .filter_map(|e| e["status"].as_u64())
+        .collect();
+    assert!(!refused.is_empty() && refused.iter().all(|s| [403, 422].contains(s)), "{refused:?}");
+    assert_eq!(double.issues().len(), 0, "the probes created nothing");
     let no_token = doctor(None).code(1);
     assert!(no_token.stdout.contains("PROBLEM  forgejo token"), "{no_token:?}");
     let wrong = doctor(Some("not-a-token")).code(1);

@@ -1,5 +1,6 @@
 //! `smartup doctor`: an admin's health check of ledger repositories on the forge — the hooks,
-//! the state cache, the ledger replaying, and the Forgejo sync's configuration and token —
+//! the state cache, the ledger replaying, and the Forgejo sync's configuration, token and its
+//! scopes (asked with creates that Forgejo refuses either way) —
 //! each finding with how to fix it. Exit 1 when anything needs fixing.
 
 use super::hook_cmd::repositories;
@@ -79,6 +80,12 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
             return checks;
         }
     }
+    checks.push(write_probe(
+        &client,
+        &["orgs", org, "labels"],
+        "write:organization",
+        "manage the organisation's labels",
+    ));
     // The repositories the sync writes to: those of the teams with objectives or tasks.
     let busy = |id: &String| state.objectives.values().any(|o| o.team == *id) || state.tasks.values().any(|t| t.team == *id);
     let mut repos: Vec<String> = state
@@ -91,7 +98,11 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
     repos.dedup();
     for name in repos {
         match client.get::<serde::de::IgnoredAny>(&["repos", org, &name]) {
-            Ok(_) => checks.push(Check::ok("forgejo repository", format!("{org}/{name} is readable with the token"))),
+            Ok(_) => {
+                checks.push(Check::ok("forgejo repository", format!("{org}/{name} is readable with the token")));
+                let what = format!("write issues in {org}/{name}");
+                checks.push(write_probe(&client, &["repos", org, &name, "issues"], "write:issue", &what));
+            }
             Err(e) => checks.push(Check::problem(
                 "forgejo repository",
                 format!("{e}"),
@@ -100,6 +111,28 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
         }
     }
     checks
+}
+
+/// Whether the token may create what the sync creates at `path`, asked without changing
+/// anything: a create with an empty body is refused for a missing scope or right (403)
+/// before Forgejo reads the body, and for the body (422) after; nothing is created.
+fn write_probe(client: &Client, path: &[&str], scope: &str, what: &str) -> Check {
+    const CHECK: &str = "forgejo token scopes";
+    let empty = serde_json::json!({});
+    match client.write::<_, serde::de::IgnoredAny>(reqwest::Method::POST, path, &empty) {
+        Err(e) if e.status() == Some(422) => Check::ok(CHECK, format!("the token may {what} ({scope})")),
+        Err(e) if e.status() == Some(403) => Check::problem(
+            CHECK,
+            format!("the token may not {what}: {e}"),
+            format!("give the token the scope {scope}, and its user the right to {what}"),
+        ),
+        Err(e) => Check::problem(CHECK, format!("could not ask whether the token may {what}: {e}"), "see the message"),
+        Ok(_) => Check::problem(
+            CHECK,
+            format!("Forgejo accepted an empty create at /{} (it should refuse it)", path.join("/")),
+            "check that the [forgejo] url is a Forgejo instance",
+        ),
+    }
 }
 
 /// Runs the checks and prints them; exit 1 when anything needs fixing.
