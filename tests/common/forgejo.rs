@@ -45,19 +45,47 @@ pub fn fixture(writers: &[&str]) -> Value {
     })
 }
 
+/// How clients reach the double: by default plain HTTP at 127.0.0.1.
+#[derive(Clone, Debug, Default)]
+pub struct Reach {
+    /// The host name in its URL (it still listens on 127.0.0.1 only; whoever uses the URL
+    /// must resolve the name to it).
+    pub name: Option<String>,
+    /// HTTPS with this certificate.
+    pub tls: Option<Tls>,
+}
+
+/// The double's certificate: its chain and key, and the authority that signed it, which the
+/// test's own client trusts.
+#[derive(Clone, Debug)]
+pub struct Tls {
+    /// The certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// The signing authority's certificate (PEM).
+    pub ca: PathBuf,
+}
+
 /// The running double; stopped (by its PID) when dropped.
 pub struct Double {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or as [`Reach`] says.
     pub url: String,
     stderr: PathBuf,
     http: reqwest::blocking::Client,
 }
 
 impl Double {
-    /// Starts the double on a free port with `fixture`.
+    /// Starts the double on a free port with `fixture`, at `http://127.0.0.1:PORT`.
     #[track_caller]
     pub fn start(sb: &Sandbox, fixture: &Value) -> Double {
+        Double::start_reached(sb, fixture, &Reach::default())
+    }
+
+    /// Starts the double on a free port with `fixture`, reached as `reach` says.
+    #[track_caller]
+    pub fn start_reached(sb: &Sandbox, fixture: &Value, reach: &Reach) -> Double {
         let dir = sb.path().join("double");
         std::fs::create_dir_all(&dir).expect("cannot create the double's folder");
         let fixture_file = dir.join("fixture.json");
@@ -65,13 +93,21 @@ impl Double {
         let stderr = dir.join("stderr.txt");
         let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/forgejo_double/server.py");
         // -B: no __pycache__ in the source tree.
-        let mut child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg("-B")
             .arg(&server)
             .arg("--spec")
             .arg(spec_path())
             .arg("--fixture")
-            .arg(&fixture_file)
+            .arg(&fixture_file);
+        if let Some(name) = &reach.name {
+            command.arg("--name").arg(name);
+        }
+        if let Some(tls) = &reach.tls {
+            command.arg("--tls-cert").arg(&tls.cert).arg("--tls-key").arg(&tls.key);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).expect("cannot create the double's log"))
@@ -92,11 +128,21 @@ impl Double {
                 );
             }
         };
+        let scheme = if reach.tls.is_some() { "https" } else { "http" };
+        let host = reach.name.as_deref().unwrap_or("127.0.0.1");
+        let mut http = reqwest::blocking::Client::builder().no_proxy();
+        if let Some(name) = &reach.name {
+            http = http.resolve(name, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+        }
+        if let Some(tls) = &reach.tls {
+            let pem = std::fs::read(&tls.ca).expect("cannot read the double's authority");
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("the double's authority is PEM"));
+        }
         Double {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://{host}:{port}"),
             stderr,
-            http: reqwest::blocking::Client::builder().no_proxy().build().expect("an HTTP client"),
+            http: http.build().expect("an HTTP client"),
         }
     }
 

@@ -1,9 +1,11 @@
 """A stateful Forgejo double for the tests of `smartup forgejo sync`.
 
     python3 server.py --spec swagger.v1.json --fixture fixture.json [--port 0]
+        [--name HOST] [--tls-cert CERT.pem --tls-key KEY.pem]
 
 It prints the port it listens on (127.0.0.1) as its first line of standard output, then
-answers:
+answers, over HTTPS with the given certificate when `--tls-cert` is given, with URLs of
+`--name` (default 127.0.0.1), the name its clients reach it by:
 
 - `/api/v1/...`: Forgejo's API as the spec describes it and NOTES.md corrects it. A method
   and path the spec does not have answers 404; a request without a valid token
@@ -24,6 +26,7 @@ import argparse
 import json
 import re
 import socket
+import ssl
 import sys
 import threading
 import traceback
@@ -247,12 +250,23 @@ def main():
     parser.add_argument("--spec", required=True)
     parser.add_argument("--fixture", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--name", default="127.0.0.1", help="the host name clients use, for the URLs in answers")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     with open(args.fixture, encoding="utf-8") as f:
         fixture = json.load(f)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    scheme = "http"
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     port = server.server_address[1]
-    Handler.double = Double(Spec(args.spec), fixture, f"http://127.0.0.1:{port}/")
+    Handler.double = Double(Spec(args.spec), fixture, f"{scheme}://{args.name}:{port}/")
     print(port, flush=True)
     server.serve_forever()
 
