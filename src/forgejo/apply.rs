@@ -78,7 +78,7 @@ fn transient(error: &anyhow::Error) -> bool {
     error
         .chain()
         .filter_map(|e| e.downcast_ref::<ApiError>())
-        .any(|e| e.status().is_none_or(|s| s == 429 || s >= 500))
+        .any(ApiError::is_transient)
 }
 
 /// Numbers and ids of what exists, growing as steps create things.

@@ -71,6 +71,15 @@ pub enum ApiError {
         /// Attempts made.
         attempts: u32,
     },
+    /// The server's TLS certificate is not trusted here (or not valid for its name): waiting
+    /// does not help, so it is not retried.
+    #[error("{request}: the server's TLS certificate is not trusted ({detail}). Check the [forgejo] url's host name, and that the certificate's authority is in this machine's CA bundle")]
+    Certificate {
+        /// `METHOD /path`.
+        request: String,
+        /// What the TLS library said.
+        detail: String,
+    },
     /// An answer that is not what the API promises.
     #[error("{request} answered something that is not Forgejo's API ({detail}); is the [forgejo] url the Forgejo instance?")]
     Unreadable {
@@ -87,6 +96,15 @@ impl ApiError {
         match self {
             ApiError::Status { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// True when the failure passes if one waits: no answer, or Forgejo busy or failing.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Network { .. } => true,
+            ApiError::Status { status, .. } => *status == 429 || *status >= 500,
+            ApiError::Certificate { .. } | ApiError::Unreadable { .. } => false,
         }
     }
 }
@@ -267,13 +285,18 @@ impl Client {
                     });
                 }
                 Err(error) => {
+                    let detail = error_chain(&error);
+                    // rustls names certificate problems so ("invalid peer certificate: ...").
+                    if detail.contains("certificate") {
+                        return Err(ApiError::Certificate { request, detail });
+                    }
                     if (error.is_connect() || repeatable) && !last {
                         std::thread::sleep(self.delay(attempt, &HeaderMap::new()));
                         continue;
                     }
                     return Err(ApiError::Network {
                         request,
-                        detail: error_chain(&error),
+                        detail,
                         attempts: attempt,
                     });
                 }

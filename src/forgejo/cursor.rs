@@ -137,22 +137,26 @@ impl Cursor {
     /// The cursor after a run that began at `started` (a full one when `full`), planned what
     /// `desired` wants, read the issues `checked` (by repository and key, with the numbers
     /// Forgejo showed) and had the objects `refused` skipped: a checked issue is in step now
-    /// unless its changes were refused; an issue not checked keeps its entry.
+    /// unless its changes were refused (then it keeps its number and no digest, so the next
+    /// run reads it again by number); an issue not checked keeps its entry.
     pub fn after_run(previous: Option<&Cursor>, instance: &str, organisation: &str, desired: &Desired, run: &Run) -> Cursor {
         let mut issues = BTreeMap::new();
         for (repo, view) in &desired.repos {
             for wanted in &view.issues {
                 let object = issue_object(repo, &wanted.key);
-                let checked = run.full || run.checked.contains(&(repo.clone(), wanted.key.clone()));
-                let entry = if !checked {
-                    previous.and_then(|p| p.issues.get(&object)).cloned()
-                } else if run.refused.contains(&object) {
-                    None
-                } else {
+                let key = (repo.clone(), wanted.key.clone());
+                let before = previous.and_then(|p| p.issues.get(&object));
+                let entry = if run.full || run.checked.contains(&key) {
                     Some(Synced {
-                        number: run.numbers.get(&(repo.clone(), wanted.key.clone())).copied(),
-                        digest: digest(wanted),
+                        number: run.numbers.get(&key).copied().or(before.and_then(|b| b.number)),
+                        digest: if run.refused.contains(&object) {
+                            String::new()
+                        } else {
+                            digest(wanted)
+                        },
                     })
+                } else {
+                    before.cloned()
                 };
                 if let Some(entry) = entry {
                     issues.insert(object, entry);
@@ -237,7 +241,10 @@ mod tests {
             started: at("2026-11-01T10:00:00Z"),
             full: true,
             checked: HashSet::new(),
-            numbers: BTreeMap::from([(("design".to_string(), Key::Task("6_1_1_1".into())), 1)]),
+            numbers: BTreeMap::from([
+                (("design".to_string(), Key::Task("6_1_1_1".into())), 1),
+                (("design".to_string(), Key::Task("6_1_1_2".into())), 2),
+            ]),
             refused: HashSet::from([issue_object("design", &Key::Task("6_1_1_2".into()))]),
         };
         let cursor = Cursor::after_run(None, "https://f/", "org", &first, &run);
@@ -247,14 +254,14 @@ mod tests {
             BTreeSet::from([Key::Task("6_1_1_2".into())]),
             "the refused one is read again"
         );
-        assert!(read.numbers.is_empty(), "its number was not known");
+        assert_eq!(read.numbers, [2], "by its number");
         assert_eq!(read.since, Some(at("2026-11-01T10:00:00Z")));
 
         let second = desired(vec![issue("6_1_1_1", "a, renamed"), issue("6_1_1_2", "b"), issue("6_1_1_3", "c")]);
         let read = cursor.to_read("design", &second.repos["design"].issues);
         let keys: Vec<String> = read.changed.iter().map(|k| k.id().to_string()).collect();
         assert_eq!(keys, ["6_1_1_1", "6_1_1_2", "6_1_1_3"]);
-        assert_eq!(read.numbers, [1], "the renamed issue is read by its number");
+        assert_eq!(read.numbers, [1, 2], "the renamed issue is read by its number, and the refused one");
         assert!(!cursor.full_due(at("2026-11-02T09:59:59Z")));
         assert!(cursor.full_due(at("2026-11-02T10:00:00Z")));
     }
