@@ -132,7 +132,7 @@ fn sync_reporting(global: &Global, args: &SyncArgs, reported: &mut bool) -> Resu
     // This machine's clock (never the pinned ledger clock); Forgejo's is preferred below.
     let local_start = Timestamp::system();
     let cursor_path = cursor::path_in(ledger.repo.path());
-    let cursor = Cursor::load(&cursor_path, settings.instance(), &settings.organisation, &desired.ledger)
+    let cursor = Cursor::load(&cursor_path, settings.instance(), &settings.organisation, &desired)
         .filter(|c| !args.full && !c.full_due(local_start));
     let scope = cursor.as_ref().map_or(Scope::Full, Scope::Since);
     let observed = observe(&client, &settings, &desired, scope, &|done, all| {

@@ -12,7 +12,8 @@
 //! a sync after a push costs requests in proportion to what the push and people changed.
 //!
 //! A full reconcile (every issue read) runs when asked (`--full`), when there is no cursor
-//! (lost, damaged, or written for another instance, organisation, ledger or smartup version),
+//! (lost, damaged, or written for another instance, organisation, ledger, set of team
+//! repositories or smartup version),
 //! and when the last full one is older than [`FULL_EVERY_SECONDS`] (an issue deleted by hand is
 //! then created again).
 
@@ -85,9 +86,17 @@ fn digest(wanted: &WantedIssue) -> String {
     hasher.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The scope a cursor is valid for.
-fn scope_of(instance: &str, organisation: &str, ledger: &str) -> String {
-    format!("smartup {} {instance} {organisation} {ledger}", env!("CARGO_PKG_VERSION"))
+/// The scope a cursor is valid for: smartup's version, the instance, the organisation, the
+/// ledger and the team repositories (a changed `[forgejo.repositories]` means a full
+/// reconcile).
+fn scope_of(instance: &str, organisation: &str, desired: &Desired) -> String {
+    let repos: Vec<&str> = desired.repos.keys().map(String::as_str).collect();
+    format!(
+        "smartup {} {instance} {organisation} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        desired.ledger,
+        repos.join(",")
+    )
 }
 
 /// When a run began, for the next cursor: Forgejo's clock at its first answer, or this
@@ -102,12 +111,13 @@ pub fn path_in(git_dir: &Path) -> PathBuf {
 }
 
 impl Cursor {
-    /// The cursor at `path` when it is intact and written for this instance, organisation
-    /// and ledger by this version of smartup; `None` otherwise (a full reconcile follows).
-    pub fn load(path: &Path, instance: &str, organisation: &str, ledger: &str) -> Option<Cursor> {
+    /// The cursor at `path` when it is intact and written for this instance, organisation,
+    /// ledger and team repositories by this version of smartup; `None` otherwise (a full
+    /// reconcile follows).
+    pub fn load(path: &Path, instance: &str, organisation: &str, desired: &Desired) -> Option<Cursor> {
         let bytes = std::fs::read(path).ok()?;
         let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
-        (cursor.scope == scope_of(instance, organisation, ledger)).then_some(cursor)
+        (cursor.scope == scope_of(instance, organisation, desired)).then_some(cursor)
     }
 
     /// True when a full reconcile is due at `now`.
@@ -164,7 +174,7 @@ impl Cursor {
             }
         }
         Cursor {
-            scope: scope_of(instance, organisation, &desired.ledger),
+            scope: scope_of(instance, organisation, desired),
             started: run.started,
             full: match (run.full, previous) {
                 (false, Some(p)) => p.full,
@@ -277,13 +287,19 @@ mod tests {
             numbers: BTreeMap::new(),
             refused: HashSet::new(),
         };
-        Cursor::after_run(None, "https://f/", "org", &desired(vec![]), &run)
-            .save(&path)
-            .unwrap();
-        assert!(Cursor::load(&path, "https://f/", "org", "L").is_some());
-        assert!(Cursor::load(&path, "https://f/", "other", "L").is_none());
-        assert!(Cursor::load(&path, "https://f/", "org", "M").is_none());
+        let wanted = desired(vec![]);
+        Cursor::after_run(None, "https://f/", "org", &wanted, &run).save(&path).unwrap();
+        assert!(Cursor::load(&path, "https://f/", "org", &wanted).is_some());
+        assert!(Cursor::load(&path, "https://f/", "other", &wanted).is_none());
+        let other_ledger = Desired {
+            ledger: "M".into(),
+            ..wanted.clone()
+        };
+        assert!(Cursor::load(&path, "https://f/", "org", &other_ledger).is_none());
+        let mut other_repos = wanted.clone();
+        other_repos.repos.insert("brand".into(), RepoView::default());
+        assert!(Cursor::load(&path, "https://f/", "org", &other_repos).is_none());
         std::fs::write(&path, b"{not json").unwrap();
-        assert!(Cursor::load(&path, "https://f/", "org", "L").is_none());
+        assert!(Cursor::load(&path, "https://f/", "org", &wanted).is_none());
     }
 }
