@@ -228,7 +228,8 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
 #[test]
 fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
     let sb = Sandbox::new();
-    let ledger = sb.demo();
+    // Pinned: an entry in a month after the demo's would add a month to the finances page.
+    let ledger = sb.demo_pinned(Some("2026-01-10T12:00:00Z"));
     let (a, b) = (sb.path().join("a"), sb.path().join("b"));
     build(&sb, &ledger, &a, &[]).ok();
     build(&sb, &ledger, &b, &[]).ok();
@@ -242,7 +243,9 @@ fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
     assert_eq!(again["site"]["commits_verified"], 0, "nothing new to verify: {again}");
 
     // One more entry: only the pages it changes are rewritten, only its commit is verified.
-    ledger.act(&sb, "carla", None, &["award-sk", "maya", "documentation"]).ok();
+    ledger
+        .act(&sb, "carla", Some("2026-01-10T12:30:00Z"), &["award-sk", "maya", "documentation"])
+        .ok();
     let after = build(&sb, &ledger, &a, &["--json"]).ok().json();
     assert_eq!(after["site"]["commits_verified"], 1, "{after}");
     let changed: Vec<String> = files(&a)
@@ -430,16 +433,8 @@ fn normalised(text: &str) -> String {
 #[test]
 fn golden_pages_of_the_demo_ledger_on_a_pinned_clock() {
     let sb = Sandbox::new();
-    let dir = sb.path().join("demo");
-    sb.smartup_with(&["demo", "--dir", s(&dir)], |c| {
-        c.env("SMARTUP_NOW", "2026-01-10T12:00:00Z");
-    })
-    .ok();
-    let ledger = Ledger {
-        dir: dir.join("ledger"),
-        keys: BTreeMap::new(),
-    };
-    let out = dir.join("site");
+    let ledger = sb.demo_pinned(Some("2026-01-10T12:00:00Z"));
+    let out = sb.path().join("demo/site");
     build(&sb, &ledger, &out, &["--force"]).ok();
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/site");
     let overwrite = std::env::var("SITE_GOLDEN").is_ok_and(|v| v == "overwrite");

@@ -281,9 +281,21 @@ impl Sandbox {
     /// Runs `smartup demo` into `DIR/demo` and returns the ledger and its keys.
     #[track_caller]
     pub fn demo(&self) -> Ledger {
+        self.demo_pinned(None)
+    }
+
+    /// Runs `smartup demo` into `DIR/demo` with its clock pinned at `at` (`SMARTUP_NOW`; its
+    /// rows then lie in the 60 hours before it) when given, and returns the ledger and keys.
+    #[track_caller]
+    pub fn demo_pinned(&self, at: Option<&str>) -> Ledger {
         let dir = self.path().join("demo");
         let dir_text = dir.to_str().expect("UTF-8 path").to_string();
-        self.smartup(&["demo", "--dir", &dir_text]).ok();
+        self.smartup_with(&["demo", "--dir", &dir_text], |c| {
+            if let Some(at) = at {
+                c.env("SMARTUP_NOW", at);
+            }
+        })
+        .ok();
         let mut keys = BTreeMap::new();
         for who in ["founder", "carla", "maya", "alice", "bob"] {
             let key = dir.join("keys").join(who);
