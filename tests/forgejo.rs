@@ -871,12 +871,24 @@ fn objectives_can_be_issues_instead_of_milestones() {
     assert_eq!(objective["title"], "5_2_1 — A brand people recognise");
     assert_eq!(label_names(objective), ["kind/objective", "team/3_2_design_team"]);
     assert_eq!(logins(objective), ["maya"], "the mission leader");
-    assert_eq!(objective["state"], "open");
+    assert_eq!(objective["state"], "closed", "its one task is paid, so the objective has ended");
     assert!(objective["body"].as_str().unwrap_or("").contains(&link), "{objective:#}");
     assert_eq!(issue_of(&issues, "6_2_1_1")["milestone"], Value::Null);
     assert_eq!(double.state()["repos"][format!("{ORG}/{DESIGN_REPO}")]["milestones"], json!([]));
     let again = sync_with_env(&sb, &ledger, Some(SYNC_TOKEN), &["--json"], &hook_env).ok().json();
     assert_eq!(again["changes"], json!([]), "{again:#}");
+
+    // A new task: the objective has work left, and its issue is reopened with a word why.
+    create_task(&sb, &ledger, "6_2_1_2_colours", "Choose the colours");
+    sync_with_env(&sb, &ledger, Some(SYNC_TOKEN), &[], &hook_env).ok();
+    let issues = double.issues();
+    let objective = issues
+        .iter()
+        .find(|i| i["body"].as_str().is_some_and(|b| b.contains(marker)))
+        .expect("an issue for the objective");
+    assert_eq!(objective["state"], "open");
+    let comments = objective["comment_bodies"].to_string();
+    assert!(comments.contains("has tasks that are not paid yet"), "{objective:#}");
     double.assert_followed_the_spec();
 }
 

@@ -3,19 +3,19 @@
 //! (`<git dir>/smartup/forgejo-sync.json`), where people's edits on Forgejo cannot reach it.
 //!
 //! For each task and objective issue it holds a digest of what the sync wanted it to show and
-//! its number. An issue whose wanted state has the same digest, and that Forgejo lists as not
-//! updated since the last run began (by Forgejo's own clock: the `Date` of its first answer;
-//! Forgejo lists issues whose `updated_unix >= since`, both in whole seconds, so an edit in the
-//! very second the run began is read again), is in step and is neither read nor planned; every other issue is read (by number, or from the
-//! list of issues updated since) and planned as in a full sync. So a person's edit, an issue
-//! a failed run created, and a label that changes with the clock alone are all caught, while
-//! a sync after a push costs requests in proportion to what the push and people changed.
+//! its number. An issue whose wanted state has the same digest, and that Forgejo does not list
+//! as updated since the last run began, is in step and is neither read nor planned; every
+//! other issue is read (by number, or from the list of issues updated since) and planned as in
+//! a full sync. "Since" is Forgejo's own clock, the `Date` of its first answer; Forgejo lists
+//! issues whose `updated_unix >= since`, both in whole seconds, so an edit in the very second
+//! a run began is read again. So a person's edit, an issue a failed run created, and a label
+//! that changes with the clock alone are all caught, while a sync after a push costs requests
+//! in proportion to what the push and people changed.
 //!
 //! A full reconcile (every issue read) runs when asked (`--full`), when there is no cursor
 //! (lost, damaged, or written for another instance, organisation, ledger, set of team
-//! repositories or smartup version),
-//! and when the last full one is older than [`FULL_EVERY_SECONDS`] (an issue deleted by hand is
-//! then created again).
+//! repositories or smartup version), and when the last full one is older than
+//! [`FULL_EVERY_SECONDS`] (an issue deleted by hand is then created again).
 
 use super::desired::{Desired, WantedIssue};
 use super::section::Key;
@@ -36,7 +36,7 @@ pub const FULL_EVERY_SECONDS: i64 = 24 * 3600;
 /// What the last sync left in step.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Cursor {
-    /// What the cursor is valid for: smartup's version, the instance, organisation and ledger.
+    /// What the cursor is valid for ([`scope_of`]).
     scope: String,
     /// When the run that wrote it began.
     pub started: Timestamp,
@@ -57,7 +57,7 @@ struct Synced {
 /// What an incremental run reads in one repository.
 #[derive(Debug, Default)]
 pub struct ToRead {
-    /// Issues updated since this time (the last run's start, less the margin).
+    /// Issues updated since this time (the last run's start, by Forgejo's clock).
     pub since: Option<Timestamp>,
     /// Numbers of the issues whose wanted state changed, to read one by one.
     pub numbers: Vec<i64>,
@@ -222,7 +222,7 @@ mod tests {
             labels: vec!["status/open".into()],
             people: Vec::new(),
             milestone: None,
-            closed: None,
+            closed: false,
             times: Vec::new(),
         }
     }

@@ -45,8 +45,8 @@ pub struct WantedIssue {
     pub people: Vec<String>,
     /// The objective whose milestone it belongs to.
     pub milestone: Option<Key>,
-    /// Closed (paid) or open; `None` when the sync leaves the state to people.
-    pub closed: Option<bool>,
+    /// Closed (a paid task; an objective whose tasks are all paid) or open.
+    pub closed: bool,
     /// Tracked time it carries.
     pub times: Vec<WantedTime>,
 }
@@ -145,7 +145,7 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
                 ],
                 people: leader.map(str::to_string).into_iter().collect(),
                 milestone: None,
-                closed: None,
+                closed: done,
                 times: Vec::new(),
             }),
         }
@@ -173,7 +173,7 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
             labels: labels::of_task(task, status, &history.phase, team_id, &state.policy),
             people: task.attacker.iter().chain(task.defender.iter()).cloned().collect(),
             milestone: (settings.objectives_as == ObjectivesAs::Milestones).then(|| Key::Objective(task.objective.clone())),
-            closed: Some(status == TaskStatus::Paid),
+            closed: status == TaskStatus::Paid,
             times: history
                 .sessions
                 .iter()

@@ -205,7 +205,7 @@ fn plan_new_issue(repo: &str, wanted: &WantedIssue, people: Vec<String>, milesto
         labels: wanted.labels.clone(),
         assignees: people,
         milestone,
-        closed: wanted.closed == Some(true),
+        closed: wanted.closed,
     });
     let steps = time_steps(repo, Ref::New(wanted.key.clone()), wanted, &[], state);
     plan.steps.extend(steps);
@@ -255,10 +255,9 @@ fn plan_existing_issue(c: &IssueContext, people: Vec<String>, milestone: Option<
             edit.milestone = Some(reference);
         }
     }
-    let reopen = wanted.closed == Some(false) && issue.is_closed();
-    match wanted.closed {
-        Some(closed) if closed != issue.is_closed() => edit.closed = Some(closed),
-        _ => {}
+    let reopen = !wanted.closed && issue.is_closed();
+    if wanted.closed != issue.is_closed() {
+        edit.closed = Some(wanted.closed);
     }
     let number = issue.number;
     if !edit.is_empty() {
@@ -275,10 +274,16 @@ fn plan_existing_issue(c: &IssueContext, people: Vec<String>, milestone: Option<
             repo: c.repo.to_string(),
             number,
             key: wanted.key.clone(),
-            body: format!(
-                "Reopened by `smartup forgejo sync`: in the ledger, {} is not paid yet. Its issue closes by itself once its SC are validated; the section above shows where it stands.",
-                wanted.key
-            ),
+            body: match &wanted.key {
+                Key::Task(_) => format!(
+                    "Reopened by `smartup forgejo sync`: in the ledger, {} is not paid yet. Its issue closes by itself once its SC are validated; the section above shows where it stands.",
+                    wanted.key
+                ),
+                Key::Objective(_) => format!(
+                    "Reopened by `smartup forgejo sync`: in the ledger, {} has tasks that are not paid yet. Its issue closes by itself once all of them are; the section above lists them.",
+                    wanted.key
+                ),
+            },
         });
     }
     let booked = c.state.times.get(&number).map_or(&[][..], Vec::as_slice);

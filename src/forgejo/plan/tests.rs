@@ -47,7 +47,7 @@ fn desired(closed: bool) -> Desired {
         labels: vec!["status/in progress".into(), "kind/task".into()],
         people: vec!["alice".into(), "bob".into()],
         milestone: Some(objective_key()),
-        closed: Some(closed),
+        closed,
         // Attacker and Defender clock the same paired session: same start, same length.
         times: vec![session(1_800_000_000, 7200, "alice"), session(1_800_000_000, 7200, "bob")],
     };
