@@ -70,9 +70,9 @@ fn transactions(l: &Ledger) -> String {
     common::last_segment(&l.dir, "transactions")
 }
 
-/// Writes `line` (with its line end) as the next transactions segment.
+/// Appends `line` (with its line end) to the transactions table, the way smartup does.
 fn add_transaction(l: &Ledger, line: impl AsRef<[u8]>) -> String {
-    common::add_segment(&l.dir, "transactions", line.as_ref())
+    common::add_rows(&l.dir, "transactions", line.as_ref())
 }
 
 /// A fresh demo ledger (which must verify) changed by `edit` and committed with plain git;
@@ -514,14 +514,16 @@ fn tamper_deleted_row_is_history() {
 fn tamper_deleted_last_row_is_history() {
     let (_sb, _l, report) = tampered(|_, l| {
         let path = l.file(&transactions(l));
-        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("cannot remove {}: {e}", path.display()));
+        let mut lines = read(&path).lines().map(str::to_string).collect::<Vec<_>>();
+        lines.pop();
+        write(&path, lines.iter().map(|l| format!("{l}\n")).collect::<String>());
     });
     assert_code(&report, "history");
     assert!(
         findings(&report, "history")[0]["message"]
             .as_str()
             .unwrap_or("")
-            .contains("removed"),
+            .contains("deleted"),
         "{report:#}"
     );
 }
@@ -960,20 +962,21 @@ fn hand_edits_are_never_overwritten_nor_mixed_into_entries() {
             .collect()
     };
 
-    // A hand-made file exactly where the next objectives segment goes.
-    let next = format!(
-        "tables/objectives/{}",
-        smartup::ledger::segment_path(common::segments_of(&l.dir, "objectives").len() as u64 + 1)
-    );
-    std::fs::create_dir_all(l.file(&next).parent().expect("a folder")).expect("mkdir");
-    write(&l.file(&next), "seq\n");
+    // A hand edit of the objectives segment that the next objective grows.
+    let next = common::last_segment(&l.dir, "objectives");
+    let original = read(&l.file(&next));
+    write(&l.file(&next), format!("{original}hand,made\n"));
     let args = objective("5_2_2");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = unchanged(&sb, &l, || l.act(&sb, "captain", None, &args));
     out.fails().stderr_has(&["not committed", &next]);
-    assert_eq!(read(&l.file(&next)), "seq\n", "the hand-made file is left alone");
+    assert_eq!(
+        read(&l.file(&next)),
+        format!("{original}hand,made\n"),
+        "the hand edit is left alone"
+    );
     assert_eq!(l.log(&sb).len(), 17, "nothing was recorded");
-    std::fs::remove_file(l.file(&next)).expect("rm");
+    write(&l.file(&next), original);
 
     // A hand edit of an existing segment and an untracked file elsewhere.
     let teams = common::last_segment(&l.dir, "teams");
@@ -1278,6 +1281,20 @@ fn rotated_key_stops_signing() {
 // Policy amendments and the readers
 // ---------------------------------------------------------------------------------------
 
+/// Amending the policy to the file already in force is refused before anything is written
+/// (the commit could not change `ledger.toml` to what its row names).
+#[test]
+fn amending_the_policy_to_itself_is_refused() {
+    let sb = Sandbox::new();
+    let l = sb.demo();
+    let same = sb.path().join("same.toml");
+    write(&same, read(&l.file("ledger.toml")));
+    let out = unchanged(&sb, &l, || {
+        l.act(&sb, "founder", None, &["amend-policy", s(&same), "--note", "again"])
+    });
+    out.fails().stderr_has(&["policy in force", "nothing to amend"]);
+}
+
 /// After a signed amendment of `segment_rows`, the ledger still verifies, and the commands
 /// that read it at HEAD (`log`, `export`, `sig`) must keep working on the segments that were
 /// filled under the earlier limit. (Refusing such an amendment outright would be fine too.)
@@ -1287,7 +1304,9 @@ fn readers_still_work_after_segment_rows_is_amended() {
     let l = sb.demo();
     let policy = read(&l.file("ledger.toml"));
     let new_policy = sb.path().join("ledger-amended.toml");
-    write(&new_policy, policy.replacen("segment_rows = 4096", "segment_rows = 2", 1));
+    let amended = policy.replacen("segment_rows = 32", "segment_rows = 2", 1);
+    assert_ne!(amended, policy, "the template's segment_rows");
+    write(&new_policy, amended);
     let amend = l.act(
         &sb,
         "founder",

@@ -279,12 +279,12 @@ fn deleting_an_existing_row_is_rejected() {
 fn reordering_existing_rows_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    // The demo has two transactions, one segment each: swap them.
-    let first = f.work.join(TRANSACTIONS);
-    let second = f.work.join("tables/transactions/1/02.csv");
-    let (a, b) = (read(&first), read(&second));
-    write(&first, b);
-    write(&second, a);
+    // The demo has two transactions in one segment: swap them.
+    let path = f.work.join(TRANSACTIONS);
+    let mut lines = lines_of(&path);
+    assert_eq!(lines.len(), 3, "the header and the demo's two transactions");
+    lines.swap(1, 2);
+    write_lines(&path, &lines);
     f.commit_as("founder", "reorder");
     f.assert_rejected(&f.push(), &before, &["[history]", "tables/transactions/1/01.csv:2", "reordered"]);
 }
@@ -897,10 +897,11 @@ fn a_huge_file_is_rejected() {
 fn a_binary_file_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    // Binary bytes as a new segment's row.
+    // Binary bytes as a new row.
     let binary = f.add_rows("transactions", b"\x89PNG\x00\x01\xfe\xff,\x00\n");
+    let line = lines_of(&f.work.join(&binary)).len();
     f.commit_as("founder", "binary");
-    f.assert_rejected(&f.push(), &before, &["[unreadable]", &format!("{binary}:2")]);
+    f.assert_rejected(&f.push(), &before, &["[unreadable]", &format!("{binary}:{line}")]);
 
     // A binary file at the root.
     f.reset();

@@ -1,7 +1,8 @@
 //! Links from Forgejo back to the ledger. A row is a line of a segment file; Forgejo shows it
 //! at `{instance}{owner}/{repo}/src/branch/{branch}/{file}?display=source#L{line}`, and since
-//! segments never change, that link stays right. Which repository holds the ledger is found by
-//! [`crate::repo::forge::location`]; without one, rows are named without a link.
+//! rows never change once written (a segment only grows at its end), that link stays right.
+//! Which repository holds the ledger is found by [`crate::repo::forge::location`]; without
+//! one, rows are named without a link.
 
 use crate::view::history::RowRef;
 use reqwest::Url;

@@ -17,9 +17,12 @@ pub const README_FILE: &str = "README.md";
 
 /// The storage format this code reads and writes (`[ledger] format` in `ledger.toml`).
 ///
-/// Format 2: a table is a folder of immutable segments in a bounded fan-out (see
-/// [`segment_path`]); a commit only ever adds segments.
-pub const FORMAT: u32 = 2;
+/// Format 3: a table is a folder of segments in a bounded fan-out (see [`segment_path`]),
+/// numbered without gaps. Every segment but the last holds exactly `[ledger] segment_rows`
+/// rows; a commit appends rows to the last segment until it is full, then adds new ones.
+/// Rows never change once written: a segment only ever grows at its end, and only while it
+/// is the last.
+pub const FORMAT: u32 = 3;
 
 /// The largest segment number a path can hold (18 decimal digits).
 pub const MAX_SEGMENT: u64 = 999_999_999_999_999_999;

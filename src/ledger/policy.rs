@@ -154,7 +154,8 @@ pub struct LedgerSection {
     /// The storage format ([`crate::ledger::FORMAT`]); recorded so that a later format can be
     /// recognised and migrated.
     pub format: u32,
-    /// The most rows one segment file holds.
+    /// How many rows make a segment full: every segment but a table's last holds exactly
+    /// this many.
     pub segment_rows: u64,
 }
 

@@ -1,5 +1,6 @@
-//! What a commit changes relative to its first parent, checked to be a pure append: segments
-//! untouched, new segments added in order, no file outside the ledger's layout.
+//! What a commit changes relative to its first parent, checked to be a pure append: the last
+//! segment of a table grown or left alone, new segments added in order, nothing else touched,
+//! no file outside the ledger's layout.
 
 use super::findings::Finding;
 use super::layout::added_segments;
@@ -28,7 +29,8 @@ fn too_large(repo: &Repository, blob: Oid, path: &str, limit: usize, findings: &
     Ok(false)
 }
 
-/// The rows of one segment file to read: the whole blob, header first.
+/// The rows of one segment file to read: the whole blob, or what it added to the parent's
+/// version of it.
 #[derive(Clone, Debug)]
 pub struct Source {
     /// The table.
@@ -37,6 +39,12 @@ pub struct Source {
     pub file: String,
     /// The segment blob.
     pub blob: Oid,
+    /// The parent's version of the segment when the commit grew it: only the rows after its
+    /// bytes are read, and the blob must start with them.
+    pub grows: Option<Oid>,
+    /// The segment before this one, left as it was by the commit (its path in the repository
+    /// and blob): it must be full for this one to begin.
+    pub follows: Option<(String, Oid)>,
 }
 
 /// What a commit changes.
@@ -172,7 +180,8 @@ fn table_folder<'r>(trees: &mut Trees<'r>, tables: Option<&Tree>, name: &str, fi
     Ok(Some(trees.find(entry.id(), || format!("folder {TABLES_DIR}/{name}"))?))
 }
 
-/// Adds the segments `new` has beyond `old` as sources (checked: appended, bounded in size).
+/// Adds the segments `new` grew or has beyond `old` as sources (checked: appended, bounded in
+/// size).
 fn add_sources(trees: &mut Trees, table: TableId, old: Option<&Tree>, new: Option<&Tree>, changes: &mut Changes) -> Result<()> {
     let dir = format!("{TABLES_DIR}/{}", schema::table(table).name);
     let Some(new) = new else {
@@ -193,6 +202,8 @@ fn add_sources(trees: &mut Trees, table: TableId, old: Option<&Tree>, new: Optio
                 table,
                 file,
                 blob: segment.blob,
+                grows: segment.grows,
+                follows: segment.follows.map(|(path, blob)| (format!("{dir}/{path}"), blob)),
             });
         }
     }
@@ -220,4 +231,246 @@ pub fn head_sources(repo: &Repository, commit: &git2::Commit) -> Result<(Vec<Sou
     }
     findings.extend(changes.findings);
     Ok((changes.sources, policy, findings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::row::Row;
+    use crate::ledger::schema::table_id;
+    use crate::repo::layout::insert_segment;
+    use crate::repo::write::{commit_rows, sign_and_write, Author, RootFile};
+    use crate::repo::RowStream;
+    use crate::sign::SigningKey;
+
+    /// Rows per segment in these tests: small, so that segments fill quickly.
+    const FULL: u64 = 3;
+
+    struct Ledger {
+        _dir: tempfile::TempDir,
+        repo: Repository,
+        key: SigningKey,
+        seq: u64,
+    }
+
+    impl Ledger {
+        fn new() -> Ledger {
+            let dir = tempfile::tempdir().unwrap();
+            let repo = Repository::init_bare(dir.path()).unwrap();
+            Ledger {
+                _dir: dir,
+                repo,
+                key: SigningKey::from_seed([7; 32], "test"),
+                seq: 0,
+            }
+        }
+
+        fn deposits(&mut self, n: usize) -> Vec<Row> {
+            (0..n)
+                .map(|_| {
+                    self.seq += 1;
+                    let values = [("currency", "EUR"), ("amount", "10.00"), ("reason", "donation")];
+                    let mut row = Row::draft(
+                        table_id("transactions").unwrap(),
+                        self.seq,
+                        "2026-01-05T09:00:00Z".parse().unwrap(),
+                        "alice",
+                        "deposit-eur",
+                        &values,
+                    )
+                    .unwrap();
+                    row.key = self.key.public().fingerprint();
+                    row.signature = crate::rules::test_support::SIG.into();
+                    row
+                })
+                .collect()
+        }
+
+        fn head(&self) -> Option<git2::Commit<'_>> {
+            self.repo.head().ok().map(|h| h.peel_to_commit().unwrap())
+        }
+
+        /// Commits `n` new deposits the way smartup writes them; returns the commit.
+        fn append(&mut self, n: usize) -> Oid {
+            let rows = self.deposits(n);
+            let parent = self.head();
+            let policy = [RootFile {
+                name: POLICY_FILE,
+                bytes: b"[ledger]\n",
+            }];
+            let files: &[RootFile] = if parent.is_none() { &policy } else { &[] };
+            let author = Author {
+                handle: "alice".into(),
+                email: "alice@example.org".into(),
+            };
+            let time = "2026-01-05T09:00:00Z".parse().unwrap();
+            let commit = commit_rows(&self.repo, parent.as_ref(), &rows, files, FULL, &self.key, &author, "rows", time).unwrap();
+            self.advance(commit)
+        }
+
+        /// Commits a hand-made change of the transactions folder: `edit` gets the folder and
+        /// returns the new one.
+        fn hand_made(&mut self, edit: impl FnOnce(&Repository, &Tree) -> Oid) -> Oid {
+            let parent = self.head().unwrap();
+            let root = parent.tree().unwrap();
+            let tables = self.repo.find_tree(root.get_name(TABLES_DIR).unwrap().id()).unwrap();
+            let folder = self.repo.find_tree(tables.get_name("transactions").unwrap().id()).unwrap();
+            let new_folder = edit(&self.repo, &folder);
+            let mut tables = self.repo.treebuilder(Some(&tables)).unwrap();
+            tables.insert("transactions", new_folder, 0o040000).unwrap();
+            let mut root = self.repo.treebuilder(Some(&root)).unwrap();
+            root.insert(TABLES_DIR, tables.write().unwrap(), 0o040000).unwrap();
+            let tree = self.repo.find_tree(root.write().unwrap()).unwrap();
+            let author = Author {
+                handle: "alice".into(),
+                email: "alice@example.org".into(),
+            };
+            let commit = sign_and_write(
+                &self.repo,
+                Some(&parent),
+                &tree,
+                &self.key,
+                &author,
+                "by hand",
+                "2026-01-05T09:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+            self.advance(commit)
+        }
+
+        fn advance(&self, commit: Oid) -> Oid {
+            self.repo.reference("refs/heads/main", commit, true, "test").unwrap();
+            self.repo.set_head("refs/heads/main").unwrap();
+            commit
+        }
+
+        /// The rows `commit` adds, as (seq, file, line), or the first finding.
+        fn read(&self, commit: Oid) -> Result<Vec<(u64, String, u64)>, String> {
+            let changes = commit_changes(&self.repo, &self.repo.find_commit(commit).unwrap()).unwrap();
+            if let Some(finding) = changes.findings.first() {
+                return Err(finding.to_string());
+            }
+            let mut stream = RowStream::new(&self.repo, changes.sources, FULL);
+            let mut rows = Vec::new();
+            while let Some((row, at)) = stream.next_row().map_err(|f| f.to_string())? {
+                rows.push((row.seq, at.file.trim_start_matches("tables/transactions/").to_string(), at.line));
+            }
+            Ok(rows)
+        }
+
+        /// A segment's bytes at HEAD.
+        fn segment(&self, path: &str) -> Vec<u8> {
+            let tree = self.head().unwrap().tree().unwrap();
+            let entry = tree.get_path(std::path::Path::new(&format!("tables/transactions/{path}"))).unwrap();
+            self.repo.find_blob(entry.id()).unwrap().content().to_vec()
+        }
+    }
+
+    fn at(seq: u64, file: &str, line: u64) -> (u64, String, u64) {
+        (seq, file.to_string(), line)
+    }
+
+    #[test]
+    fn commits_grow_the_last_segment_until_it_is_full_and_only_their_rows_are_read() {
+        let mut l = Ledger::new();
+        let c = l.append(2);
+        assert_eq!(l.read(c).unwrap(), [at(1, "1/01.csv", 2), at(2, "1/01.csv", 3)]);
+        let c = l.append(1);
+        assert_eq!(l.read(c).unwrap(), [at(3, "1/01.csv", 4)]);
+        let c = l.append(1);
+        assert_eq!(l.read(c).unwrap(), [at(4, "1/02.csv", 2)]);
+        let c = l.append(5);
+        let expected = [
+            at(5, "1/02.csv", 3),
+            at(6, "1/02.csv", 4),
+            at(7, "1/03.csv", 2),
+            at(8, "1/03.csv", 3),
+            at(9, "1/03.csv", 4),
+        ];
+        assert_eq!(l.read(c).unwrap(), expected);
+        assert_eq!(l.segment("1/01.csv").iter().filter(|&&b| b == b'\n').count(), 1 + 3);
+    }
+
+    #[test]
+    fn a_new_segment_before_the_last_is_full_is_refused() {
+        let mut l = Ledger::new();
+        l.append(1);
+        let lonely = l.deposits(1);
+        let c = l.hand_made(|repo, folder| {
+            let mut bytes = crate::ledger::segment::header_line(table_id("transactions").unwrap());
+            crate::ledger::segment::encode_row(&lonely[0], &mut bytes);
+            insert_segment(repo, Some(folder), 2, repo.blob(&bytes).unwrap()).unwrap()
+        });
+        let error = l.read(c).unwrap_err();
+        assert!(
+            error.contains("1/02.csv begins while tables/transactions/1/01.csv holds 1 of its 3 rows"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn rows_added_to_a_full_segment_that_is_not_the_last_are_refused() {
+        let mut l = Ledger::new();
+        l.append(4);
+        let mut full = l.segment("1/01.csv");
+        let extra = l.deposits(1);
+        crate::ledger::segment::encode_row(&extra[0], &mut full);
+        let c = l.hand_made(|repo, folder| insert_segment(repo, Some(folder), 1, repo.blob(&full).unwrap()).unwrap());
+        let error = l.read(c).unwrap_err();
+        assert!(
+            error.contains("rows were added to tables/transactions/1/01.csv, which is not the table's last segment"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn growing_the_last_segment_must_keep_its_rows_byte_for_byte() {
+        let mut l = Ledger::new();
+        l.append(2);
+        let old = l.segment("1/01.csv");
+        let mut edited = String::from_utf8(old.clone())
+            .unwrap()
+            .replacen(",10.00,", ",90.00,", 2)
+            .into_bytes();
+        crate::ledger::segment::encode_row(&l.deposits(1)[0], &mut edited);
+        let c = l.hand_made(|repo, folder| insert_segment(repo, Some(folder), 1, repo.blob(&edited).unwrap()).unwrap());
+        let error = l.read(c).unwrap_err();
+        assert!(
+            error.contains("1/01.csv:2") && error.contains("an existing row was edited"),
+            "{error}"
+        );
+
+        // Growing past full is refused too, and so is growing by nothing but a broken line.
+        l.repo
+            .reference(
+                "refs/heads/main",
+                l.repo.find_commit(c).unwrap().parent_id(0).unwrap(),
+                true,
+                "undo",
+            )
+            .unwrap();
+        let mut overfull = old.clone();
+        for row in l.deposits(2) {
+            crate::ledger::segment::encode_row(&row, &mut overfull);
+        }
+        let c = l.hand_made(|repo, folder| insert_segment(repo, Some(folder), 1, repo.blob(&overfull).unwrap()).unwrap());
+        let error = l.read(c).unwrap_err();
+        assert!(
+            error.contains("holds 4 rows; this segment must hold at least 1 row more and at most 3"),
+            "{error}"
+        );
+        l.repo
+            .reference(
+                "refs/heads/main",
+                l.repo.find_commit(c).unwrap().parent_id(0).unwrap(),
+                true,
+                "undo",
+            )
+            .unwrap();
+        let mut half = old.clone();
+        half.extend_from_slice(b"3,2026");
+        let c = l.hand_made(|repo, folder| insert_segment(repo, Some(folder), 1, repo.blob(&half).unwrap()).unwrap());
+        let error = l.read(c).unwrap_err();
+        assert!(error.contains("1/01.csv:4") && error.contains("no line end"), "{error}");
+    }
 }

@@ -1,11 +1,11 @@
-//! The folders of a table: finding the segments a commit added by descending only where a
-//! tree changed, and adding segments to a table's folder.
+//! The folders of a table: finding the segments a commit added or grew by descending only
+//! where a tree changed, and writing segments into a table's folder.
 //!
 //! A table folder holds segments at the paths [`segment_path`] gives, numbered 1, 2, 3, ...
-//! Segments never change once written, and a commit only adds the next numbers. Because
-//! names sort like numbers, an append changes only the rightmost entry of each folder on the
-//! path to the new segments and adds entries after it: the diff reads those few small trees,
-//! whatever the size of the history.
+//! A commit may grow the parent's last segment at its end and add the next numbers; nothing
+//! else changes. Because names sort like numbers, an append changes only the rightmost entry
+//! of each folder on the path to the last segment and adds entries after it: the diff reads
+//! those few small trees, whatever the size of the history.
 
 use super::findings::Finding;
 use super::trees::Trees;
@@ -18,7 +18,7 @@ const FILE_MODE: i32 = 0o100644;
 /// The mode of a folder.
 const FOLDER_MODE: i32 = 0o040000;
 
-/// A segment found in a table folder.
+/// A segment a commit added or grew.
 #[derive(Clone, Debug)]
 pub struct Segment {
     /// Its number (1-based).
@@ -27,11 +27,23 @@ pub struct Segment {
     pub path: String,
     /// Its blob.
     pub blob: Oid,
+    /// The parent's version of this segment, when the commit appended rows to the parent's
+    /// last segment: the new blob must start with its bytes.
+    pub grows: Option<Oid>,
+    /// For the first segment a commit adds after the parent's last segment left as it was:
+    /// that segment (its path inside the folder and blob), which must be full.
+    pub follows: Option<(String, Oid)>,
 }
 
-/// The segments in `new` that `old` (the parent's folder, if any) lacks, in order, checked to
-/// be the next numbers after `old`'s last. Problems (a changed or removed segment, a file that
-/// does not belong, a gap) become findings about `dir`, the folder's path in the repository.
+/// A file a commit added or changed in a table folder: its path inside the folder, blob,
+/// mode, and the blob it replaced (the parent's last segment, when it grew).
+type Found = (String, Oid, i32, Option<Oid>);
+
+/// The segments in `new` that `old` (the parent's folder, if any) lacks or has a shorter
+/// version of, in order: the parent's last segment when it grew, then the next numbers after
+/// it. Problems (a changed or removed segment, a file that does not belong, a gap) become
+/// findings about `dir`, the folder's path in the repository. That a grown segment only grew
+/// at its end is checked where it is read ([`crate::repo::RowStream`]).
 pub fn added_segments(trees: &mut Trees, old: Option<&Tree>, new: &Tree, dir: &str, findings: &mut Vec<Finding>) -> Result<Vec<Segment>> {
     let mut found = Vec::new();
     let before = findings.len();
@@ -39,18 +51,37 @@ pub fn added_segments(trees: &mut Trees, old: Option<&Tree>, new: &Tree, dir: &s
     if findings.len() > before {
         return Ok(Vec::new());
     }
-    let mut expected = match old {
-        Some(old) => last_segment(trees, old, dir)?.map_or(0, |(n, _)| n) + 1,
-        None => 1,
+    let last = match old {
+        Some(old) => last_segment(trees, old, dir)?,
+        None => None,
     };
+    let mut expected = last.as_ref().map_or(0, |(n, _)| *n) + 1;
+    let mut follows = last.map(|(n, blob)| (segment_path(n), blob));
     let mut segments = Vec::with_capacity(found.len());
-    for (path, blob, mode) in found {
-        match segment_number(&path) {
-            Some(n) if n == expected && mode == FILE_MODE => {
-                segments.push(Segment { number: n, path, blob });
+    for (path, blob, mode, grows) in found {
+        let number = segment_number(&path).filter(|_| mode == FILE_MODE);
+        match (number, grows) {
+            (Some(n), Some(_)) if n + 1 == expected => {
+                follows = None;
+                segments.push(Segment {
+                    number: n,
+                    path,
+                    blob,
+                    grows,
+                    follows: None,
+                });
+            }
+            (Some(n), None) if n == expected => {
+                segments.push(Segment {
+                    number: n,
+                    path,
+                    blob,
+                    grows: None,
+                    follows: follows.take(),
+                });
                 expected += 1;
             }
-            Some(n) if mode == FILE_MODE => {
+            (Some(n), None) => {
                 findings.push(Finding::general(
                     "history",
                     format!(
@@ -76,14 +107,14 @@ pub fn added_segments(trees: &mut Trees, old: Option<&Tree>, new: &Tree, dir: &s
 }
 
 /// Compares one folder level: `old`'s entries must all be in `new`, unchanged, except the last,
-/// which may be a folder that grew; entries after them are new.
+/// which may be a folder or a file that grew; entries after them are new.
 fn diff_folder(
     trees: &mut Trees,
     old: Option<&Tree>,
     new: &Tree,
     prefix: &str,
     dir: &str,
-    found: &mut Vec<(String, Oid, i32)>,
+    found: &mut Vec<Found>,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let kept = old.map_or(0, Tree::len);
@@ -110,8 +141,12 @@ fn diff_folder(
                 ));
                 return Ok(());
             }
-            let both_folders = before.kind() == Some(ObjectType::Tree) && after.kind() == Some(ObjectType::Tree);
-            if i + 1 < kept || !both_folders {
+            let both = |kind| before.kind() == Some(kind) && after.kind() == Some(kind);
+            if i + 1 == kept && both(ObjectType::Blob) {
+                found.push((path(), after.id(), after.filemode(), Some(before.id())));
+                continue;
+            }
+            if i + 1 < kept || !both(ObjectType::Tree) {
                 findings.push(changed(trees.repo, &before, &after, dir, &path()));
                 return Ok(());
             }
@@ -127,37 +162,51 @@ fn diff_folder(
             Some(ObjectType::Tree) => {
                 let sub = trees.find(entry.id(), || format!("folder {dir}/{path}"))?;
                 if sub.is_empty() {
-                    found.push((path, entry.id(), entry.filemode()));
+                    found.push((path, entry.id(), entry.filemode(), None));
                 } else {
                     diff_folder(trees, None, &sub, &format!("{path}/"), dir, found, findings)?;
                 }
             }
-            _ => found.push((path, entry.id(), entry.filemode())),
+            _ => found.push((path, entry.id(), entry.filemode(), None)),
         }
     }
     Ok(())
 }
 
-/// The finding for a segment (or folder) that a commit changed: for a segment, the first
-/// line that differs.
+/// The finding for a segment (or folder) that a commit changed other than by growing the
+/// last one: for a segment, the first line that differs.
 fn changed(repo: &Repository, before: &git2::TreeEntry, after: &git2::TreeEntry, dir: &str, path: &str) -> Finding {
     let file = format!("{dir}/{path}");
     let blobs = (before.kind(), after.kind()) == (Some(ObjectType::Blob), Some(ObjectType::Blob));
     let contents = blobs
         .then(|| Some((repo.find_blob(before.id()).ok()?, repo.find_blob(after.id()).ok()?)))
         .flatten();
-    let Some((old, new)) = contents else {
-        return Finding::general("history", format!("{file} was changed; segments never change once written"));
-    };
-    let same = old.content().iter().zip(new.content()).take_while(|(a, b)| a == b).count();
-    let line = old.content()[..same].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    match contents {
+        Some((old, new)) if new.content().starts_with(old.content()) => Finding::general(
+            "history",
+            format!("rows were added to {file}, which is not the table's last segment; only the last segment grows"),
+        ),
+        Some((old, new)) => rewritten(dir, &file, old.content(), new.content()),
+        None => Finding::general("history", format!("{file} was changed; rows never change once written")),
+    }
+}
+
+/// The finding for a segment whose new version (`new`) does not keep the old one's bytes
+/// (`old`) as they were: names the first line that differs. `dir` is the table's folder.
+pub fn rewritten(dir: &str, file: &str, old: &[u8], new: &[u8]) -> Finding {
+    let same = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let line = old[..same].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
     let what = if line == 1 {
         "the header was changed"
     } else {
         "an existing row was edited, deleted or reordered"
     };
     let table = dir.rsplit('/').next().unwrap_or(dir);
-    Finding::general("history", format!("{what}; segments never change once written")).at(table, &file, line)
+    Finding::general(
+        "history",
+        format!("{what}; rows never change once written, a segment only grows at its end"),
+    )
+    .at(table, file, line)
 }
 
 /// The last segment of a table folder (its number and blob), following the rightmost entry
@@ -183,8 +232,8 @@ pub fn last_segment(trees: &mut Trees, folder: &Tree, dir: &str) -> Result<Optio
     }
 }
 
-/// Adds segment `number` (its blob) to a table folder (`None`: a new folder); returns the new
-/// folder's tree.
+/// Writes segment `number` (its blob) into a table folder (`None`: a new folder), adding it
+/// or replacing the version there; returns the new folder's tree.
 pub fn insert_segment(repo: &Repository, folder: Option<&Tree>, number: u64, blob: Oid) -> Result<Oid> {
     anyhow::ensure!(number <= MAX_SEGMENT, "a table holds at most {MAX_SEGMENT} segments");
     let path = segment_path(number);

@@ -1,12 +1,16 @@
 //! Streams the rows of many segment sources in `seq` order, one segment in memory per table.
-//! Every segment is read whole: it holds its header and 1 to `segment_rows` rows.
+//! A new segment is read whole; a grown one from where the parent's version of it ended,
+//! after checking that it starts with that version's bytes. Every segment holds 1 to
+//! `segment_rows` rows, and exactly `segment_rows` when another follows it.
 
 use super::changes::Source;
 use super::findings::Finding;
+use super::layout;
 use crate::ledger::row::{Location, Row};
 use crate::ledger::schema;
 use crate::ledger::segment::{self, SegmentError};
-use git2::Repository;
+use crate::ledger::TABLES_DIR;
+use git2::{Oid, Repository};
 use std::collections::VecDeque;
 
 impl From<SegmentError> for Box<Finding> {
@@ -30,7 +34,7 @@ pub struct RowStream<'r> {
 
 impl<'r> RowStream<'r> {
     /// A stream over sources (grouped per table, in segment order). Each segment holds at
-    /// least one row and at most `segment_rows`.
+    /// least one row and at most `segment_rows`, and exactly that when another follows it.
     pub fn new(repo: &'r Repository, sources: Vec<Source>, segment_rows: u64) -> RowStream<'r> {
         let mut cursors: Vec<Cursor> = Vec::new();
         for source in sources {
@@ -68,18 +72,38 @@ impl<'r> RowStream<'r> {
         let Some(source) = self.cursors[i].sources.pop_front() else {
             return Ok(());
         };
-        let blob = self.repo.find_blob(source.blob).map_err(|e| {
-            Box::new(Finding::general(
-                "unreadable",
-                format!("cannot read {}: {}", source.file, e.message()),
-            ))
-        })?;
-        let bytes = blob.content();
+        let is_last = self.cursors[i].sources.is_empty();
         let table_name = &schema::table(source.table).name;
-        let body = segment::check_header(source.table, &source.file, bytes)?;
+        let dir = format!("{TABLES_DIR}/{table_name}");
+        if let Some((file, blob)) = &source.follows {
+            let count = rows_in(self.read(file, *blob)?.content());
+            if count != self.segment_rows {
+                return Err(Box::new(Finding::general(
+                    "history",
+                    format!(
+                        "{} begins while {file} holds {count} of its {} rows; new rows go to the last segment until it is full",
+                        source.file, self.segment_rows
+                    ),
+                )));
+            }
+        }
+        let blob = self.read(&source.file, source.blob)?;
+        let bytes = blob.content();
+        let (body, first_line, kept) = match source.grows {
+            Some(old) => {
+                let old = self.read(&source.file, old)?;
+                let old = old.content();
+                if !bytes.starts_with(old) {
+                    return Err(Box::new(layout::rewritten(&dir, &source.file, old, bytes)));
+                }
+                let kept = rows_in(old);
+                (old.len(), kept + 2, kept)
+            }
+            None => (segment::check_header(source.table, &source.file, bytes)?, 2, 0),
+        };
         let rows = &mut self.cursors[i].rows;
-        let mut last_line = 1;
-        segment::parse_body(source.table, &source.file, &bytes[body..], 2, |row, line| {
+        let mut last_line = first_line - 1;
+        segment::parse_body(source.table, &source.file, &bytes[body..], first_line, |row, line| {
             last_line = line;
             rows.push_back((
                 row,
@@ -92,18 +116,37 @@ impl<'r> RowStream<'r> {
             Ok::<(), Box<Finding>>(())
         })?;
         let count = last_line - 1;
-        if count == 0 || count > self.segment_rows {
+        let added = count - kept;
+        if added == 0 || count > self.segment_rows || (!is_last && count != self.segment_rows) {
+            let what = if is_last {
+                format!(
+                    "at least 1 row{} and at most {}",
+                    if kept > 0 { " more" } else { "" },
+                    self.segment_rows
+                )
+            } else {
+                format!("{} (it is full before the next begins)", self.segment_rows)
+            };
             return Err(Box::new(
                 Finding::general(
                     "history",
-                    format!(
-                        "{} holds {count} rows; a segment holds at least 1 and at most {}",
-                        source.file, self.segment_rows
-                    ),
+                    format!("{} holds {count} rows; this segment must hold {what}", source.file),
                 )
                 .at(table_name, &source.file, last_line),
             ));
         }
         Ok(())
     }
+
+    /// The blob of a segment, or the finding that it cannot be read.
+    fn read(&self, file: &str, blob: Oid) -> Result<git2::Blob<'r>, Box<Finding>> {
+        self.repo
+            .find_blob(blob)
+            .map_err(|e| Box::new(Finding::general("unreadable", format!("cannot read {file}: {}", e.message()))))
+    }
+}
+
+/// The rows a segment holds: its lines after the header.
+fn rows_in(segment: &[u8]) -> u64 {
+    (segment.iter().filter(|&&b| b == b'\n').count() as u64).saturating_sub(1)
 }

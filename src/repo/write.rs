@@ -1,4 +1,4 @@
-//! Writing rows: new segment blobs, the few trees on their paths and one SSH-signed commit, then moving the
+//! Writing rows: segment blobs, the few trees on their paths and one SSH-signed commit, then moving the
 //! branch with a compare-and-swap. Objects are written before the ref moves, so a crash at
 //! any point leaves the ledger exactly as it was (at worst with unreachable objects).
 
@@ -29,8 +29,8 @@ pub struct RootFile<'a> {
 }
 
 /// Builds and signs a commit that appends `rows` to the ledger at `parent` (a new ledger when
-/// `None`). Each table the rows go to gets one new segment (more when it gets more than
-/// `segment_rows` rows); nothing already written is touched. Moves no ref.
+/// `None`). Each table's rows go at the end of its last segment, and into new segments once
+/// that holds `segment_rows` rows; no row already written changes. Moves no ref.
 #[allow(clippy::too_many_arguments)]
 pub fn commit_rows(
     repo: &Repository,
@@ -74,7 +74,8 @@ pub fn commit_rows(
     sign_and_write(repo, parent, &tree, signer, author, message, time)
 }
 
-/// Writes `rows` as new segments after the folder's last; returns the new folder.
+/// Appends `rows` to a table folder: to its last segment until that holds `segment_rows`
+/// rows, then as new full segments and a last one with what remains; returns the new folder.
 fn append_to_table<'r>(
     repo: &'r Repository,
     table: TableId,
@@ -83,18 +84,37 @@ fn append_to_table<'r>(
     rows: &[&Row],
     segment_rows: u64,
 ) -> Result<Oid> {
-    let mut number = match &folder {
-        Some(f) => layout::last_segment(&mut super::Trees::new(repo), f, dir)?.map_or(0, |(n, _)| n),
-        None => 0,
-    };
     let per_segment = usize::try_from(segment_rows).unwrap_or(usize::MAX).max(1);
+    let last = match &folder {
+        Some(f) => layout::last_segment(&mut super::Trees::new(repo), f, dir)?,
+        None => None,
+    };
+    let (mut number, mut content, mut held) = match last {
+        Some((n, blob)) => {
+            let bytes = repo
+                .find_blob(blob)
+                .with_context(|| format!("cannot read the last segment of {dir}"))?
+                .content()
+                .to_vec();
+            let held = bytes.iter().filter(|&&b| b == b'\n').count().saturating_sub(1);
+            (n, bytes, held)
+        }
+        None => (1, segment::header_line(table), 0),
+    };
     let mut id = folder.as_ref().map(Tree::id);
-    for chunk in rows.chunks(per_segment) {
-        let mut content = segment::header_line(table);
-        for row in chunk {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        if held == per_segment {
+            number += 1;
+            content = segment::header_line(table);
+            held = 0;
+        }
+        let take = rest.len().min(per_segment - held);
+        for row in &rest[..take] {
             segment::encode_row(row, &mut content);
         }
-        number += 1;
+        held += take;
+        rest = &rest[take..];
         let new = layout::insert_segment(repo, folder.as_ref(), number, repo.blob(&content)?)?;
         folder = Some(repo.find_tree(new)?);
         id = Some(new);

@@ -566,6 +566,9 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
                 "the new policy must keep [ledger] id, namespace, format and segment_rows as they are".to_string()
             })?;
             let reference = file_reference(policy);
+            ensure(reference != state.policy_reference, "policy", || {
+                "the new policy is the policy in force, byte for byte: there is nothing to amend".to_string()
+            })?;
             return Ok(Draft {
                 entries: vec![Entry::new(
                     A::AmendPolicy,

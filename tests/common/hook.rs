@@ -329,11 +329,12 @@ impl Forge {
         self.work.join(super::common::last_segment(&self.work, table))
     }
 
-    /// Writes `rows` (lines with their line ends) as the next segment of a table in the
-    /// working clone; returns its path relative to the clone.
+    /// Appends `rows` (lines with their line ends) to a table in the working clone, the way
+    /// smartup does (see [`super::common::add_rows`]); returns the path written, relative to
+    /// the clone.
     #[track_caller]
     pub fn add_rows(&self, table: &str, rows: &[u8]) -> String {
-        super::common::add_segment(&self.work, table, rows)
+        super::common::add_rows(&self.work, table, rows)
     }
 
     /// A deposit of 10 EUR by the founder, as the next row, now.
@@ -379,7 +380,7 @@ impl Forge {
         craft
     }
 
-    /// Writes a crafted row as the next segment of its table in the working clone.
+    /// Appends a crafted row to its table in the working clone.
     #[track_caller]
     pub fn append(&self, craft: &Craft) -> Row {
         let row = craft.sign();

@@ -565,12 +565,27 @@ pub fn segment_holding(ledger: &Path, table: &str, needle: &str) -> String {
         .unwrap_or_else(|| panic!("no segment of {table} holds {needle:?}"))
 }
 
-/// Writes the next segment of a table: its header, then `rows` (canonical lines, each with
-/// its line end, or deliberately broken ones). Returns its path relative to the ledger.
+/// Appends `rows` (canonical lines, each with its line end, or deliberately broken ones) to a
+/// table the way smartup does: at the end of its last segment while that holds fewer than
+/// the policy's `segment_rows` rows, else as the next segment. Returns the path written,
+/// relative to the ledger.
 #[track_caller]
-pub fn add_segment(ledger: &Path, table: &str, rows: &[u8]) -> String {
-    let next = segments_of(ledger, table).len() as u64 + 1;
-    let relative = format!("tables/{table}/{}", smartup::ledger::segment_path(next));
+pub fn add_rows(ledger: &Path, table: &str, rows: &[u8]) -> String {
+    let policy = std::fs::read_to_string(ledger.join("ledger.toml")).expect("read ledger.toml");
+    let full = smartup::ledger::policy::Policy::parse(&policy)
+        .expect("a valid policy")
+        .ledger
+        .segment_rows as usize;
+    let segments = segments_of(ledger, table);
+    let last = segments
+        .last()
+        .map(|p| (p.clone(), std::fs::read(ledger.join(p)).expect("read a segment")));
+    if let Some((relative, mut bytes)) = last.filter(|(_, b)| b.iter().filter(|&&c| c == b'\n').count() <= full) {
+        bytes.extend_from_slice(rows);
+        std::fs::write(ledger.join(&relative), bytes).expect("grow the last segment");
+        return relative;
+    }
+    let relative = format!("tables/{table}/{}", smartup::ledger::segment_path(segments.len() as u64 + 1));
     let id = smartup::ledger::schema::table_id(table).unwrap_or_else(|| panic!("no table {table}"));
     let mut bytes = smartup::ledger::segment::header_line(id);
     bytes.extend_from_slice(rows);
