@@ -305,6 +305,8 @@ fn profile_child(dir: &Path, blob_cache_mb: usize) {
     let mut bytes_read = 0u64;
     let mut message = Vec::with_capacity(512);
     let mut sample: Vec<(PublicKey, Vec<u8>, [u8; 64])> = Vec::new();
+    // Keeps each table's last segment from one commit to the next, as the walk does.
+    let mut segments = repo::Trees::new(&repo);
     for oid in &chain {
         let commit = repo.find_commit(*oid).expect("cannot read a commit");
         let segment_rows = state.as_ref().map_or(u64::MAX, |s| s.policy.ledger.segment_rows);
@@ -324,13 +326,17 @@ fn profile_child(dir: &Path, blob_cache_mb: usize) {
             let blob = timed(&mut p.blob_reads, || repo.find_blob(source.blob)).expect("cannot read a segment");
             let bytes = blob.content();
             bytes_read += bytes.len() as u64;
+            let kept = source
+                .grows
+                .map(|old| repo.find_blob(old).expect("the segment's earlier version").size());
             timed(&mut p.csv_parse, || {
-                let offset = segment::check_header(source.table, &source.file, bytes).expect("a good header");
+                let header_end = segment::check_header(source.table, &source.file, bytes).expect("a good header");
+                let offset = kept.unwrap_or(header_end);
                 segment::parse_body::<SegmentError>(source.table, &source.file, &bytes[offset..], 2, |_, _| Ok(()))
                     .expect("a good segment");
             });
         }
-        let mut stream = RowStream::new(&repo, changes.sources, segment_rows);
+        let mut stream = RowStream::new(&mut segments, changes.sources, segment_rows);
         let commit_text = oid.to_string();
         loop {
             let next = timed(&mut p.stream, || stream.next_row()).unwrap_or_else(|f| panic!("unreadable: {f}"));

@@ -5,7 +5,7 @@ use super::Signer;
 use crate::ledger::row::{Location, Row};
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
-use crate::repo::{commit_changes, RowStream};
+use crate::repo::{commit_changes, RowStream, Trees};
 use crate::rules::commit::{end_commit, genesis, key_valid, CommitFacts, SignerFacts};
 use crate::rules::draft::{draft, says_when, Intent};
 use crate::rules::{self, violation, State, Violation};
@@ -156,7 +156,8 @@ impl Ledger {
         if let Some(f) = changes.findings.first() {
             bail!("commit {} is not a clean append ({f})", commit.id());
         }
-        let mut stream = RowStream::new(&self.repo, changes.sources, self.state.policy.ledger.segment_rows);
+        let mut trees = Trees::new(&self.repo);
+        let mut stream = RowStream::new(&mut trees, changes.sources, self.state.policy.ledger.segment_rows);
         let mut rows = Vec::new();
         while let Some(next) = stream.next_row().map_err(|f| anyhow!("{f}"))? {
             rows.push(next);

@@ -350,7 +350,8 @@ mod tests {
             if let Some(finding) = changes.findings.first() {
                 return Err(finding.to_string());
             }
-            let mut stream = RowStream::new(&self.repo, changes.sources, FULL);
+            let mut trees = Trees::new(&self.repo);
+            let mut stream = RowStream::new(&mut trees, changes.sources, FULL);
             let mut rows = Vec::new();
             while let Some((row, at)) = stream.next_row().map_err(|f| f.to_string())? {
                 rows.push((row.seq, at.file.trim_start_matches("tables/transactions/").to_string(), at.line));

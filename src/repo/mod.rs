@@ -126,7 +126,8 @@ pub fn for_each_row(
     if let Some(finding) = findings.first() {
         anyhow::bail!("the ledger at {} is broken: {finding}", commit.id());
     }
-    let mut stream = RowStream::new(repo, sources, segment_rows);
+    let mut trees = Trees::new(repo);
+    let mut stream = RowStream::new(&mut trees, sources, segment_rows);
     while let Some((row, location)) = stream.next_row().map_err(|f| anyhow::anyhow!("{f}"))? {
         if !each(row, location)? {
             break;

@@ -6,11 +6,12 @@
 use super::changes::Source;
 use super::findings::Finding;
 use super::layout;
+use super::trees::Trees;
 use crate::ledger::row::{Location, Row};
 use crate::ledger::schema;
 use crate::ledger::segment::{self, SegmentError};
 use crate::ledger::TABLES_DIR;
-use git2::{Oid, Repository};
+use git2::Oid;
 use std::collections::VecDeque;
 
 impl From<SegmentError> for Box<Finding> {
@@ -26,16 +27,18 @@ struct Cursor {
 }
 
 /// Rows of several tables merged by `seq`.
-pub struct RowStream<'r> {
-    repo: &'r Repository,
+pub struct RowStream<'a, 'r> {
+    trees: &'a mut Trees<'r>,
     cursors: Vec<Cursor>,
     segment_rows: u64,
 }
 
-impl<'r> RowStream<'r> {
+impl<'a, 'r> RowStream<'a, 'r> {
     /// A stream over sources (grouped per table, in segment order). Each segment holds at
     /// least one row and at most `segment_rows`, and exactly that when another follows it.
-    pub fn new(repo: &'r Repository, sources: Vec<Source>, segment_rows: u64) -> RowStream<'r> {
+    /// Segments are read through `trees`, which keeps the last ones read: in a walk, a
+    /// segment the next commit grows is then at hand.
+    pub fn new(trees: &'a mut Trees<'r>, sources: Vec<Source>, segment_rows: u64) -> RowStream<'a, 'r> {
         let mut cursors: Vec<Cursor> = Vec::new();
         for source in sources {
             match cursors.last_mut() {
@@ -47,7 +50,7 @@ impl<'r> RowStream<'r> {
             }
         }
         RowStream {
-            repo,
+            trees,
             cursors,
             segment_rows,
         }
@@ -139,9 +142,9 @@ impl<'r> RowStream<'r> {
     }
 
     /// The blob of a segment, or the finding that it cannot be read.
-    fn read(&self, file: &str, blob: Oid) -> Result<git2::Blob<'r>, Box<Finding>> {
-        self.repo
-            .find_blob(blob)
+    fn read(&mut self, file: &str, blob: Oid) -> Result<git2::Blob<'r>, Box<Finding>> {
+        self.trees
+            .segment(blob)
             .map_err(|e| Box::new(Finding::general("unreadable", format!("cannot read {file}: {}", e.message()))))
     }
 }

@@ -1,20 +1,27 @@
-//! Reading trees commit after commit. A walk reads each commit against its first parent, and
-//! the parent's trees are the ones the walk read for the commits before: keeping the trees
-//! read last makes each tree of history read about once instead of two or three times.
+//! Reading trees and segments commit after commit. A walk reads each commit against its first
+//! parent, and the parent's trees are the ones the walk read for the commits before: keeping
+//! the trees read last makes each tree of history read about once instead of two or three
+//! times. Likewise a commit that grows a table's last segment is checked against the version
+//! the commit before wrote, which is kept from reading that commit.
 
 use anyhow::{Context, Result};
-use git2::{Oid, Repository, Tree};
+use git2::{Blob, Oid, Repository, Tree};
 
 /// How many trees a reader keeps: the spine of every table folder (a dozen tables, a few
 /// levels each) fits, so a commit's parent side is always at hand.
 const KEEP: usize = 128;
 
-/// A tree reader that remembers the trees it read last.
+/// How many segment blobs a reader keeps: the last segment of every table fits.
+const KEEP_SEGMENTS: usize = 16;
+
+/// A tree and segment reader that remembers the trees and segments it read last.
 pub struct Trees<'r> {
     /// The repository the trees come from.
     pub repo: &'r Repository,
     /// The trees read last and their ids, the most recent at the end.
     kept: Vec<(Oid, Tree<'r>)>,
+    /// The segment blobs read last, the most recent at the end.
+    segments: Vec<Blob<'r>>,
     /// The last commit read and its root tree (the next commit's first parent, in a walk).
     last_commit: Option<(Oid, Oid)>,
 }
@@ -25,6 +32,7 @@ impl<'r> Trees<'r> {
         Trees {
             repo,
             kept: Vec::with_capacity(KEEP),
+            segments: Vec::with_capacity(KEEP_SEGMENTS),
             last_commit: None,
         }
     }
@@ -41,6 +49,19 @@ impl<'r> Trees<'r> {
         }
         self.kept.push((id, tree.clone()));
         Ok(tree)
+    }
+
+    /// The segment blob `id`, from the segments read last or from the repository.
+    pub fn segment(&mut self, id: Oid) -> Result<Blob<'r>, git2::Error> {
+        let blob = match self.segments.iter().rposition(|kept| kept.id() == id) {
+            Some(i) => self.segments.remove(i),
+            None => self.repo.find_blob(id)?,
+        };
+        if self.segments.len() == KEEP_SEGMENTS {
+            self.segments.remove(0);
+        }
+        self.segments.push(blob.clone());
+        Ok(blob)
     }
 
     /// The root tree of `commit`'s first parent (`None` for a root commit): remembered when

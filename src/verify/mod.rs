@@ -172,7 +172,7 @@ fn walk_commit(
     let Some(state) = report.state.as_mut() else { return Ok(false) };
     let valid_before = committer_key.as_deref().is_some_and(|fp| rules::commit::key_valid(state, fp));
 
-    let mut stream = RowStream::new(repo, changes.sources, state.policy.ledger.segment_rows);
+    let mut stream = RowStream::new(trees, changes.sources, state.policy.ledger.segment_rows);
     let mut walked = Walked {
         commit: id,
         rows: 0,

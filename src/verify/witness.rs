@@ -141,7 +141,8 @@ fn late_rows(
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let changes = repo::commit_changes(repo, &repo.find_commit(commit)?)?;
-    let mut stream = RowStream::new(repo, changes.sources, policy.ledger.segment_rows);
+    let mut trees = repo::Trees::new(repo);
+    let mut stream = RowStream::new(&mut trees, changes.sources, policy.ledger.segment_rows);
     // Unreadable rows are reported by the walk itself.
     while let Ok(Some((row, location))) = stream.next_row() {
         if row.timestamp >= not_before {
