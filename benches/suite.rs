@@ -11,7 +11,8 @@
 //! 4. Per realistic ledger, in a fresh non-bare `git clone`: the first `smartup status`, then
 //!    one-row actions (`smartup deposit-eur`) through the release binary (median), the loose
 //!    object bytes each adds, and what `git gc` makes of them.
-//! 5. `hledger check` as a peer, when hledger is installed.
+//! 5. `hledger check` as a peer, when hledger is installed, on the journal `smartup journal`
+//!    writes.
 //!
 //! Each goal is printed as MET or NOT MET. Children are this executable with
 //! `--verify-only DIR` or `--hook-once FORGE OLD NEW`.
@@ -249,7 +250,7 @@ fn suite(args: &Args) {
     }
 
     println!("\n-- 6. peers");
-    hledger_peer();
+    hledger_peer(&binary, realistic.last().map(|(dir, _)| dir.as_path()), scratch.path());
 
     let load_end = read_trimmed("/proc/loadavg");
     println!("\n== goals ==");
@@ -525,16 +526,51 @@ fn one_row_actions(binary: &Path, dir: &Path, git_dir: &Path, handle: &str, key:
     (median(&mut times), median(&mut added))
 }
 
-/// `hledger check` as a peer, if installed.
-fn hledger_peer() {
+/// `hledger check` as a peer, if installed: on the journal `smartup journal` writes of the
+/// largest realistic ledger (the money rows only), against `smartup verify` of all its rows.
+fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path) {
     let installed = Command::new("sh")
         .args(["-c", "command -v hledger"])
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if installed {
-        println!("hledger is installed, but exporting the ledger as a journal is not implemented yet: no peer figure");
-    } else {
-        println!("hledger not installed: no peer figure");
-    }
+    let Some(ledger) = ledger.filter(|_| installed) else {
+        println!("hledger not installed (or no realistic ledger): no peer figure");
+        return;
+    };
+    let clone = scratch.join("peer.git");
+    let cloned = Command::new("git")
+        .arg("clone")
+        .args(["-q", "--bare"])
+        .arg(ledger)
+        .arg(&clone)
+        .status();
+    assert!(cloned.is_ok_and(|s| s.success()), "cannot clone {}", ledger.display());
+    let journal = scratch.join("ledger.journal");
+    let path = |p: &Path| p.to_str().expect("UTF-8 path").to_string();
+    let export = timed_smartup(
+        binary,
+        scratch,
+        &["--ledger", &path(&clone), "journal", "--output", &path(&journal)],
+    );
+    let text = std::fs::read_to_string(&journal).expect("the journal");
+    let transactions = text.lines().filter(|l| l.contains(" * ")).count();
+    let best = |run: &dyn Fn() -> f64| run().min(run());
+    let hledger = best(&|| {
+        let started = Instant::now();
+        let out = Command::new("hledger")
+            .arg("-f")
+            .arg(&journal)
+            .arg("check")
+            .output()
+            .expect("hledger");
+        assert!(out.status.success(), "hledger check: {}", String::from_utf8_lossy(&out.stderr));
+        started.elapsed().as_secs_f64()
+    });
+    let verify = best(&|| timed_smartup(binary, scratch, &["--ledger", &path(&clone), "verify"]));
+    println!(
+        "`smartup journal` wrote {transactions} transactions (the rows that moved money) in {export:.2} s\n\
+         hledger check of them: {hledger:.2} s; `smartup verify` of every row, signatures included: {verify:.2} s ({:.2}x hledger's time)",
+        verify / hledger
+    );
 }

@@ -173,3 +173,66 @@ fn doctor_finds_a_broken_hook_and_a_cold_cache_and_says_how_to_fix_them() {
     sb.smartup(&["hook", "install", "--repo", forge_text]).ok();
     sb.smartup(&["doctor", "--repo", forge_text]).ok();
 }
+
+/// `smartup journal` writes the money as a journal that hledger accepts and whose balances
+/// are the treasury and the SC each owner holds, as `smartup balance` shows them.
+#[test]
+fn the_journal_is_the_money_and_hledger_agrees_with_balance() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    // The treasury keeps a reserve: money in first, then some of alice's SC out.
+    ledger.act(&sb, "founder", None, &["deposit-eur", "100", "--reason", "donation"]).ok();
+    ledger.act(&sb, "founder", None, &["payout-sc", "alice", "10.00"]).ok();
+    let file = sb.path().join("money.journal");
+    ledger.read(&sb, &["journal", "--output", file.to_str().expect("UTF-8 path")]).ok();
+    let text = std::fs::read_to_string(&file).expect("the journal");
+    assert!(text.contains("income:deposits") && text.contains("expenses:work"), "{text}");
+    let payout = text.split("\n\n").find(|t| t.contains("action: payout-sc")).expect("the payout");
+    for posting in [
+        "assets:treasury",
+        "expenses:sc-payouts",
+        "liabilities:sc:alice",
+        "equity:sc-redeemed",
+    ] {
+        assert!(payout.contains(posting), "{payout}");
+    }
+    assert!(!text.contains("start-work"), "rows that move no money write nothing: {text}");
+
+    let installed = std::process::Command::new("hledger")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(installed, "hledger is needed: apt-get install hledger (.ci/run installs it)");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&file)
+            .args(args)
+            .output()
+            .expect("run hledger");
+        assert!(out.status.success(), "hledger {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    run(&["check"]);
+    let balances = run(&["balance", "--flat", "-O", "csv"]);
+    let of = |account: &str| -> String {
+        let line = balances
+            .lines()
+            .find(|l| l.starts_with(&format!("\"{account}\",")))
+            .unwrap_or_default();
+        line.rsplit(',').next().unwrap_or_default().trim_matches('"').to_string()
+    };
+    let balance = ledger.read(&sb, &["balance", "--json"]).ok().json();
+    assert_eq!(
+        of("assets:treasury"),
+        format!("{} EUR", balance["treasury"]["eur"].as_str().expect("eur")),
+        "{balances}"
+    );
+    for owner in balance["owners"].as_array().expect("owners") {
+        let sc = owner["sc"].as_str().expect("sc");
+        let account = format!("liabilities:sc:{}", owner["owner"].as_str().expect("owner"));
+        let expected = if sc == "0.00" { String::new() } else { format!("-{sc} SC") };
+        assert_eq!(of(&account), expected, "{account} in {balances}");
+    }
+    assert_eq!(of("total"), "0", "{balances}");
+}

@@ -12,6 +12,7 @@ mod hook_cmd;
 mod identity;
 mod init;
 mod inspect;
+mod journal;
 mod progress;
 mod push_cmd;
 mod read;
@@ -66,6 +67,8 @@ enum Command {
     Events(read::EventsArgs),
     /// One table as a single seed-style CSV file
     Export(read::ExportArgs),
+    /// The money (EUR treasury, SC owed to owners) as a journal for hledger or Ledger
+    Journal(journal::JournalArgs),
     /// The ledger as Prometheus gauges (treasury, SC, the 3x rule, owners, tasks, rows, refused pushes)
     Metrics(read::MetricsArgs),
     /// Re-check the whole history: signatures, append-only commits, every rule
@@ -122,6 +125,7 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Log(args) => read::log(g, args),
         Command::Events(args) => read::events(g, args),
         Command::Export(args) => read::export(g, args),
+        Command::Journal(args) => journal::journal(g, args),
         Command::Metrics(args) => read::metrics(g, args),
         Command::Verify(args) => verify_cmd::run(g, args),
         Command::Keys(command) => inspect::keys(g, command),

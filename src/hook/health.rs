@@ -3,10 +3,15 @@
 //! is there and current, and whether the ledger replays from it. Each finding says how to fix
 //! it. (`smartup doctor` adds the Forgejo checks.)
 
-use crate::verify::cache::{StateCache, CHECKPOINT_EVERY};
+use crate::verify::cache::StateCache;
 use anyhow::{Context, Result};
 use git2::Repository;
 use std::path::{Path, PathBuf};
+
+/// More commits than this to replay before a push is checked is worth a fix: about a tenth
+/// of a second at replay speed, and a sign that checkpoints are not being kept (the hook and
+/// the commands write one every [`crate::verify::cache::CHECKPOINT_EVERY`] commits).
+const SLOW_REPLAY: usize = 1_000;
 
 /// One check's outcome.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -121,7 +126,7 @@ pub fn check(repo_path: &Path) -> Result<Vec<Check>> {
     } else {
         "genesis (no checkpoint)"
     };
-    if behind > CHECKPOINT_EVERY {
+    if behind > SLOW_REPLAY {
         checks.push(Check::problem(
             "state cache",
             format!("the next push first replays {behind} commits from {from}"),

@@ -304,7 +304,7 @@ impl Policy {
         }
         if self.ledger.format != crate::ledger::FORMAT {
             return Err(PolicyError(format!(
-                "[ledger] format is {}, but this smartup reads and writes format {}; use the smartup release that matches the ledger, or migrate it",
+                "[ledger] format is {}, but this smartup reads and writes format {} only; read this ledger with a smartup release of its format (a signed history cannot be re-laid in place)",
                 self.ledger.format,
                 crate::ledger::FORMAT
             )));

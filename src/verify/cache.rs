@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// A replay longer than this many commits ends with a checkpoint of its last state.
-pub const CHECKPOINT_EVERY: usize = 64;
+pub const CHECKPOINT_EVERY: usize = 16;
 /// A long rebuild writes a checkpoint every this many commits.
 pub const REBUILD_STRIDE: usize = 10_000;
 

@@ -7,11 +7,13 @@
 //! - [`balances`]: SC, SK after decay, pending SC and vote weight per owner, and the treasury;
 //! - [`history`]: per-task and per-owner histories, with the rows behind each fact;
 //! - [`events`]: the event timeline: what each row did, in words;
-//! - [`log`]: the audit log: one row as people and scripts read it.
+//! - [`log`]: the audit log: one row as people and scripts read it;
+//! - [`journal`]: the money as a plain-text accounting journal (hledger, Ledger).
 
 pub mod balances;
 pub mod events;
 pub mod history;
+pub mod journal;
 pub mod log;
 pub mod metrics;
 pub mod status;

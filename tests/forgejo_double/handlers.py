@@ -48,8 +48,12 @@ class Context:
         return self.store.issue(repo, self.params["index"])
 
 
-def page(ctx, items, link=True):
+def page(ctx, items, render=None, link=True):
+    """One page of `items`, each passed through `render` after paging: rendering only the
+    page keeps a long list linear to page through."""
     chunk, headers = paginate(items, ctx.query, ctx.store.app_url, ctx.path, link)
+    if render is not None:
+        chunk = [render(item) for item in chunk]
     return 200, chunk, headers
 
 
@@ -151,7 +155,7 @@ def org_label(ctx, org):
 def list_org_labels(ctx):
     org = ctx.store.org(ctx.params["org"])
     labels = [l for l in ctx.store.labels.values() if l["org"] is org]
-    return page(ctx, [ctx.store.render_label(l) for l in sorted_labels(labels, ctx.query)])
+    return page(ctx, sorted_labels(labels, ctx.query), ctx.store.render_label)
 
 
 @handles("POST", "/orgs/{org}/labels")
@@ -179,7 +183,7 @@ def patch_org_label(ctx):
 def list_repo_labels(ctx):
     repo = ctx.repo()
     labels = [l for l in ctx.store.labels.values() if l["repo"] is repo]
-    return page(ctx, [ctx.store.render_label(l) for l in sorted_labels(labels, ctx.query)])
+    return page(ctx, sorted_labels(labels, ctx.query), ctx.store.render_label)
 
 
 @handles("POST", "/repos/{owner}/{repo}/labels")
@@ -214,7 +218,7 @@ def list_milestones(ctx):
         for m in sorted(repo["milestones"].values(), key=lambda m: m["id"])
         if (state == "all" or m["state"] == state) and name in m["title"].lower()
     ]
-    return page(ctx, [ctx.store.render_milestone(m, repo) for m in found])
+    return page(ctx, found, lambda m: ctx.store.render_milestone(m, repo))
 
 
 @handles("POST", "/repos/{owner}/{repo}/milestones")
@@ -320,7 +324,7 @@ def list_issues(ctx):
     found = [i for i in repo["issues"].values() if issue_matches(ctx, repo, i, label_ids, milestone_ids, query_words)]
     newest_first = ctx.query.get("sort", "latest") != "oldest"
     found.sort(key=lambda i: i["number"], reverse=newest_first)
-    return page(ctx, [ctx.store.render_issue(i, repo) for i in found])
+    return page(ctx, found, lambda i: ctx.store.render_issue(i, repo))
 
 
 def checked_assignees(ctx, repo, logins):
