@@ -181,7 +181,9 @@ fn the_journal_is_the_money_and_hledger_agrees_with_balance() {
     let sb = Sandbox::new();
     let ledger = sb.demo();
     // The treasury keeps a reserve: money in first, then some of alice's SC out.
-    ledger.act(&sb, "founder", None, &["deposit-eur", "100", "--reason", "donation"]).ok();
+    ledger
+        .act(&sb, "founder", None, &["deposit-eur", "100", "--reason", "donation"])
+        .ok();
     ledger.act(&sb, "founder", None, &["payout-sc", "alice", "10.00"]).ok();
     let file = sb.path().join("money.journal");
     ledger.read(&sb, &["journal", "--output", file.to_str().expect("UTF-8 path")]).ok();

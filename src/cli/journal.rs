@@ -1,7 +1,7 @@
 //! `smartup journal`: the ledger's money as a plain-text accounting journal for hledger or
 //! Ledger (see [`crate::view::journal`]).
 
-use super::context::open;
+use super::context::ledger_dir;
 use super::read::write_atomically;
 use super::Global;
 use crate::ledger::row::Row;
@@ -32,9 +32,14 @@ struct Waiting {
 
 /// Replays the ledger from genesis and writes one transaction per row that moved money.
 pub fn journal(global: &Global, args: &JournalArgs) -> Result<()> {
-    let ledger = open(global)?;
-    let head = ledger.head.to_string();
-    let mut text = header(&ledger.state.name, &ledger.state.ledger_id, &head);
+    // One replay from genesis: the state cache is not read, since every state is needed.
+    let dir = ledger_dir(global);
+    let repo = crate::repo::open(&dir)?;
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map(|c| c.id())
+        .map_err(|_| anyhow::anyhow!("{} has no commits: create a ledger with `smartup init`", dir.display()))?;
     let folding = RefCell::new((String::new(), None::<Waiting>));
     let observe = |row: &Row, _: &crate::ledger::row::Location, _: git2::Oid, before: &State| {
         let (out, waiting) = &mut *folding.borrow_mut();
@@ -52,12 +57,13 @@ pub fn journal(global: &Global, args: &JournalArgs) -> Result<()> {
         observe: Some(&observe),
         ..Options::default()
     };
-    let report = verify::walk_from(&ledger.repo, None, ledger.head, &options)?;
+    let report = verify::walk_from(&repo, None, head, &options)?;
     if let Some(first) = report.findings.first() {
         anyhow::bail!("the ledger is broken at {first}; run `smartup verify` for the full list");
     }
     let state = report.state.context("the ledger has no rows")?;
     let (transactions, waiting) = folding.into_inner();
+    let mut text = header(&state.name, &state.ledger_id, &head.to_string());
     text.push_str(&transactions);
     if let Some(w) = waiting {
         text.extend(transaction(&w.row, &w.words, &w.before, &Money::of(&state)));
