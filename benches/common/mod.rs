@@ -1164,6 +1164,7 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
 /// One push's check through the library, measured in this fresh process (a child): prints
 /// its time and peak memory; exits 1 when the check fails.
 pub fn hook_once(forge: &Path, old: &str, new: &str) {
+    repo::tune_object_reading(); // as `smartup hook pre-receive` does, before the forge is opened
     let repo = Repository::open_bare(forge).expect("open forge");
     let update = Update {
         old: old.parse().expect("old"),
