@@ -313,6 +313,28 @@ fn a_folder_that_is_not_a_site_is_refused_unless_forced() {
         .stderr_has(&["no-such-commit is not a commit"]);
 }
 
+/// A site folder inside the ledger's working tree (the trap of building with the default
+/// `--out` from inside a clone) is refused before anything is written, however it is named.
+#[test]
+fn a_site_inside_the_ledgers_working_tree_is_refused() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    for out in [
+        ledger.dir.join("smartup-site"),
+        ledger.dir.join("tables/../site"),
+        ledger.dir.clone(),
+    ] {
+        build(&sb, &ledger, &out, &["--force"])
+            .code(2)
+            .stderr_has(&["inside the ledger's working tree", "build it outside, e.g. --out"]);
+    }
+    assert!(!ledger.dir.join("smartup-site").exists() && !ledger.dir.join("site").exists());
+    assert!(!ledger.dir.join("index.html").exists(), "nothing was written");
+    let beside = ledger.dir.join("../smartup-site");
+    build(&sb, &ledger, &beside, &[]).ok();
+    assert!(beside.join("index.html").is_file());
+}
+
 #[test]
 fn publish_pushes_the_wiki_pages_and_a_second_publish_pushes_nothing() {
     let sb = Sandbox::new();
