@@ -290,6 +290,27 @@ fn reordering_existing_rows_is_rejected() {
 }
 
 #[test]
+fn a_segment_begun_before_the_last_is_full_is_rejected() {
+    let f = Forge::new();
+    let before = f.forge_main();
+    // A validly signed deposit, written as a new segment although the demo's transactions
+    // segment holds only two rows of its 32.
+    let craft = f.deposit();
+    let mut bytes = smartup::ledger::segment::header_line(smartup::ledger::schema::table_id("transactions").unwrap());
+    bytes.extend_from_slice(&craft.line_of(&craft.sign()));
+    write(&f.work.join("tables/transactions/1/02.csv"), bytes);
+    f.commit_as("founder", "a segment of its own");
+    f.assert_rejected(
+        &f.push(),
+        &before,
+        &[
+            "[history]",
+            "tables/transactions/1/02.csv begins while tables/transactions/1/01.csv holds 2 of its 32 rows",
+        ],
+    );
+}
+
+#[test]
 fn changing_a_header_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
