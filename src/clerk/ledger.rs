@@ -5,7 +5,7 @@ use super::Signer;
 use crate::ledger::row::{Location, Row};
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
-use crate::repo::{commit_changes, RowStream, Trees};
+use crate::repo::{read_changes, RowStream, Trees};
 use crate::rules::commit::{end_commit, genesis, key_valid, CommitFacts, SignerFacts};
 use crate::rules::draft::{draft, says_when, Intent};
 use crate::rules::{self, violation, State, Violation};
@@ -48,13 +48,7 @@ impl Ledger {
     /// local state cache (without checking signatures; `verify` does that).
     pub fn open(dir: &Path) -> Result<Ledger> {
         let repo = crate::repo::open(dir)?;
-        let (head, branch) = {
-            let head = repo
-                .head()
-                .map_err(|_| anyhow!("{} has no commits: create a ledger with `smartup init`", dir.display()))?;
-            let branch = head.shorthand().unwrap_or("main").to_string();
-            (head.peel_to_commit().context("HEAD does not point at a commit")?.id(), branch)
-        };
+        let (head, branch) = crate::repo::head(&repo, dir)?;
         let state = StateCache::of(&repo).state_at(&repo, head, None).with_context(|| {
             format!(
                 "{} holds no ledger that can be replayed; new entries are not written on top of a broken ledger",
@@ -152,11 +146,11 @@ impl Ledger {
 
     /// The rows a commit added to its first parent and its new policy file.
     pub(super) fn commit_rows(&self, commit: &git2::Commit) -> Result<CommitRows> {
-        let changes = commit_changes(&self.repo, commit)?;
+        let mut trees = Trees::new(&self.repo);
+        let changes = read_changes(&mut trees, commit)?;
         if let Some(f) = changes.findings.first() {
             bail!("commit {} is not a clean append ({f})", commit.id());
         }
-        let mut trees = Trees::new(&self.repo);
         let mut stream = RowStream::new(&mut trees, changes.sources, self.state.policy.ledger.segment_rows);
         let mut rows = Vec::new();
         while let Some(next) = stream.next_row().map_err(|f| anyhow!("{f}"))? {

@@ -35,11 +35,7 @@ pub fn journal(global: &Global, args: &JournalArgs) -> Result<()> {
     // One replay from genesis: the state cache is not read, since every state is needed.
     let dir = ledger_dir(global);
     let repo = crate::repo::open(&dir)?;
-    let head = repo
-        .head()
-        .and_then(|h| h.peel_to_commit())
-        .map(|c| c.id())
-        .map_err(|_| anyhow::anyhow!("{} has no commits: create a ledger with `smartup init`", dir.display()))?;
+    let (head, _) = crate::repo::head(&repo, &dir)?;
     let folding = RefCell::new((String::new(), None::<Waiting>));
     let observe = |row: &Row, _: &crate::ledger::row::Location, _: git2::Oid, before: &State| {
         let (out, waiting) = &mut *folding.borrow_mut();

@@ -130,6 +130,11 @@ pub fn parse_segment(table: TableId, file: &str, bytes: &[u8]) -> Result<Vec<(Ro
     Ok(rows)
 }
 
+/// How many rows a whole segment (header included) holds: its lines after the header.
+pub fn rows_in(segment: &[u8]) -> u64 {
+    (segment.iter().filter(|&&b| b == b'\n').count() as u64).saturating_sub(1)
+}
+
 /// Parses rows (no header) starting at line `first_line` of `file`, handing each row and its
 /// line number to `sink`. Stops at the first error, of the framing or of the sink.
 pub fn parse_body<E: From<SegmentError>>(

@@ -59,6 +59,16 @@ pub fn open(dir: &std::path::Path) -> Result<Repository> {
     })
 }
 
+/// HEAD's commit and the name of the branch it is on, in the ledger opened from `dir`
+/// (named in the error when there is no commit yet).
+pub fn head(repo: &Repository, dir: &std::path::Path) -> Result<(Oid, String)> {
+    let head = repo
+        .head()
+        .map_err(|_| anyhow::anyhow!("{} has no commits: create a ledger with `smartup init`", dir.display()))?;
+    let branch = head.shorthand().unwrap_or("main").to_string();
+    Ok((head.peel_to_commit().context("HEAD does not point at a commit")?.id(), branch))
+}
+
 /// The commit a revision names (`HEAD`, a branch, a commit id).
 pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
     let object = repo

@@ -79,7 +79,7 @@ impl<'a, 'r> RowStream<'a, 'r> {
         let table_name = &schema::table(source.table).name;
         let dir = format!("{TABLES_DIR}/{table_name}");
         if let Some((file, blob)) = &source.follows {
-            let count = rows_in(self.read(file, *blob)?.content());
+            let count = segment::rows_in(self.read(file, *blob)?.content());
             if count != self.segment_rows {
                 return Err(Box::new(Finding::general(
                     "history",
@@ -99,7 +99,7 @@ impl<'a, 'r> RowStream<'a, 'r> {
                 if !bytes.starts_with(old) {
                     return Err(Box::new(layout::rewritten(&dir, &source.file, old, bytes)));
                 }
-                let kept = rows_in(old);
+                let kept = segment::rows_in(old);
                 (old.len(), kept + 2, kept)
             }
             None => (segment::check_header(source.table, &source.file, bytes)?, 2, 0),
@@ -147,9 +147,4 @@ impl<'a, 'r> RowStream<'a, 'r> {
             .segment(blob)
             .map_err(|e| Box::new(Finding::general("unreadable", format!("cannot read {file}: {}", e.message()))))
     }
-}
-
-/// The rows a segment holds: its lines after the header.
-fn rows_in(segment: &[u8]) -> u64 {
-    (segment.iter().filter(|&&b| b == b'\n').count() as u64).saturating_sub(1)
 }

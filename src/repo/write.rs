@@ -96,7 +96,7 @@ fn append_to_table<'r>(
                 .with_context(|| format!("cannot read the last segment of {dir}"))?
                 .content()
                 .to_vec();
-            let held = bytes.iter().filter(|&&b| b == b'\n').count().saturating_sub(1);
+            let held = usize::try_from(segment::rows_in(&bytes)).unwrap_or(usize::MAX);
             (n, bytes, held)
         }
         None => (1, segment::header_line(table), 0),
@@ -104,7 +104,7 @@ fn append_to_table<'r>(
     let mut id = folder.as_ref().map(Tree::id);
     let mut rest = rows;
     while !rest.is_empty() {
-        if held == per_segment {
+        if held >= per_segment {
             number += 1;
             content = segment::header_line(table);
             held = 0;

@@ -140,8 +140,8 @@ fn late_rows(
     witness: Oid,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
-    let changes = repo::commit_changes(repo, &repo.find_commit(commit)?)?;
     let mut trees = repo::Trees::new(repo);
+    let changes = repo::read_changes(&mut trees, &repo.find_commit(commit)?)?;
     let mut stream = RowStream::new(&mut trees, changes.sources, policy.ledger.segment_rows);
     // Unreadable rows are reported by the walk itself.
     while let Ok(Some((row, location))) = stream.next_row() {
