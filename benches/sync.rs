@@ -90,8 +90,10 @@ fn add_tasks(ledger: &Ledger, from: usize, count: usize) {
     let signer = |who: &str| Signer::new(who, SigningKey::load(&ledger.keys[who], None).expect("the demo's key"));
     let deposit = Intent::DepositEur {
         amount: "1000000".parse().expect("an amount"),
+        gross: None,
         reason: "donation".into(),
         from: None,
+        reference: String::new(),
         note: "bench".into(),
     };
     open.record(&signer("founder"), &deposit, None, Timestamp::now())

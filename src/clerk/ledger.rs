@@ -21,6 +21,15 @@ use std::path::Path;
 #[error("refused: {0}")]
 pub struct Refused(pub Violation);
 
+/// What [`Ledger::record_batch`] wrote (or would write), and which intents the rules refused.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The rows, in seq order.
+    pub rows: Vec<Row>,
+    /// The index of each refused intent, and why.
+    pub refused: Vec<(usize, Violation)>,
+}
+
 /// An open ledger and its state at HEAD.
 pub struct Ledger {
     /// The repository.
@@ -76,15 +85,91 @@ impl Ledger {
         let files: Vec<RootFile> = draft.policy.iter().map(|bytes| RootFile { name: POLICY_FILE, bytes }).collect();
         let mut state = self.state.clone();
         let rows = sign_rows(&mut state, signer, at, &draft.entries, now)?;
+        self.commit(rows, &files, state, signer, at, &format!("smartup: {}", intent.kind()))
+    }
+
+    /// Records `intents` (none of which brings a policy file) in one signed commit, each
+    /// drafted on the state the ones before it leave. An intent the rules refuse is left out
+    /// and returned with its index, so a batch (an import) writes what passes and says what
+    /// did not. With `write` false nothing is written: the rows are what would be.
+    pub fn record_batch(&mut self, signer: &Signer, intents: &[Intent], now: Timestamp, write: bool) -> Result<Batch> {
+        let at = recording_time(Some(&self.state), now)?;
+        let mut state = self.state.clone();
+        let mut batch = Batch::default();
+        for (index, intent) in intents.iter().enumerate() {
+            let mut trial = state.clone();
+            let outcome = draft(&trial, &signer.handle, at, intent)
+                .map_err(|v| anyhow::Error::from(Refused(v)))
+                .and_then(|d| sign_rows(&mut trial, signer, at, &d.entries, now));
+            match outcome {
+                Ok(rows) => {
+                    state = trial;
+                    batch.rows.extend(rows);
+                }
+                Err(e) => match e.downcast::<Refused>() {
+                    Ok(Refused(violation)) => batch.refused.push((index, violation)),
+                    Err(other) => return Err(other),
+                },
+            }
+        }
+        if write && !batch.rows.is_empty() {
+            let log = format!("smartup: {} rows", batch.rows.len());
+            batch.rows = self.commit(std::mem::take(&mut batch.rows), &[], state, signer, at, &log)?;
+        }
+        Ok(batch)
+    }
+
+    /// Appends a portable row someone else signed (a newcomer's join, handed over as a file):
+    /// gives it the next seq and the recording time `now`, checks its signature and the
+    /// rules, and commits it signed by `signer`, the owner who relays it.
+    pub fn relay(&mut self, signer: &Signer, mut row: Row, now: Timestamp) -> Result<Row> {
+        if !row.is_portable() {
+            bail!(
+                "seq {} ({}) is not a portable row: only a join row can be relayed; its author records anything else themselves",
+                row.seq,
+                row.summary()
+            );
+        }
+        let at = recording_time(Some(&self.state), now)?;
+        row.seq = self.state.last_seq + 1;
+        row.timestamp = at;
+        let key = rules::signer_key(&self.state, &row).map_err(Refused)?;
+        let namespace = &self.state.policy.ledger.namespace;
+        let signed = crate::sign::decode_signature(&row.signature)
+            .is_some_and(|signature| key.verify(namespace, &row.message(&self.state.ledger_id), &signature));
+        if !signed {
+            return Err(Refused(violation(
+                "bad-signature",
+                format!("the {} row of {} does not carry a valid signature by {}: it was changed after it was signed, or made for another ledger", row.action, row.actor, row.key),
+            ))
+            .into());
+        }
+        let mut state = self.state.clone();
+        rules::apply(&mut state, &row, Some(now)).map_err(Refused)?;
+        let log = format!("smartup relay: {}", row.summary());
+        let mut rows = self.commit(vec![row], &[], state, signer, at, &log)?;
+        Ok(rows.remove(0))
+    }
+
+    /// Ends the commit of `rows` (already applied to `state`) as `verify` will, writes it
+    /// signed by `signer`, moves the branch and the working tree, and keeps `state`.
+    fn commit(
+        &mut self,
+        rows: Vec<Row>,
+        files: &[RootFile],
+        mut state: State,
+        signer: &Signer,
+        at: Timestamp,
+        log: &str,
+    ) -> Result<Vec<Row>> {
         let valid_before = key_valid(&self.state, &signer.key.public().fingerprint());
-        settle_commit(&mut state, &files, signer, valid_before)?;
+        settle_commit(&mut state, files, signer, valid_before)?;
         let parent = self.repo.find_commit(self.head)?;
-        let commit = write_commit(&self.repo, Some(&parent), &rows, &files, &state, signer, at)?;
+        let commit = write_commit(&self.repo, Some(&parent), &rows, files, &state, signer, at)?;
         // Only the objects are written so far: a refusal here leaves the ledger as it was.
         let paths = write::changed_paths(&self.repo, Some(parent.tree_id()), self.repo.find_commit(commit)?.tree_id())?;
         write::ensure_clean(&self.repo, &paths)?;
-        let log = format!("smartup: {}", intent.kind());
-        write::advance_branch(&self.repo, &self.branch, Some(self.head), commit, &log)?;
+        write::advance_branch(&self.repo, &self.branch, Some(self.head), commit, log)?;
         write::refresh_worktree(&self.repo, &paths)?;
         write::tidy_objects(&self.repo);
         self.head = commit;

@@ -14,5 +14,5 @@ mod signer;
 pub mod witness;
 
 pub use genesis::create;
-pub use ledger::{Ledger, Refused};
+pub use ledger::{Batch, Ledger, Refused};
 pub use signer::Signer;

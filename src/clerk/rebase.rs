@@ -3,6 +3,8 @@
 //! recorded so long ago that the forge would refuse them (half the policy's recording lag:
 //! they are recorded again now) or would come before the upstream's last row, re-signed with
 //! your key and checked again by the rules. Nothing moves unless every entry still passes.
+//! A portable row you relayed for someone else (a newcomer's join) is renumbered and
+//! re-stamped but keeps its own signature.
 
 use super::ledger::{settle_commit, write_commit};
 use super::{Ledger, Refused, Signer};
@@ -49,7 +51,7 @@ pub fn rebase(ledger: &mut Ledger, upstream: Oid, signer: &Signer, now: Timestam
     }
     let fingerprint = signer.key.public().fingerprint();
     for commit in &pending {
-        if let Some(row) = commit.rows.iter().find(|r| r.key != fingerprint) {
+        if let Some(row) = commit.rows.iter().find(|r| r.key != fingerprint && !r.is_portable()) {
             bail!("unpushed seq {} ({}) is signed by {}, not by your key {fingerprint}: only your own entries can be re-signed; re-base by hand", row.seq, row.summary(), row.key);
         }
     }
@@ -145,8 +147,12 @@ impl Renumbering {
             let recorded = if row.timestamp < stale_before { now } else { row.timestamp };
             row.timestamp = state.last_timestamp.map_or(recorded, |last| recorded.max(last));
             self.seq.insert(original.seq, row.seq);
-            self.rewrite_references(&mut row);
-            signer.sign(&mut row, state);
+            // A portable row someone else signed (a relayed join) keeps its columns and its
+            // signature, which covers neither seq nor time.
+            if original.key == signer.key.public().fingerprint() || !original.is_portable() {
+                self.rewrite_references(&mut row);
+                signer.sign(&mut row, state);
+            }
             rules::apply(state, &row, Some(now.plus(300))).map_err(|v| {
                 Refused(violation(
                     v.code,

@@ -8,7 +8,7 @@ use super::exit::Usage;
 use super::identity::{self, Scoped};
 use super::Global;
 use crate::money::Amount;
-use crate::rules::draft::{Intent, RoleChange};
+use crate::rules::draft::{Intent, PaidBy, RoleChange};
 use crate::sign::PublicKey;
 use crate::time::Timestamp;
 use anyhow::{Context, Result};
@@ -219,6 +219,29 @@ pub enum Action {
         /// The paying owner, if any
         #[arg(long)]
         from: Option<String>,
+        /// What the payer paid before fees, when more than AMOUNT (a license's price is checked against it)
+        #[arg(long, value_parser = positive_amount)]
+        gross: Option<Amount>,
+        /// The payment's id outside the ledger (e.g. opencollective/<group>/<transaction>); recorded once
+        #[arg(long, default_value = "")]
+        reference: String,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Record that a deposit was given back (leadership captains): a compensating row
+    RefundEur {
+        /// The deposit-eur row (its seq) given back
+        #[arg(long, value_name = "SEQ")]
+        refunds: u64,
+        /// Amount in EUR that left the treasury
+        #[arg(allow_negative_numbers = true, value_parser = positive_amount)]
+        amount: Amount,
+        /// Why
+        #[arg(long)]
+        reason: String,
+        /// The refund's id outside the ledger; recorded once
+        #[arg(long, default_value = "")]
+        reference: String,
         #[command(flatten)]
         note: Note,
     },
@@ -382,7 +405,7 @@ impl Action {
                 owner,
                 license,
                 public_key: optional_key(&key)?,
-                payment: payment.payment,
+                payment: payment.payment.map(PaidBy::Seq),
                 note: note.note,
             },
             Action::ChangeLicense {
@@ -393,7 +416,7 @@ impl Action {
             } => Intent::ChangeLicense {
                 owner,
                 license,
-                payment: payment.payment,
+                payment: payment.payment.map(PaidBy::Seq),
                 note: note.note,
             },
             Action::RegisterKey { owner, key, note } => Intent::RegisterKey {
@@ -492,11 +515,28 @@ impl Action {
                 amount,
                 reason,
                 from,
+                gross,
+                reference,
                 note,
             } => Intent::DepositEur {
                 amount,
+                gross,
                 reason,
                 from,
+                reference,
+                note: note.note,
+            },
+            Action::RefundEur {
+                refunds,
+                amount,
+                reason,
+                reference,
+                note,
+            } => Intent::RefundEur {
+                refunds: PaidBy::Seq(refunds),
+                amount,
+                reason,
+                reference,
                 note: note.note,
             },
             Action::PayoutSc { owner, amount, note } => Intent::PayoutSc {

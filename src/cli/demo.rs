@@ -202,8 +202,10 @@ fn journey(d: &mut Demo) -> Result<()> {
         0,
         Intent::DepositEur {
             amount: "1000".parse()?,
+            gross: None,
             reason: "license".into(),
             from: None,
+            reference: String::new(),
             note: String::new(),
         },
     )?;

@@ -58,6 +58,8 @@ actions! {
     CancelRecovery = "cancel-recovery" in ["keys"];
     CompleteRecovery = "complete-recovery" in ["keys"];
     CreateOwner = "create-owner" in ["book-of-owners"];
+    Invite = "invite" in ["invitations"];
+    Join = "join" in ["invitations"];
     ChangeLicense = "change-license" in ["book-of-owners"];
     BootstrapTeams = "bootstrap-teams" in ["teams"];
     AssignRole = "assign-role" in ["roles"];
@@ -74,6 +76,7 @@ actions! {
     ResolveObjection = "resolve-objection" in ["pending-sc"];
     ValidatePendingSc = "validate-pending-sc" in ["pending-sc"];
     DepositEur = "deposit-eur" in ["transactions"];
+    RefundEur = "refund-eur" in ["transactions"];
     PayoutSc = "payout-sc" in ["transactions"];
     AwardSk = "award-sk" in ["transactions"];
 }
@@ -84,6 +87,13 @@ impl ActionKind {
     pub fn table(self) -> TableId {
         // The test below holds every name to a built-in schema.
         table_id(self.table_names()[0]).unwrap_or_default()
+    }
+
+    /// Whether its rows are portable: signed before their place in the ledger is known, so
+    /// that their signature leaves out `seq` and `timestamp`, which the owner who relays the
+    /// row fills in (a newcomer's `join`, written before they may push).
+    pub fn portable(self) -> bool {
+        self == ActionKind::Join
     }
 
     /// Whether this action writes rows into the table called `table`.

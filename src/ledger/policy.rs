@@ -43,6 +43,9 @@ pub struct Policy {
     /// What the server's pre-receive hook allows beyond the ledger rules.
     #[serde(default)]
     pub hook: HookSection,
+    /// Invitations and the Open Collective tiers that buy licenses.
+    #[serde(default)]
+    pub onboarding: OnboardingSection,
     /// Where the organisation's Forgejo is (optional: a ledger works without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forgejo: Option<ForgejoSection>,
@@ -61,6 +64,37 @@ impl Default for KeysSection {
     fn default() -> Self {
         KeysSection { recovery_window_hours: 48 }
     }
+}
+
+/// `[onboarding]`: how long an invitation stays open, and which Open Collective tier buys
+/// which license at which price.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OnboardingSection {
+    /// Days an invitation stays open before it closes unused.
+    pub invitation_days: i64,
+    /// Tier name (as it ends a contribution's description on Open Collective) to the license
+    /// it buys and its price in EUR.
+    pub tiers: BTreeMap<String, Tier>,
+}
+
+impl Default for OnboardingSection {
+    fn default() -> Self {
+        OnboardingSection {
+            invitation_days: 30,
+            tiers: BTreeMap::new(),
+        }
+    }
+}
+
+/// One Open Collective tier: the license it buys and what it costs.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// campaign, watch, work or organizational.
+    pub license: String,
+    /// The tier's price in EUR (what the contributor pays, before fees).
+    pub price: Dec,
 }
 
 fn default_prices() -> BTreeMap<String, Dec> {
@@ -338,6 +372,25 @@ impl Policy {
         }
         if self.keys.recovery_window_hours < 0 {
             return fail("[keys] recovery_window_hours is never negative");
+        }
+        if !(1..=366).contains(&self.onboarding.invitation_days) {
+            return fail("[onboarding] invitation_days must be between 1 and 366");
+        }
+        for (name, tier) in &self.onboarding.tiers {
+            if !self.licenses.contains_key(&tier.license) {
+                return Err(PolicyError(format!(
+                    "[onboarding.tiers] {name:?} names an unknown license {}",
+                    tier.license
+                )));
+            }
+            if tier.price.0 < self.price(&tier.license) {
+                return Err(PolicyError(format!(
+                    "[onboarding.tiers] {name:?} costs {} EUR, less than the {} license's price in [prices] ({} EUR)",
+                    tier.price.0,
+                    tier.license,
+                    self.price(&tier.license)
+                )));
+            }
         }
         Ok(())
     }

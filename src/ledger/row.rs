@@ -107,7 +107,10 @@ impl Row {
 
     /// The exact bytes the row's signature covers: the ledger id, the table and every other
     /// column (the signature excepted), one `name=value` line each in header order.
-    /// Values never contain control characters, so the encoding is unambiguous.
+    /// Values never contain control characters, so the encoding is unambiguous. A portable
+    /// row ([`ActionKind::portable`](super::action::ActionKind::portable)) leaves `seq` and
+    /// `timestamp` empty: its signer cannot know them; the commit that carries it is signed by
+    /// the owner who gave it its place.
     pub fn message(&self, ledger_id: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(256);
         self.write_message(ledger_id, &mut out);
@@ -126,14 +129,24 @@ impl Row {
         line(MESSAGE_PREFIX, "");
         line("ledger", ledger_id);
         line("table", &schema.name);
-        line("seq", &self.seq.to_string());
-        line("timestamp", &self.timestamp.to_string());
+        if self.is_portable() {
+            line("seq", "");
+            line("timestamp", "");
+        } else {
+            line("seq", &self.seq.to_string());
+            line("timestamp", &self.timestamp.to_string());
+        }
         line("actor", &self.actor);
         line("action", &self.action);
         for (column, value) in schema.columns.iter().zip(&self.columns) {
             line(&column.name, value);
         }
         line("key", &self.key);
+    }
+
+    /// Whether the row's action is portable (its signature leaves out seq and timestamp).
+    pub fn is_portable(&self) -> bool {
+        super::action::ActionKind::parse(&self.action).is_some_and(super::action::ActionKind::portable)
     }
 
     /// A one-line description for people: `create-task 6_1_2_3 by alice`.
@@ -189,6 +202,30 @@ mod tests {
         );
         assert_eq!(row.get("defender"), "bob");
         assert_eq!(row.fields().len(), row.schema().header().len());
+    }
+
+    #[test]
+    fn a_portable_row_signs_neither_its_seq_nor_its_time() {
+        let mut row = Row::draft(
+            schema::table_id("invitations").unwrap(),
+            9,
+            "2026-01-02T03:04:05Z".parse().unwrap(),
+            "newbie",
+            "join",
+            &[("invitation", "4")],
+        )
+        .unwrap();
+        let before = row.message("L1");
+        row.seq = 12;
+        row.timestamp = "2026-01-03T00:00:00Z".parse().unwrap();
+        assert_eq!(row.message("L1"), before);
+        let text = String::from_utf8(before).unwrap();
+        assert!(
+            text.contains("\nseq=\ntimestamp=\nactor=newbie\naction=join\ninvitation=4\n"),
+            "{text}"
+        );
+        row.actor = "other".into();
+        assert_ne!(row.message("L1"), text.as_bytes());
     }
 
     #[test]

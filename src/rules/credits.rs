@@ -362,16 +362,22 @@ fn currency(c: &Columns, expected: &str) -> Result<(), Violation> {
 }
 
 /// `deposit-eur`: a leadership captain records EUR received by the treasury (the deposit may
-/// later pay for one license).
+/// later pay for one license). `gross`, when given, is what the payer paid before fees; an
+/// outside `reference` (an Open Collective transaction) is recorded once.
 pub fn deposit_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let payer = c.text("owner");
     currency(c, "EUR")?;
     let amount = c.amount("amount")?;
+    let paid = if c.text("gross").is_empty() { amount } else { c.amount("gross")? };
     c.required("reason")?;
+    let reference = c.text("reference");
     c.text("note");
     c.done()?;
     ensure(amount.is_positive(), "malformed-value", || {
         "column amount: a deposit is above zero".into()
+    })?;
+    ensure(paid >= amount, "malformed-value", || {
+        format!("column gross: {paid} EUR paid cannot be less than the {amount} EUR that reached the treasury")
     })?;
     if !payer.is_empty() {
         ensure(state.owners.contains_key(payer), "unknown-owner", || {
@@ -379,9 +385,80 @@ pub fn deposit_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
         })?;
     }
     require_leadership(state, row)?;
+    unrecorded(state, reference)?;
     state.treasury = state.treasury.plus(amount);
-    state.deposits.insert(row.seq, Deposit { amount, paid_for: None });
+    state.deposits.insert(
+        row.seq,
+        Deposit {
+            amount,
+            paid,
+            paid_for: None,
+            refunded: None,
+        },
+    );
+    record_reference(state, reference, row);
     Ok(())
+}
+
+/// `refund-eur`: a leadership captain records that a deposit was given back (a compensating
+/// row: the deposit itself never changes). An invitation the deposit paid for and no one has
+/// claimed yet is withdrawn; a license already granted stays until someone changes it.
+pub fn refund_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
+    c.text("owner");
+    currency(c, "EUR")?;
+    let amount = c.amount("amount")?;
+    c.required("reason")?;
+    let reference = c.text("reference");
+    let refunds = c.integer("refunds")?;
+    c.text("note");
+    c.done()?;
+    ensure(amount.is_positive(), "malformed-value", || {
+        "column amount: a refund is above zero".into()
+    })?;
+    require_leadership(state, row)?;
+    unrecorded(state, reference)?;
+    let deposit = state
+        .deposits
+        .get(&refunds)
+        .ok_or_else(|| violation("unknown-id", format!("seq {refunds} is not a deposit-eur row")))?;
+    if let Some(by) = deposit.refunded {
+        return Err(violation(
+            "duplicate-id",
+            format!("the deposit at seq {refunds} was refunded already, at seq {by}"),
+        ));
+    }
+    ensure(amount <= state.treasury, "treasury", || {
+        format!("the treasury holds {} EUR, less than the {amount} EUR refund", state.treasury)
+    })?;
+    let paid_for = deposit.paid_for;
+    state.treasury = state.treasury.minus(amount);
+    if let Some(d) = state.deposits.get_mut(&refunds) {
+        d.refunded = Some(row.seq);
+    }
+    if let Some(invitation) = paid_for.and_then(|seq| state.invitations.get_mut(&seq)) {
+        if invitation.joined.is_none() {
+            invitation.withdrawn = Some(row.seq);
+        }
+    }
+    record_reference(state, reference, row);
+    Ok(())
+}
+
+/// Refuses an outside reference that a row recorded already (an import run twice).
+fn unrecorded(state: &State, reference: &str) -> Result<(), Violation> {
+    match state.references.get(reference) {
+        Some(seq) if !reference.is_empty() => Err(violation(
+            "duplicate-id",
+            format!("reference {reference} was recorded already, at seq {seq}; a payment is recorded once"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn record_reference(state: &mut State, reference: &str, row: &Row) {
+    if !reference.is_empty() {
+        state.references.insert(reference.to_string(), row.seq);
+    }
 }
 
 /// `payout-sc`: a leadership captain pays an owner's SC out in EUR (1 SC = 1 EUR), leaving at

@@ -45,6 +45,16 @@ pub struct Draft {
     pub policy: Option<Vec<u8>>,
 }
 
+/// The deposit that paid for a license: named by its seq, or by the outside reference it was
+/// recorded under (an importer knows the Open Collective transaction, not the seq).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaidBy {
+    /// The deposit-eur row's seq.
+    Seq(u64),
+    /// The deposit-eur row's `reference`.
+    Reference(String),
+}
+
 /// Who holds a role and where (assign-role, set-role).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleChange {
@@ -82,8 +92,8 @@ pub enum Intent {
         license: String,
         /// Their first public key (OpenSSH).
         public_key: Option<String>,
-        /// The seq of the deposit that paid the license.
-        payment: Option<u64>,
+        /// The deposit that paid the license.
+        payment: Option<PaidBy>,
         /// Free text.
         note: String,
     },
@@ -93,8 +103,19 @@ pub enum Intent {
         owner: String,
         /// The new license.
         license: String,
-        /// The seq of the deposit that paid it.
-        payment: Option<u64>,
+        /// The deposit that paid it.
+        payment: Option<PaidBy>,
+        /// Free text.
+        note: String,
+    },
+    /// Invite someone to become an owner; they join with the one-time code whose key this is.
+    Invite {
+        /// The license they get.
+        license: String,
+        /// The public key the one-time code derives (OpenSSH).
+        invitation_key: String,
+        /// The deposit that paid the license.
+        payment: Option<PaidBy>,
         /// Free text.
         note: String,
     },
@@ -255,12 +276,29 @@ pub enum Intent {
     },
     /// Record EUR received.
     DepositEur {
-        /// Amount in EUR.
+        /// Amount in EUR that reached the treasury.
         amount: Amount,
+        /// What the payer paid before fees, when more than `amount`.
+        gross: Option<Amount>,
         /// license, donation, ...
         reason: String,
         /// The paying owner, if any.
         from: Option<String>,
+        /// The payment's id outside the ledger (empty if none).
+        reference: String,
+        /// Free text.
+        note: String,
+    },
+    /// Record that a deposit was given back.
+    RefundEur {
+        /// The deposit.
+        refunds: PaidBy,
+        /// Amount in EUR that left the treasury.
+        amount: Amount,
+        /// Why.
+        reason: String,
+        /// The refund's id outside the ledger (empty if none).
+        reference: String,
         /// Free text.
         note: String,
     },
@@ -301,6 +339,7 @@ impl Intent {
             Intent::BootstrapTeams { .. } => ActionKind::BootstrapTeams,
             Intent::CreateOwner { .. } => ActionKind::CreateOwner,
             Intent::ChangeLicense { .. } => ActionKind::ChangeLicense,
+            Intent::Invite { .. } => ActionKind::Invite,
             Intent::RegisterKey { .. } => ActionKind::RegisterKey,
             Intent::RotateKey { .. } => ActionKind::RotateKey,
             Intent::RevokeKey { .. } => ActionKind::RevokeKey,
@@ -322,10 +361,25 @@ impl Intent {
             Intent::ResolveObjection { .. } => ActionKind::ResolveObjection,
             Intent::ValidatePendingSc { .. } => ActionKind::ValidatePendingSc,
             Intent::DepositEur { .. } => ActionKind::DepositEur,
+            Intent::RefundEur { .. } => ActionKind::RefundEur,
             Intent::PayoutSc { .. } => ActionKind::PayoutSc,
             Intent::AwardSk { .. } => ActionKind::AwardSk,
             Intent::AmendPolicy { .. } => ActionKind::AmendPolicy,
         }
+    }
+}
+
+/// The seq a payment names, as its column holds it ("" for none); a reference must name a
+/// row of the ledger.
+fn paid_by(state: &State, payment: Option<&PaidBy>) -> Result<String, Violation> {
+    match payment {
+        None => Ok(String::new()),
+        Some(PaidBy::Seq(seq)) => Ok(seq.to_string()),
+        Some(PaidBy::Reference(reference)) => state
+            .references
+            .get(reference)
+            .map(u64::to_string)
+            .ok_or_else(|| violation("unknown-id", format!("no row of the ledger records the payment {reference}"))),
     }
 }
 
@@ -360,7 +414,7 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
             payment,
             note,
         } => {
-            let payment = payment.map(|p| p.to_string()).unwrap_or_default();
+            let payment = paid_by(state, payment.as_ref())?;
             let mut out = vec![Entry::new(
                 A::CreateOwner,
                 &[("owner", owner), ("license", license), ("payment", &payment), ("note", note)],
@@ -376,10 +430,31 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
             payment,
             note,
         } => {
-            let payment = payment.map(|p| p.to_string()).unwrap_or_default();
+            let payment = paid_by(state, payment.as_ref())?;
             one(
                 A::ChangeLicense,
                 &[("owner", owner), ("license", license), ("payment", &payment), ("note", note)],
+            )
+        }
+        Intent::Invite {
+            license,
+            invitation_key,
+            payment,
+            note,
+        } => {
+            let payment = paid_by(state, payment.as_ref())?;
+            let expires = happened
+                .plus(state.policy.onboarding.invitation_days * crate::time::DAY)
+                .to_string();
+            one(
+                A::Invite,
+                &[
+                    ("license", license),
+                    ("invitation_key", invitation_key),
+                    ("expires", &expires),
+                    ("payment", &payment),
+                    ("note", note),
+                ],
             )
         }
         Intent::RegisterKey { owner, public_key, note } => {
@@ -511,8 +586,10 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
         }
         Intent::DepositEur {
             amount,
+            gross,
             reason,
             from,
+            reference,
             note,
         } => one(
             A::DepositEur,
@@ -520,10 +597,32 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
                 ("owner", from.as_deref().unwrap_or("")),
                 ("currency", "EUR"),
                 ("amount", &amount.to_string()),
+                ("gross", &gross.map(|g| g.to_string()).unwrap_or_default()),
                 ("reason", reason),
+                ("reference", reference),
                 ("note", note),
             ],
         ),
+        Intent::RefundEur {
+            refunds,
+            amount,
+            reason,
+            reference,
+            note,
+        } => {
+            let refunds = paid_by(state, Some(refunds))?;
+            one(
+                A::RefundEur,
+                &[
+                    ("currency", "EUR"),
+                    ("amount", &amount.to_string()),
+                    ("reason", reason),
+                    ("reference", reference),
+                    ("refunds", &refunds),
+                    ("note", note),
+                ],
+            )
+        }
         Intent::PayoutSc { owner, amount, note } => one(
             A::PayoutSc,
             &[

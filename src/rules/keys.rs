@@ -37,7 +37,7 @@ fn revoke(state: &mut State, fingerprint: &str, row: &Row) {
     }
 }
 
-fn unregistered(state: &State, key: &PublicKey) -> Result<(), Violation> {
+pub(super) fn unregistered(state: &State, key: &PublicKey) -> Result<(), Violation> {
     ensure(!state.keys.contains_key(&key.fingerprint()), "duplicate-id", || {
         format!(
             "key {} is already registered in this ledger (a key is registered once, even after revocation)",

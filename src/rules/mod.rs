@@ -10,6 +10,7 @@ pub mod commit;
 mod credits;
 pub mod draft;
 mod keys;
+pub mod onboarding;
 mod people;
 pub mod state;
 pub mod violation;
@@ -49,6 +50,8 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
         ActionKind::CompleteRecovery => keys::complete_recovery(state, row, &columns),
         ActionKind::CreateOwner => people::create_owner(state, row, &columns),
         ActionKind::ChangeLicense => people::change_license(state, row, &columns),
+        ActionKind::Invite => onboarding::invite(state, row, &columns),
+        ActionKind::Join => onboarding::join(state, row, &columns),
         ActionKind::BootstrapTeams => people::bootstrap_team(state, row, &columns),
         ActionKind::AssignRole => people::assign_role(state, row, &columns, false),
         ActionKind::SetRole => people::assign_role(state, row, &columns, true),
@@ -65,6 +68,7 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
         ActionKind::ResolveObjection => credits::resolve_objection(state, row, &columns),
         ActionKind::ValidatePendingSc => credits::validate(state, row, &columns),
         ActionKind::DepositEur => credits::deposit_eur(state, row, &columns),
+        ActionKind::RefundEur => credits::refund_eur(state, row, &columns),
         ActionKind::PayoutSc => credits::payout_sc(state, row, &columns),
         ActionKind::AwardSk => credits::award_sk(state, row, &columns),
     }?;
@@ -102,19 +106,14 @@ pub fn skip(state: &mut State, row: &Row) {
 }
 
 /// The key that must have signed a row: the actor's registered, unrevoked key named in the
-/// row's `key` column (for the genesis row, the founder key the row itself carries).
+/// row's `key` column (for the genesis row, the founder key the row itself carries; for a
+/// join row, the newcomer's key it registers).
 pub fn signer_key(state: &State, row: &Row) -> Result<PublicKey, Violation> {
     if row.action == ActionKind::RegisterSmartup.name() && state.last_seq == 0 {
-        let key =
-            PublicKey::parse_openssh(row.get("public_key")).map_err(|e| violation("malformed-value", format!("column public_key: {e}")))?;
-        ensure(key.fingerprint() == row.key, "key-not-valid", || {
-            format!(
-                "the genesis row must be signed by the key it registers ({}), not {}",
-                key.fingerprint(),
-                row.key
-            )
-        })?;
-        return Ok(key);
+        return carried_key(row, "the genesis row");
+    }
+    if row.action == ActionKind::Join.name() {
+        return carried_key(row, "a join row");
     }
     match state.keys.get(&row.key) {
         Some(record) if record.owner != row.actor => Err(violation(
@@ -139,6 +138,20 @@ pub fn signer_key(state: &State, row: &Row) -> Result<PublicKey, Violation> {
             format!("key {} is not registered in this ledger", row.key),
         )),
     }
+}
+
+/// The key a row carries in its `public_key` column, which must be the key that signs it.
+fn carried_key(row: &Row, what: &str) -> Result<PublicKey, Violation> {
+    let key =
+        PublicKey::parse_openssh(row.get("public_key")).map_err(|e| violation("malformed-value", format!("column public_key: {e}")))?;
+    ensure(key.fingerprint() == row.key, "key-not-valid", || {
+        format!(
+            "{what} must be signed by the key it registers ({}), not {}",
+            key.fingerprint(),
+            row.key
+        )
+    })?;
+    Ok(key)
 }
 
 fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Result<(), Violation> {
@@ -178,7 +191,10 @@ fn check_envelope(state: &State, row: &Row, not_after: Option<Timestamp>) -> Res
             },
         )?;
     }
-    if !genesis {
+    if row.action == ActionKind::Join.name() {
+        // A newcomer is not an owner yet: the key their row registers signs it.
+        signer_key(state, row)?;
+    } else if !genesis {
         ensure(state.owners.contains_key(&row.actor), "unknown-owner", || {
             format!("{} is not in the Book of Owners", row.actor)
         })?;

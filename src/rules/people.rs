@@ -8,7 +8,8 @@ use crate::ledger::ids::{self, IdKind};
 use crate::ledger::row::Row;
 use crate::money::Amount;
 
-fn new_owner(license: &str, row: &Row) -> Owner {
+/// A new owner of `license` as of this row, entered by the row's actor.
+pub(super) fn new_owner(license: &str, row: &Row) -> Owner {
     Owner {
         license: license.to_string(),
         sc: Amount::ZERO,
@@ -86,7 +87,8 @@ pub fn amend_policy(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
     Ok(())
 }
 
-fn license<'r>(c: &Columns<'r>) -> Result<&'r str, Violation> {
+/// The `license` column: one of the four licenses.
+pub(super) fn license<'r>(c: &Columns<'r>) -> Result<&'r str, Violation> {
     let license = c.required("license")?;
     ensure(LICENSES.contains(&license), "malformed-value", || {
         format!("column license: {license:?} is not one of {}", LICENSES.join(", "))
@@ -96,8 +98,9 @@ fn license<'r>(c: &Columns<'r>) -> Result<&'r str, Violation> {
 
 /// The deposit a license row names in its `payment` column, checked against the license's
 /// price: required outside the bootstrap phase when the license costs anything; a deposit
-/// pays for one license only. Returns the deposit's seq, to be spent by [`spend`].
-fn payment(state: &State, c: &Columns, license: &str) -> Result<Option<u64>, Violation> {
+/// pays for one license only (an invitation it paid for that closed unused, or was
+/// withdrawn, frees it again). Returns the deposit's seq, to be spent by [`spend`].
+pub(super) fn payment(state: &State, row: &Row, c: &Columns, license: &str) -> Result<Option<u64>, Violation> {
     let price = state.policy.price(license);
     if c.text("payment").is_empty() {
         ensure(state.policy.bootstrap.active || !price.is_positive(), "license-payment", || {
@@ -110,22 +113,35 @@ fn payment(state: &State, c: &Columns, license: &str) -> Result<Option<u64>, Vio
         .deposits
         .get(&seq)
         .ok_or_else(|| violation("license-payment", format!("seq {seq} is not a deposit-eur row")))?;
-    if let Some(by) = deposit.paid_for {
+    if let Some(by) = deposit.refunded {
+        return Err(violation(
+            "license-payment",
+            format!("the deposit at seq {seq} was refunded at seq {by} and pays for nothing"),
+        ));
+    }
+    let spent_by = deposit.paid_for.filter(|by| {
+        state
+            .invitations
+            .get(by)
+            .is_none_or(|invitation| invitation.joined.is_some() || invitation.open_at(row.timestamp))
+    });
+    if let Some(by) = spent_by {
         return Err(violation(
             "license-payment",
             format!("the deposit at seq {seq} paid for the license of seq {by} already; a deposit pays for one license"),
         ));
     }
-    ensure(deposit.amount >= price, "license-payment", || {
+    ensure(deposit.paid >= price, "license-payment", || {
         format!(
-            "the deposit at seq {seq} is {} EUR; a {license} license costs {price} EUR",
-            deposit.amount
+            "the deposit at seq {seq} paid {} EUR; a {license} license costs {price} EUR",
+            deposit.paid
         )
     })?;
     Ok(Some(seq))
 }
 
-fn spend(state: &mut State, deposit: Option<u64>, row: &Row) {
+/// Marks the deposit (if any) as spent on this row's license.
+pub(super) fn spend(state: &mut State, deposit: Option<u64>, row: &Row) {
     if let Some(d) = deposit.and_then(|seq| state.deposits.get_mut(&seq)) {
         d.paid_for = Some(row.seq);
     }
@@ -143,7 +159,7 @@ pub fn create_owner(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
     ensure(!state.owners.contains_key(owner), "duplicate-id", || {
         format!("{owner} is already an owner")
     })?;
-    let paid_by = payment(state, c, license)?;
+    let paid_by = payment(state, row, c, license)?;
     c.done()?;
     state.owners.insert(owner.to_string(), new_owner(license, row));
     spend(state, paid_by, row);
@@ -176,7 +192,7 @@ pub fn change_license(state: &mut State, row: &Row, c: &Columns) -> Result<(), V
         ensure(sk >= needed, "karma-threshold", || {
             format!("{owner} has {sk} SK; a {license} license needs at least {needed}")
         })?;
-        paid_by = payment(state, c, license)?;
+        paid_by = payment(state, row, c, license)?;
     }
     c.done()?;
     if let Some(o) = state.owners.get_mut(owner) {

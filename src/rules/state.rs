@@ -86,10 +86,42 @@ pub struct Confirmation {
 /// EUR received by the treasury, which may pay for one license.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deposit {
-    /// How much.
+    /// How much reached the treasury.
     pub amount: Amount,
-    /// Seq of the row whose license it paid, once spent.
+    /// What the payer paid before fees (`amount` when the row names no gross): a license's
+    /// price is checked against it.
+    pub paid: Amount,
+    /// Seq of the row whose license it paid (an owner's row or an invitation), once spent.
     pub paid_for: Option<u64>,
+    /// Seq of the refund-eur row that gave it back, if one did.
+    pub refunded: Option<u64>,
+}
+
+/// An invitation to become an owner: made by a captain for a license someone paid for,
+/// claimed once by a join row that proves the one-time code.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Invitation {
+    /// The license the newcomer gets.
+    pub license: String,
+    /// The key the one-time code derives (its OpenSSH line): the ledger's commitment to the code.
+    pub key: String,
+    /// When it closes unused.
+    pub expires: Timestamp,
+    /// The captain who invited (the newcomer's creator).
+    pub inviter: String,
+    /// Seq of the deposit that paid for it, if any.
+    pub payment: Option<u64>,
+    /// The handle that claimed it, once joined.
+    pub joined: Option<String>,
+    /// Seq of the refund that withdrew it (its payment was given back before anyone joined).
+    pub withdrawn: Option<u64>,
+}
+
+impl Invitation {
+    /// Whether it can still be claimed at `at`: not joined, not withdrawn, not expired.
+    pub fn open_at(&self, at: Timestamp) -> bool {
+        self.joined.is_none() && self.withdrawn.is_none() && at <= self.expires
+    }
 }
 
 /// A role and its holder.
@@ -312,6 +344,11 @@ pub struct State {
     pub recoveries: BTreeMap<u64, Recovery>,
     /// EUR deposits by seq, and the license each paid for.
     pub deposits: BTreeMap<u64, Deposit>,
+    /// Invitations by the seq of their invite row.
+    pub invitations: BTreeMap<u64, Invitation>,
+    /// The seq of the row that recorded each outside payment reference (deposit-eur and
+    /// refund-eur `reference`): a reference is recorded once.
+    pub references: HashMap<String, u64>,
 }
 
 impl State {
@@ -338,6 +375,8 @@ impl State {
             pending: Amount::ZERO,
             recoveries: BTreeMap::new(),
             deposits: BTreeMap::new(),
+            invitations: BTreeMap::new(),
+            references: HashMap::new(),
         }
     }
 

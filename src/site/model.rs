@@ -208,6 +208,9 @@ impl Model {
             "create-owner" => {
                 self.joined.entry(row.get("owner").to_string()).or_insert((row.seq, row.timestamp));
             }
+            "join" => {
+                self.joined.entry(row.actor.clone()).or_insert((row.seq, row.timestamp));
+            }
             "register-smartup" | "amend-policy" => self.amendments.push(Amendment {
                 seq: row.seq,
                 at: row.timestamp,

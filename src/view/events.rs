@@ -150,6 +150,17 @@ pub enum EventKind {
         #[serde(serialize_with = "shown::text")]
         sc: Amount,
     },
+    /// A captain invited someone to become an owner.
+    Invited {
+        /// The license offered.
+        license: String,
+    },
+    /// EUR went back to a payer: a deposit was refunded.
+    EurRefunded {
+        /// How much.
+        #[serde(serialize_with = "shown::text")]
+        amount: Amount,
+    },
     /// EUR came into the treasury.
     EurDeposited {
         /// How much.
@@ -231,6 +242,24 @@ pub fn event_of(row: &Row, before: &State) -> Event {
                 "{owner} joined as an owner with {} license (entered by {actor})",
                 with_article(&license)
             );
+            (EventKind::OwnerJoined { owner, license }, words)
+        }
+        ("invite", _) => {
+            let license = row.get("license").to_string();
+            let words = format!("{actor} invited someone to become an owner with {} license", with_article(&license));
+            (EventKind::Invited { license }, words)
+        }
+        ("join", _) => {
+            let invitation: u64 = row.get("invitation").parse().unwrap_or(0);
+            let (license, inviter) = before
+                .invitations
+                .get(&invitation)
+                .map_or_else(Default::default, |i| (i.license.clone(), i.inviter.clone()));
+            let words = format!(
+                "{actor} joined as an owner with {} license (invited by {inviter})",
+                with_article(&license)
+            );
+            let owner = actor.to_string();
             (EventKind::OwnerJoined { owner, license }, words)
         }
         ("change-license", _) => {
@@ -342,6 +371,14 @@ pub fn event_of(row: &Row, before: &State) -> Event {
             let amount = amount(row, "amount");
             let words = format!("{actor} recorded {amount} EUR paid into the treasury");
             (EventKind::EurDeposited { amount }, words)
+        }
+        ("refund-eur", _) => {
+            let amount = amount(row, "amount");
+            let words = format!(
+                "{actor} recorded a refund of {amount} EUR (the deposit at seq {})",
+                row.get("refunds")
+            );
+            (EventKind::EurRefunded { amount }, words)
         }
         ("payout-sc", _) => {
             let amount = amount(row, "amount");

@@ -60,7 +60,7 @@ pub fn transaction(row: &Row, words: &str, before: &Money, after: &Money) -> Opt
     let treasury = after.treasury.minus(before.treasury);
     if treasury != Amount::ZERO {
         let other = match row.action.as_str() {
-            "deposit-eur" => "income:deposits",
+            "deposit-eur" | "refund-eur" => "income:deposits",
             "payout-sc" => "expenses:sc-payouts",
             _ => "equity:treasury",
         };
