@@ -26,6 +26,8 @@ pub struct Refused(pub Violation);
 pub struct Batch {
     /// The rows, in seq order.
     pub rows: Vec<Row>,
+    /// For each row, the index of the intent it records.
+    pub of_intent: Vec<usize>,
     /// The index of each refused intent, and why.
     pub refused: Vec<(usize, Violation)>,
 }
@@ -104,6 +106,7 @@ impl Ledger {
             match outcome {
                 Ok(rows) => {
                     state = trial;
+                    batch.of_intent.extend(std::iter::repeat_n(index, rows.len()));
                     batch.rows.extend(rows);
                 }
                 Err(e) => match e.downcast::<Refused>() {

@@ -13,7 +13,8 @@ use clap::{ArgMatches, Args, FromArgMatches};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-fn config_string(repo: Option<&git2::Repository>, name: &str) -> Option<String> {
+/// A git config value of the ledger repository (else the user's), when set and not blank.
+pub fn config_string(repo: Option<&git2::Repository>, name: &str) -> Option<String> {
     let config = match repo {
         Some(r) => r.config().ok()?,
         None => git2::Config::open_default().ok()?,
@@ -51,9 +52,10 @@ pub struct Scoped {
     pub at: Option<Timestamp>,
 }
 
-/// The subcommands that write entries: every action, `init` and `push`.
+/// The subcommands that write entries: every action (`join` among them), `init`, `push` and
+/// `relay`.
 fn writes(name: &str) -> bool {
-    name == "init" || name == "push" || ActionKind::parse(name).is_some()
+    name == "init" || name == "push" || name == "relay" || ActionKind::parse(name).is_some()
 }
 
 /// The subcommands that take `--at`.
@@ -124,7 +126,9 @@ pub fn resolve(who: &Who, repo: Option<&git2::Repository>) -> Result<Signer> {
     Ok(signer)
 }
 
-fn key_path(who: &Who, repo: Option<&git2::Repository>) -> Result<PathBuf> {
+/// The private key file `who` names: `--key`, else git config user.signingkey (its private half),
+/// else `~/.ssh/id_ed25519`.
+pub fn key_path(who: &Who, repo: Option<&git2::Repository>) -> Result<PathBuf> {
     if let Some(path) = &who.key {
         return Ok(path.clone());
     }

@@ -13,6 +13,7 @@ mod identity;
 mod init;
 mod inspect;
 mod journal;
+mod onboard_cmd;
 mod progress;
 mod push_cmd;
 mod read;
@@ -87,6 +88,13 @@ enum Command {
     Hook(hook_cmd::HookCommand),
     /// Push the ledger branch, re-basing your unpushed entries when someone pushed first
     Push(push_cmd::PushArgs),
+    /// Onboarding: record an Open Collective export (deposits, refunds, invitations), invite by hand
+    #[command(subcommand)]
+    Onboard(onboard_cmd::OnboardCommand),
+    /// Claim an invitation with its one-time code: writes a join row signed by your own key (made if you have none)
+    Join(onboard_cmd::JoinArgs),
+    /// Record a newcomer's signed join row (captains and every owner may relay), then push
+    Relay(onboard_cmd::RelayArgs),
     /// Keep Forgejo issues, labels, milestones and tracked time in step with the ledger
     #[command(subcommand)]
     Forgejo(forgejo_cmd::ForgejoCommand),
@@ -134,6 +142,9 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Hook(command) => hook_cmd::run(g, command),
         Command::Doctor(args) => doctor::run(g, args),
         Command::Push(args) => push_cmd::run(g, scoped, args),
+        Command::Onboard(command) => onboard_cmd::run(g, command),
+        Command::Join(args) => onboard_cmd::join(g, scoped, args),
+        Command::Relay(args) => onboard_cmd::relay(g, scoped, args),
         Command::Forgejo(command) => forgejo_cmd::run(g, command),
         Command::Site(command) => site_cmd::run(g, command),
     }

@@ -1,13 +1,12 @@
 //! `smartup site`: build the public transparency site from the verified ledger, and publish
 //! its Markdown pages to the Forgejo wiki.
 
-use super::context::ledger_dir;
-use super::exit::Usage;
+use super::context::{ledger_dir, outside_the_ledger};
 use super::{AlreadyReported, Global};
 use crate::site::{self, wiki, NotVerified};
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// `site` subcommands.
 #[derive(Subcommand, Debug, Clone)]
@@ -80,7 +79,7 @@ pub fn run(global: &Global, command: &SiteCommand) -> Result<()> {
 
 fn build(global: &Global, args: &BuildArgs) -> Result<site::Built> {
     let repo = crate::repo::open(&ledger_dir(global))?;
-    outside_the_ledger(&repo, &args.out)?;
+    outside_the_ledger(&repo, &args.out, "--out", "the site", "smartup-site")?;
     match site::build(&repo, &args.out, args.at.as_deref(), args.force) {
         Ok(built) => Ok(built),
         Err(e) => match e.downcast::<NotVerified>() {
@@ -94,46 +93,6 @@ fn build(global: &Global, args: &BuildArgs) -> Result<site::Built> {
             Err(e) => Err(e),
         },
     }
-}
-
-/// Refuses a site folder inside the ledger's working tree: it would show in `git status`, and
-/// a commit of it would be refused by the hook (only `tables/`, `ledger.toml` and `README.md`
-/// belong in a ledger).
-fn outside_the_ledger(repo: &git2::Repository, out: &Path) -> Result<()> {
-    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
-        return Ok(());
-    };
-    let target = resolved(out);
-    if target.starts_with(&workdir) {
-        return Err(Usage(format!(
-            "--out {} is inside the ledger's working tree ({}), where the site would show in `git status` and a commit of it would be refused; \
-             build it outside, e.g. --out {}",
-            out.display(),
-            workdir.display(),
-            workdir.parent().unwrap_or(&workdir).join("smartup-site").display()
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-/// `path` made absolute, with the part that exists resolved (symbolic links, `..`).
-fn resolved(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut existing = absolute.as_path();
-    let mut missing = Vec::new();
-    while !existing.exists() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name);
-                existing = parent;
-            }
-            _ => break,
-        }
-    }
-    let mut out = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
-    out.extend(missing.iter().rev());
-    out
 }
 
 fn print(global: &Global, built: &site::Built, out: &std::path::Path, published: Option<&wiki::Published>) {

@@ -111,7 +111,8 @@ impl SigningKey {
         Self::from_dalek(ed25519_dalek::SigningKey::generate(&mut OsRng), comment)
     }
 
-    /// Derives a key deterministically from a 32-byte seed (for tests and benchmarks only).
+    /// Derives a key deterministically from a 32-byte seed (tests, benchmarks, and the
+    /// invitation key a one-time code derives).
     pub fn from_seed(seed: [u8; 32], comment: &str) -> SigningKey {
         Self::from_dalek(ed25519_dalek::SigningKey::from_bytes(&seed), comment)
     }
