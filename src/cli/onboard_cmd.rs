@@ -4,7 +4,7 @@
 use super::context::{ledger_dir, open, outside_the_ledger, print_rows};
 use super::exit::{Unknown, Usage};
 use super::identity::{self, Scoped, Who};
-use super::Global;
+use super::{AlreadyReported, Global};
 use crate::clerk::Refused;
 use crate::ledger::schema::table_id;
 use crate::ledger::segment::{encode_row, header_line, parse_segment};
@@ -115,6 +115,10 @@ fn import(global: &Global, args: &ImportArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&json(&result))?);
     } else {
         print_import(&result, args.dry_run, identities.path());
+    }
+    let refused = result.steps.iter().filter(|(_, o)| matches!(o, Outcome::Refused(_))).count();
+    if refused > 0 {
+        return Err(AlreadyReported(refused).into());
     }
     Ok(())
 }

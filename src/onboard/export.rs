@@ -272,3 +272,87 @@ fn looks_like_date(text: &str) -> bool {
             .iter()
             .all(|i| b[*i].is_ascii_digit())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &[u8] = include_bytes!("../../tests/fixtures/opencollective/a.csv");
+    const B: &[u8] = include_bytes!("../../tests/fixtures/opencollective/b.csv");
+    const C: &[u8] = include_bytes!("../../tests/fixtures/opencollective/c.csv");
+    const D: &[u8] = include_bytes!("../../tests/fixtures/opencollective/d.csv");
+    const TRUNCATED: &[u8] = include_bytes!("../../tests/fixtures/opencollective/truncated.csv");
+
+    #[test]
+    fn the_four_shapes_are_told_apart_by_their_header_and_read_exactly() {
+        let a = parse(A).unwrap();
+        assert!(a.shape.starts_with("A "));
+        assert_eq!(a.transactions.len(), 14);
+        let jane = a.transactions.iter().find(|t| t.id == "100222").unwrap();
+        assert_eq!(
+            (jane.net, jane.credit, jane.kind.as_str()),
+            (Amount(-610), false, "PAYMENT_PROCESSOR_FEE")
+        );
+        let quoted = a.transactions.iter().find(|t| t.id == "100233").unwrap();
+        assert!(
+            quoted.description.ends_with("of Berlin, Inc. (Watch License)"),
+            "quotes and commas: {}",
+            quoted.description
+        );
+        let refund = a.transactions.iter().find(|t| t.id == "100250").unwrap();
+        assert!(refund.is_refund && refund.refund_id == "100240" && refund.net == Amount(-5000));
+        let b = parse(B).unwrap();
+        assert!(b.shape.starts_with("B "));
+        let dora = b.transactions.iter().find(|t| t.id == "a1b2c3d4").unwrap();
+        assert_eq!(
+            (dora.gross, dora.net, dora.group.as_str()),
+            (Some(Amount(20000)), Amount(19390), "f0e1d2c3")
+        );
+        let c = parse(C).unwrap();
+        assert!(c.shape.starts_with("C "));
+        assert_eq!(c.transactions[0].net, Amount(485050));
+        let d = parse(D).unwrap();
+        assert!(d.shape.starts_with("D "));
+        assert_eq!(d.transactions[0].contributor, "hana-hoshi");
+        assert_eq!(d.transactions[0].email, "hana.hoshino@example.org");
+    }
+
+    #[test]
+    fn a_truncated_export_a_missing_column_another_currency_and_bad_values_are_refused_by_line() {
+        assert_eq!(parse(TRUNCATED).unwrap_err(), ExportError::Truncated { line: 9 });
+        let text = std::str::from_utf8(A).unwrap();
+        let without = text.replace("\"oppositeAccountSlug\"", "\"somethingElse\"");
+        let e = parse(without.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no contributor column (\"oppositeAccountSlug\" or \"Opposite Account Handle\")"),
+            "{e}"
+        );
+        let dollars = text.replacen("\"EUR\"", "\"USD\"", 1);
+        assert_eq!(
+            parse(dollars.as_bytes()).unwrap_err(),
+            ExportError::Currency {
+                line: 2,
+                currency: "USD".into()
+            }
+        );
+        let float = text.replacen(",-6.1,", ",-6.105,", 1);
+        let e = parse(float.as_bytes()).unwrap_err().to_string();
+        assert!(e.starts_with("line 14, column netAmount: \"-6.105\" is not an amount"), "{e}");
+        let e = parse(b"not,a,transactions,file\n1,2,3,4\n").unwrap_err().to_string();
+        assert!(e.contains("no date column"), "{e}");
+        let short = text.replacen(",\"pi_3Q100250\"", "", 1);
+        assert!(matches!(parse(short.as_bytes()).unwrap_err(), ExportError::NotCsv(_)));
+    }
+
+    #[test]
+    fn no_error_repeats_a_contributors_data() {
+        let text = std::str::from_utf8(A).unwrap();
+        let broken = text.replacen("\"CREDIT\",\"CONTRIBUTION\",\"3f2a", "\"CREDITED\",\"CONTRIBUTION\",\"3f2a", 1);
+        let e = parse(broken.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("line 15, column type"), "{e}");
+        for private in ["Jane", "Public", "jane-public"] {
+            assert!(!e.contains(private), "{e}");
+        }
+    }
+}

@@ -323,3 +323,171 @@ impl Planner<'_> {
             .cloned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::onboard::export::parse;
+    use crate::onboard::identities::Contributor;
+    use crate::rules::test_support::Book;
+
+    fn fixture(name: &str) -> Export {
+        let path = format!("{}/tests/fixtures/opencollective/{name}", env!("CARGO_MANIFEST_DIR"));
+        parse(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn nobody() -> Identities {
+        Identities::load(std::path::Path::new("/nonexistent/identities.toml")).unwrap()
+    }
+
+    /// The steps in words: `deposit <reference> <amount>`, `invite <slug> <license>`, ...
+    fn told(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| match &s.action {
+                Planned::Deposit { reference, amount, .. } => format!("deposit {reference} {amount}"),
+                Planned::Invite {
+                    contributor,
+                    license,
+                    payment,
+                    ..
+                } => format!("invite {contributor} {license} paid by {payment}"),
+                Planned::Upgrade { owner, license, .. } => format!("upgrade {owner} {license}"),
+                Planned::Refund {
+                    reference,
+                    amount,
+                    refunds,
+                } => format!("refund {reference} {amount} of {refunds}"),
+                Planned::Skip { reason } => format!("skip {reason}"),
+            })
+            .collect()
+    }
+
+    /// The state after the plan's deposits and refunds were recorded (their references).
+    fn recorded(mut state: State, steps: &[Step]) -> State {
+        for (n, step) in steps.iter().enumerate() {
+            if let Planned::Deposit { reference, .. } | Planned::Refund { reference, .. } = &step.action {
+                state.references.insert(reference.clone(), 100 + n as u64);
+            }
+        }
+        state
+    }
+
+    #[test]
+    fn purchases_become_deposits_and_invitations_refunds_compensate_and_the_rest_is_skipped_with_a_reason() {
+        let b = Book::new();
+        let steps = plan(&fixture("a.csv"), &b.state, &nobody());
+        assert_eq!(
+            told(&steps),
+            [
+                "deposit opencollective/3f2a1b9c/100221 183.90",
+                "invite jane-public work paid by opencollective/3f2a1b9c/100221",
+                "deposit opencollective/8c1d2e3f/100226 43.25",
+                "invite guest-3a9f0c2e watch paid by opencollective/8c1d2e3f/100226",
+                "deposit opencollective/5b6c7d8e/100230 9.45",
+                "invite incognito-7d1e4b2a campaign paid by opencollective/5b6c7d8e/100230",
+                "deposit opencollective/1a2b3c4d/100233 48.25",
+                "invite zed-berlin watch paid by opencollective/1a2b3c4d/100233",
+                "skip group 6e7f8a9b: EXPENSE — not a contribution or a refund, not imported",
+                "deposit opencollective/9e8d7c6b/100240 48.25",
+                "skip group 9e8d7c6b: refunded in this export: no license",
+                "refund opencollective/7f6e5d4c/100250 50.00 of opencollective/9e8d7c6b/100240",
+            ]
+        );
+        let Planned::Deposit { gross, tier, .. } = &steps[0].action else {
+            panic!()
+        };
+        assert_eq!((gross.to_string().as_str(), tier.as_deref()), ("200.00", Some("Work License")));
+    }
+
+    #[test]
+    fn the_same_export_again_or_an_overlapping_later_one_plans_only_what_is_new() {
+        let b = Book::new();
+        let first = plan(&fixture("a.csv"), &b.state, &nobody());
+        let state = recorded(b.state.clone(), &first);
+        let again = plan(&fixture("a.csv"), &state, &nobody());
+        assert!(again.iter().all(|s| matches!(s.action, Planned::Skip { .. })), "{:?}", told(&again));
+        let later = told(&plan(&fixture("a-later.csv"), &state, &nobody()));
+        let new: Vec<&String> = later
+            .iter()
+            .filter(|s| !s.contains("already recorded") && !s.contains("EXPENSE"))
+            .collect();
+        assert_eq!(
+            new,
+            [
+                "deposit opencollective/2c3d4e5f/100261 193.90",
+                "invite ana-lima work paid by opencollective/2c3d4e5f/100261",
+                "deposit opencollective/4d5e6f7a/100270 25.00",
+                "skip group 4d5e6f7a: no tier of [onboarding.tiers] ends its description: a donation, no license",
+            ],
+            "a tier with parentheses is found whole; a donation is a deposit only"
+        );
+        // The same purchase from an export of another shape (another transaction id, the same
+        // short group) is recognised too.
+        let mut other = b.state.clone();
+        other.references.insert("opencollective/3f2a1b9c/7a7a7a7a".into(), 9);
+        let told = told(&plan(&fixture("a.csv"), &other, &nobody()));
+        assert_eq!(told[0], "skip group 3f2a1b9c: already recorded at seq 9");
+    }
+
+    #[test]
+    fn a_known_owner_buying_a_higher_license_is_upgraded_and_a_lower_one_is_only_a_deposit() {
+        let b = Book::organisation();
+        let mut ids = nobody();
+        for (slug, handle) in [("zed-berlin", "carol"), ("guest-3a9f0c2e", "alice")] {
+            ids.contributors.push(Contributor {
+                slug: slug.into(),
+                handle: Some(handle.into()),
+                ..Contributor::default()
+            });
+        }
+        let steps = told(&plan(&fixture("a.csv"), &b.state, &ids));
+        assert!(steps.contains(&"upgrade carol watch".to_string()), "{steps:?}");
+        assert!(
+            steps.contains(
+                &"skip group 8c1d2e3f: alice already holds a work license; the watch purchase is recorded as a deposit".to_string()
+            ),
+            "{steps:?}"
+        );
+    }
+
+    #[test]
+    fn shapes_b_and_c_link_refunds_by_short_ids_and_a_price_that_does_not_match_buys_nothing() {
+        let b = Book::new();
+        let steps = told(&plan(&fixture("b.csv"), &b.state, &nobody()));
+        assert_eq!(
+            steps,
+            [
+                "deposit opencollective/a0b1c2d3/b2c3d4e5 9.45",
+                "invite guest-91b2c3d4 campaign paid by opencollective/a0b1c2d3/b2c3d4e5",
+                "deposit opencollective/f0e1d2c3/a1b2c3d4 193.90",
+                "invite dora-dunn work paid by opencollective/f0e1d2c3/a1b2c3d4",
+                "deposit opencollective/b0c1d2e3/d3e4f5a6 48.25",
+                "skip group b0c1d2e3: refunded in this export: no license",
+                "refund opencollective/c1d2e3f4/e4f5a6b7 50.00 of opencollective/b0c1d2e3/d3e4f5a6",
+            ]
+        );
+        let steps = told(&plan(&fixture("c.csv"), &b.state, &nobody()));
+        assert!(
+            steps.contains(
+                &"skip group 4d5e6f7a: the tier \"Watch License\" costs 50.00 EUR, but 40.00 EUR were paid: no license".to_string()
+            ),
+            "{steps:?}"
+        );
+        assert!(
+            steps.contains(&"invite erik-ek organizational paid by opencollective/6f7a8b9c/7a8b9c0d".to_string()),
+            "{steps:?}"
+        );
+        // A refund whose purchase is in neither the export nor the ledger is not guessed at.
+        let a = fixture("a.csv");
+        let only_refund = Export {
+            shape: a.shape,
+            transactions: a.transactions.into_iter().filter(|t| t.is_refund).collect(),
+        };
+        let steps = told(&plan(&only_refund, &b.state, &nobody()));
+        assert_eq!(
+            steps,
+            ["skip group 7f6e5d4c: a refund of a purchase that is neither in this export nor recorded in the ledger"]
+        );
+    }
+}
