@@ -326,7 +326,7 @@ fn a_site_inside_the_ledgers_working_tree_is_refused() {
     ] {
         build(&sb, &ledger, &out, &["--force"])
             .code(2)
-            .stderr_has(&["inside the ledger's working tree", "build it outside, e.g. --out"]);
+            .stderr_has(&["inside the ledger's working tree", "keep it outside, e.g. --out"]);
     }
     assert!(!ledger.dir.join("smartup-site").exists() && !ledger.dir.join("site").exists());
     assert!(!ledger.dir.join("index.html").exists(), "nothing was written");
