@@ -620,14 +620,14 @@ fn money_and_assignment_attacks() {
 #[test]
 fn a_closed_session_stopped_again() {
     let f = Forge::new();
-    // alice's demo session 21 (08:00-10:00) is closed; she stops it again, with a log of
+    // alice's demo session 24 (08:00-10:00) is closed; she stops it again, with a log of
     // the whole time since, to be paid for hours she did not work.
     let mut c = craft(
         &f,
         "work_clock",
         "stop-work",
         "alice",
-        &[("session", "21"), ("task", "6_2_1_1_logo"), ("owner", "alice")],
+        &[("session", "24"), ("task", "6_2_1_1_logo"), ("owner", "alice")],
     );
     let at = c.at.to_string();
     c.values.push(("happened_at".into(), at.clone()));
@@ -639,7 +639,7 @@ fn a_closed_session_stopped_again() {
         "stop-work",
         "alice",
         &[
-            ("session", "21"),
+            ("session", "24"),
             ("task", "6_2_1_1_logo"),
             ("owner", "alice"),
             ("started", started),

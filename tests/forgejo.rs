@@ -134,7 +134,7 @@ fn empty_organisation_full_sync_then_nothing_to_do() {
         "| Validated SC | 49.50 |",
         "share 90.00% by @maya",
         &format!(
-            "[seq 18]({}/{ORG}/ledger/src/branch/main/tables/task-budgets/1/01.csv?display=source#L2) create-task",
+            "[seq 21]({}/{ORG}/ledger/src/branch/main/tables/task-budgets/1/01.csv?display=source#L2) create-task",
             double.url
         ),
         "<!-- smartup:end -->",

@@ -16,7 +16,7 @@ use hook_common::{append_bytes, lines_of, write_lines, Forge, Rng, Started, DEMO
 use smartup::time::Timestamp;
 use std::path::{Path, PathBuf};
 
-/// The first transactions segment: the founder's deposit at seq 12.
+/// The first transactions segment: the founder's first deposit (of the import) at seq 4.
 const TRANSACTIONS: &str = "tables/transactions/1/01.csv";
 
 fn read(path: &Path) -> String {
@@ -211,8 +211,8 @@ fn editing_an_existing_row_is_rejected() {
     let before = f.forge_main();
     let path = f.work.join(TRANSACTIONS);
     let text = read(&path);
-    assert!(text.contains(",EUR,1000.00,license,"), "{text}");
-    write(&path, text.replacen(",EUR,1000.00,license,", ",EUR,9000.00,license,", 1));
+    assert!(text.contains(",EUR,4604.75,license,"), "{text}");
+    write(&path, text.replacen(",EUR,4604.75,license,", ",EUR,9604.75,license,", 1));
     f.commit_as("founder", "a bigger deposit");
     f.assert_rejected(
         &f.push(),
@@ -279,10 +279,10 @@ fn deleting_an_existing_row_is_rejected() {
 fn reordering_existing_rows_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    // The demo has two transactions in one segment: swap them.
+    // The demo has five transactions in one segment: swap the first two.
     let path = f.work.join(TRANSACTIONS);
     let mut lines = lines_of(&path);
-    assert_eq!(lines.len(), 3, "the header and the demo's two transactions");
+    assert_eq!(lines.len(), 6, "the header and the demo's four deposits and an SK award");
     lines.swap(1, 2);
     write_lines(&path, &lines);
     f.commit_as("founder", "reorder");
@@ -294,7 +294,7 @@ fn a_segment_begun_before_the_last_is_full_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
     // A validly signed deposit, written as a new segment although the demo's transactions
-    // segment holds only two rows of its 32.
+    // segment holds only five rows of its 32.
     let craft = f.deposit();
     let mut bytes = smartup::ledger::segment::header_line(smartup::ledger::schema::table_id("transactions").unwrap());
     bytes.extend_from_slice(&craft.line_of(&craft.sign()));
@@ -305,7 +305,7 @@ fn a_segment_begun_before_the_last_is_full_is_rejected() {
         &before,
         &[
             "[history]",
-            "tables/transactions/1/02.csv begins while tables/transactions/1/01.csv holds 2 of its 32 rows",
+            "tables/transactions/1/02.csv begins while tables/transactions/1/01.csv holds 5 of its 32 rows",
         ],
     );
 }
@@ -341,7 +341,7 @@ fn a_row_with_a_forged_signature_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[bad-signature]", "seq 30", "by carla", "forged, copied or altered"],
+        &["[bad-signature]", "seq 33", "by carla", "forged, copied or altered"],
     );
 
     // A validly signed row whose amount was changed after signing.
@@ -350,7 +350,7 @@ fn a_row_with_a_forged_signature_is_rejected() {
     line = line.replacen(",10.00,", ",10000.00,", 1);
     f.add_rows("transactions", line.as_bytes());
     f.commit_as("founder", "a deposit");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30", "by founder"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "by founder"]);
 }
 
 #[test]
@@ -365,7 +365,7 @@ fn a_row_with_a_missing_signature_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[bad-signature]", "seq 30", "does not hold a base64 ed25519 signature"],
+        &["[bad-signature]", "seq 33", "does not hold a base64 ed25519 signature"],
     );
 }
 
@@ -373,16 +373,16 @@ fn a_row_with_a_missing_signature_is_rejected() {
 fn a_row_with_a_copied_signature_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    // The signature of the founder's deposit at seq 12, on a new deposit by the founder.
+    // The signature of the founder's deposit at seq 4, on a new deposit by the founder.
     let first = String::from_utf8(lines_of(&f.work.join(TRANSACTIONS))[1].clone()).unwrap();
-    assert!(first.starts_with("12,"), "{first}");
+    assert!(first.starts_with("4,"), "{first}");
     let copied = first.trim_end().rsplit_once(',').unwrap().1.to_string();
     let craft = f.deposit();
     let mut row = craft.sign();
     row.signature = copied;
     f.add_rows("transactions", &craft.line_of(&row));
     f.commit_as("founder", "deposit with an old signature");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30", "forged, copied or altered"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "forged, copied or altered"]);
 }
 
 #[test]
@@ -391,20 +391,20 @@ fn a_valid_row_replayed_again_is_rejected() {
     let before = f.forge_main();
     let path = f.segment("transactions");
     let last = lines_of(&path).pop().unwrap();
-    assert!(last.starts_with(b"29,"), "{}", String::from_utf8_lossy(&last));
+    assert!(last.starts_with(b"32,"), "{}", String::from_utf8_lossy(&last));
 
     // The same line once more.
     f.add_rows("transactions", &last);
     f.commit_as("carla", "again");
-    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 29"]);
+    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 32"]);
 
     // The same row under the next seq number: its signature does not cover the new seq.
     f.reset();
     let text = String::from_utf8(last).unwrap();
-    let renumbered = format!("30{}", &text[2..]);
+    let renumbered = format!("33{}", &text[2..]);
     f.add_rows("transactions", renumbered.as_bytes());
     f.commit_as("carla", "again, renumbered");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33"]);
 }
 
 #[test]
@@ -439,7 +439,7 @@ fn a_valid_row_replayed_from_another_ledger_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[bad-signature]", "seq 30", "by founder", "forged, copied or altered"],
+        &["[bad-signature]", "seq 33", "by founder", "forged, copied or altered"],
     );
 }
 
@@ -455,7 +455,7 @@ fn a_row_signed_by_a_revoked_key_is_rejected() {
     // carla's award, signed with her revoked key.
     f.append(&f.award("carla", "alice"));
     f.commit_as("founder", "an award");
-    f.assert_rejected(&f.push(), &before, &["[key-not-valid]", "seq 31", "by carla", "was revoked"]);
+    f.assert_rejected(&f.push(), &before, &["[key-not-valid]", "seq 34", "by carla", "was revoked"]);
 
     // A good entry in a commit signed with the revoked key.
     f.reset();
@@ -477,7 +477,7 @@ fn a_row_signed_with_someone_elses_key_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[key-not-valid]", "seq 30", "belongs to carla, not to founder"],
+        &["[key-not-valid]", "seq 33", "belongs to carla, not to founder"],
     );
 
     // The same, but the key column claims the founder's key.
@@ -486,7 +486,7 @@ fn a_row_signed_with_someone_elses_key_is_rejected() {
     craft.signer = f.key("carla");
     f.append(&craft);
     f.commit_as("carla", "a deposit for the founder");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30", "by founder"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "by founder"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -521,7 +521,7 @@ fn a_captain_adding_a_key_to_the_founder_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[key-authority]", "seq 30", "by carla", "only founder adds keys"],
+        &["[key-authority]", "seq 33", "by carla", "only founder adds keys"],
     );
 }
 
@@ -535,7 +535,7 @@ fn a_captain_revoking_the_founders_key_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[key-authority]", "seq 30", "by carla", "carla may not change the keys of founder"],
+        &["[key-authority]", "seq 33", "by carla", "carla may not change the keys of founder"],
     );
 }
 
@@ -569,7 +569,7 @@ fn a_recovery_completed_by_one_authority_alone_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[recovery]", "seq 31", "by carla", "a second authority must confirm it first"],
+        &["[recovery]", "seq 34", "by carla", "a second authority must confirm it first"],
     );
 }
 
@@ -600,7 +600,7 @@ fn a_recovery_cancelled_by_the_owner_cannot_be_completed() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[recovery]", "seq 33", "by carla", "no open recovery", "cancelled"],
+        &["[recovery]", "seq 36", "by carla", "no open recovery", "cancelled"],
     );
 }
 
@@ -615,7 +615,7 @@ fn an_action_the_actors_role_does_not_allow_is_rejected() {
     // bob, a junior, awards SK, which only captains do.
     f.append(&f.award("bob", "alice"));
     f.commit_as("bob", "an award by bob");
-    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 30", "by bob", "bob is not a captain"]);
+    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 33", "by bob", "bob is not a captain"]);
 }
 
 #[test]
@@ -631,7 +631,7 @@ fn an_action_allowed_before_a_role_change_is_rejected_after_it() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[not-permitted]", "seq 32", "by carla", "carla is not a captain"],
+        &["[not-permitted]", "seq 35", "by carla", "carla is not a captain"],
     );
 }
 
@@ -643,7 +643,7 @@ fn a_gap_in_seq_is_rejected() {
     craft.seq += 1;
     f.append(&craft);
     f.commit_as("founder", "a deposit");
-    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 31", "without gap or repeat"]);
+    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 34", "without gap or repeat"]);
 }
 
 #[test]
@@ -654,7 +654,7 @@ fn a_duplicate_seq_is_rejected() {
     craft.seq -= 1;
     f.append(&craft);
     f.commit_as("founder", "a deposit");
-    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 29", "without gap or repeat"]);
+    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 32", "without gap or repeat"]);
 }
 
 #[test]
@@ -665,7 +665,7 @@ fn a_timestamp_in_the_future_is_rejected() {
     craft.at = Timestamp::now().plus(86_400);
     f.append(&craft);
     f.commit_as("founder", "tomorrow's deposit");
-    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 30", "in the future"]);
+    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 33", "in the future"]);
 
     // Nor before the previous row.
     f.reset();
@@ -674,7 +674,7 @@ fn a_timestamp_in_the_future_is_rejected() {
     craft.at = last.plus(-3_600);
     f.append(&craft);
     f.commit_as("founder", "yesterday's deposit");
-    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 30", "before the previous row"]);
+    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 33", "before the previous row"]);
 
     // A minute ahead of the server's clock is within the skew the hook allows.
     f.reset();
@@ -950,7 +950,7 @@ fn a_merge_that_smuggles_a_bad_row_in_from_a_side_branch_is_rejected() {
     f.append(&f.award("bob", "alice"));
     f.commit_as("bob", "an award by bob");
     merge_local_commits_from_a_side_branch(&f, &f.key("carla"));
-    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 31", "by bob", "bob is not a captain"]);
+    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 34", "by bob", "bob is not a captain"]);
 
     // A side branch whose bad row carries a forged signature.
     f.reset();
@@ -959,7 +959,7 @@ fn a_merge_that_smuggles_a_bad_row_in_from_a_side_branch_is_rejected() {
     f.append(&craft);
     f.commit_as("carla", "a forged award");
     merge_local_commits_from_a_side_branch(&f, &f.key("maya"));
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 30", "by carla"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "by carla"]);
 }
 
 #[test]
@@ -991,7 +991,7 @@ fn a_merge_that_takes_an_edited_row_from_a_side_branch_is_rejected() {
     // A side branch that edits an old row; the merge commit takes the side's tree.
     let path = f.work.join(TRANSACTIONS);
     let text = read(&path);
-    write(&path, text.replacen(",EUR,1000.00,", ",EUR,9000.00,", 1));
+    write(&path, text.replacen(",EUR,4604.75,", ",EUR,9604.75,", 1));
     f.commit_as("founder", "edit");
     let side = f.head();
     f.git_ok(&["reset", "-q", "--hard", "origin/main"]);
@@ -1492,7 +1492,7 @@ fn a_second_contributor_lands_with_smartup_push_after_the_first_pushed() {
     let f = Forge::new();
     let other = f.sb.path().join("other");
     f.clone_forge(&other);
-    // Both record seq 30 on the same base.
+    // Both record seq 33 on the same base.
     f.act("carla", &["award-sk", "alice", "review"]);
     f.act_in(&other, "founder", &["deposit-eur", "25", "--reason", "donation"]).ok();
     f.assert_accepted(&f.push());
@@ -1517,7 +1517,7 @@ fn a_second_contributor_lands_with_smartup_push_after_the_first_pushed() {
             )
         })
         .collect();
-    assert_eq!(tail, [(30, "carla", "award-sk"), (31, "founder", "deposit-eur")]);
+    assert_eq!(tail, [(33, "carla", "award-sk"), (34, "founder", "deposit-eur")]);
 }
 
 /// Three appenders push at once, round after round (two of them the same person in two

@@ -6,6 +6,10 @@ use super::Global;
 use crate::clerk::push::{push, Progress};
 use crate::clerk::{Ledger, Signer};
 use crate::hook::install;
+use crate::ledger::row::Row;
+use crate::onboard::code::Code;
+use crate::onboard::identities::Identities;
+use crate::onboard::{self, Invited, Outcome};
 use crate::rules::draft::{Intent, RoleChange};
 use crate::sign::SigningKey;
 use crate::time::{Timestamp, HOUR, PINNED_CLOCK};
@@ -23,6 +27,9 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
 }
+
+/// The Open Collective export the demo imports: four licenses bought.
+const DEMO_EXPORT: &str = include_str!("../../tests/fixtures/opencollective/demo.csv");
 
 const PEOPLE: [(&str, &str); 5] = [
     ("founder", "the founder"),
@@ -63,13 +70,67 @@ impl Demo {
         let signer = &self.signers[who];
         let rows = ledger.record(signer, &intent, None, self.clock)?;
         print_rows(&self.printing(), &rows);
+        self.push(&mut ledger)
+    }
+
+    /// The founder imports the demo's Open Collective export and pushes; returns the
+    /// invitations with their codes.
+    fn import(&mut self) -> Result<Vec<Invited>> {
+        self.update_clone("founder")?;
+        let mut ledger = Ledger::open(&self.dir.join("founder"))?;
+        let mut identities = Identities::load(&self.dir.join("private").join("identities.toml"))?;
+        let import = onboard::import(
+            &mut ledger,
+            &self.signers["founder"],
+            &mut identities,
+            DEMO_EXPORT.as_bytes(),
+            self.clock,
+            false,
+        )?;
+        let rows: Vec<Row> = import
+            .steps
+            .into_iter()
+            .filter_map(|(_, outcome)| match outcome {
+                Outcome::Recorded(row) => Some(*row),
+                _ => None,
+            })
+            .collect();
+        print_rows(&self.printing(), &rows);
+        self.push(&mut ledger)?;
+        for i in &import.invited {
+            println!(
+                "invitation seq {} ({}) for {}: code {}",
+                i.seq,
+                i.license,
+                i.contributor,
+                i.code.shown()
+            );
+        }
+        Ok(import.invited)
+    }
+
+    /// `who` clones the forge and writes their join row with a key of their own; the founder
+    /// relays it and pushes.
+    fn join(&mut self, who: &'static str, code: &Code) -> Result<()> {
+        self.update_clone(who)?;
+        let theirs = Ledger::open(&self.dir.join(who))?;
+        let row = onboard::join_row(&theirs.state, code, who, &self.signers[who].key, self.clock)?;
+        self.update_clone("founder")?;
+        let mut ledger = Ledger::open(&self.dir.join("founder"))?;
+        let row = ledger.relay(&self.signers["founder"], row, self.clock)?;
+        print_rows(&self.printing(), std::slice::from_ref(&row));
+        self.push(&mut ledger)
+    }
+
+    /// Pushes the ledger's new commits through the forge's hook.
+    fn push(&self, ledger: &mut Ledger) -> Result<()> {
         let mut no_resigning = || -> Result<Signer> { bail!("the demo's pushes never need re-signing") };
         let mut show = |progress: Progress| {
             if let Progress::Remote(line) = progress {
                 eprintln!("{line}");
             }
         };
-        push(&mut ledger, "origin", 2, &mut no_resigning, &mut show)?;
+        push(ledger, "origin", 2, &mut no_resigning, &mut show)?;
         Ok(())
     }
 
@@ -181,34 +242,22 @@ fn journey(d: &mut Demo) -> Result<()> {
         },
     )?;
 
-    d.say("The founder enters four owners in the Book of Owners, each with their key, as their licenses were bought on Open Collective.");
-    for (who, license) in [("carla", "organizational"), ("maya", "work"), ("alice", "work"), ("bob", "work")] {
-        let public_key = Some(d.signers[who].key.public().to_openssh());
-        d.act(
-            "founder",
-            0,
-            Intent::CreateOwner {
-                owner: who.into(),
-                license: license.into(),
-                public_key,
-                payment: None,
-                note: "license bought on Open Collective".into(),
-            },
-        )?;
+    d.say("Four people bought licenses on Open Collective. The founder imports the collective's transactions export (tests/fixtures/opencollective/demo.csv): each purchase becomes a deposit of what reached the treasury and an invitation with a one-time code. Names stay out of the ledger; the contributors' slugs go to a private identity file.");
+    let codes = d.import()?;
+    d.say("Each newcomer gets their code privately, chooses a handle and runs `smartup join CODE --handle H`: a join row signed by their own new key. They cannot push yet, so the founder relays each row (`smartup relay FILE`); the forge's hook checks the newcomer's signature and the code's proof.");
+    for (slug, who) in [
+        ("carla-conti", "carla"),
+        ("maya-mendes", "maya"),
+        ("alice-a", "alice"),
+        ("bo-berg", "bob"),
+    ] {
+        let code = codes
+            .iter()
+            .find(|i| i.contributor == slug)
+            .map(|i| i.code.clone())
+            .with_context(|| format!("the demo's export invited no {slug}"))?;
+        d.join(who, &code)?;
     }
-    d.say("The founder records the license money in the EUR treasury.");
-    d.act(
-        "founder",
-        0,
-        Intent::DepositEur {
-            amount: "1000".parse()?,
-            gross: None,
-            reason: "license".into(),
-            from: None,
-            reference: String::new(),
-            note: String::new(),
-        },
-    )?;
 
     d.say("The founder appoints carla captain of the design team.");
     d.act("founder", 0, role("4_1_2_tc_design_team", "carla", Some("3_2_design_team")))?;

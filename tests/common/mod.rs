@@ -518,7 +518,7 @@ pub fn standard_org(sb: &Sandbox) -> Ledger {
 }
 
 /// The segment files of a table in a ledger's working tree, in order, as paths relative to
-/// the ledger (`tables/transactions/1/01.csv`, ...).
+/// the ledger (`tables/transactions/1/01.csv`, ...); none for a table without rows.
 #[track_caller]
 pub fn segments_of(ledger: &Path, table: &str) -> Vec<String> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -536,7 +536,10 @@ pub fn segments_of(ledger: &Path, table: &str) -> Vec<String> {
         }
     }
     let mut files = Vec::new();
-    walk(&ledger.join("tables").join(table), &mut files);
+    let folder = ledger.join("tables").join(table);
+    if folder.exists() {
+        walk(&folder, &mut files);
+    }
     let relative: Vec<String> = files
         .iter()
         .map(|f| f.strip_prefix(ledger).expect("inside the ledger").to_string_lossy().into_owned())
