@@ -94,7 +94,9 @@ pub fn run(global: &Global, command: &OnboardCommand) -> Result<()> {
     }
 }
 
-fn identities_at(global: &Global, chosen: &IdentityFile) -> Result<Identities> {
+/// The private identity file the command names (or the default one), refused inside the
+/// ledger's clone.
+pub(super) fn identities_at(global: &Global, chosen: &IdentityFile) -> Result<Identities> {
     let path =
         chosen.identities.clone().or_else(identities::default_path).ok_or_else(|| {
             Usage("where is the identity file? pass --identities FILE or set SMARTUP_IDENTITIES (HOME is not set)".into())

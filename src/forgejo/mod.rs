@@ -15,8 +15,10 @@
 //! - [`observe`]: what Forgejo shows now;
 //! - [`step`]: one change, as people and scripts read it;
 //! - [`plan`]: the difference, as steps;
-//! - [`apply`]: carrying the steps out.
+//! - [`apply`]: carrying the steps out;
+//! - [`accounts`]: accounts, SSH keys and team membership of owners (`forgejo provision`).
 
+pub mod accounts;
 pub mod apply;
 pub mod client;
 pub mod config;
