@@ -455,3 +455,92 @@ fn only_leadership_captains_import_and_a_payment_is_recorded_once() {
     ];
     refused(&f, &invite, &["[not-permitted]", "alice is not a team captain"]);
 }
+
+#[test]
+fn smartup_zeros_earlier_records_are_imported_once_with_what_does_not_add_up_reported() {
+    let f = Forge::new();
+    let now = Timestamp::now().to_string();
+    let founder = f.key("founder");
+    let legacy = format!("{}/tests/fixtures/legacy", env!("CARGO_MANIFEST_DIR"));
+    let first = smartup(
+        &f,
+        &f.work,
+        &now,
+        Some(("founder", &founder)),
+        &["onboard", "import-legacy", &legacy],
+    );
+    assert_eq!(
+        first.code, 1,
+        "inconsistencies make the import fail after writing what holds: {first:?}"
+    );
+    assert!(
+        first.stdout.contains("6 records imported, 0 refused, 2 inconsistencies reported"),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .stderr
+            .contains("balance.csv line 8: total_eur_balance says 280.00 EUR, but the changes above add up to 270.00 EUR"),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .stderr
+            .contains("transactions.csv line 5: to \"zoe\" is not an owner of the ledger"),
+        "{first:?}"
+    );
+    push(&f, &f.work, &now, ("founder", &founder));
+    let again = smartup(
+        &f,
+        &f.work,
+        &now,
+        Some(("founder", &founder)),
+        &["onboard", "import-legacy", &legacy],
+    );
+    assert!(
+        again.stdout.contains("0 records imported") && again.stdout.contains("imported before, at seq"),
+        "{again:?}"
+    );
+    let log = f.log(&f.work);
+    let imported: Vec<&serde_json::Value> = log.iter().filter(|r| r["action"] == "import-legacy").collect();
+    assert_eq!(imported.len(), 6);
+    let balance = smartup(&f, &f.work, &now, None, &["balance", "--json"]).ok();
+    let value: serde_json::Value = serde_json::from_str(&balance.stdout).unwrap();
+    assert_eq!(
+        value["treasury"]["eur"], "5456.45",
+        "the demo's 5186.45 EUR and the file's 270.00: {balance:?}"
+    );
+    let maya = value["owners"].as_array().unwrap().iter().find(|o| o["owner"] == "maya").unwrap();
+    assert_eq!(maya["sk"], "20.00", "5 SK of the demo and 15 from the file");
+
+    // Only the founder imports them, whatever the signature.
+    let mut craft = f.deposit();
+    craft.table = "legacy-records".into();
+    craft.action = "import-legacy".into();
+    craft.actor = "carla".into();
+    craft.signer = f.key("carla");
+    craft.named_key = f.key("carla");
+    craft.values = vec![
+        ("source".into(), "balance.csv".into()),
+        ("source_line".into(), "99".into()),
+        ("happened_at".into(), "2025-01-01T00:00:00Z".into()),
+        ("kind".into(), "donation".into()),
+        ("currency".into(), "EUR".into()),
+        ("amount".into(), "1000.00".into()),
+    ];
+    refused(&f, &craft, &["[not-permitted]", "carla does not hold the founder role"]);
+
+    // A file without the columns it is known by is refused as a whole, naming the column.
+    let broken = f.sb.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("balance.csv"), "timestamp,event_type,amount\n2025-01-01,donation,5\n").unwrap();
+    let out = smartup(
+        &f,
+        &f.work,
+        &now,
+        Some(("founder", &founder)),
+        &["onboard", "import-legacy", s(&broken)],
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("balance.csv has no column \"amount_eur_delta\""), "{out:?}");
+}

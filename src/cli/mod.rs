@@ -15,6 +15,7 @@ mod inspect;
 mod journal;
 mod onboard_cmd;
 mod progress;
+mod provision_cmd;
 mod push_cmd;
 mod read;
 mod site_cmd;

@@ -10,6 +10,7 @@ use crate::ledger::schema::table_id;
 use crate::ledger::segment::{encode_row, header_line, parse_segment};
 use crate::onboard::code::Code;
 use crate::onboard::identities::{self, Identities};
+use crate::onboard::legacy;
 use crate::onboard::plan::Planned;
 use crate::onboard::{self, Import, JoinError, Outcome};
 use crate::rules::draft::{Intent, PaidBy};
@@ -18,6 +19,7 @@ use crate::sign::SigningKey;
 use crate::time::Timestamp;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// `smartup onboard ...`.
@@ -28,6 +30,22 @@ pub enum OnboardCommand {
     Import(ImportArgs),
     /// Invite someone by hand (a payment outside Open Collective): prints their one-time code
     Invite(InviteArgs),
+    /// Import Smartup Zero's records kept before the ledger (DIR/balance.csv, the treasury, and
+    /// DIR/transactions.csv, social karma) with their original times and references, once;
+    /// what does not add up is reported, not fixed (the founder signs)
+    ImportLegacy(LegacyArgs),
+}
+
+/// Arguments of `onboard import-legacy`.
+#[derive(Args, Debug)]
+pub struct LegacyArgs {
+    /// The folder holding balance.csv and/or transactions.csv
+    pub dir: PathBuf,
+    /// Print what would be imported and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub who: Who,
 }
 
 /// Where the private identity file is.
@@ -91,6 +109,7 @@ pub fn run(global: &Global, command: &OnboardCommand) -> Result<()> {
     match command {
         OnboardCommand::Import(args) => import(global, args),
         OnboardCommand::Invite(args) => invite(global, args),
+        OnboardCommand::ImportLegacy(args) => import_legacy(global, args),
     }
 }
 
@@ -133,6 +152,7 @@ fn json(result: &Import) -> serde_json::Value {
         .map(|(step, outcome)| {
             let (status, detail) = match outcome {
                 Outcome::Skipped => ("skipped", String::new()),
+                Outcome::Already(seq) => ("recorded before", format!("seq {seq}")),
                 Outcome::Recorded(row) => ("recorded", format!("seq {}: {}", row.seq, row.summary())),
                 Outcome::Refused(v) => ("refused", format!("{}: {}", v.code, v.message)),
             };
@@ -192,6 +212,7 @@ fn print_import(result: &Import, dry_run: bool, identities: &Path) {
     for (step, outcome) in &result.steps {
         let status = match outcome {
             Outcome::Skipped => String::new(),
+            Outcome::Already(seq) => format!("  → recorded before, at seq {seq}"),
             Outcome::Recorded(row) if dry_run => format!("  → would be seq {}", row.seq),
             Outcome::Recorded(row) => format!("  → seq {}", row.seq),
             Outcome::Refused(v) => {
@@ -348,6 +369,92 @@ pub fn relay(global: &Global, scoped: &Scoped, args: &RelayArgs) -> Result<()> {
     print_rows(global, std::slice::from_ref(&row));
     if !global.json {
         println!("{} joined; push it with `smartup push`.", row.actor);
+    }
+    Ok(())
+}
+
+fn import_legacy(global: &Global, args: &LegacyArgs) -> Result<()> {
+    let read = |name: &str| -> Result<Option<Vec<u8>>> {
+        let path = args.dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    };
+    let (balance, karma) = (read(legacy::BALANCE)?, read(legacy::KARMA)?);
+    if balance.is_none() && karma.is_none() {
+        return Err(Usage(format!(
+            "{} holds neither {} nor {}",
+            args.dir.display(),
+            legacy::BALANCE,
+            legacy::KARMA
+        ))
+        .into());
+    }
+    let mut ledger = open(global)?;
+    let signer = identity::resolve(&args.who, Some(&ledger.repo))?;
+    let result = onboard::import_legacy(
+        &mut ledger,
+        &signer,
+        balance.as_deref(),
+        karma.as_deref(),
+        Timestamp::now(),
+        args.dry_run,
+    )?;
+    let mut refused = 0;
+    let mut lines = Vec::new();
+    for (record, outcome) in &result.records {
+        let what = format!(
+            "{} line {}: {} {} {}{}",
+            record.source,
+            record.line,
+            record.kind,
+            record.amount,
+            record.currency,
+            if record.owner.is_empty() {
+                String::new()
+            } else {
+                format!(" for {}", record.owner)
+            }
+        );
+        let status = match outcome {
+            Outcome::Skipped => "skipped".to_string(),
+            Outcome::Already(seq) => format!("imported before, at seq {seq}"),
+            Outcome::Recorded(row) if args.dry_run => format!("would be seq {}", row.seq),
+            Outcome::Recorded(row) => format!("seq {}", row.seq),
+            Outcome::Refused(v) => {
+                refused += 1;
+                format!("REFUSED ({}): {}", v.code, v.message)
+            }
+        };
+        lines.push(json!({ "record": what, "status": status }));
+        if !global.json {
+            println!("  {what}  → {status}");
+        }
+    }
+    if global.json {
+        println!(
+            "{}",
+            json!({ "dry_run": args.dry_run, "records": lines, "problems": result.problems, "written": result.written })
+        );
+    } else {
+        for problem in &result.problems {
+            eprintln!("inconsistent: {problem}");
+        }
+        let verb = if args.dry_run { "would be imported" } else { "imported" };
+        let recorded = result.records.iter().filter(|(_, o)| matches!(o, Outcome::Recorded(_))).count();
+        println!(
+            "{recorded} records {verb}, {refused} refused, {} inconsistencies reported.",
+            result.problems.len()
+        );
+        if result.written {
+            println!("Push them with `smartup push`.");
+        }
+    }
+    let problems = refused + result.problems.len();
+    if problems > 0 {
+        return Err(AlreadyReported(problems).into());
     }
     Ok(())
 }

@@ -79,6 +79,7 @@ actions! {
     RefundEur = "refund-eur" in ["transactions"];
     PayoutSc = "payout-sc" in ["transactions"];
     AwardSk = "award-sk" in ["transactions"];
+    ImportLegacy = "import-legacy" in ["legacy-records"];
 }
 
 impl ActionKind {

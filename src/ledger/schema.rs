@@ -8,7 +8,7 @@ pub const LEADING_ENVELOPE: [&str; 4] = ["seq", "timestamp", "actor", "action"];
 /// The columns every row carries after its table's own columns.
 pub const TRAILING_ENVELOPE: [&str; 2] = ["key", "signature"];
 
-const SOURCES: [&str; 13] = [
+const SOURCES: [&str; 14] = [
     include_str!("../../schemas/master-events.toml"),
     include_str!("../../schemas/keys.toml"),
     include_str!("../../schemas/book-of-owners.toml"),
@@ -22,6 +22,7 @@ const SOURCES: [&str; 13] = [
     include_str!("../../schemas/pending-sc.toml"),
     include_str!("../../schemas/transactions.toml"),
     include_str!("../../schemas/invitations.toml"),
+    include_str!("../../schemas/legacy-records.toml"),
 ];
 
 /// One column of a table, as its schema file describes it.

@@ -8,12 +8,13 @@
 pub mod code;
 pub mod export;
 pub mod identities;
+pub mod legacy;
 pub mod plan;
 
 use crate::clerk::{Ledger, Signer};
 use crate::ledger::action::ActionKind;
 use crate::ledger::row::Row;
-use crate::rules::draft::{Intent, PaidBy};
+use crate::rules::draft::{Intent, LegacyRecord, PaidBy};
 use crate::rules::onboarding::{proof_message, PROOF_NAMESPACE};
 use crate::rules::{State, Violation};
 use crate::sign::{encode_signature, SigningKey};
@@ -28,6 +29,8 @@ use plan::{Planned, Step};
 pub enum Outcome {
     /// Nothing to write (the plan's reason says why).
     Skipped,
+    /// Imported before, at this seq: nothing to write.
+    Already(u64),
     /// Written (or, in a dry run, would be) as this row.
     Recorded(Box<Row>),
     /// The rules refused it: nothing written for it.
@@ -213,4 +216,64 @@ pub fn join_row(state: &State, code: &Code, handle: &str, key: &SigningKey, now:
     row.sign(key, &state.ledger_id, &state.policy.ledger.namespace);
     crate::rules::apply(&mut state.clone(), &row, None).map_err(JoinError::Refused)?;
     Ok(row)
+}
+
+/// What a legacy import did, or in a dry run would do.
+#[derive(Debug)]
+pub struct LegacyImport {
+    /// Each record with what came of it.
+    pub records: Vec<(LegacyRecord, Outcome)>,
+    /// What did not add up, by file and line.
+    pub problems: Vec<String>,
+    /// Whether anything was written.
+    pub written: bool,
+}
+
+/// Imports Smartup Zero's files kept before the ledger (`balance.csv` and `transactions.csv`,
+/// either may be absent but not both) as `signer` (the founder), in one commit unless
+/// `dry_run`. Records imported before are shown as such and written again by no one.
+pub fn import_legacy(
+    ledger: &mut Ledger,
+    signer: &Signer,
+    balance: Option<&[u8]>,
+    karma: Option<&[u8]>,
+    now: Timestamp,
+    dry_run: bool,
+) -> Result<LegacyImport> {
+    let mut read = legacy::Read::default();
+    for part in [balance.map(legacy::balance), karma.map(|k| legacy::karma(k, &ledger.state))]
+        .into_iter()
+        .flatten()
+    {
+        let part = part.map_err(anyhow::Error::msg)?;
+        read.records.extend(part.records);
+        read.problems.extend(part.problems);
+    }
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut intents = Vec::new();
+    let mut of_record = Vec::new();
+    for (i, record) in read.records.iter().enumerate() {
+        let key = crate::rules::legacy::record_key(&record.source, &record.reference, &record.line.to_string());
+        match ledger.state.references.get(&key) {
+            Some(seq) => outcomes.push(Outcome::Already(*seq)),
+            None => {
+                outcomes.push(Outcome::Skipped);
+                intents.push(Intent::ImportLegacy(record.clone()));
+                of_record.push(i);
+            }
+        }
+    }
+    let batch = ledger.record_batch(signer, &intents, now, !dry_run)?;
+    for (index, violation) in batch.refused {
+        outcomes[of_record[index]] = Outcome::Refused(violation);
+    }
+    let written = !dry_run && !batch.rows.is_empty();
+    for (row, index) in batch.rows.into_iter().zip(batch.of_intent) {
+        outcomes[of_record[index]] = Outcome::Recorded(Box::new(row));
+    }
+    Ok(LegacyImport {
+        records: read.records.into_iter().zip(outcomes).collect(),
+        problems: read.problems,
+        written,
+    })
 }

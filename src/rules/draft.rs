@@ -55,6 +55,29 @@ pub enum PaidBy {
     Reference(String),
 }
 
+/// A record of the files kept before the ledger (Smartup Zero's treasury and karma files).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegacyRecord {
+    /// `balance.csv` or `transactions.csv`.
+    pub source: String,
+    /// Its line there.
+    pub line: u64,
+    /// Its original time.
+    pub happened_at: Timestamp,
+    /// Its event type, as written.
+    pub kind: String,
+    /// SK: who received it.
+    pub owner: String,
+    /// EUR or SK.
+    pub currency: String,
+    /// The change, signed.
+    pub amount: Amount,
+    /// Its original reference (may be empty).
+    pub reference: String,
+    /// Its notes.
+    pub note: String,
+}
+
 /// Who holds a role and where (assign-role, set-role).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleChange {
@@ -322,6 +345,8 @@ pub enum Intent {
         /// Free text.
         note: String,
     },
+    /// Import one record kept before the ledger (the founder).
+    ImportLegacy(LegacyRecord),
     /// Replace `ledger.toml`.
     AmendPolicy {
         /// The new policy file.
@@ -364,6 +389,7 @@ impl Intent {
             Intent::RefundEur { .. } => ActionKind::RefundEur,
             Intent::PayoutSc { .. } => ActionKind::PayoutSc,
             Intent::AwardSk { .. } => ActionKind::AwardSk,
+            Intent::ImportLegacy(_) => ActionKind::ImportLegacy,
             Intent::AmendPolicy { .. } => ActionKind::AmendPolicy,
         }
     }
@@ -658,6 +684,20 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
                 ],
             )
         }
+        Intent::ImportLegacy(r) => one(
+            A::ImportLegacy,
+            &[
+                ("source", &r.source),
+                ("source_line", &r.line.to_string()),
+                ("happened_at", &r.happened_at.to_string()),
+                ("kind", &r.kind),
+                ("owner", &r.owner),
+                ("currency", &r.currency),
+                ("amount", &r.amount.to_string()),
+                ("reference", &r.reference),
+                ("note", &r.note),
+            ],
+        ),
         Intent::AmendPolicy { policy, note } => {
             let text = std::str::from_utf8(policy).map_err(|_| violation("policy", "the new policy is not UTF-8 text"))?;
             let parsed = Policy::parse(text).map_err(|e| violation("policy", format!("the new policy: {e}")))?;

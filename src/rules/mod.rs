@@ -10,6 +10,7 @@ pub mod commit;
 mod credits;
 pub mod draft;
 mod keys;
+pub mod legacy;
 pub mod onboarding;
 mod people;
 pub mod state;
@@ -17,7 +18,7 @@ pub mod violation;
 mod work;
 
 pub use credits::window_end;
-pub use state::State;
+pub use state::{decayed, State};
 pub use violation::{ensure, violation, Violation};
 
 use crate::ledger::action::ActionKind;
@@ -71,6 +72,7 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
         ActionKind::RefundEur => credits::refund_eur(state, row, &columns),
         ActionKind::PayoutSc => credits::payout_sc(state, row, &columns),
         ActionKind::AwardSk => credits::award_sk(state, row, &columns),
+        ActionKind::ImportLegacy => legacy::import_legacy(state, row, &columns),
     }?;
     state.last_seq = row.seq;
     state.last_timestamp = Some(row.timestamp);

@@ -161,6 +161,14 @@ pub enum EventKind {
         #[serde(serialize_with = "shown::text")]
         amount: Amount,
     },
+    /// A record kept before the ledger was imported.
+    LegacyImported {
+        /// EUR or SK.
+        currency: String,
+        /// The change, signed.
+        #[serde(serialize_with = "shown::text")]
+        amount: Amount,
+    },
     /// EUR came into the treasury.
     EurDeposited {
         /// How much.
@@ -379,6 +387,20 @@ pub fn event_of(row: &Row, before: &State) -> Event {
                 row.get("refunds")
             );
             (EventKind::EurRefunded { amount }, words)
+        }
+        ("import-legacy", _) => {
+            let (currency, amount) = (row.get("currency").to_string(), amount(row, "amount"));
+            let whose = if row.get("owner").is_empty() {
+                "the treasury".to_string()
+            } else {
+                row.get("owner").to_string()
+            };
+            let words = format!(
+                "{actor} imported an earlier record ({} of {}): {amount} {currency} for {whose}",
+                row.get("kind"),
+                row.get("happened_at")
+            );
+            (EventKind::LegacyImported { currency, amount }, words)
         }
         ("payout-sc", _) => {
             let amount = amount(row, "amount");
