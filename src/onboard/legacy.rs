@@ -156,11 +156,15 @@ impl Line {
 /// must hold every column the file is known by.
 fn rows(bytes: &[u8], file: &str, columns: &[&str]) -> Result<Vec<Line>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("{file} is not UTF-8 text ({e})"))?;
-    // Comment lines become empty lines, which the CSV reader skips: line numbers stay true.
-    let cleaned: String = text
-        .split_inclusive('\n')
-        .map(|l| if l.trim_start().starts_with('#') { "\n" } else { l })
-        .collect();
+    // Comment lines are left out; `original[i]` is the file's line number of kept line i + 1.
+    let mut cleaned = String::with_capacity(text.len());
+    let mut original = Vec::new();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if !line.trim_start().starts_with('#') {
+            cleaned.push_str(line);
+            original.push(i as u64 + 1);
+        }
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -181,7 +185,8 @@ fn rows(bytes: &[u8], file: &str, columns: &[&str]) -> Result<Vec<Line>, String>
     let mut out = Vec::new();
     for record in reader.into_records() {
         let values = record.map_err(|e| format!("{file}: {e}"))?;
-        let number = values.position().map_or(0, |p| p.line());
+        let kept = values.position().map_or(0, |p| p.line()) as usize;
+        let number = original.get(kept.saturating_sub(1)).copied().unwrap_or(0);
         out.push(Line {
             number,
             header: header.clone(),
@@ -217,4 +222,51 @@ fn time(text: &str, line: u64) -> Result<Timestamp, String> {
     }
     t.parse()
         .map_err(|_| format!("line {line}: timestamp {text:?} is not a UTC time like 2025-06-01T10:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::Book;
+
+    #[test]
+    fn comments_are_skipped_line_numbers_stay_true_and_times_read_in_every_written_form() {
+        let text = "# kept by hand\ntimestamp,event_type,amount_eur_delta,total_eur_balance,sc_outstanding,sc_liability_eur,ratio,notes,reference\n\
+                    2025-03-01T10:00:00Z,sale,+200,200,0,0,0,\"a, b\",R1\n# a comment\n2025-03-02 08:15:00,fee,-0.5,199.50,0,0,0,,\n2025-03-03,gift,1,200.50,0,0,0,,R3\n";
+        let read = balance(text.as_bytes()).unwrap();
+        assert!(read.problems.is_empty(), "{:?}", read.problems);
+        let lines: Vec<u64> = read.records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 5, 6]);
+        let times: Vec<String> = read.records.iter().map(|r| r.happened_at.to_string()).collect();
+        assert_eq!(times, ["2025-03-01T10:00:00Z", "2025-03-02T08:15:00Z", "2025-03-03T00:00:00Z"]);
+        assert_eq!(read.records[0].amount, Amount(20000));
+        assert_eq!(read.records[0].note, "a, b");
+        assert_eq!(read.records[1].amount, Amount(-50));
+        let bad = text.replace("2025-03-03,gift,1,", "March 3rd,gift,1,");
+        assert_eq!(
+            balance(bad.as_bytes()).unwrap_err(),
+            "line 6: timestamp \"March 3rd\" is not a UTC time like 2025-06-01T10:00:00Z"
+        );
+        let bad = text.replace(",-0.5,", ",-0.505,");
+        assert!(balance(bad.as_bytes())
+            .unwrap_err()
+            .starts_with("line 5: amount_eur_delta \"-0.505\""));
+    }
+
+    #[test]
+    fn karma_of_someone_unknown_is_reported_and_left_out() {
+        let b = Book::organisation();
+        let text = "timestamp,type,amount,from,to,reference,description,awarded_by,category,evidence_link\n\
+                    2025-03-02T10:00:00Z,award,15,,maya,SK-1,Docs,cap,documentation,https://x\n2025-03-03T10:00:00Z,award,5,,zoe,SK-2,Review,nobody,review,\n";
+        let read = karma(text.as_bytes(), &b.state).unwrap();
+        assert_eq!(read.records.len(), 1);
+        assert_eq!(read.records[0].note, "documentation: Docs (awarded by cap) (evidence https://x)");
+        assert_eq!(
+            read.problems,
+            [
+                "transactions.csv line 3: to \"zoe\" is not an owner of the ledger",
+                "transactions.csv line 3: awarded_by \"nobody\" is not an owner of the ledger"
+            ]
+        );
+    }
 }
