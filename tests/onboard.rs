@@ -169,7 +169,7 @@ fn from_an_open_collective_export_to_an_owner_holding_sc() {
 
     // Her row checks with stock ssh-keygen, against her own key.
     let log = f.log(&f.work);
-    let seq = log.iter().find(|r| r["action"] == "join").unwrap()["seq"]
+    let seq = log.iter().find(|r| r["action"] == "join" && r["actor"] == "jane").unwrap()["seq"]
         .as_u64()
         .unwrap()
         .to_string();
