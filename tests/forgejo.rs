@@ -1460,3 +1460,150 @@ fn a_milestone_closes_when_all_its_tasks_are_paid() {
     assert_in_step(&sb, &ledger, &double);
     double.assert_followed_the_spec();
 }
+
+/// `smartup forgejo provision ARGS` with the sync bot's token (a site administrator).
+fn provision(sb: &Sandbox, ledger: &Ledger, args: &[&str]) -> common::Run {
+    let identities = sb.path().join("private/identities.toml");
+    let mut all = vec![
+        "--ledger",
+        common::s(&ledger.dir),
+        "forgejo",
+        "provision",
+        "--identities",
+        common::s(&identities),
+    ];
+    all.extend_from_slice(args);
+    sb.smartup_with(&all, |command| to_the_double(command, Some(SYNC_TOKEN), &[]))
+}
+
+#[test]
+fn provision_gives_owners_accounts_their_ledger_keys_and_their_teams_and_touches_nothing_else() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    // alice and bob have no account yet; maya has a key of her own; an outsider is in the
+    // forum team; someone else already uses the e-mail bob would get.
+    let mut fx = fixture(&[]);
+    let own_key = std::fs::read_to_string(sb.keygen("maya-laptop").with_extension("pub")).unwrap();
+    let users: Vec<Value> = fx["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["login"] != "alice" && u["login"] != "bob")
+        .map(|u| {
+            if u["login"] == "maya" {
+                json!({"login": "maya", "keys": [{"key": own_key.trim(), "title": "laptop"}]})
+            } else {
+                u.clone()
+            }
+        })
+        .chain([json!({"login": "taken", "email": "bob@users.example.org"})])
+        .collect();
+    fx["users"] = Value::Array(users);
+    fx["orgs"][0]["teams"] = json!([{"name": "1_general_forum", "members": ["captain"]}]);
+    let double = Double::start(&sb, &fx);
+    configure(&sb, &ledger, &double, "");
+    let identities = sb.path().join("private/identities.toml");
+    std::fs::create_dir_all(identities.parent().unwrap()).unwrap();
+    std::fs::write(&identities, "[[contributor]]\nslug = \"alice-a\"\nemail = \"alice@mail.example.org\"\nhandle = \"alice\"\nfirst_seen = \"2026-11-10\"\nlast_seen = \"2026-11-10\"\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&identities, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    let dry = provision(&sb, &ledger, &["--dry-run", "--placeholder-email-domain", "users.example.org"]).ok();
+    assert!(
+        dry.stdout
+            .contains("would create the account alice (e-mail alice@mail.example.org, from the identity file"),
+        "{dry:?}"
+    );
+    assert!(writes(&double.log()).is_empty(), "a dry run writes nothing");
+
+    let out = provision(&sb, &ledger, &["--placeholder-email-domain", "users.example.org", "--json"]);
+    assert_eq!(out.code, 1, "bob's account is refused: {out:?}");
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let refused = &report["refused"][0];
+    assert!(
+        refused["step"].as_str().unwrap().starts_with("create the account bob"),
+        "{report:#}"
+    );
+    assert!(
+        refused["why"].as_str().unwrap().contains("e-mail already in use")
+            && refused["why"].as_str().unwrap().contains("correct it in the private identity file"),
+        "{report:#}"
+    );
+    assert!(
+        refused["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().starts_with("add key")),
+        "bob's key waits for his account: {report:#}"
+    );
+    assert_eq!(
+        report["passwords"].as_array().unwrap().len(),
+        1,
+        "alice's first password is shown once: {report:#}"
+    );
+
+    let state = double.state();
+    let alice = &state["users"]["alice"];
+    assert_eq!(
+        (alice["email"].as_str(), alice["must_change_password"].as_bool()),
+        (Some("alice@mail.example.org"), Some(true))
+    );
+    let signers = ledger.read(&sb, &["keys", "allowed-signers"]).ok().stdout;
+    for who in ["founder", "carla", "maya", "alice"] {
+        let key = signers
+            .lines()
+            .find(|l| l.starts_with(&format!("{who} ")))
+            .unwrap()
+            .split_whitespace()
+            .nth(3)
+            .unwrap()
+            .to_string();
+        let keys = state["users"][who]["keys"].as_array().unwrap();
+        assert!(
+            keys.iter().any(|k| k["key"].as_str().unwrap().contains(&key)),
+            "{who}'s ledger key is on their account: {keys:?}"
+        );
+    }
+    assert_eq!(state["users"]["maya"]["keys"].as_array().unwrap().len(), 2, "maya's own key stays");
+    let teams = state["orgs"][ORG]["teams"].as_array().unwrap();
+    let members = |name: &str| -> Vec<String> {
+        let team = teams
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no team {name}: {teams:?}"));
+        team["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        members("1_general_forum"),
+        ["alice", "captain", "carla", "founder", "maya"],
+        "the outsider stays; bob has no account"
+    );
+    assert_eq!(members("3_1_leadership_team"), ["founder"]);
+    assert_eq!(members("3_2_design_team"), ["alice", "carla", "maya"]);
+
+    // With bob's e-mail fixed in the identity file, a second run makes only what is missing,
+    // and a third plans nothing.
+    let mut text = std::fs::read_to_string(&identities).unwrap();
+    text.push_str("\n[[contributor]]\nslug = \"bo-berg\"\nemail = \"bob@mail.example.org\"\nhandle = \"bob\"\nfirst_seen = \"2026-11-10\"\nlast_seen = \"2026-11-10\"\n");
+    std::fs::write(&identities, text).unwrap();
+    let before = writes(&double.log()).len();
+    let second = provision(&sb, &ledger, &["--json"]).ok().json();
+    let added = writes(&double.log())[before..].to_vec();
+    assert_eq!(added.len(), second["applied"].as_u64().unwrap() as usize, "{second:#}");
+    assert!(
+        added.iter().all(|w| w.contains("bob") || w.starts_with("POST /api/v1/admin/users")),
+        "only bob's account, key and teams: {added:?}"
+    );
+    let third = provision(&sb, &ledger, &["--json"]).ok().json();
+    assert_eq!(third["steps"], json!([]), "a third run plans nothing: {third:#}");
+    double.assert_followed_the_spec();
+}

@@ -1,13 +1,15 @@
 """The operations the double implements, each as Forgejo behaves (NOTES.md): status codes
 (PATCH issue 201, POST tracked time 200), label filters with "all of" semantics, a search
 index that lags behind, exclusive labels, tracked time booked to the token's user unless an
-admin names another, and so on. Every other operation of the spec answers 501."""
+admin names another, user accounts and SSH keys through the admin API, organisation teams and
+their members, and so on. Every other operation of the spec answers 501."""
 
 import datetime
 import re
 
+import sshkey
 from paging import paginate
-from store import ApiError, label_scope, normalize_color
+from store import ADMIN, ACCESS_MODES, EXTERNAL_UNITS, NONE, OWNER_TEAM_NAME, ApiError, label_scope, normalize_color, not_found, parse_access_mode, unit_key
 
 HANDLERS = {}
 
@@ -575,3 +577,416 @@ def add_time(ctx):
     entry = {"id": ctx.store.next_id(), "user": user, "time": seconds, "created": moment}
     issue["times"].append(entry)
     return 200, ctx.store.render_time(entry, issue, repo), {}  # NOTES.md: 200, not 201
+
+
+# -- admin: user accounts and their SSH keys -------------------------------------------------
+#
+# Sources (Forgejo, also v7-v11 unless said): routers/api/v1/api.go (route groups and their
+# checks), routers/api/v1/admin/user.go (CreateUser, SearchUsers, CreatePublicKey,
+# DeleteUserPublicKey), routers/api/v1/user/key.go (listPublicKeys, CreateUserPublicKey),
+# routers/api/v1/repo/key.go (HandleCheckKeyStringError, HandleAddKeyError), models/user/user.go
+# (createUser), models/asymkey (ssh_key.go AddPublicKey, ssh_key_parse.go), services/asymkey
+# (DeletePublicKey), modules/validation (binding rules), services/context/api.go (APIContext.Error,
+# NotFound).
+
+# models/user/user.go reservedUsernames and reservedUserPatterns (Forgejo 17.0-dev; v11 also has
+# "devtest" and lacks "report_abuse"; v7 also reserves commits, debug, devtest, error, new, raw,
+# search and serviceworker.js).
+RESERVED_USERNAMES = {
+    ".", "..", "-", ".well-known", "api", "metrics", "v2", "assets", "attachments", "avatar",
+    "avatars", "repo-avatars", "captcha", "login", "org", "repo", "user", "admin", "explore",
+    "issues", "pulls", "milestones", "notifications", "report_abuse", "favicon.ico",
+    "manifest.json", "robots.txt", "sitemap.xml", "ssh_info", "swagger.v1.json", "ghost",
+    "gitea-actions", "forgejo-actions",
+}
+RESERVED_USER_PATTERNS = ["*.keys", "*.gpg", "*.rss", "*.atom", "*.png"]
+
+# modules/validation/helpers.go IsValidUsername (ALLOW_DOTS_IN_USERNAMES defaults to true).
+VALID_USERNAME = re.compile(r"^[\da-zA-Z][-.\w]*$", re.ASCII)
+INVALID_USERNAME = re.compile(r"[-._]{2,}|[-._]$")
+
+# modules/validation/email.go validateEmailBasic: net/mail.ParseAddress must accept the text as a
+# bare address. Approximated by RFC 5322's addr-spec (dot-atom or quoted local part, dot-atom or
+# literal domain; UTF-8 allowed as Go allows it); display names and comments are refused.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\U0010ffff]"
+_DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+EMAIL = re.compile(rf'^(?:{_DOT_ATOM}|"[^"\\\r\n]*")@(?:{_DOT_ATOM}|\[[^\[\]\\\s]*\])$')
+
+# modules/auth/password/password.go charComplexities.
+COMPLEXITY = {
+    "lower": "abcdefghijklmnopqrstuvwxyz",
+    "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "digit": "0123456789",
+    "spec": " !\"#$%&'()*+,-./:;<=>?@[\\]^_{|}~`",
+}
+
+
+def require_site_admin(ctx):
+    """reqSiteAdmin (routers/api/v1/permissions/req_site_admin.go)."""
+    if not ctx.store.is_admin(ctx.login):
+        raise ApiError(403, "user should be the site admin")
+
+
+def internal_error(ctx, message):
+    """APIContext.Error with 500: in production (RUN_MODE=prod, the default) the message is
+    blank unless the doer is a site admin."""
+    return ApiError(500, message if ctx.store.is_admin(ctx.login) else "")
+
+
+class Binding:
+    """go-chi/binding as Forgejo's `bind()` uses it: rules checked field by field in the
+    struct's order, the first failing rule of a field ends that field, and the answer is 422
+    "[Field]: message" for the first error."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def text(self, key, field, required=False, max_size=None, rule=None, allowed=None):
+        value = self.body.get(key)
+        value = "" if value is None else value
+        if required and value == "":
+            raise ApiError(422, f"[{field}]: Required")
+        if rule is not None and (value != "" or required):
+            problem = rule(value)
+            if problem:
+                raise ApiError(422, f"[{field}]: {problem}")
+        if max_size is not None and len(value) > max_size:  # utf8.RuneCountInString
+            raise ApiError(422, f"[{field}]: MaxSize")
+        if allowed is not None and value not in allowed:
+            raise ApiError(422, f"[{field}]: In")
+        return value
+
+
+def username_rule(value):
+    if not VALID_USERNAME.match(value) or INVALID_USERNAME.search(value):
+        return "invalid username"  # validation.ErrUsername
+    return None
+
+
+def email_rule(value):
+    if not EMAIL.match(value):
+        return f"e-mail invalid [email: {value}]"  # validation.ErrEmailInvalid
+    return None
+
+
+def alpha_dash_dot_rule(value):
+    if re.search(r"[^0-9A-Za-z_\-.]", value):
+        return "AlphaDashDot"
+    return None
+
+
+def password_complex_enough(store, password):
+    """password.IsComplexEnough: "off" (the default) checks nothing; otherwise every named
+    class (all four if none is known) must occur."""
+    wanted = store.password_complexity
+    if len(wanted) == 1 and wanted[0] == "off":
+        return True
+    classes = [COMPLEXITY[c] for c in wanted if c in COMPLEXITY] or list(COMPLEXITY.values())
+    return all(any(ch in chars for ch in password) for chars in classes)
+
+
+def sorted_users(users, order):
+    """utils.GetDbSearchOrder: alphabetically (by name) unless `sort` says otherwise."""
+    keys = {
+        "oldest": (lambda u: (u["created"], u["id"]), False),
+        "newest": (lambda u: (u["created"], u["id"]), True),
+        "reversealphabetically": (lambda u: (u["login"], u["id"]), True),
+        "recentupdate": (lambda u: (u["updated"], u["id"]), True),
+        "leastupdate": (lambda u: (u["updated"], u["id"]), False),
+    }
+    key, reverse = keys.get(order, (lambda u: (u["login"], u["id"]), False))
+    return sorted(users, key=key, reverse=reverse)
+
+
+@handles("GET", "/admin/users")
+def admin_list_users(ctx):
+    """SearchUsers: individual users (not organisations), filtered by login_name, source_id and
+    is_2fa_enabled (nobody has 2FA here), with X-Total-Count and Link."""
+    require_site_admin(ctx)
+    users = list(ctx.store.users.values())
+    login_name = ctx.query.get("login_name", "").strip()
+    if login_name:
+        users = [u for u in users if u["login_name"] == login_name]
+    source = ctx.query.get("source_id", "")
+    if re.fullmatch(r"[+-]?\d+", source):
+        users = [u for u in users if u["source_id"] == int(source)]
+    if ctx.query.get("is_2fa_enabled", "").lower() in ("1", "t", "true"):
+        users = []
+    users = sorted_users(users, ctx.query.get("sort", ""))
+    return page(ctx, users, lambda u: ctx.store.render_user(u, viewer=ctx.login))
+
+
+@handles("POST", "/admin/users")
+def admin_create_user(ctx):
+    """CreateUser: binding (CreateUserOption), the login source, the password (400), then
+    models/user createUser: reserved names, taken name (users and organisations), used e-mail
+    (422). must_change_password defaults to true; the new user is active."""
+    require_site_admin(ctx)
+    store = ctx.store
+    body = ctx.body
+    form = Binding(body)
+    username = form.text("username", "Username", required=True, rule=username_rule, max_size=40)
+    full_name = form.text("full_name", "FullName", max_size=100)
+    email = form.text("email", "Email", required=True, rule=email_rule, max_size=254)
+    password = form.text("password", "Password", max_size=255)
+    visibility = form.text("visibility", "Visibility", allowed=("", "public", "limited", "private"))
+
+    source_id = body.get("source_id") or 0
+    if source_id and source_id not in store.auth_sources:
+        raise ApiError(422, f"login source does not exist [id: {source_id}]")  # auth.ErrSourceNotExist
+    if not source_id:  # auth.Plain: a local password is needed
+        if len(password.encode("utf-8")) < store.min_password_length:
+            raise ApiError(400, "PasswordIsRequired")
+        if not password_complex_enough(store, password):
+            raise ApiError(400, "PasswordComplexity")
+        # PASSWORD_CHECK_PWN defaults to false: no "PasswordPwned" check.
+
+    lower = username.strip().lower()  # db.IsUsableName
+    if lower in RESERVED_USERNAMES:
+        raise ApiError(422, f"name is reserved [name: {lower}]")
+    for pattern in RESERVED_USER_PATTERNS:
+        if lower.endswith(pattern[1:]):
+            raise ApiError(422, f"name pattern is not allowed [pattern: {pattern}]")
+    if username.lower() in store.users or username.lower() in store.orgs:
+        raise ApiError(422, f"user already exists [name: {username}]")
+    if any(u["email"].lower() == email.lower() for u in store.users.values()):
+        raise ApiError(422, f"e-mail already in use [email: {email}]")
+
+    created = None
+    if body.get("created_at"):
+        created = parse_time(body["created_at"], "created_at").replace(microsecond=0)
+    must_change = body.get("must_change_password")
+    user = store.add_user(
+        username,
+        email=email,
+        full_name=full_name,
+        must_change_password=True if must_change is None else must_change,
+        restricted=bool(body.get("restricted") or False),
+        visibility=visibility or "public",
+        login_name=body.get("login_name") or "",
+        source_id=source_id,
+        password=password,
+        created=created,
+    )
+    return 201, store.render_user(user, viewer=ctx.login), {}
+
+
+@handles("POST", "/admin/users/{username}/keys")
+def admin_create_key(ctx):
+    """CreatePublicKey -> CreateUserPublicKey: CheckPublicKeyString (422 "Invalid key content:
+    ..."), then AddPublicKey: the fingerprint must be new across all users' keys, the title new
+    among the user's keys. `read_only` is ignored: a user key always has write mode."""
+    require_site_admin(ctx)
+    store = ctx.store
+    user = store.user(ctx.params["username"])
+    form = Binding(ctx.body)
+    title = form.text("title", "Title", required=True)
+    text = form.text("key", "Key", required=True)
+    try:
+        content, parsed = sshkey.check_public_key_string(text)
+    except sshkey.UnableToVerify:
+        raise ApiError(422, "Unable to verify key content")
+    except sshkey.NotPorted as error:
+        raise ApiError(422, f"Invalid key content: {error}")
+    except sshkey.GoError as error:
+        raise ApiError(422, f"Invalid key content: {error}")
+    found = sshkey.fingerprint(parsed)
+    if any(k["fingerprint"] == found for k in store.keys.values()):
+        raise ApiError(422, "Key content has been used as non-deploy key")  # ErrKeyAlreadyExist
+    login = user["login"].lower()
+    if any(k["owner"] == login and k["title"] == title for k in store.keys.values()):
+        raise ApiError(422, "Key title has been used")  # ErrKeyNameAlreadyUsed
+    key = store.add_key(login, title, content, found)
+    return 201, store.render_key(key, ctx.login), {}
+
+
+@handles("DELETE", "/admin/users/{username}/keys/{id}")
+def admin_delete_key(ctx):
+    """DeleteUserPublicKey -> asymkey_service.DeletePublicKey(user, id): an unknown key is 404;
+    a key of another user is refused with 403 unless the named user is a site admin (Forgejo
+    checks the named user's rights, not the doer's), in which case it is deleted."""
+    require_site_admin(ctx)
+    store = ctx.store
+    user = store.user(ctx.params["username"])
+    key = store.keys.get(int(ctx.params["id"]))
+    if key is None:
+        raise not_found()
+    if not user["admin"] and key["owner"] != user["login"].lower():
+        raise ApiError(403, "You do not have access to this key")
+    del store.keys[key["id"]]
+    return 204, None, {}
+
+
+@handles("GET", "/users/{username}/keys")
+def list_user_keys(ctx):
+    """ListPublicKeys: the user's keys by id, paginated with X-Total-Count only (no Link);
+    with `fingerprint`, every key of the user with that fingerprint, unpaginated. key_type,
+    user and read_only only for site admins and the owner. An organisation has no keys."""
+    store = ctx.store
+    name = ctx.params["username"]
+    if name.lower() in store.orgs and name.lower() not in store.users:
+        return page(ctx, [], link=False)
+    user = store.user(name)
+    keys = store.keys_of(user["login"].lower())
+    wanted = ctx.query.get("fingerprint", "")
+    if wanted:
+        found = [store.render_key(k, ctx.login) for k in keys if k["fingerprint"] == wanted]
+        return 200, found, {"X-Total-Count": str(len(found))}
+    return page(ctx, keys, lambda k: store.render_key(k, ctx.login), link=False)
+
+
+# -- organisation teams ----------------------------------------------------------------------
+#
+# Sources: routers/api/v1/api.go (the /orgs/{org}/teams and /teams/{teamid} groups),
+# routers/api/v1/permissions (ReqOrgMembership, ReqOrgOwnership, ReqTeamMembership; in v7-v11
+# the same functions live in api.go), routers/api/v1/org/team.go, models/org_team.go (NewTeam,
+# InsertTeamMember, removeTeamMember), models/organization (team.go, org.go), services/convert.
+
+
+def team_org(ctx):
+    """orgAssignment: the organisation, or NotFound("GetOrgByName", redirect error)."""
+    name = ctx.params["org"]
+    org = ctx.store.orgs.get(name.lower())
+    if org is None:
+        raise not_found("GetOrgByName", f"user redirect does not exist [name: {name}]")
+    return org
+
+
+def require_org_member(ctx, org):
+    """reqOrgMembership on an /orgs/{org} route."""
+    if ctx.store.is_admin(ctx.login) or ctx.login in ctx.store.org_members(org):
+        return
+    raise ApiError(403, "Must be an organization member")
+
+
+def require_org_owner(ctx, org, via_team=False):
+    """reqOrgOwnership: 403 on /orgs/{org} routes, but 404 on /teams/{id} routes (there the
+    context holds a team, not an organisation)."""
+    if ctx.store.is_admin(ctx.login) or ctx.login in org["owners"]:
+        return
+    if via_team:
+        raise not_found()
+    raise ApiError(403, "Must be an organization owner")
+
+
+def visible_team(ctx):
+    """orgTeamAssignment and reqTeamMembership: site admins, org owners and the team's members
+    pass; other org members get 403, everyone else 404."""
+    team = ctx.store.team(ctx.params["id"])
+    org = team["org"]
+    if ctx.store.is_admin(ctx.login) or ctx.login in org["owners"] or ctx.login in team["members"]:
+        return team
+    if ctx.login in ctx.store.org_members(org):
+        raise ApiError(403, "Must be a team member")
+    raise not_found()
+
+
+@handles("GET", "/orgs/{org}/teams")
+def list_org_teams(ctx):
+    """ListTeams: by lower name, paginated with X-Total-Count only (no Link), without the
+    organisation (ToTeams(..., false))."""
+    org = team_org(ctx)
+    require_org_member(ctx, org)
+    teams = sorted(org["teams"].values(), key=lambda t: (t["name"].lower(), t["id"]))
+    return page(ctx, teams, lambda t: ctx.store.render_team(t, False), link=False)
+
+
+@handles("POST", "/orgs/{org}/teams")
+def create_org_team(ctx):
+    """CreateTeam. `permission` read/write/admin; below admin, a non-empty units_map lowers the
+    team's permission to the least unit permission above none (MinUnitAccessMode, ignoring the
+    external tracker and wiki) and gives the units their own modes; else the deprecated `units`
+    get the team's permission (unknown names dropped); with neither Forgejo fails with 500
+    "units permission should not be empty". Admin teams get every unit. A duplicate name
+    (case-insensitive) is 422 ErrTeamAlreadyExist; the name "new" is reserved, which Forgejo
+    answers with 500."""
+    org = team_org(ctx)
+    require_org_member(ctx, org)
+    require_org_owner(ctx, org)
+    store = ctx.store
+    body = ctx.body
+    form = Binding(body)
+    name = form.text("name", "Name", required=True, rule=alpha_dash_dot_rule, max_size=255)
+    description = form.text("description", "Description", max_size=255)
+    units_map = body.get("units_map") or {}
+    units = body.get("units") or []
+    mode = parse_access_mode(body.get("permission") or "")
+    if mode < ADMIN and units_map:
+        least = NONE
+        for key, value in units_map.items():
+            if unit_key(key) in EXTERNAL_UNITS:
+                continue
+            unit_mode = parse_access_mode(value)
+            if unit_mode > NONE and (least == NONE or unit_mode < least):
+                least = unit_mode
+        mode = least
+    team_units = None
+    if mode < ADMIN:
+        if units_map:
+            team_units = [(unit_key(k), ACCESS_MODES[parse_access_mode(v)]) for k, v in units_map.items()]
+        elif units:
+            seen = []
+            for item in units:
+                found = unit_key(item)
+                if found and found not in seen:
+                    seen.append(found)
+            team_units = [(k, ACCESS_MODES[mode]) for k in seen]
+        else:
+            raise internal_error(ctx, "units permission should not be empty")
+    if name == "new":  # organization.IsUsableTeamName -> db.ErrNameReserved, not a 422 there
+        raise internal_error(ctx, "name is reserved [name: new]")
+    if any(t["name"].lower() == name.lower() for t in org["teams"].values()):
+        raise ApiError(422, f"team already exists [org_id: {org['id']}, name: {name.lower()}]")
+    team = store.new_team(
+        org,
+        name,
+        ACCESS_MODES[mode],
+        team_units,
+        description=description,
+        includes_all=bool(body.get("includes_all_repositories") or False),
+        can_create_org_repo=bool(body.get("can_create_org_repo") or False),
+    )
+    return 201, store.render_team(team, True), {}
+
+
+@handles("GET", "/teams/{id}")
+def get_team(ctx):
+    return 200, ctx.store.render_team(visible_team(ctx), True), {}
+
+
+@handles("GET", "/teams/{id}/members")
+def list_team_members(ctx):
+    """GetTeamMembers: ordered by full name then name, paginated with X-Total-Count (the team's
+    member count) only, each rendered for the doer (ToUser(member, doer))."""
+    team = visible_team(ctx)
+    members = sorted((ctx.store.users[m] for m in team["members"]), key=lambda u: (u["full_name"], u["login"]))
+    return page(ctx, members, lambda u: ctx.store.render_user(u, viewer=ctx.login), link=False)
+
+
+@handles("PUT", "/teams/{id}/members/{username}")
+def add_team_member(ctx):
+    """AddTeamMember: org owners and site admins (others: 404); 404 NotFound("GetUserByName")
+    for an unknown user; adding a member again changes nothing and answers 204 too
+    (InsertTeamMember returns early). The user becomes an organisation member."""
+    team = visible_team(ctx)
+    require_org_owner(ctx, team["org"], via_team=True)
+    user = ctx.store.user_by_params(ctx.params["username"])
+    team["members"].add(user["login"].lower())
+    return 204, None, {}
+
+
+@handles("DELETE", "/teams/{id}/members/{username}")
+def remove_team_member(ctx):
+    """RemoveTeamMember: removing a non-member changes nothing and answers 204; removing the last
+    member of the Owners team fails with ErrLastOrgOwner, which the API answers with 500 (its
+    message blank in production unless the doer is a site admin)."""
+    team = visible_team(ctx)
+    require_org_owner(ctx, team["org"], via_team=True)
+    user = ctx.store.user_by_params(ctx.params["username"])
+    login = user["login"].lower()
+    if login not in team["members"]:
+        return 204, None, {}
+    if team["name"] == OWNER_TEAM_NAME and len(team["members"]) == 1:
+        raise internal_error(ctx, f"user is the last member of owner team [uid: {user['id']}]")
+    team["members"].discard(login)
+    return 204, None, {}

@@ -17,9 +17,23 @@ answers, over HTTPS with the given certificate when `--tls-cert` is given, with 
   path, query, status), `GET state` (everything, rendered), `GET errors` (self-check
   errors), `POST fail` (a failure rule, see `Failures.add`).
 
-The fixture names users (`admin` marks site admins), tokens (`user`, `scopes`),
-organisations (`owners`), repositories (`owner`, `name`, `writers`, `admins`, `has_issues`,
-`time_tracking`) and `utc_offset_minutes`, the server's time zone for the times it renders.
+The fixture names users (`login`; `admin` marks site admins; optional `email` (default
+LOGIN@example.invalid), `full_name`, `must_change_password`, `restricted`, `visibility`,
+`login_name`, `source_id`, `password`, and `keys`: [{`key`: "ssh-ed25519 AAAA... comment",
+`title`}]), tokens (`user`, `scopes`), organisations (`name`, `owners`, and `teams`: [{`name`,
+`members`, `permission` (default "read"), optional `units_map`, `description`,
+`includes_all_repositories`, `can_create_org_repo`}]; every organisation also has its "Owners"
+team, whose members are `owners`), repositories (`owner`, `name`, `writers`, `admins`,
+`has_issues`, `time_tracking`), `utc_offset_minutes`, the server's time zone for the times it
+renders, and Forgejo settings: `min_password_length` (8), `password_complexity` (["off"]; or
+some of "lower", "upper", "digit", "spec") and `auth_sources` (ids of login sources users may
+be created with; none by default).
+
+`GET /_double/state` holds `repos`, `org_labels`, `users` (by login: id, email, full_name,
+login_name, source_id, is_admin, must_change_password, restricted, visibility, password,
+created, keys [{id, title, fingerprint, key, read_only, created_at}]) and `orgs` (by name: id,
+owners, members, teams [{id, name, description, permission, units_map,
+includes_all_repositories, can_create_org_repo, members}], members as sorted logins).
 """
 
 import argparse
@@ -37,7 +51,15 @@ import handlers
 from spec import Spec
 from store import ApiError, Store
 
-SCOPE_OF_SEGMENT = {"orgs": "organization", "user": "user", "users": "user", "repos": "repository"}
+# routers/api/v1/api.go: the token scope category of each route group (tokenRequiresScopes).
+SCOPE_OF_SEGMENT = {
+    "orgs": "organization",
+    "teams": "organization",
+    "user": "user",
+    "users": "user",
+    "repos": "repository",
+    "admin": "admin",
+}
 ISSUE_PARTS = {"issues", "labels", "milestones", "times"}
 
 
@@ -113,8 +135,11 @@ class Double:
         return entry
 
     def answer(self, error):
-        """Forgejo's error answer: `{"message", "url"}`."""
-        return error.status, {"message": error.message, "url": self.store.app_url + "api/swagger"}, {}
+        """Forgejo's error answer: `{"message", "url"}`, and `errors` for `ctx.NotFound(...)`."""
+        body = {"message": error.message, "url": self.store.app_url + "api/swagger"}
+        if getattr(error, "errors", None) is not None:
+            body["errors"] = error.errors
+        return error.status, body, {}
 
     def api(self, method, path, query, raw, headers, number):
         """(status, body, headers) of an API request, and the operation it matched."""

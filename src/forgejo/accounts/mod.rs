@@ -222,16 +222,29 @@ impl Step {
         }
     }
 
-    /// The account or team the step is about (a refused step skips the later steps of it).
+    /// What the step makes or changes: when Forgejo refuses it, the steps that need it
+    /// ([`Step::needs`]) are skipped.
     pub fn object(&self) -> String {
         match self {
-            Step::CreateUser { login, .. } | Step::AddKey { login, .. } | Step::RemoveKey { login, .. } => {
-                format!("user {}", login.to_lowercase())
-            }
+            Step::CreateUser { login, .. } => user(login),
+            Step::AddKey { fingerprint, .. } | Step::RemoveKey { fingerprint, .. } => format!("key {fingerprint}"),
             Step::CreateTeam { name, .. } => format!("team {name}"),
-            Step::AddMember { team, .. } | Step::RemoveMember { team, .. } => format!("team {team}"),
+            Step::AddMember { team, login } | Step::RemoveMember { team, login } => format!("membership {team}/{}", login.to_lowercase()),
         }
     }
+
+    /// The account and team the step needs to exist.
+    pub fn needs(&self) -> Vec<String> {
+        match self {
+            Step::CreateUser { .. } | Step::CreateTeam { .. } => Vec::new(),
+            Step::AddKey { login, .. } | Step::RemoveKey { login, .. } => vec![user(login)],
+            Step::AddMember { team, login } | Step::RemoveMember { team, login } => vec![user(login), format!("team {team}")],
+        }
+    }
+}
+
+fn user(login: &str) -> String {
+    format!("user {}", login.to_lowercase())
 }
 
 /// The plan, and the owners it cannot make an account for.

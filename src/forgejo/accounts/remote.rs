@@ -97,7 +97,7 @@ pub struct Refusal {
     pub step: String,
     /// Why, with what to do.
     pub why: String,
-    /// Later steps of the same account or team, not tried.
+    /// Later steps that need what it would have made, not tried.
     pub skipped: Vec<String>,
 }
 
@@ -113,7 +113,7 @@ pub struct Applied {
 }
 
 /// Carries out `plan`. A step Forgejo refuses for good (400, 403, 404, 409, 422) is reported
-/// with its object's later steps, and the rest goes on; no answer at all stops the run with
+/// with the later steps that need what it would have made, and the rest goes on; no answer at all stops the run with
 /// the error (running again finishes the job: each step is planned from what exists).
 pub fn apply(
     client: &Client,
@@ -126,7 +126,7 @@ pub fn apply(
     let mut team_ids: BTreeMap<String, i64> = observed.teams.iter().map(|(n, t)| (n.clone(), t.id)).collect();
     let mut failed: BTreeMap<String, usize> = BTreeMap::new();
     for step in &plan.steps {
-        if let Some(&i) = failed.get(&step.object()) {
+        if let Some(&i) = step.needs().iter().find_map(|needed| failed.get(needed)) {
             applied.refused[i].skipped.push(step.describe());
             continue;
         }
