@@ -161,7 +161,7 @@ fn from_an_open_collective_export_to_an_owner_holding_sc() {
     assert!(file.exists(), "the join row is written beside the clone: {joined:?}");
     let relayed = smartup(&f, &f.work, &now, as_founder, &["relay", s(&file)]).ok();
     assert!(
-        relayed.stdout.contains("join 31 by jane") || relayed.stdout.contains("by jane"),
+        relayed.stdout.contains(": join ") && relayed.stdout.contains("jane joined"),
         "{relayed:?}"
     );
     push(&f, &f.work, &now, (founder.0, &founder.1));

@@ -139,7 +139,7 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
     let ledger = sb.demo();
     let out = sb.path().join("site");
     let built = build(&sb, &ledger, &out, &["--json"]).ok().json();
-    assert_eq!(built["site"]["rows"], 29, "{built}");
+    assert_eq!(built["site"]["rows"], 32, "{built}");
     assert_eq!(
         built["site"]["verified_after"],
         Value::Null,
@@ -269,12 +269,12 @@ fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
         3 * expected.len(),
         "each in three formats: {after}"
     );
-    assert!(text(&a, "log/1.html").contains("id=\"seq-30\""));
+    assert!(text(&a, "log/1.html").contains("id=\"seq-33\""));
 
     // An older commit: the site of that commit, and the files of later rows are gone.
     let older = build(&sb, &ledger, &a, &["--at", "HEAD~1", "--json"]).ok().json();
-    assert_eq!(older["site"]["rows"], 29, "{older}");
-    assert!(!text(&a, "log/1.html").contains("id=\"seq-30\""));
+    assert_eq!(older["site"]["rows"], 32, "{older}");
+    assert!(!text(&a, "log/1.html").contains("id=\"seq-33\""));
 }
 
 #[test]

@@ -46,7 +46,9 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("unknown-owner", "the actor and every owner named must be in the Book of Owners"),
     ("unknown-id", "teams, roles, objectives and tasks named must exist"),
-    ("duplicate-id", "identifiers are unique by their numbers"),
+    ("duplicate-id", "identifiers are unique by their numbers; handles, keys, invitation keys and outside payment references are recorded once"),
+    ("invitation", "an invitation is claimed once, while it is open: not after `expires`, not once its payment was refunded"),
+    ("invitation-code", "a join row proves the invitation's one-time code for exactly this ledger, invitation, handle and key"),
     (
         "key-not-valid",
         "a row is signed by a key of its actor that is registered and not revoked",
