@@ -4,10 +4,13 @@
 //! privacy of it all, and the attacks the hook must refuse.
 
 mod common;
+#[path = "common/forgejo.rs"]
+mod forgejo_double;
 #[path = "common/hook.rs"]
 mod hook_common;
 
 use common::{run, s, Run, SMARTUP};
+use forgejo_double::{fixture as forgejo_fixture, to_the_double, Double, ORG, SYNC_TOKEN};
 use hook_common::{Craft, Forge};
 use smartup::onboard::code::Code;
 use smartup::rules::onboarding::{proof_message, PROOF_NAMESPACE};
@@ -63,6 +66,23 @@ fn smartup(f: &Forge, repo: &Path, now: &str, who: Option<(&str, &Path)>, args: 
 
 fn identities(f: &Forge) -> PathBuf {
     f.sb.path().join("private/identities.toml")
+}
+
+/// `smartup forgejo provision --json` in the working clone at `now`, against the double.
+fn provision(f: &Forge, now: &str) -> Run {
+    let mut command = f.command(SMARTUP);
+    command.args([
+        "--ledger",
+        s(&f.work),
+        "forgejo",
+        "provision",
+        "--json",
+        "--placeholder-email-domain",
+        "users.example.org",
+    ]);
+    command.env("SMARTUP_NOW", now).env("SMARTUP_IDENTITIES", identities(f));
+    to_the_double(&mut command, Some(SYNC_TOKEN), &[]);
+    run(command)
 }
 
 /// `smartup push` as `who` from `repo` at `now`: must be accepted by the hook.
@@ -167,6 +187,41 @@ fn from_an_open_collective_export_to_an_owner_holding_sc() {
     push(&f, &f.work, &now, (founder.0, &founder.1));
     outputs.extend([joined, relayed]);
 
+    // Forgejo follows: an account for jane with her ledger key, in the forum and workplace.
+    let double = Double::start(&f.sb, &forgejo_fixture(&[]));
+    let policy = f.sb.path().join("with-forgejo.toml");
+    let text = std::fs::read_to_string(f.work.join("ledger.toml")).unwrap();
+    std::fs::write(
+        &policy,
+        format!("{text}\n[forgejo]\nurl = \"{}\"\norganisation = \"{ORG}\"\n", double.url),
+    )
+    .unwrap();
+    smartup(&f, &f.work, &now, as_founder, &["amend-policy", s(&policy)]).ok();
+    push(&f, &f.work, &now, (founder.0, &founder.1));
+    let provisioned = provision(&f, &now).ok();
+    let plan: serde_json::Value = serde_json::from_str(&provisioned.stdout).unwrap();
+    assert!(
+        plan["steps"].as_array().unwrap().iter().any(|s| s
+            .as_str()
+            .unwrap()
+            .starts_with("create the account jane (e-mail jane@users.example.org")),
+        "{plan:#}"
+    );
+    let state = double.state();
+    let fingerprint = SigningKey::load(&jane_key, None).unwrap().public().fingerprint();
+    assert_eq!(
+        state["users"]["jane"]["keys"][0]["fingerprint"],
+        fingerprint.as_str(),
+        "her ledger key is her push key"
+    );
+    let teams = state["orgs"][ORG]["teams"].as_array().unwrap().clone();
+    for team in ["1_general_forum", "2_workplace"] {
+        let t = teams.iter().find(|t| t["name"] == team).unwrap();
+        assert!(t["members"].as_array().unwrap().iter().any(|m| m == "jane"), "{team}: {t}");
+    }
+    double.assert_followed_the_spec();
+    outputs.push(provisioned);
+
     // Her row checks with stock ssh-keygen, against her own key.
     let log = f.log(&f.work);
     let seq = log.iter().find(|r| r["action"] == "join" && r["actor"] == "jane").unwrap()["seq"]
@@ -223,6 +278,12 @@ fn from_an_open_collective_export_to_an_owner_holding_sc() {
     );
     act(&now, "maya", &["assign-task", "6_2_1_3", "--attacker", "jane", "--defender", "bob"]);
     push(&f, &f.work, &now, ("carla", &key("carla")));
+    let again: serde_json::Value = serde_json::from_str(&provision(&f, &now).ok().stdout).unwrap();
+    assert_eq!(
+        again["steps"],
+        serde_json::json!(["add jane to the team 3_2_design_team"]),
+        "her new role's team, nothing else"
+    );
     // jane works from her own clone, with her own key.
     let jane = ("jane", jane_key.as_path());
     let mine = home.join("ledger");
