@@ -5,6 +5,7 @@
 
 mod common;
 #[path = "common/forgejo.rs"]
+#[allow(dead_code)]
 mod forgejo_double;
 #[path = "common/hook.rs"]
 mod hook_common;

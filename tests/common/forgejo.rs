@@ -3,8 +3,6 @@
 //! client to act on it as people do, the `[forgejo]` section added to a ledger through a
 //! signed `amend-policy`, and `smartup forgejo sync` runs.
 
-#![allow(dead_code)]
-
 use crate::common::{s, Ledger, Run, Sandbox};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
