@@ -17,6 +17,7 @@ use crate::rules::draft::{Intent, PaidBy};
 use crate::rules::violation;
 use crate::sign::SigningKey;
 use crate::time::Timestamp;
+use crate::view::events::with_article;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -186,7 +187,7 @@ fn words(action: &Planned) -> String {
             let payer = payer.as_ref().map_or(String::new(), |p| format!(", paid by {p}"));
             format!("deposit {amount} EUR{gross}, {tier}{payer} [{reference}]")
         }
-        Planned::Invite { license, contributor, .. } => format!("invite {contributor} as {} owner", article(license)),
+        Planned::Invite { license, contributor, .. } => format!("invite {contributor} as {} owner", with_article(license)),
         Planned::Upgrade { owner, license, .. } => format!("upgrade {owner} to {license}"),
         Planned::Refund {
             reference,
@@ -195,11 +196,6 @@ fn words(action: &Planned) -> String {
         } => format!("refund {amount} EUR of the deposit [{refunds}] [{reference}]"),
         Planned::Skip { reason } => format!("skip: {reason}"),
     }
-}
-
-fn article(word: &str) -> String {
-    let a = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-    format!("{a} {word}")
 }
 
 fn print_import(result: &Import, dry_run: bool, identities: &Path) {
@@ -317,7 +313,7 @@ pub fn join(global: &Global, scoped: &Scoped, args: &JoinArgs) -> Result<()> {
                 .state
                 .invitations
                 .get(&row.get("invitation").parse().unwrap_or(0))
-                .map_or("a".into(), |i| article(&i.license)),
+                .map_or("a".into(), |i| with_article(&i.license)),
             key.public().fingerprint()
         );
         println!(

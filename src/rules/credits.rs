@@ -404,7 +404,6 @@ pub fn deposit_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
 /// row: the deposit itself never changes). An invitation the deposit paid for and no one has
 /// claimed yet is withdrawn; a license already granted stays until someone changes it.
 pub fn refund_eur(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
-    c.text("owner");
     currency(c, "EUR")?;
     let amount = c.amount("amount")?;
     c.required("reason")?;

@@ -310,5 +310,15 @@ mod tests {
         assert!(msg.contains("recorded already, at seq 2"), "{msg}");
         let low_gross = [("currency", "EUR"), ("amount", "10"), ("gross", "9"), ("reason", "donation")];
         b.refused("malformed-value", "founder", "deposit-eur", &low_gross);
+        // A refund names no owner: the column is not free text.
+        let named = [
+            ("owner", "anyone at all"),
+            ("currency", "EUR"),
+            ("amount", "1"),
+            ("reason", "r"),
+            ("refunds", "2"),
+        ];
+        let msg = b.refused("malformed-value", "founder", "refund-eur", &named);
+        assert!(msg.contains("column owner"), "{msg}");
     }
 }

@@ -215,7 +215,7 @@ pub struct Event {
 }
 
 /// `a work`, `an organizational`.
-fn with_article(word: &str) -> String {
+pub fn with_article(word: &str) -> String {
     let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
     format!("{article} {word}")
 }
