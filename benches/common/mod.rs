@@ -27,7 +27,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Bumped whenever the generator changes, so that an older cached ledger is not reused.
-pub const GENERATOR_VERSION: u32 = 6;
+pub const GENERATOR_VERSION: u32 = 7;
 
 /// The ledger id of every generated ledger.
 pub const LEDGER_ID: &str = "bench0000000000000000000000000001";
