@@ -9,6 +9,7 @@
 //! - [`clerk`]: the one write path (open, record, re-base, push, read rows back);
 //! - [`hook`]: the server-side pre-receive hook;
 //! - [`forgejo`]: keeping Forgejo in step with the ledger;
+//! - [`matrix`]: the Matrix hub and Engelbot;
 //! - [`onboard`]: from an Open Collective payment to an owner (import, invitations, join);
 //! - [`cli`]: the `smartup` command line.
 
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod forgejo;
 pub mod hook;
 pub mod ledger;
+pub mod matrix;
 pub mod money;
 pub mod onboard;
 pub mod repo;
