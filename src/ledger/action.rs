@@ -80,6 +80,7 @@ actions! {
     PayoutSc = "payout-sc" in ["transactions"];
     AwardSk = "award-sk" in ["transactions"];
     ImportLegacy = "import-legacy" in ["legacy-records"];
+    LinkMatrix = "link-matrix" in ["matrix-accounts"];
 }
 
 impl ActionKind {

@@ -91,6 +91,30 @@ pub fn check_handle(handle: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a Matrix user id of the homeserver `server_name`: `@localpart:server_name`, the
+/// local part in the characters Matrix allows (`a-z`, `0-9`, `.`, `_`, `=`, `-`, `/`).
+pub fn check_matrix_user(user: &str, server_name: &str) -> Result<(), String> {
+    let bad = |why: &str| format!("{user:?} is not a Matrix user id of {server_name}: {why}, like @jane:{server_name}");
+    let rest = user.strip_prefix('@').ok_or_else(|| bad("it must begin with @"))?;
+    let (local, server) = rest.split_once(':').ok_or_else(|| bad("the server name is missing"))?;
+    if server != server_name {
+        return Err(bad("it belongs to another server"));
+    }
+    if !matrix_localpart(local) {
+        return Err(bad("the part before ':' may hold only a-z, 0-9, '.', '_', '=', '-' and '/'"));
+    }
+    Ok(())
+}
+
+/// Whether `local` is a Matrix local part (of a user id or an alias) of 1 to 200 allowed
+/// characters.
+pub fn matrix_localpart(local: &str) -> bool {
+    (1..=200).contains(&local.len())
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._=-/".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +149,22 @@ mod tests {
         assert!(check_handle("a.b-c_d9").is_ok());
         for bad in ["", "Alice", "-alice", "alice-", "al ice", "ali,ce"] {
             assert!(check_handle(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn matrix_user_ids() {
+        assert!(check_matrix_user("@jane:example.org", "example.org").is_ok());
+        assert!(check_matrix_user("@j.a_n=e-/1:localhost", "localhost").is_ok());
+        for bad in [
+            "jane:example.org",
+            "@jane",
+            "@jane:other.org",
+            "@Jane:example.org",
+            "@:example.org",
+            "@ja ne:example.org",
+        ] {
+            assert!(check_matrix_user(bad, "example.org").is_err(), "{bad}");
         }
     }
 }

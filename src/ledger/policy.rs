@@ -49,6 +49,9 @@ pub struct Policy {
     /// Where the organisation's Forgejo is (optional: a ledger works without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forgejo: Option<ForgejoSection>,
+    /// Where the organisation's Matrix homeserver is (optional: a ledger works without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<MatrixSection>,
 }
 
 /// `[keys]`: recovery of an owner's keys by two authorities.
@@ -171,6 +174,52 @@ pub struct ForgejoSection {
 
 fn default_objectives_as() -> String {
     "milestones".to_string()
+}
+
+/// `[matrix]`: the homeserver `smartup matrix sync` mirrors the ledger on, and its bot. The
+/// access tokens never go here (they come from the environment or the user's config).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSection {
+    /// Base URL of the homeserver's client API, e.g. `https://matrix.example.org`.
+    pub homeserver: String,
+    /// The server name in user ids and aliases (`example.org` in `@jane:example.org`).
+    pub server_name: String,
+    /// The bot's user id, e.g. `@engelbot:example.org`: it creates and owns the rooms.
+    pub bot: String,
+    /// Prefix of every room alias, for a homeserver shared with other smartups (`sz_` makes
+    /// `#sz_3_2_design_team:example.org`); empty by default.
+    #[serde(default)]
+    pub alias_prefix: String,
+    /// The alias local part of the smartup's space (after the prefix).
+    #[serde(default = "default_space_alias")]
+    pub space_alias: String,
+}
+
+impl MatrixSection {
+    /// Checks what the rules and the hub rely on (the homeserver URL is checked where it is
+    /// used): a server name, the bot on it, alias parts Matrix allows.
+    fn check(&self) -> Result<(), PolicyError> {
+        let server = self.server_name.as_str();
+        if server.is_empty() || server.contains(['/', ' ', '@', '#']) {
+            return Err(PolicyError(format!(
+                "[matrix] server_name {server:?} must be a server name like example.org (as in @jane:example.org)"
+            )));
+        }
+        crate::ledger::ids::check_matrix_user(&self.bot, server).map_err(|e| PolicyError(format!("[matrix] bot: {e}")))?;
+        let space = format!("{}{}", self.alias_prefix, self.space_alias);
+        if !crate::ledger::ids::matrix_localpart(&space) || !crate::ledger::ids::matrix_localpart(&format!("{}x", self.alias_prefix)) {
+            return Err(PolicyError(format!(
+                "[matrix] alias_prefix {:?} and space_alias {:?} may hold only a-z, 0-9, '.', '_', '=', '-' and '/'",
+                self.alias_prefix, self.space_alias
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn default_space_alias() -> String {
+    "smartup".to_string()
 }
 
 /// `[ledger]`.
@@ -391,6 +440,9 @@ impl Policy {
                     self.price(&tier.license)
                 )));
             }
+        }
+        if let Some(matrix) = &self.matrix {
+            matrix.check()?;
         }
         Ok(())
     }

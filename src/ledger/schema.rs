@@ -8,7 +8,7 @@ pub const LEADING_ENVELOPE: [&str; 4] = ["seq", "timestamp", "actor", "action"];
 /// The columns every row carries after its table's own columns.
 pub const TRAILING_ENVELOPE: [&str; 2] = ["key", "signature"];
 
-const SOURCES: [&str; 14] = [
+const SOURCES: [&str; 15] = [
     include_str!("../../schemas/master-events.toml"),
     include_str!("../../schemas/keys.toml"),
     include_str!("../../schemas/book-of-owners.toml"),
@@ -23,6 +23,7 @@ const SOURCES: [&str; 14] = [
     include_str!("../../schemas/transactions.toml"),
     include_str!("../../schemas/invitations.toml"),
     include_str!("../../schemas/legacy-records.toml"),
+    include_str!("../../schemas/matrix-accounts.toml"),
 ];
 
 /// One column of a table, as its schema file describes it.

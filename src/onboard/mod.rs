@@ -5,7 +5,6 @@
 //! ([`identities`]) links a contributor's slug to an invitation and a handle. A newcomer
 //! claims an invitation with `smartup join` ([`join_row`]); an owner relays the row.
 
-pub mod code;
 pub mod export;
 pub mod identities;
 pub mod legacy;
@@ -17,10 +16,10 @@ use crate::ledger::row::Row;
 use crate::rules::draft::{Intent, LegacyRecord, PaidBy};
 use crate::rules::onboarding::{proof_message, PROOF_NAMESPACE};
 use crate::rules::{State, Violation};
+use crate::sign::Code;
 use crate::sign::{encode_signature, SigningKey};
 use crate::time::{format_date, Timestamp};
 use anyhow::Result;
-use code::Code;
 use identities::Identities;
 use plan::{Planned, Step};
 

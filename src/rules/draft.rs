@@ -347,6 +347,13 @@ pub enum Intent {
     },
     /// Import one record kept before the ledger (the founder).
     ImportLegacy(LegacyRecord),
+    /// Link the signer's Matrix account, committing to its link code by hash.
+    LinkMatrix {
+        /// The Matrix user id.
+        matrix_user: String,
+        /// The hash of the link code ([`crate::rules::matrix::link_code_hash`]).
+        code_hash: String,
+    },
     /// Replace `ledger.toml`.
     AmendPolicy {
         /// The new policy file.
@@ -390,6 +397,7 @@ impl Intent {
             Intent::PayoutSc { .. } => ActionKind::PayoutSc,
             Intent::AwardSk { .. } => ActionKind::AwardSk,
             Intent::ImportLegacy(_) => ActionKind::ImportLegacy,
+            Intent::LinkMatrix { .. } => ActionKind::LinkMatrix,
             Intent::AmendPolicy { .. } => ActionKind::AmendPolicy,
         }
     }
@@ -697,6 +705,10 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
                 ("reference", &r.reference),
                 ("note", &r.note),
             ],
+        ),
+        Intent::LinkMatrix { matrix_user, code_hash } => one(
+            A::LinkMatrix,
+            &[("matrix_user", matrix_user), ("code_hash", code_hash), ("note", "")],
         ),
         Intent::AmendPolicy { policy, note } => {
             let text = std::str::from_utf8(policy).map_err(|_| violation("policy", "the new policy is not UTF-8 text"))?;

@@ -11,6 +11,7 @@ mod credits;
 pub mod draft;
 mod keys;
 pub mod legacy;
+pub mod matrix;
 pub mod onboarding;
 mod people;
 pub mod state;
@@ -73,6 +74,7 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
         ActionKind::PayoutSc => credits::payout_sc(state, row, &columns),
         ActionKind::AwardSk => credits::award_sk(state, row, &columns),
         ActionKind::ImportLegacy => legacy::import_legacy(state, row, &columns),
+        ActionKind::LinkMatrix => matrix::link_matrix(state, row, &columns),
     }?;
     state.last_seq = row.seq;
     state.last_timestamp = Some(row.timestamp);

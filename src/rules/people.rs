@@ -19,6 +19,7 @@ pub(super) fn new_owner(license: &str, row: &Row) -> Owner {
         sc_today: Amount::ZERO,
         sk_today: Amount::ZERO,
         creator: row.actor.clone(),
+        matrix: None,
     }
 }
 

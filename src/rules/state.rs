@@ -35,6 +35,21 @@ pub struct Owner {
     /// Who entered the owner in the Book of Owners (the founder for themselves): the one
     /// person who may give the owner their first key.
     pub creator: String,
+    /// The Matrix account the owner last linked, if any.
+    #[serde(default)]
+    pub matrix: Option<MatrixLink>,
+}
+
+/// An owner's claim of a Matrix account (`link-matrix`): the account, and the hash of the
+/// code the account must post to the bot before the bot treats it as the owner.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MatrixLink {
+    /// The Matrix user id.
+    pub user: String,
+    /// SHA-256 (hex) of the link code bound to the ledger and the account.
+    pub code_hash: String,
+    /// The seq of the `link-matrix` row.
+    pub seq: u64,
 }
 
 /// A signing key and its validity.

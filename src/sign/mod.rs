@@ -14,9 +14,12 @@
 //!   row signatures, with strict single verification as the reference (see
 //!   that module's documentation for how the two are kept in agreement).
 //!
+//! - [`Code`] (`code.rs`): one-time codes people type (invitations, Matrix links).
+//!
 //! This module depends on nothing else in the crate.
 
 mod batch;
+mod code;
 mod keys;
 mod sshsig;
 #[cfg(test)]
@@ -24,6 +27,7 @@ mod test_support;
 mod wire;
 
 pub use batch::{verify_all, verify_signed, SignatureCheck, SignedData};
+pub use code::Code;
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use sshsig::{
     armor, decode_signature, encode_signature, parse_armored, signed_data, verify_git_commit, ArmoredSignature, CommitSignatureError,

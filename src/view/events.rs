@@ -193,6 +193,13 @@ pub enum EventKind {
         /// The policy's reason.
         reason: String,
     },
+    /// An owner linked their Matrix account (believed once the account posts its code).
+    MatrixLinked {
+        /// Whose.
+        owner: String,
+        /// The Matrix user id.
+        account: String,
+    },
     /// A row of an action this version does not describe.
     Other,
 }
@@ -411,6 +418,15 @@ pub fn event_of(row: &Row, before: &State) -> Event {
             let (amount, reason) = (amount(row, "amount"), row.get("reason").to_string());
             let words = format!("{actor} awarded {owner} {amount} SK for {}", reason.replace('_', " "));
             (EventKind::SkAwarded { owner, amount, reason }, words)
+        }
+        ("link-matrix", _) => {
+            let account = row.get("matrix_user").to_string();
+            let words = format!("{actor} linked the Matrix account {account}");
+            let kind = EventKind::MatrixLinked {
+                owner: row.actor.clone(),
+                account,
+            };
+            (kind, words)
         }
         (action, _) => (EventKind::Other, format!("{actor}: {action}")),
     };

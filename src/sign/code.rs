@@ -1,8 +1,9 @@
-//! One-time invitation codes: 20 characters of Crockford's base32 (100 random bits), shown in
-//! groups of four. A code derives the invitation key (an ed25519 key, from SHA-256 of the
-//! ledger id and the code); the ledger keeps only that key's public half.
+//! One-time codes: 20 characters of Crockford's base32 (100 random bits), shown in groups of
+//! four. An invitation's code derives the invitation key (an ed25519 key, from SHA-256 of the
+//! ledger id and the code; the ledger keeps only that key's public half); a Matrix link's code
+//! is posted from the account it links (the ledger keeps only its hash).
 
-use crate::sign::SigningKey;
+use super::SigningKey;
 use sha2::{Digest, Sha256};
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -37,12 +38,12 @@ impl Code {
                 c => c,
             };
             if !ALPHABET.contains(&(c as u8)) || !c.is_ascii() {
-                return Err("an invitation code holds only digits and letters (no U), like K7QM-3XPA-9D2F-WT4H-6BNC".into());
+                return Err("a code holds only digits and letters (no U), like K7QM-3XPA-9D2F-WT4H-6BNC".into());
             }
             out.push(c);
         }
         if out.len() != LENGTH {
-            return Err(format!("an invitation code has {LENGTH} characters, this one {}", out.len()));
+            return Err(format!("a code has {LENGTH} characters, this one {}", out.len()));
         }
         Ok(Code(out))
     }
@@ -55,6 +56,11 @@ impl Code {
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect::<Vec<_>>()
             .join("-")
+    }
+
+    /// The code without separators, as hashed.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     /// The invitation key this code derives in the ledger `ledger_id`.
