@@ -26,5 +26,6 @@ pub mod rules;
 pub mod sign;
 pub mod site;
 pub mod time;
+pub mod user_config;
 pub mod verify;
 pub mod view;

@@ -141,11 +141,7 @@ struct TokenFile {
 /// Where the token file is: `$XDG_CONFIG_HOME/smartup/forgejo.toml`, else
 /// `$HOME/.config/smartup/forgejo.toml`.
 pub fn token_file() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("smartup").join("forgejo.toml"))
+    crate::user_config::file("forgejo.toml")
 }
 
 /// Finds the token for an instance: `FORGEJO_TOKEN`, then the token file.
@@ -178,29 +174,12 @@ pub fn find_token(settings: &Settings) -> Result<Token> {
         .map(|(_, token)| token.trim().to_string())
         .filter(|t| !t.is_empty())
         .ok_or_else(missing)?;
-    warn_if_readable_by_others(&path);
+    crate::user_config::warn_if_readable_by_others(&path);
     Ok(Token {
         secret,
         source: path.display().to_string(),
     })
 }
-
-#[cfg(unix)]
-fn warn_if_readable_by_others(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            eprintln!(
-                "warning: {} holds a secret but others may read it; run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            );
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_if_readable_by_others(_path: &std::path::Path) {}
 
 #[cfg(test)]
 mod tests {

@@ -1,3 +1,9 @@
 //! The Matrix front end: the hub that mirrors the ledger on a homeserver (space, rooms,
 //! aliases, membership), registration tokens for invited owners, and Engelbot, the
 //! Midfielder that announces and answers but never decides.
+//!
+//! - [`config`]: the `[matrix]` section and the access tokens;
+//! - [`hub`]: `smartup matrix sync`, desired → observed → plan → apply.
+
+pub mod config;
+pub mod hub;

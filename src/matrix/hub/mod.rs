@@ -1,0 +1,56 @@
+//! The hub: `smartup matrix sync` makes the homeserver mirror the ledger, like the Forgejo
+//! sync: desired (from the ledger) → observed (from the homeserver) → plan → apply, and a
+//! second run plans nothing.
+//!
+//! - a space for the smartup, and rooms for the general forum, each team, each objective and
+//!   each open task as its children, with aliases from the ledger ids (`#3_2_design_team`,
+//!   `#6_2_1_1`), names and topics from the ledger;
+//! - membership from the ledger, for the accounts proven to be owners' ([`accounts`]):
+//!   everyone in the forum, role holders in their team, a task's Attacker, Defender and
+//!   mission leader in its room; captains moderate their team's room; whoever no longer
+//!   belongs is removed with the reason; a paid task's room is archived (read-only).
+//!
+//! An account is an owner's when the owner's own `link-matrix` row names it and the account
+//! posted that row's code to the bot. The bot keeps that proof where everyone can see it: a
+//! state event [`LINK_EVENT`] of the space, keyed by the account, naming the owner and the
+//! seq of the link row. Only the bot may write state in the space.
+
+pub mod desired;
+pub mod plan;
+
+pub use super::config::Settings;
+use crate::rules::state::State;
+use desired::Accounts;
+use std::collections::BTreeMap;
+
+/// The state event type of a proven link, in the space.
+pub const LINK_EVENT: &str = "org.smartup.link";
+
+/// The content of a [`LINK_EVENT`]: the owner an account proved it belongs to, by the seq of
+/// their link row, and the event in which the account posted the code.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Proof {
+    /// The owner.
+    pub owner: String,
+    /// The seq of the `link-matrix` row the code matched.
+    pub seq: u64,
+    /// The event id of the account's message with the code.
+    #[serde(default)]
+    pub event_id: String,
+}
+
+/// The proven accounts by owner: a proof counts while it names the owner's current link (a
+/// later `link-matrix` row, to another account or with a new code, needs a new proof).
+pub fn accounts(state: &State, proofs: &BTreeMap<String, Proof>) -> Accounts {
+    proofs
+        .iter()
+        .filter(|(account, proof)| {
+            state
+                .owners
+                .get(&proof.owner)
+                .and_then(|o| o.matrix.as_ref())
+                .is_some_and(|link| &link.user == *account && link.seq == proof.seq)
+        })
+        .map(|(account, proof)| (proof.owner.clone(), account.clone()))
+        .collect()
+}
