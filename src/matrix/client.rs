@@ -376,7 +376,15 @@ impl Client {
     /// with `access_token`, retrying with the default back-off (4 attempts, from 250 ms
     /// doubling, at most 10 s). Nothing is sent yet.
     pub fn new(homeserver_url: &str, access_token: &str) -> Result<Client, MatrixError> {
-        let setup = |detail: String| MatrixError::Setup { detail };
+        let token = access_token.trim();
+        // Should the token have been passed as the URL, the message must not show it.
+        let setup = |detail: String| MatrixError::Setup {
+            detail: if token.is_empty() {
+                detail
+            } else {
+                detail.replace(token, TOKEN_PLACEHOLDER)
+            },
+        };
         let mut base = Url::parse(homeserver_url.trim()).map_err(|e| {
             setup(format!(
                 "the homeserver URL {homeserver_url:?} is not a URL ({e}); write it as https://matrix.example.org"
@@ -395,17 +403,16 @@ impl Client {
         let path = base.path().trim_end_matches('/').to_string();
         base.set_path(&path);
         let homeserver = base.as_str().trim_end_matches('/').to_string();
-        let token = access_token.trim();
         if token.is_empty() {
             return Err(setup("the access token is empty: set SMARTUP_MATRIX_TOKEN".to_string()));
         }
         let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| setup("the access token holds characters a token cannot have: check SMARTUP_MATRIX_TOKEN".to_string()))?;
         authorization.set_sensitive(true);
+        // No overall time limit here: each request sets its own (a sync's is its long poll's).
         let http = Http::builder()
             .user_agent(concat!("smartup/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
-            .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| setup(format!("the HTTP client: {}", error_chain(&e))))?;
         Ok(Client {
@@ -803,6 +810,10 @@ mod tests {
             .err()
             .expect("a token with a line break refused");
         assert!(!newline.to_string().contains("abc"), "{newline}");
+        let swapped = Client::new("syt_secret_token", "syt_secret_token")
+            .err()
+            .expect("a token is no URL");
+        assert!(!swapped.to_string().contains("syt_secret"), "{swapped}");
     }
 
     #[test]
