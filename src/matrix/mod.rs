@@ -2,8 +2,10 @@
 //! aliases, membership), registration tokens for invited owners, and Engelbot, the
 //! Midfielder that announces and answers but never decides.
 //!
+//! - [`client`]: the client-server and Synapse admin API calls, over reqwest;
 //! - [`config`]: the `[matrix]` section and the access tokens;
 //! - [`hub`]: `smartup matrix sync`, desired → observed → plan → apply.
 
+pub mod client;
 pub mod config;
 pub mod hub;

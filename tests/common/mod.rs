@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod synapse;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
