@@ -17,6 +17,7 @@ pub mod clerk;
 pub mod cli;
 pub mod forgejo;
 pub mod hook;
+pub mod http;
 pub mod ledger;
 pub mod matrix;
 pub mod money;

@@ -10,7 +10,7 @@ mod common;
 
 use common::synapse::{register_with_token, token_valid, Account, Synapse, ROOM_VERSION};
 use serde_json::{json, Value};
-use smartup::forgejo::client::Backoff;
+use smartup::http::Backoff;
 use smartup::matrix::client::{Client, MatrixError, RegistrationToken, Sync};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -9,6 +9,7 @@
 //! request may have created (by its marker) and carries on from there.
 
 use super::config::{Settings, Token};
+pub use crate::http::Backoff;
 use crate::time::{parse_http_date, Timestamp};
 use reqwest::blocking::{Client as Http, Response};
 use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
@@ -22,27 +23,6 @@ use std::time::Duration;
 pub const PAGE_LIMIT: usize = 50;
 /// A bound on pages per list, against a server that never says "last page".
 const MAX_PAGES: usize = 100_000;
-
-/// How often and how patiently to retry.
-#[derive(Clone, Copy, Debug)]
-pub struct Backoff {
-    /// Attempts in all, the first included.
-    pub attempts: u32,
-    /// Wait before the second attempt; doubled for each further one.
-    pub first_delay: Duration,
-    /// Longest wait, also the bound on a server's `Retry-After`.
-    pub max_delay: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            attempts: 4,
-            first_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(10),
-        }
-    }
-}
 
 /// A request that did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -312,8 +292,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let doubling = self.backoff.first_delay.saturating_mul(1 << (attempt - 1).min(16));
-        asked.unwrap_or(doubling).min(self.backoff.max_delay)
+        self.backoff.delay(attempt, asked)
     }
 }
 

@@ -11,7 +11,7 @@
 //! `PUT`, which the API makes idempotent (`send` by its transaction id, `put_state` by
 //! replacing); a `POST` or `DELETE` that may have been carried out is not repeated blindly.
 
-use crate::forgejo::client::Backoff;
+pub use crate::http::Backoff;
 use reqwest::blocking::Client as Http;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
@@ -204,13 +204,6 @@ fn endpoint(prefix: &str, segments: &[&str]) -> String {
         path.push_str(&encode_segment(segment));
     }
     path
-}
-
-/// The wait before attempt `attempt + 1`: what the homeserver asked for if it did, else the
-/// doubling back-off; never more than the bound.
-fn delay(backoff: &Backoff, attempt: u32, asked: Option<Duration>) -> Duration {
-    let doubling = backoff.first_delay.saturating_mul(1 << attempt.saturating_sub(1).min(16));
-    asked.unwrap_or(doubling).min(backoff.max_delay)
 }
 
 /// The error and its causes in one line, without the URL (the request names the path).
@@ -680,7 +673,7 @@ impl Client {
                             let (errcode, message, retry_after) = parse_error(&bytes);
                             let retry = status == StatusCode::TOO_MANY_REQUESTS || (status.is_server_error() && repeatable);
                             if retry && !last {
-                                std::thread::sleep(delay(&self.backoff, attempt, retry_after.or(asked)));
+                                std::thread::sleep(self.backoff.delay(attempt, retry_after.or(asked)));
                                 continue;
                             }
                             return Err(MatrixError::Status {
@@ -699,7 +692,7 @@ impl Client {
             };
             let (nothing_sent, error) = failure;
             if (nothing_sent || repeatable) && !last {
-                std::thread::sleep(delay(&self.backoff, attempt, None));
+                std::thread::sleep(self.backoff.delay(attempt, None));
                 continue;
             }
             let attempts = if attempt > 1 {
@@ -883,17 +876,6 @@ mod tests {
         assert!(!body.is_transient());
         assert!(status(404, "M_NOT_FOUND").is_not_found());
         assert!(!status(404, "M_UNRECOGNIZED").is_not_found());
-    }
-
-    #[test]
-    fn back_off_doubles_honours_the_server_and_is_bounded() {
-        let backoff = Backoff::default();
-        assert_eq!(delay(&backoff, 1, None), Duration::from_millis(250));
-        assert_eq!(delay(&backoff, 2, None), Duration::from_millis(500));
-        assert_eq!(delay(&backoff, 3, None), Duration::from_millis(1000));
-        assert_eq!(delay(&backoff, 40, None), Duration::from_secs(10));
-        assert_eq!(delay(&backoff, 1, Some(Duration::from_millis(1500))), Duration::from_millis(1500));
-        assert_eq!(delay(&backoff, 1, Some(Duration::from_secs(3600))), Duration::from_secs(10));
     }
 
     #[test]
