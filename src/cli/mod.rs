@@ -13,6 +13,7 @@ mod identity;
 mod init;
 mod inspect;
 mod journal;
+mod matrix_cmd;
 mod onboard_cmd;
 mod progress;
 mod provision_cmd;
@@ -102,6 +103,9 @@ enum Command {
     /// The public transparency site, built from the verified ledger
     #[command(subcommand)]
     Site(site_cmd::SiteCommand),
+    /// The Matrix hub: link your account, mirror the ledger's rooms, registration tokens for invitations
+    #[command(subcommand)]
+    Matrix(matrix_cmd::MatrixCommand),
 }
 
 /// Runs the command line and turns the outcome into an exit code (see [`exit`]).
@@ -148,5 +152,6 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Relay(args) => onboard_cmd::relay(g, scoped, args),
         Command::Forgejo(command) => forgejo_cmd::run(g, command),
         Command::Site(command) => site_cmd::run(g, command),
+        Command::Matrix(command) => matrix_cmd::run(g, command),
     }
 }

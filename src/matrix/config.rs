@@ -45,7 +45,10 @@ impl Settings {
             )
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host_str().is_none() {
-            bail!("[matrix] homeserver {:?} must be an http:// or https:// address", section.homeserver);
+            bail!(
+                "[matrix] homeserver {:?} must be an http:// or https:// address",
+                section.homeserver
+            );
         }
         Ok(Settings {
             homeserver: url.as_str().trim_end_matches('/').to_string(),
@@ -137,7 +140,9 @@ pub fn find_token(settings: &Settings, role: Role) -> Result<Token> {
         }
     }
     let file = crate::user_config::file("matrix.toml");
-    let shown = file.as_ref().map_or("~/.config/smartup/matrix.toml".into(), |p| p.display().to_string());
+    let shown = file
+        .as_ref()
+        .map_or("~/.config/smartup/matrix.toml".into(), |p| p.display().to_string());
     let homeserver = &settings.homeserver;
     let missing = || {
         anyhow!(
@@ -151,7 +156,11 @@ pub fn find_token(settings: &Settings, role: Role) -> Result<Token> {
     };
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let parsed: TokenFile = toml::from_str(&text).map_err(|e| anyhow!("{} is not a valid token file: {e}", path.display()))?;
-    let pair = parsed.tokens.iter().find(|(url, _)| url.trim().trim_end_matches('/') == homeserver).map(|(_, p)| p);
+    let pair = parsed
+        .tokens
+        .iter()
+        .find(|(url, _)| url.trim().trim_end_matches('/') == homeserver)
+        .map(|(_, p)| p);
     let secret = pair
         .and_then(|p| if role == Role::Bot { p.bot.clone() } else { p.admin.clone() })
         .map(|t| t.trim().to_string())

@@ -4,8 +4,10 @@
 //!
 //! - [`client`]: the client-server and Synapse admin API calls, over reqwest;
 //! - [`config`]: the `[matrix]` section and the access tokens;
-//! - [`hub`]: `smartup matrix sync`, desired → observed → plan → apply.
+//! - [`hub`]: `smartup matrix sync`, desired → observed → plan → apply;
+//! - [`tokens`]: registration tokens for open invitations.
 
 pub mod client;
 pub mod config;
 pub mod hub;
+pub mod tokens;

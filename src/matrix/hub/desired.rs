@@ -86,7 +86,11 @@ pub fn room_key(id: &str, kind: RoomKind) -> String {
 pub fn desired(state: &State, settings: &Settings, accounts: &Accounts, existing_tasks: &BTreeSet<String>, now: Timestamp) -> Desired {
     let account = |owner: &str| accounts.get(owner).map(|a| (a.clone(), owner.to_string()));
     let of = |owners: &mut dyn Iterator<Item = &str>| -> BTreeMap<String, String> { owners.filter_map(account).collect() };
-    let name = if state.name.is_empty() { "the smartup" } else { state.name.as_str() };
+    let name = if state.name.is_empty() {
+        "the smartup"
+    } else {
+        state.name.as_str()
+    };
     let space = RoomSpec {
         key: settings.space_alias.clone(),
         kind: RoomKind::Space,
@@ -115,7 +119,10 @@ pub fn desired(state: &State, settings: &Settings, accounts: &Accounts, existing
             key: room_key(&team.id, RoomKind::Team),
             kind: RoomKind::Team,
             name: format!("{} {}", identity, team.name),
-            topic: format!("Team {}: tasks, assignments, sessions, assessments and payouts of the team", team.id),
+            topic: format!(
+                "Team {}: tasks, assignments, sessions, assessments and payouts of the team",
+                team.id
+            ),
             order: identity.clone(),
             members: of(&mut holders),
             moderators: of(&mut captains).into_keys().collect(),
@@ -124,14 +131,21 @@ pub fn desired(state: &State, settings: &Settings, accounts: &Accounts, existing
     }
     let leader = |objective: &str| state.roles.get(objective).and_then(|r| r.holder.clone());
     for (identity, objective) in &state.objectives {
-        let open = state.tasks.values().filter(|t| &t.objective == identity && t.state != TaskState::Paid);
+        let open = state
+            .tasks
+            .values()
+            .filter(|t| &t.objective == identity && t.state != TaskState::Paid);
         let mut people: Vec<String> = open.flat_map(|t| [t.attacker.clone(), t.defender.clone()]).flatten().collect();
         people.extend(leader(identity));
         rooms.push(RoomSpec {
             key: room_key(&objective.id, RoomKind::Objective),
             kind: RoomKind::Objective,
             name: format!("{} {}", identity, objective.title),
-            topic: format!("Objective {}: {}", objective.id, leader(identity).map_or("no mission leader yet".into(), |l| format!("mission leader {l}"))),
+            topic: format!(
+                "Objective {}: {}",
+                objective.id,
+                leader(identity).map_or("no mission leader yet".into(), |l| format!("mission leader {l}"))
+            ),
             order: format!("{}/{identity}", objective.team),
             members: of(&mut people.iter().map(String::as_str)),
             moderators: BTreeSet::new(),
@@ -154,7 +168,12 @@ pub fn desired(state: &State, settings: &Settings, accounts: &Accounts, existing
             key,
             kind: RoomKind::Task,
             name: format!("{identity} {}", task.title),
-            topic: format!("Task {}: {} SC, {status}{pair}{}", task.id, task.budget, if archived { " (archived: read-only)" } else { "" }),
+            topic: format!(
+                "Task {}: {} SC, {status}{pair}{}",
+                task.id,
+                task.budget,
+                if archived { " (archived: read-only)" } else { "" }
+            ),
             order: format!("{}/{}/{identity}", task.team, task.objective),
             members: of(&mut people.iter().flatten().map(String::as_str)),
             moderators: BTreeSet::new(),

@@ -17,11 +17,16 @@
 
 pub mod desired;
 pub mod plan;
+pub mod remote;
 
 pub use super::config::Settings;
+use crate::matrix::client::{Client, MatrixError};
 use crate::rules::state::State;
-use desired::Accounts;
-use std::collections::BTreeMap;
+use crate::time::Timestamp;
+use desired::{desired, room_key, Accounts, RoomKind};
+use plan::{plan, Step};
+use remote::{apply, observe, Applied};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The state event type of a proven link, in the space.
 pub const LINK_EVENT: &str = "org.smartup.link";
@@ -53,4 +58,29 @@ pub fn accounts(state: &State, proofs: &BTreeMap<String, Proof>) -> Accounts {
         })
         .map(|(account, proof)| (proof.owner.clone(), account.clone()))
         .collect()
+}
+
+/// What a sync planned, and what applying it did (none in a dry run).
+#[derive(Debug)]
+pub struct Synced {
+    /// The plan.
+    pub steps: Vec<Step>,
+    /// What applying it did.
+    pub applied: Option<Applied>,
+}
+
+/// Makes the homeserver hold what the ledger at `state` wants (or, with `dry_run`, only
+/// plans it), as the bot `client` whose user id is the policy's bot.
+pub fn sync(client: &Client, settings: &Settings, state: &State, now: Timestamp, dry_run: bool) -> Result<Synced, MatrixError> {
+    let every_task: BTreeSet<String> = state.tasks.keys().map(|t| room_key(t, RoomKind::Task)).collect();
+    let everything = desired(state, settings, &Accounts::new(), &every_task, now);
+    let wanted: BTreeSet<String> = everything.all().map(|r| r.key.clone()).collect();
+    let mut remote = observe(client, settings, &wanted)?;
+    let accounts = accounts(state, &remote.proofs);
+    let target = desired(state, settings, &accounts, &remote.task_keys(), now);
+    let mut owners: BTreeMap<String, String> = remote.proofs.iter().map(|(a, p)| (a.clone(), p.owner.clone())).collect();
+    owners.extend(accounts.iter().map(|(owner, account)| (account.clone(), owner.clone())));
+    let steps = plan(&target, &remote.rooms, &settings.bot, &owners);
+    let applied = (!dry_run).then(|| apply(client, settings, &mut remote, &steps));
+    Ok(Synced { steps, applied })
 }

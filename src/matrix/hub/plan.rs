@@ -115,7 +115,11 @@ impl fmt::Display for Step {
             Step::Name { key, name } => write!(f, "rename {key} to {name:?}"),
             Step::Topic { key, topic } => write!(f, "set the topic of {key} to {topic:?}"),
             Step::Child { key, order } => write!(f, "place {key} in the space (order {order:?})"),
-            Step::Power { key, moderators, read_only } => {
+            Step::Power {
+                key,
+                moderators,
+                read_only,
+            } => {
                 let who = if moderators.is_empty() {
                     "no moderators".to_string()
                 } else {
@@ -176,40 +180,72 @@ pub fn plan(desired: &Desired, observed: &Observed, bot: &str, owners: &BTreeMap
                 read_only,
             });
             if spec.kind != RoomKind::Space {
-                steps.push(Step::Child { key: key.clone(), order: spec.order.clone() });
+                steps.push(Step::Child {
+                    key: key.clone(),
+                    order: spec.order.clone(),
+                });
             }
             if !spec.moderators.is_empty() {
-                steps.push(Step::Power { key: key.clone(), moderators: spec.moderators.clone(), read_only });
+                steps.push(Step::Power {
+                    key: key.clone(),
+                    moderators: spec.moderators.clone(),
+                    read_only,
+                });
             }
             for (account, owner) in &spec.members {
-                steps.push(Step::Invite { key: key.clone(), account: account.clone(), owner: owner.clone() });
+                steps.push(Step::Invite {
+                    key: key.clone(),
+                    account: account.clone(),
+                    owner: owner.clone(),
+                });
             }
             continue;
         };
         if room.name != spec.name {
-            steps.push(Step::Name { key: key.clone(), name: spec.name.clone() });
+            steps.push(Step::Name {
+                key: key.clone(),
+                name: spec.name.clone(),
+            });
         }
         if room.topic != spec.topic {
-            steps.push(Step::Topic { key: key.clone(), topic: spec.topic.clone() });
+            steps.push(Step::Topic {
+                key: key.clone(),
+                topic: spec.topic.clone(),
+            });
         }
         if spec.kind != RoomKind::Space && room.order.as_deref() != Some(spec.order.as_str()) {
-            steps.push(Step::Child { key: key.clone(), order: spec.order.clone() });
+            steps.push(Step::Child {
+                key: key.clone(),
+                order: spec.order.clone(),
+            });
         }
         if room.moderators != spec.moderators || room.read_only != read_only {
-            steps.push(Step::Power { key: key.clone(), moderators: spec.moderators.clone(), read_only });
+            steps.push(Step::Power {
+                key: key.clone(),
+                moderators: spec.moderators.clone(),
+                read_only,
+            });
         }
         if spec.archived {
             continue; // an archived room keeps the members it had
         }
         for (account, owner) in &spec.members {
             if !room.members.contains(account) {
-                steps.push(Step::Invite { key: key.clone(), account: account.clone(), owner: owner.clone() });
+                steps.push(Step::Invite {
+                    key: key.clone(),
+                    account: account.clone(),
+                    owner: owner.clone(),
+                });
             }
         }
         for account in &room.members {
             if account != bot && !spec.members.contains_key(account) {
                 let reason = reason(spec, owners.get(account).map(String::as_str));
-                steps.push(Step::Kick { key: key.clone(), account: account.clone(), reason });
+                steps.push(Step::Kick {
+                    key: key.clone(),
+                    account: account.clone(),
+                    reason,
+                });
             }
         }
     }
