@@ -9,5 +9,6 @@
 
 pub mod client;
 pub mod config;
+pub mod bot;
 pub mod hub;
 pub mod tokens;

@@ -423,6 +423,27 @@ pub fn says_when(action: ActionKind) -> bool {
     matches!(action, ActionKind::StartWork | ActionKind::StopWork | ActionKind::AwardSk)
 }
 
+/// Whether the rules would accept `intent` by `actor` recorded at `at` on top of `state`:
+/// drafts it and applies the unsigned rows to a copy of the state (the signature is the only
+/// thing not judged: the rows name one of the actor's valid keys and carry a blank
+/// signature of the right shape). Front ends that advise
+/// without signing (the bot) ask this.
+pub fn trial(state: &State, actor: &str, at: Timestamp, intent: &Intent) -> Result<(), Violation> {
+    let draft = draft(state, actor, at, intent)?;
+    let key = state.valid_keys_of(actor).first().map(|k| k.to_string()).unwrap_or_default();
+    let blank = crate::sign::encode_signature(&[0; 64]);
+    let mut trial = state.clone();
+    for entry in &draft.entries {
+        let values: Vec<(&str, &str)> = entry.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut row = crate::ledger::row::Row::draft(entry.table, trial.last_seq + 1, at, actor, entry.action.name(), &values)
+            .map_err(|e| violation("malformed-value", e))?;
+        row.key = key.clone();
+        row.signature = blank.clone();
+        super::apply(&mut trial, &row, Some(at))?;
+    }
+    Ok(())
+}
+
 /// The rows `actor` writes for `intent` on top of `state`; `happened` is when it happened
 /// (for actions that [`says_when`]; the recording time for the others).
 pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -> Result<Draft, Violation> {
