@@ -3,6 +3,7 @@
 //! Exit codes are carried by the error's type: see [`exit`].
 
 mod actions;
+mod bot_cmd;
 mod context;
 mod demo;
 mod doctor;
@@ -106,6 +107,9 @@ enum Command {
     /// The Matrix hub: link your account, mirror the ledger's rooms, registration tokens for invitations
     #[command(subcommand)]
     Matrix(matrix_cmd::MatrixCommand),
+    /// Engelbot, the Midfielder: announces ledger events in Matrix and answers; never signs
+    #[command(subcommand)]
+    Bot(bot_cmd::BotCommand),
 }
 
 /// Runs the command line and turns the outcome into an exit code (see [`exit`]).
@@ -153,5 +157,6 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Forgejo(command) => forgejo_cmd::run(g, command),
         Command::Site(command) => site_cmd::run(g, command),
         Command::Matrix(command) => matrix_cmd::run(g, command),
+        Command::Bot(command) => bot_cmd::run(g, command),
     }
 }

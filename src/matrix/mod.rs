@@ -7,8 +7,8 @@
 //! - [`hub`]: `smartup matrix sync`, desired → observed → plan → apply;
 //! - [`tokens`]: registration tokens for open invitations.
 
+pub mod bot;
 pub mod client;
 pub mod config;
-pub mod bot;
 pub mod hub;
 pub mod tokens;

@@ -29,7 +29,10 @@ fn task_rooms(state: &State, task: &str) -> Vec<String> {
     let Some(t) = state.tasks.get(task) else {
         return vec![FORUM.to_string()];
     };
-    team_room(state, &t.team).into_iter().chain([room_key(task, RoomKind::Task)]).collect()
+    team_room(state, &t.team)
+        .into_iter()
+        .chain([room_key(task, RoomKind::Task)])
+        .collect()
 }
 
 /// The announcement of `event`, read against the state at the commit the bot follows (which
@@ -60,7 +63,10 @@ pub fn announcement(event: &Event, state: &State) -> Option<Announcement> {
             team.and_then(|t| team_room(state, &t)).into_iter().collect()
         }
         EventKind::ObjectiveCreated { objective } => {
-            let team = numeric_identity(objective, IdKind::Objective).ok().and_then(|o| state.objectives.get(&o)).map(|o| o.team.clone());
+            let team = numeric_identity(objective, IdKind::Objective)
+                .ok()
+                .and_then(|o| state.objectives.get(&o))
+                .map(|o| o.team.clone());
             team.and_then(|t| team_room(state, &t)).into_iter().collect()
         }
         _ => vec![FORUM.to_string()],
@@ -84,13 +90,20 @@ mod tests {
         let b = Book::paid_after_one_session();
         let events = since(b.genesis.clone(), b.rows.iter().map(|(r, _)| r.clone()), 0).unwrap();
         let said: Vec<Announcement> = events.iter().filter_map(|e| announcement(e, &b.state)).collect();
-        let of = |needle: &str| said.iter().find(|a| a.text.contains(needle)).unwrap_or_else(|| panic!("{needle}: {said:?}"));
+        let of = |needle: &str| {
+            said.iter()
+                .find(|a| a.text.contains(needle))
+                .unwrap_or_else(|| panic!("{needle}: {said:?}"))
+        };
         assert_eq!(of("created the task 6_2_1_1").rooms, ["3_2_design_team", "6_2_1_1"]);
         assert_eq!(of("joined as an owner").rooms, [FORUM]);
         let assessed = of("pending validation");
         assert!(assessed.text.contains("objections are heard until 20"), "{}", assessed.text);
         assert_eq!(of("alice started work").rooms, ["3_2_design_team", "6_2_1_1"]);
-        assert!(!said.iter().any(|a| a.text.contains("was logged")), "the log row repeats the clock row");
+        assert!(
+            !said.iter().any(|a| a.text.contains("was logged")),
+            "the log row repeats the clock row"
+        );
         assert_eq!(said.len(), events.len() - 1);
     }
 }

@@ -50,7 +50,11 @@ const USAGE: &[(&str, &str, &str)] = &[
     ("verify", "", "whether the ledger verifies, and its last commit"),
     ("start_work", " <task>", "whether you may clock in now, and the command"),
     ("stop_work", "", "whether you may clock out now, and the command"),
-    ("apply", " <role> [team]", "whether a captain may give you the role, and the command"),
+    (
+        "apply",
+        " <role> [team]",
+        "whether a captain may give you the role, and the command",
+    ),
 ];
 
 fn usage(name: &str) -> String {
@@ -96,7 +100,10 @@ pub fn parse(body: &str) -> Option<Result<Command, String>> {
 /// `!help`.
 pub fn help() -> String {
     let lines: Vec<String> = USAGE.iter().map(|(name, args, what)| format!("!{name}{args} — {what}")).collect();
-    format!("I am Engelbot, the Midfielder: I announce what the ledger records and answer questions; I never sign or decide.\n{}", lines.join("\n"))
+    format!(
+        "I am Engelbot, the Midfielder: I announce what the ledger records and answer questions; I never sign or decide.\n{}",
+        lines.join("\n")
+    )
 }
 
 /// Whom the bot is answering, and when.
@@ -173,7 +180,9 @@ fn my_tasks(state: &State, now: Timestamp, owner: &str) -> String {
         .open_sessions
         .iter()
         .find(|s| s.owner == owner)
-        .map_or("No open session.".to_string(), |s| format!("Open session on {} since {}.", s.task, s.since));
+        .map_or("No open session.".to_string(), |s| {
+            format!("Open session on {} since {}.", s.task, s.since)
+        });
     if mine.is_empty() {
         format!("{owner}, you have no open tasks. {session}")
     } else {
@@ -206,7 +215,11 @@ fn status(state: &State, now: Timestamp, task: &str) -> String {
         return format!("{task:?} is not a task id (like 6_2_1_1). {}", usage("status"));
     };
     let board = board(state, now);
-    let Some(t) = board.tasks.iter().find(|t| numeric_identity(&t.task, IdKind::Task).as_deref() == Ok(identity.as_str())) else {
+    let Some(t) = board
+        .tasks
+        .iter()
+        .find(|t| numeric_identity(&t.task, IdKind::Task).as_deref() == Ok(identity.as_str()))
+    else {
         return format!("There is no task {identity} in the ledger.");
     };
     let people = match (&t.attacker, &t.defender) {
@@ -236,7 +249,11 @@ fn open_roles(state: &State, now: Timestamp) -> String {
         .map(|t| format!("{} ({}), {} SC", t.task, t.title, t.budget))
         .collect();
     let list = |items: Vec<String>| if items.is_empty() { "none".to_string() } else { items.join("; ") };
-    format!("Vacant roles: {}.\nTasks waiting for an Attacker and a Defender: {}.", list(vacant), list(waiting))
+    format!(
+        "Vacant roles: {}.\nTasks waiting for an Attacker and a Defender: {}.",
+        list(vacant),
+        list(waiting)
+    )
 }
 
 /// Whether the rules accept `intent` by `owner` now, in words, with the command to run.
@@ -248,11 +265,15 @@ fn advise(state: &State, owner: &str, now: Timestamp, intent: &Intent, command: 
 }
 
 fn apply(state: &State, owner: &str, now: Timestamp, role: &str, team: Option<&str>) -> String {
-    let known = state.roles.get(&numeric_identity(role, IdKind::Role).unwrap_or_default()).map(|r| r.team.clone());
-    let team_of = team
-        .and_then(|t| numeric_identity(t, IdKind::Team).ok())
-        .or(known)
-        .or_else(|| numeric_identity(role, IdKind::Objective).ok().and_then(|o| state.objectives.get(&o).map(|o| o.team.clone())));
+    let known = state
+        .roles
+        .get(&numeric_identity(role, IdKind::Role).unwrap_or_default())
+        .map(|r| r.team.clone());
+    let team_of = team.and_then(|t| numeric_identity(t, IdKind::Team).ok()).or(known).or_else(|| {
+        numeric_identity(role, IdKind::Objective)
+            .ok()
+            .and_then(|o| state.objectives.get(&o).map(|o| o.team.clone()))
+    });
     let Some(team_id) = team_of else {
         return format!("Which team is {role} in? {}", usage("apply"));
     };
@@ -305,15 +326,26 @@ mod tests {
         assert_eq!(parse("!status"), Some(Err("**Usage:** !status <task>".into())));
         assert_eq!(parse("!wallet now"), Some(Err("**Usage:** !wallet".into())));
         assert!(parse("!frobnicate").unwrap().unwrap_err().contains("**Usage:** !help"));
-        assert_eq!(parse("!apply 4_2_9 3_2"), Some(Ok(Command::Apply("4_2_9".into(), Some("3_2".into())))));
+        assert_eq!(
+            parse("!apply 4_2_9 3_2"),
+            Some(Ok(Command::Apply("4_2_9".into(), Some("3_2".into()))))
+        );
     }
 
     #[test]
     fn strangers_get_no_personal_answers_but_public_ones() {
         let b = Book::started();
         let stranger = ask(&b, None);
-        for personal in [Command::Wallet, Command::MyTasks, Command::StopWork, Command::StartWork("6_2_1_1".into())] {
-            assert!(answer(&stranger, &personal).starts_with("I do not know whose account"), "{personal:?}");
+        for personal in [
+            Command::Wallet,
+            Command::MyTasks,
+            Command::StopWork,
+            Command::StartWork("6_2_1_1".into()),
+        ] {
+            assert!(
+                answer(&stranger, &personal).starts_with("I do not know whose account"),
+                "{personal:?}"
+            );
         }
         assert!(answer(&stranger, &Command::Treasury).starts_with("Treasury: 1000.00 EUR"));
         assert!(answer(&stranger, &Command::Status("6_2_1_1".into())).contains("Attacker alice, Defender bob"));
@@ -324,14 +356,20 @@ mod tests {
         let b = Book::started();
         let alice = ask(&b, Some("alice"));
         let yes = answer(&alice, &Command::StartWork("6_2_1_1".into()));
-        assert!(yes.contains("would accept") && yes.contains("`smartup start-work 6_2_1_1`"), "{yes}");
+        assert!(
+            yes.contains("would accept") && yes.contains("`smartup start-work 6_2_1_1`"),
+            "{yes}"
+        );
         let carol = ask(&b, Some("carol"));
         let no = answer(&carol, &Command::StartWork("6_2_1_1".into()));
         assert!(no.starts_with("The rules would refuse it ("), "{no}");
         let stop = answer(&alice, &Command::StopWork);
         assert!(stop.starts_with("The rules would refuse it"), "no session is open: {stop}");
         let role = answer(&ask(&b, Some("dave")), &Command::Apply("4_2_7".into(), Some("3_2".into())));
-        assert!(role.contains("(cap)") && role.contains("smartup assign-role 4_2_7 dave --team 3_2"), "{role}");
+        assert!(
+            role.contains("(cap)") && role.contains("smartup assign-role 4_2_7 dave --team 3_2"),
+            "{role}"
+        );
         assert!(answer(&alice, &Command::Wallet).starts_with("alice (work license): 0.00 SC"));
     }
 }
