@@ -204,12 +204,22 @@ impl Ledger {
         let Some(first) = commits.first() else {
             return Ok(Vec::new());
         };
-        let before = match self.repo.find_commit(first.commit)?.parent_ids().next() {
+        let mut state = match self.repo.find_commit(first.commit)?.parent_ids().next() {
             Some(parent) => StateCache::of(&self.repo).state_at(&self.repo, parent, None)?,
             None => genesis(first.policy.as_deref()).map_err(|v| anyhow!("the root commit: {v}"))?,
         };
-        let rows = commits.into_iter().flat_map(|c| c.rows).map(|(row, _)| row);
-        events::since(before, rows, after).map_err(|v| anyhow!("the ledger at HEAD cannot be replayed: {v}"))
+        let broken = |v: Violation| anyhow!("the ledger at HEAD cannot be replayed: {v}");
+        let mut all = Vec::new();
+        for commit in commits {
+            let root = state.last_seq == 0;
+            all.extend(events::since(&mut state, commit.rows.into_iter().map(|(row, _)| row), after).map_err(broken)?);
+            // What ends a commit: a stop-work's awaited log is dropped, a new policy applies.
+            let _ = rules::commit::awaited_log(&mut state);
+            if !root {
+                rules::commit::switch_policy(&mut state, commit.policy.as_deref(), false).map_err(broken)?;
+            }
+        }
+        Ok(all)
     }
 
     /// The commits holding the rows after seq `after`, oldest first.

@@ -439,15 +439,16 @@ pub fn event_of(row: &Row, before: &State) -> Event {
     }
 }
 
-/// The events of `rows` after seq `since`, replaying them from `state` (the state before the
-/// first of them; a checkpoint or genesis). Fails on a row the rules refuse.
-pub fn since(mut state: State, rows: impl IntoIterator<Item = Row>, since: u64) -> Result<Vec<Event>, Violation> {
+/// The events of `rows` after seq `since`, replaying them on `state` (the state before the
+/// first of them), which is left after the last. Fails on a row the rules refuse. What ends
+/// a commit (a new policy) is the caller's to apply between commits.
+pub fn since(state: &mut State, rows: impl IntoIterator<Item = Row>, since: u64) -> Result<Vec<Event>, Violation> {
     let mut events = Vec::new();
     for row in rows {
         if row.seq > since {
-            events.push(event_of(&row, &state));
+            events.push(event_of(&row, state));
         }
-        rules::apply(&mut state, &row, None)?;
+        rules::apply(state, &row, None)?;
     }
     Ok(events)
 }
@@ -459,7 +460,7 @@ mod tests {
     use crate::time::HOUR;
 
     fn events(b: &Book, after: u64) -> Vec<Event> {
-        since(b.genesis.clone(), b.rows.iter().map(|(r, _)| r.clone()), after).unwrap()
+        since(&mut b.genesis.clone(), b.rows.iter().map(|(r, _)| r.clone()), after).unwrap()
     }
 
     #[test]

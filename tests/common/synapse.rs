@@ -469,6 +469,17 @@ impl TestClient {
     /// Sends an `m.text` message. Its event id.
     #[track_caller]
     pub fn send_text(&self, room: &str, body: &str) -> String {
+        self.send_message(room, "m.text", body)
+    }
+
+    /// Sends an `m.notice` (what bots send; a bot must never answer one); its event id.
+    #[track_caller]
+    pub fn send_notice(&self, room: &str, body: &str) -> String {
+        self.send_message(room, "m.notice", body)
+    }
+
+    #[track_caller]
+    fn send_message(&self, room: &str, msgtype: &str, body: &str) -> String {
         static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let nanos = std::time::SystemTime::now()
@@ -477,7 +488,7 @@ impl TestClient {
             .unwrap_or_default();
         let txn = format!("test-{nanos}-{n}");
         let url = self.v3(&format!("rooms/{}/send/m.room.message/{}", enc(room), enc(&txn)));
-        let content = json!({"msgtype": "m.text", "body": body});
+        let content = json!({"msgtype": msgtype, "body": body});
         call_ok(&self.http, reqwest::Method::PUT, &url, Some(&self.token), Some(&content))["event_id"]
             .as_str()
             .expect("an event_id")

@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn task_events_go_to_the_team_and_task_rooms_and_people_to_the_forum() {
         let b = Book::paid_after_one_session();
-        let events = since(b.genesis.clone(), b.rows.iter().map(|(r, _)| r.clone()), 0).unwrap();
+        let events = since(&mut b.genesis.clone(), b.rows.iter().map(|(r, _)| r.clone()), 0).unwrap();
         let said: Vec<Announcement> = events.iter().filter_map(|e| announcement(e, &b.state)).collect();
         let of = |needle: &str| {
             said.iter()
