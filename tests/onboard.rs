@@ -13,9 +13,8 @@ mod hook_common;
 use common::{run, s, Run, SMARTUP};
 use forgejo_double::{fixture as forgejo_fixture, to_the_double, Double, ORG, SYNC_TOKEN};
 use hook_common::{Craft, Forge};
-use smartup::onboard::code::Code;
 use smartup::rules::onboarding::{proof_message, PROOF_NAMESPACE};
-use smartup::sign::{encode_signature, SigningKey};
+use smartup::sign::{encode_signature, Code, SigningKey};
 use smartup::time::{Timestamp, HOUR};
 use std::path::{Path, PathBuf};
 

@@ -13,7 +13,7 @@ use crate::rules::draft::Intent;
 use crate::rules::matrix::link_code_hash;
 use crate::sign::Code;
 use crate::time::Timestamp;
-use anyhow::Result;
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -82,17 +82,36 @@ fn link(global: &Global, args: &LinkArgs) -> Result<()> {
     Ok(())
 }
 
-fn client(settings: &Settings, role: Role) -> Result<Client> {
-    Ok(Client::new(&settings.homeserver, &find_token(settings, role)?.secret)?)
+/// A client acting with the `role`'s token, the user the token belongs to (`whoami`), and
+/// where the token came from. A token the homeserver refuses is named by its source (the
+/// environment variable or the token file), never shown.
+fn client(settings: &Settings, role: Role) -> Result<(Client, String, String)> {
+    let token = find_token(settings, role)?;
+    let client = Client::new(&settings.homeserver, &token.secret)?;
+    match client.whoami() {
+        Ok(me) => Ok((client, me, token.source)),
+        Err(error) if error.status() == Some(401) => {
+            let whose = match role {
+                Role::Bot => "the bot's",
+                Role::Admin => "a server admin's",
+            };
+            bail!(
+                "{} does not accept the access token from {} ({}); it must be {whose} access token on this homeserver, not logged out",
+                settings.homeserver,
+                token.source,
+                error.errcode().unwrap_or("401")
+            )
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn sync(global: &Global, dry_run: bool) -> Result<()> {
     let ledger = open(global)?;
     let settings = Settings::of_policy(ledger.state.policy.matrix.as_ref())?;
-    let bot = client(&settings, Role::Bot)?;
-    let me = bot.whoami()?;
+    let (bot, me, _) = client(&settings, Role::Bot)?;
     if me != settings.bot {
-        anyhow::bail!(
+        bail!(
             "the bot token is {me}'s, but the policy's bot is {}; the rooms belong to the bot",
             settings.bot
         );
@@ -139,9 +158,15 @@ fn invite(global: &Global, dry_run: bool) -> Result<()> {
     let ledger = open(global)?;
     let state = &ledger.state;
     let settings = Settings::of_policy(state.policy.matrix.as_ref())?;
-    let admin = client(&settings, Role::Admin)?;
+    let (admin, me, source) = client(&settings, Role::Admin)?;
     let now = Timestamp::now();
-    let existing = admin.registration_tokens()?;
+    let existing = admin.registration_tokens().map_err(|error| match error.status() {
+        Some(403) => anyhow!(
+            "the access token from {source} is {me}'s, who is not a server admin of {}; registration tokens need an admin's token",
+            settings.homeserver
+        ),
+        _ => error.into(),
+    })?;
     let steps = tokens::plan(state, &existing, now, |seq| tokens::new_token(&state.ledger_id, seq));
     let failed = if dry_run { Vec::new() } else { tokens::apply(&admin, &steps) };
     let verb = if dry_run { "would" } else { "plan:" };
@@ -153,17 +178,18 @@ fn invite(global: &Global, dry_run: bool) -> Result<()> {
     }
     let mut handed = Vec::new();
     let fresh = steps.iter().filter_map(|s| match s {
-        tokens::TokenStep::Create { invitation, token, .. } => Some((*invitation, token.clone())),
+        tokens::TokenStep::Create { invitation, token, .. } => Some((*invitation, token.clone(), false)),
         _ => None,
     });
-    let mut all: Vec<(u64, String)> = tokens::ours(&state.ledger_id, &existing)
+    // A token whose one registration is done (or under way) is listed as used, not to hand out.
+    let mut all: Vec<(u64, String, bool)> = tokens::ours(&state.ledger_id, &existing)
         .into_iter()
-        .map(|(s, t)| (s, t.token.clone()))
+        .map(|(s, t)| (s, t.token.clone(), t.uses_allowed.is_some_and(|n| t.completed + t.pending >= n)))
         .collect();
     if !dry_run {
         all.extend(fresh);
     }
-    for (seq, token) in all {
+    for (seq, token, used) in all {
         let Some(invitation) = state.invitations.get(&seq).filter(|i| i.open_at(now)) else {
             continue;
         };
@@ -173,10 +199,11 @@ fn invite(global: &Global, dry_run: bool) -> Result<()> {
         {
             continue;
         }
-        handed.push(json!({"invitation": seq, "license": invitation.license, "expires": invitation.expires.to_string(), "token": token}));
+        handed.push(json!({"invitation": seq, "license": invitation.license, "expires": invitation.expires.to_string(), "token": token, "used": used}));
         if !global.json {
+            let what = if used { ", used: an account was registered with it" } else { "" };
             println!(
-                "invitation {seq} ({} license, open until {}): registration token {token}",
+                "invitation {seq} ({} license, open until {}): registration token {token}{what}",
                 invitation.license, invitation.expires
             );
         }
@@ -186,8 +213,8 @@ fn invite(global: &Global, dry_run: bool) -> Result<()> {
             "{}",
             json!({ "dry_run": dry_run, "steps": steps.iter().map(ToString::to_string).collect::<Vec<_>>(), "tokens": handed })
         );
-    } else if !handed.is_empty() {
-        println!("Hand each token privately to the newcomer with their invitation code: it registers one account on {} until the invitation closes.", settings.server_name);
+    } else if handed.iter().any(|h| h["used"] == false) {
+        println!("Hand each unused token privately to the newcomer with their invitation code: it registers one account on {} until the invitation closes.", settings.server_name);
     }
     if !failed.is_empty() {
         return Err(AlreadyReported(failed.len()).into());

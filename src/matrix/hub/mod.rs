@@ -12,15 +12,15 @@
 //!
 //! An account is an owner's when the owner's own `link-matrix` row names it and the account
 //! posted that row's code to the bot. The bot keeps that proof where everyone can see it: a
-//! state event [`LINK_EVENT`] of the space, keyed by the account, naming the owner and the
-//! seq of the link row. Only the bot may write state in the space.
+//! state event [`LINK_EVENT`] of the space, keyed by the account ([`link_state_key`]), naming
+//! the owner and the seq of the link row. Only the bot may write state in the space.
 
 pub mod desired;
 pub mod plan;
 pub mod remote;
 
 pub use super::config::Settings;
-use crate::matrix::client::{Client, MatrixError};
+use crate::matrix::client::{Client, MatrixError, StateEvent};
 use crate::rules::state::State;
 use crate::time::Timestamp;
 use desired::{desired, room_key, Accounts, RoomKind};
@@ -42,6 +42,28 @@ pub struct Proof {
     /// The event id of the account's message with the code.
     #[serde(default)]
     pub event_id: String,
+}
+
+/// The state key of `account`'s proof in the space: the account behind an underscore
+/// (`_@jane:example.org`). Matrix lets only the user itself set state under a key that
+/// starts with `@` (Synapse: "You are not allowed to set others state"), and the bot writes
+/// every proof; MatrixRTC's `m.call.member` keys get around the same rule the same way.
+pub fn link_state_key(account: &str) -> String {
+    format!("_{account}")
+}
+
+/// The proofs among a space's state events, by account: the [`LINK_EVENT`]s keyed by
+/// [`link_state_key`] whose content reads as a [`Proof`].
+pub fn proofs(space_state: &[StateEvent]) -> BTreeMap<String, Proof> {
+    space_state
+        .iter()
+        .filter(|event| event.event_type == LINK_EVENT)
+        .filter_map(|event| {
+            let account = event.state_key.strip_prefix('_').filter(|a| a.starts_with('@'))?;
+            let proof = serde_json::from_value(event.content.clone()).ok()?;
+            Some((account.to_string(), proof))
+        })
+        .collect()
 }
 
 /// The proven accounts by owner: a proof counts while it names the owner's current link (a
@@ -83,4 +105,39 @@ pub fn sync(client: &Client, settings: &Settings, state: &State, now: Timestamp,
     let steps = plan(&target, &remote.rooms, &settings.bot, &owners);
     let applied = (!dry_run).then(|| apply(client, settings, &mut remote, &steps));
     Ok(Synced { steps, applied })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(event_type: &str, state_key: &str, content: serde_json::Value) -> StateEvent {
+        StateEvent {
+            event_type: event_type.into(),
+            state_key: state_key.into(),
+            sender: "@engelbot:example.org".into(),
+            content,
+        }
+    }
+
+    #[test]
+    fn proofs_are_read_by_their_state_key() {
+        let proof = json!({"owner": "jane", "seq": 7, "event_id": "$e"});
+        let key = link_state_key("@jane:example.org");
+        assert_eq!(key, "_@jane:example.org");
+        let state = [
+            event(LINK_EVENT, &key, proof.clone()),
+            event(LINK_EVENT, "@bob:example.org", proof.clone()),
+            event(LINK_EVENT, "_carla", proof.clone()),
+            event(LINK_EVENT, "_@dan:example.org", json!({"owner": "dan"})),
+            event("m.space.child", "_@erin:example.org", proof),
+        ];
+        let expected = Proof {
+            owner: "jane".into(),
+            seq: 7,
+            event_id: "$e".into(),
+        };
+        assert_eq!(proofs(&state), BTreeMap::from([("@jane:example.org".to_string(), expected)]));
+    }
 }

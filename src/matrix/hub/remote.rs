@@ -4,7 +4,7 @@
 
 use super::desired::RoomKind;
 use super::plan::{Observed, ObservedRoom, Step};
-use super::{Proof, Settings, LINK_EVENT};
+use super::{proofs, Proof, Settings};
 use crate::matrix::client::{Client, MatrixError, StateEvent};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,19 +75,12 @@ pub fn observe(client: &Client, settings: &Settings, wanted: &BTreeSet<String>) 
     let space_state = client.state(&space)?;
     let (_, space_room) = room_of(&space, &space_state);
     remote.rooms.insert(settings.space_alias.clone(), space_room);
+    remote.proofs = proofs(&space_state);
     let mut children = BTreeMap::new();
     for event in &space_state {
-        match event.event_type.as_str() {
-            "m.space.child" if event.content.get("via").and_then(Value::as_array).is_some_and(|v| !v.is_empty()) => {
-                let order = event.content.get("order").and_then(Value::as_str).unwrap_or_default();
-                children.insert(event.state_key.clone(), order.to_string());
-            }
-            LINK_EVENT => {
-                if let Ok(proof) = serde_json::from_value::<Proof>(event.content.clone()) {
-                    remote.proofs.insert(event.state_key.clone(), proof);
-                }
-            }
-            _ => {}
+        if event.event_type == "m.space.child" && event.content.get("via").and_then(Value::as_array).is_some_and(|v| !v.is_empty()) {
+            let order = event.content.get("order").and_then(Value::as_str).unwrap_or_default();
+            children.insert(event.state_key.clone(), order.to_string());
         }
     }
     for (room_id, order) in &children {
