@@ -106,13 +106,7 @@ impl<'a> Bot<'a> {
         let Some(space) = self.client.resolve_alias(&self.settings.alias(&self.settings.space_alias))? else {
             return Ok(BTreeMap::new());
         };
-        let proofs: BTreeMap<String, Proof> = self
-            .client
-            .state(&space)?
-            .into_iter()
-            .filter(|e| e.event_type == LINK_EVENT)
-            .filter_map(|e| serde_json::from_value(e.content).ok().map(|p| (e.state_key, p)))
-            .collect();
+        let proofs = hub::proofs(&self.client.state(&space)?);
         Ok(hub::accounts(&ledger.state, &proofs)
             .into_iter()
             .map(|(owner, account)| (account, owner))
@@ -258,7 +252,8 @@ impl<'a> Bot<'a> {
             seq: link.seq,
             event_id: event_id.to_string(),
         };
-        self.client.put_state(&space, LINK_EVENT, sender, &serde_json::to_value(&proof)?)?;
+        self.client
+            .put_state(&space, LINK_EVENT, &hub::link_state_key(sender), &serde_json::to_value(&proof)?)?;
         followed.owners.insert(sender.to_string(), owner.to_string());
         let words = format!("Thank you: {sender} is {owner}'s account now (link row seq {}).", link.seq);
         hub::sync(self.client, self.settings, &followed.ledger.state, Timestamp::now(), false)?;
