@@ -361,7 +361,7 @@ fn profile_child(dir: &Path, blob_cache_mb: usize) {
                 sign::signed_data(&state.policy.ledger.namespace, &message)
             }));
             timed(&mut p.apply, || rules::apply(state, &row, None)).unwrap_or_else(|v| panic!("seq {}: {v}", row.seq));
-            if rows % 7 == 0 && sample.len() < PROFILE_SAMPLE {
+            if rows.is_multiple_of(7) && sample.len() < PROFILE_SAMPLE {
                 sample.push((
                     key,
                     message.clone(),

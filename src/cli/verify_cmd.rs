@@ -50,7 +50,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
     let genesis = args.genesis.as_deref().map(|g| repo::resolve(&repo, g)).transpose()?;
     let bar = Progress::new(global);
     let progress = |done: usize, all: usize| {
-        if done == all || done % 64 == 0 {
+        if done == all || done.is_multiple_of(64) {
             bar.show("verifying commits", done, all);
         }
     };

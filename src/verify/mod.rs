@@ -190,7 +190,7 @@ fn walk_commit(
         report.rows += 1;
         walked.rows += 1;
         walked.first_recorded.get_or_insert(row.timestamp);
-        if report.rows % 4096 == 0 {
+        if report.rows.is_multiple_of(4096) {
             check_deadline(options)?;
         }
         if let Some(pipeline) = pipeline.as_mut() {
