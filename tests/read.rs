@@ -87,6 +87,30 @@ fn events_since_a_seq_are_the_tail_of_all_events_in_words() {
 }
 
 #[test]
+fn events_read_across_a_policy_amendment_follow_the_amended_policy() {
+    // A link-matrix row is accepted only under a policy with [matrix]: the events after the
+    // amendment must be replayed with the amended policy in force.
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let policy = sb.path().join("with-matrix.toml");
+    let text = std::fs::read_to_string(ledger.file("ledger.toml")).unwrap();
+    let matrix =
+        "\n[matrix]\nhomeserver = \"https://matrix.example.org\"\nserver_name = \"example.org\"\nbot = \"@engelbot:example.org\"\n";
+    std::fs::write(&policy, format!("{text}{matrix}")).unwrap();
+    let before = ledger.read(&sb, &["log", "--json"]).ok().json_lines().len();
+    ledger.act(&sb, "founder", None, &["amend-policy", policy.to_str().unwrap()]).ok();
+    ledger.act(&sb, "alice", None, &["matrix", "link", "@alice:example.org"]).ok();
+    let tail = ledger
+        .read(&sb, &["events", "--json", "--since", &before.to_string()])
+        .ok()
+        .json_lines();
+    let kinds: Vec<&str> = tail.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["policy-amended", "matrix-linked"], "{tail:?}");
+    assert_eq!(tail[1]["words"], "alice linked the Matrix account @alice:example.org");
+    assert_eq!(ledger.read(&sb, &["events", "--json"]).ok().json_lines().len(), before + 2);
+}
+
+#[test]
 fn metrics_pass_promtool_and_count_the_refused_push() {
     let sb = Sandbox::new();
     let ledger = sb.demo();

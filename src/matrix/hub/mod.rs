@@ -108,36 +108,4 @@ pub fn sync(client: &Client, settings: &Settings, state: &State, now: Timestamp,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn event(event_type: &str, state_key: &str, content: serde_json::Value) -> StateEvent {
-        StateEvent {
-            event_type: event_type.into(),
-            state_key: state_key.into(),
-            sender: "@engelbot:example.org".into(),
-            content,
-        }
-    }
-
-    #[test]
-    fn proofs_are_read_by_their_state_key() {
-        let proof = json!({"owner": "jane", "seq": 7, "event_id": "$e"});
-        let key = link_state_key("@jane:example.org");
-        assert_eq!(key, "_@jane:example.org");
-        let state = [
-            event(LINK_EVENT, &key, proof.clone()),
-            event(LINK_EVENT, "@bob:example.org", proof.clone()),
-            event(LINK_EVENT, "_carla", proof.clone()),
-            event(LINK_EVENT, "_@dan:example.org", json!({"owner": "dan"})),
-            event("m.space.child", "_@erin:example.org", proof),
-        ];
-        let expected = Proof {
-            owner: "jane".into(),
-            seq: 7,
-            event_id: "$e".into(),
-        };
-        assert_eq!(proofs(&state), BTreeMap::from([("@jane:example.org".to_string(), expected)]));
-    }
-}
+mod tests;
