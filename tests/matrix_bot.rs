@@ -125,6 +125,18 @@ fn engelbot_proves_answers_and_announces_exactly_once() {
         })
     });
     let forum = watcher.resolve_alias("#1_general_forum:localhost").unwrap();
+    // With an admin's token the bot lifted its own rate limits.
+    let limits: Value = reqwest::blocking::Client::new()
+        .get(format!("{}/_synapse/admin/v1/users/@engelbot:localhost/override_ratelimit", hs.url))
+        .bearer_auth(&hs.admin.access_token)
+        .send()
+        .and_then(|r| r.json())
+        .unwrap();
+    assert_eq!(
+        (limits["messages_per_second"].as_i64(), limits["burst_count"].as_i64()),
+        (Some(0), Some(0)),
+        "{limits}"
+    );
 
     // A stranger: no personal answers, public ones yes; a notice is never answered.
     let eve = hs.client(&eve_account);
@@ -247,4 +259,43 @@ fn engelbot_proves_answers_and_announces_exactly_once() {
     assert!(status.success(), "the bot exits 0 on SIGTERM: {status:?}");
     let log = std::fs::read_to_string(sb.path().join("bot.log")).unwrap();
     assert!(log.contains("engelbot: stopped cleanly"), "{log}");
+}
+
+#[test]
+fn an_accepted_push_is_announced_by_the_post_receive_follow_up_without_a_running_bot() {
+    let Some(hs) = Synapse::start() else { return };
+    let sb = Sandbox::new();
+    let ledger = demo_with_matrix(&sb, &hs);
+    ledger.act(&sb, "founder", None, &["push"]).ok();
+    let bot = hs.register("engelbot", false);
+    // The tokens in the pusher's own config file; the forge runs `bot announce` after a push.
+    let config = sb.home().join(".config/smartup/matrix.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let tokens = format!(
+        "[tokens.\"{}\"]\nbot = \"{}\"\nadmin = \"{}\"\n",
+        hs.url, bot.access_token, hs.admin.access_token
+    );
+    std::fs::write(&config, tokens).unwrap();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let forge = sb.path().join("demo/forge.git");
+    sb.git(&forge, &["config", "smartup.postReceive", &format!("'{SMARTUP}' bot announce")])
+        .ok();
+
+    ledger.act(&sb, "founder", None, &["deposit-eur", "5", "--reason", "donation"]).ok();
+    let pushed = ledger.act(&sb, "founder", None, &["push"]).ok();
+    let seq = ledger.read(&sb, &["status", "--json"]).ok().json()["last_seq"].as_u64().unwrap();
+    let watcher = hs.client(&bot);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let forum = watcher.resolve_alias("#1_general_forum:localhost");
+        let said = forum.and_then(|room| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| announced(&watcher, &room))).ok());
+        if said.as_ref().is_some_and(|s| s.get(&seq) == Some(&1) && s.get(&1) == Some(&1)) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(forge.join("smartup/post-receive.log")).unwrap_or_default();
+            panic!("seq {seq} was not announced after the push {pushed:?}; post-receive.log:\n{log}; seen {said:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

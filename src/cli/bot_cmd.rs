@@ -59,6 +59,11 @@ pub fn run(global: &Global, command: &BotCommand) -> Result<()> {
         }
         Err(_) => None,
     };
+    if let Some(admin) = &admin {
+        if let Err(e) = admin.lift_rate_limits(&me) {
+            eprintln!("engelbot: could not lift the bot's rate limits ({e}); a large hub may sync slowly");
+        }
+    }
     let options = Options {
         ledger: ledger_dir(global),
         cursor: match &args.cursor {

@@ -607,6 +607,15 @@ impl Client {
         Ok(())
     }
 
+    /// Lifts every rate limit of `user_id` (Synapse admin API): a bot that invites and
+    /// announces for a whole organisation would otherwise be slowed to a few actions a second.
+    pub fn lift_rate_limits(&self, user_id: &str) -> Result<(), MatrixError> {
+        let path = endpoint(ADMIN_V1, &["users", user_id, "override_ratelimit"]);
+        let body = json!({ "messages_per_second": 0, "burst_count": 0 });
+        self.call(Method::POST, &path, &[], Some(&body), REQUEST_TIMEOUT)?;
+        Ok(())
+    }
+
     /// `GET` of a JSON answer.
     fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, MatrixError> {
         let value = self.call(Method::GET, path, query, None, REQUEST_TIMEOUT)?;
