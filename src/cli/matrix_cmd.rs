@@ -116,7 +116,7 @@ fn sync(global: &Global, dry_run: bool) -> Result<()> {
             settings.bot
         );
     }
-    let synced = hub::sync(&bot, &settings, &ledger.state, Timestamp::now(), dry_run)?;
+    let synced = hub::sync(&bot, &settings, &ledger.state, Timestamp::now(), dry_run, &Default::default())?;
     let failed = synced.applied.as_ref().map_or(0, |a| a.failed.len() + a.skipped.len());
     if global.json {
         let line = json!({

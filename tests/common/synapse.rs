@@ -450,6 +450,12 @@ impl TestClient {
         call_ok(&self.http, reqwest::Method::POST, &self.v3(path), Some(&self.token), Some(body))
     }
 
+    /// Leaves a room (or declines its invitation).
+    #[track_caller]
+    pub fn leave(&self, room: &str) {
+        self.post(&format!("rooms/{}/leave", enc(room)), &json!({}));
+    }
+
     /// A direct chat with `with`, who is invited. Its room id.
     #[track_caller]
     pub fn create_dm(&self, with: &str) -> String {

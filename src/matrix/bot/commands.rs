@@ -36,6 +36,8 @@ pub enum Command {
     StopWork,
     /// `!apply ROLE [TEAM]`.
     Apply(String, Option<String>),
+    /// `!rooms`: invite me again to the rooms I belong in (after leaving one).
+    Rooms,
 }
 
 /// The commands with their arguments, for `!help` and usage lines.
@@ -88,6 +90,7 @@ pub fn parse(body: &str) -> Option<Result<Command, String>> {
         "verify" => none(Command::Verify),
         "start_work" => one(Command::StartWork),
         "stop_work" => none(Command::StopWork),
+        "rooms" => none(Command::Rooms),
         "apply" => match args.as_slice() {
             [role] => Ok(Command::Apply(role.to_string(), None)),
             [role, team] => Ok(Command::Apply(role.to_string(), Some(team.to_string()))),
@@ -95,6 +98,15 @@ pub fn parse(body: &str) -> Option<Result<Command, String>> {
         },
         _ => Err(format!("I do not know !{name}. {} — or !help for every command", usage("help"))),
     })
+}
+
+/// The refusal of a personal command to an account no owner proved, if `owner` is none.
+pub fn refuse_stranger(asker: &Asker, command: &Command) -> Option<String> {
+    let personal = matches!(
+        command,
+        Command::MyTasks | Command::Wallet | Command::StartWork(_) | Command::StopWork | Command::Apply(..) | Command::Rooms
+    );
+    (personal && asker.owner.is_none()).then(|| asker.stranger())
 }
 
 /// `!help`.
@@ -127,17 +139,13 @@ impl Asker<'_> {
     }
 }
 
-/// The answer to a command other than `!link` and `!verify` (which need the homeserver and
-/// the repository: the caller answers them).
+/// The answer to a command other than `!link`, `!verify` and `!rooms` (which need the
+/// homeserver or the repository: the caller answers them).
 pub fn answer(asker: &Asker, command: &Command) -> String {
-    let personal = matches!(
-        command,
-        Command::MyTasks | Command::Wallet | Command::StartWork(_) | Command::StopWork | Command::Apply(..)
-    );
-    let owner = match (personal, asker.owner) {
-        (true, None) => return asker.stranger(),
-        (_, owner) => owner.unwrap_or_default(),
-    };
+    if let Some(refusal) = refuse_stranger(asker, command) {
+        return refusal;
+    }
+    let owner = asker.owner.unwrap_or_default();
     let state = asker.state;
     match command {
         Command::Help => help(),
@@ -155,7 +163,7 @@ pub fn answer(asker: &Asker, command: &Command) -> String {
         ),
         Command::StopWork => advise(state, owner, asker.now, &Intent::StopWork, "smartup stop-work"),
         Command::Apply(role, team) => apply(state, owner, asker.now, role, team.as_deref()),
-        Command::Link(_) | Command::Verify => help(),
+        Command::Link(_) | Command::Verify | Command::Rooms => help(),
     }
 }
 

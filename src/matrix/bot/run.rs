@@ -16,7 +16,7 @@ use crate::sign::Code;
 use crate::time::Timestamp;
 use anyhow::{Context, Result};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -78,7 +78,7 @@ impl<'a> Bot<'a> {
         if self.followed.as_ref().is_none_or(|f| f.ledger.head != head) {
             let ledger = Ledger::open(&self.options.ledger)?;
             let now = Timestamp::now();
-            let synced = hub::sync(self.client, self.settings, &ledger.state, now, false)?;
+            let synced = hub::sync(self.client, self.settings, &ledger.state, now, false, &BTreeSet::new())?;
             if let Some(applied) = &synced.applied {
                 for (step, error) in &applied.failed {
                     eprintln!("engelbot: the hub could not {step}: {error}");
@@ -206,6 +206,26 @@ impl<'a> Bot<'a> {
         };
         match command {
             Command::Link(code) => self.link(sender, event_id, code),
+            Command::Rooms => {
+                let owner = followed.owners.get(sender).cloned();
+                let asker = Asker {
+                    state: &followed.ledger.state,
+                    now: Timestamp::now(),
+                    owner: owner.as_deref(),
+                    account: sender,
+                };
+                if let Some(refusal) = commands::refuse_stranger(&asker, command) {
+                    return Ok(refusal);
+                }
+                let rejoin = BTreeSet::from([sender.to_string()]);
+                let synced = hub::sync(self.client, self.settings, &followed.ledger.state, Timestamp::now(), false, &rejoin)?;
+                let mine = synced
+                    .steps
+                    .iter()
+                    .filter(|s| matches!(s, hub::plan::Step::Invite { account, .. } if account == sender))
+                    .count();
+                Ok(format!("I invited you again to {mine} room(s) you belong in."))
+            }
             Command::Verify => {
                 if followed.verified.is_none() {
                     followed.verified = Some(verify_words(&followed.ledger)?);
@@ -256,7 +276,8 @@ impl<'a> Bot<'a> {
             .put_state(&space, LINK_EVENT, &hub::link_state_key(sender), &serde_json::to_value(&proof)?)?;
         followed.owners.insert(sender.to_string(), owner.to_string());
         let words = format!("Thank you: {sender} is {owner}'s account now (link row seq {}).", link.seq);
-        hub::sync(self.client, self.settings, &followed.ledger.state, Timestamp::now(), false)?;
+        let rejoin = BTreeSet::from([sender.to_string()]);
+        hub::sync(self.client, self.settings, &followed.ledger.state, Timestamp::now(), false, &rejoin)?;
         Ok(words)
     }
 }

@@ -24,7 +24,7 @@ use crate::matrix::client::{Client, MatrixError, StateEvent};
 use crate::rules::state::State;
 use crate::time::Timestamp;
 use desired::{desired, room_key, Accounts, RoomKind};
-use plan::{plan, Step};
+use plan::{plan, People, Step};
 use remote::{apply, observe, Applied};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -92,8 +92,16 @@ pub struct Synced {
 }
 
 /// Makes the homeserver hold what the ledger at `state` wants (or, with `dry_run`, only
-/// plans it), as the bot `client` whose user id is the policy's bot.
-pub fn sync(client: &Client, settings: &Settings, state: &State, now: Timestamp, dry_run: bool) -> Result<Synced, MatrixError> {
+/// plans it), as the bot `client` whose user id is the policy's bot. Accounts that left a
+/// room themselves are invited again only when they are among `rejoin`.
+pub fn sync(
+    client: &Client,
+    settings: &Settings,
+    state: &State,
+    now: Timestamp,
+    dry_run: bool,
+    rejoin: &BTreeSet<String>,
+) -> Result<Synced, MatrixError> {
     let every_task: BTreeSet<String> = state.tasks.keys().map(|t| room_key(t, RoomKind::Task)).collect();
     let everything = desired(state, settings, &Accounts::new(), &every_task, now);
     let wanted: BTreeSet<String> = everything.all().map(|r| r.key.clone()).collect();
@@ -102,7 +110,12 @@ pub fn sync(client: &Client, settings: &Settings, state: &State, now: Timestamp,
     let target = desired(state, settings, &accounts, &remote.task_keys(), now);
     let mut owners: BTreeMap<String, String> = remote.proofs.iter().map(|(a, p)| (a.clone(), p.owner.clone())).collect();
     owners.extend(accounts.iter().map(|(owner, account)| (account.clone(), owner.clone())));
-    let steps = plan(&target, &remote.rooms, &settings.bot, &owners);
+    let people = People {
+        bot: &settings.bot,
+        owners: &owners,
+        rejoin,
+    };
+    let steps = plan(&target, &remote.rooms, &people);
     let applied = (!dry_run).then(|| apply(client, settings, &mut remote, &steps));
     Ok(Synced { steps, applied })
 }

@@ -16,6 +16,9 @@ pub struct ObservedRoom {
     pub topic: String,
     /// Accounts that joined or are invited.
     pub members: BTreeSet<String>,
+    /// Accounts that left or declined the invitation themselves: not invited again unless
+    /// they ask (`!rooms`).
+    pub left: BTreeSet<String>,
     /// Accounts with moderator power (at least 50, below the bot's 100).
     pub moderators: BTreeSet<String>,
     /// Whether only the bot may write (`events_default` 100 or more).
@@ -164,9 +167,21 @@ fn reason(spec: &RoomSpec, owner: Option<&str>) -> String {
     }
 }
 
-/// The steps that make the homeserver hold `desired`, given `observed`, the bot's own
-/// account (never removed) and the owner each known account belongs to (for the reasons).
-pub fn plan(desired: &Desired, observed: &Observed, bot: &str, owners: &BTreeMap<String, String>) -> Vec<Step> {
+/// Who the hub works for and with: the bot's own account (never removed), the owner each
+/// known account belongs to (for the reasons), and the accounts that asked to be invited
+/// again to rooms they had left.
+pub struct People<'a> {
+    /// The bot.
+    pub bot: &'a str,
+    /// Owner by account.
+    pub owners: &'a BTreeMap<String, String>,
+    /// Accounts invited again even where they left.
+    pub rejoin: &'a BTreeSet<String>,
+}
+
+/// The steps that make the homeserver hold `desired`, given `observed`.
+pub fn plan(desired: &Desired, observed: &Observed, people: &People) -> Vec<Step> {
+    let (bot, owners) = (people.bot, people.owners);
     let mut steps = Vec::new();
     for spec in desired.all() {
         let key = spec.key.clone();
@@ -230,7 +245,8 @@ pub fn plan(desired: &Desired, observed: &Observed, bot: &str, owners: &BTreeMap
             continue; // an archived room keeps the members it had
         }
         for (account, owner) in &spec.members {
-            if !room.members.contains(account) {
+            let declined = room.left.contains(account) && !people.rejoin.contains(account);
+            if !room.members.contains(account) && !declined {
                 steps.push(Step::Invite {
                     key: key.clone(),
                     account: account.clone(),

@@ -46,9 +46,15 @@ fn room_of(room_id: &str, state: &[StateEvent]) -> (Option<String>, ObservedRoom
             "m.room.name" => room.name = text("name"),
             "m.room.topic" => room.topic = text("topic"),
             "m.room.canonical_alias" => alias = Some(text("alias")).filter(|a| !a.is_empty()),
-            "m.room.member" if matches!(text("membership").as_str(), "join" | "invite") => {
-                room.members.insert(event.state_key.clone());
-            }
+            "m.room.member" => match text("membership").as_str() {
+                "join" | "invite" => {
+                    room.members.insert(event.state_key.clone());
+                }
+                "leave" if event.sender == event.state_key => {
+                    room.left.insert(event.state_key.clone());
+                }
+                _ => {}
+            },
             "m.room.power_levels" => {
                 let users = event.content.get("users").and_then(Value::as_object);
                 room.moderators = users

@@ -2,7 +2,7 @@
 //! applying the plan's own steps (a second plan after them is empty).
 
 use super::desired::{desired, Accounts, RoomKind, FORUM};
-use super::plan::{plan, Observed, ObservedRoom, Step};
+use super::plan::{plan, Observed, ObservedRoom, People, Step};
 use super::Settings;
 use super::{link_state_key, proofs, Proof, LINK_EVENT};
 use crate::matrix::client::StateEvent;
@@ -75,11 +75,20 @@ fn applied(mut observed: Observed, steps: &[Step]) -> Observed {
 }
 
 fn sync(b: &Book, observed: Observed) -> (Vec<Step>, Observed) {
+    sync_with(b, observed, &BTreeSet::new())
+}
+
+fn sync_with(b: &Book, observed: Observed, rejoin: &BTreeSet<String>) -> (Vec<Step>, Observed) {
     let accounts = accounts(b);
     let tasks: BTreeSet<String> = observed.keys().filter(|k| k.starts_with("6_")).cloned().collect();
     let target = desired(&b.state, &settings(), &accounts, &tasks, b.now);
     let owners: BTreeMap<String, String> = accounts.iter().map(|(o, a)| (a.clone(), o.clone())).collect();
-    let steps = plan(&target, &observed, BOT, &owners);
+    let people = People {
+        bot: BOT,
+        owners: &owners,
+        rejoin,
+    };
+    let steps = plan(&target, &observed, &people);
     let after = applied(observed, &steps);
     (steps, after)
 }
@@ -189,4 +198,24 @@ fn proofs_are_read_by_their_state_key() {
         event_id: "$e".into(),
     };
     assert_eq!(proofs(&state), BTreeMap::from([("@jane:example.org".to_string(), expected)]));
+}
+
+#[test]
+fn someone_who_left_a_room_is_invited_again_only_when_they_ask() {
+    let b = Book::started();
+    let (_, mut observed) = sync(&b, Observed::new());
+    let forum = observed.get_mut(FORUM).unwrap();
+    forum.members.remove("@alice:example.org");
+    forum.left.insert("@alice:example.org".into());
+    assert_eq!(sync(&b, observed.clone()).0, vec![], "no invitation every sync to someone who left");
+    let asked = BTreeSet::from(["@alice:example.org".to_string()]);
+    let (steps, _) = sync_with(&b, observed, &asked);
+    assert_eq!(
+        steps,
+        vec![Step::Invite {
+            key: FORUM.into(),
+            account: "@alice:example.org".into(),
+            owner: "alice".into(),
+        }]
+    );
 }
