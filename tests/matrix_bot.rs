@@ -153,6 +153,18 @@ fn engelbot_proves_answers_and_announces_exactly_once() {
     );
     assert!(ask(&sb, &eve, &eve_dm, "!status").starts_with("**Usage:** !status <task>"));
     assert!(ask(&sb, &eve, &eve_dm, "!nonsense").contains("**Usage:** !help"));
+    // A burst of commands is answered whole (a sync brings more than Synapse's default 10).
+    let before = eve.messages(&eve_dm).len();
+    for _ in 0..30 {
+        eve.send_text(&eve_dm, "!treasury");
+    }
+    let answers = |eve: &TestClient| {
+        let messages = eve.messages(&eve_dm);
+        messages[before..].iter().filter(|m| m["sender"] == "@engelbot:localhost").count()
+    };
+    wait_until(&sb, "30 answers", || answers(&eve) >= 30);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(answers(&eve), 30, "one answer per command");
 
     // alice proves her account and gets her own numbers, the same as balance --json.
     let alice = hs.client(&alice_account);

@@ -132,8 +132,9 @@ fn hint_part(hint: &str) -> String {
     }
 }
 
-/// What an error answer means to the admin running the hub or the bot, and what to do.
-fn hint(request: &str, status: u16, errcode: &str) -> String {
+/// What an error answer means to the admin running the hub or the bot, and what to do;
+/// `source` says where the access token came from.
+fn hint(request: &str, status: u16, errcode: &str, source: &str) -> String {
     let admin_api = request.split_once(' ').is_some_and(|(_, path)| path.starts_with(ADMIN_V1));
     let text = match errcode {
         "M_UNKNOWN_TOKEN" => "The access token is not valid on this homeserver: check SMARTUP_MATRIX_TOKEN (a token of this homeserver, not logged out)",
@@ -162,7 +163,7 @@ fn hint(request: &str, status: u16, errcode: &str) -> String {
             _ => "",
         },
     };
-    text.to_string()
+    text.replace("SMARTUP_MATRIX_TOKEN", source)
 }
 
 /// An error answer's `errcode`, `error` and `retry_after_ms`; a body that is not Matrix JSON
@@ -236,6 +237,8 @@ pub struct JoinedRoom {
     pub room_id: String,
     /// Its new timeline events, oldest first.
     pub timeline: Vec<RawEvent>,
+    /// Whether the homeserver left out older new events (more than [`SYNC_TIMELINE_LIMIT`]).
+    pub limited: bool,
 }
 
 /// A room event as the client-server API serves it.
@@ -312,6 +315,26 @@ pub struct RegistrationToken {
     pub expiry_time: Option<i64>,
 }
 
+/// The most timeline events one sync brings per room (Synapse's default is 10, which would
+/// drop commands sent in a burst).
+pub const SYNC_TIMELINE_LIMIT: u32 = 1000;
+
+/// The sync filter: room messages only (no state, presence, receipts or account data, which
+/// a bot in hundreds of rooms does not need), up to [`SYNC_TIMELINE_LIMIT`] per room.
+fn sync_filter() -> String {
+    json!({
+        "presence": { "types": [] },
+        "account_data": { "types": [] },
+        "room": {
+            "state": { "types": [] },
+            "ephemeral": { "types": [] },
+            "account_data": { "types": [] },
+            "timeline": { "limit": SYNC_TIMELINE_LIMIT, "types": ["m.room.message"] },
+        },
+    })
+    .to_string()
+}
+
 /// `GET /sync` as sent, what is read of it.
 #[derive(Deserialize)]
 struct SyncWire {
@@ -338,6 +361,8 @@ struct JoinedWire {
 struct TimelineWire {
     #[serde(default)]
     events: Vec<RawEvent>,
+    #[serde(default)]
+    limited: bool,
 }
 
 /// An `m.room.member` event of `GET /members`.
@@ -362,6 +387,7 @@ pub struct Client {
     token: String,
     authorization: HeaderValue,
     backoff: Backoff,
+    token_source: String,
 }
 
 impl Client {
@@ -415,7 +441,15 @@ impl Client {
             token: token.to_string(),
             authorization,
             backoff: Backoff::default(),
+            token_source: "SMARTUP_MATRIX_TOKEN".into(),
         })
+    }
+
+    /// The same client, naming `source` (an environment variable or a file) as where its
+    /// token came from in the hints of its errors.
+    pub fn with_token_source(mut self, source: &str) -> Client {
+        self.token_source = source.to_string();
+        self
     }
 
     /// The same client retrying as `backoff` says.
@@ -443,7 +477,8 @@ impl Client {
     /// history, which a bot skips), waiting up to `timeout_ms` for one to arrive.
     pub fn sync(&self, since: Option<&str>, timeout_ms: u64) -> Result<Sync, MatrixError> {
         let timeout = timeout_ms.to_string();
-        let mut query = vec![("timeout", timeout.as_str())];
+        let filter = sync_filter();
+        let mut query = vec![("timeout", timeout.as_str()), ("filter", filter.as_str())];
         if let Some(since) = since {
             query.push(("since", since));
         }
@@ -461,6 +496,7 @@ impl Client {
                 .map(|(room_id, room)| JoinedRoom {
                     room_id,
                     timeline: room.timeline.events,
+                    limited: room.timeline.limited,
                 })
                 .collect(),
             invited: wire.rooms.invite.into_keys().collect(),
@@ -686,7 +722,7 @@ impl Client {
                                 continue;
                             }
                             return Err(MatrixError::Status {
-                                hint: hint(&request, status.as_u16(), &errcode),
+                                hint: hint(&request, status.as_u16(), &errcode, &self.token_source),
                                 request,
                                 status: status.as_u16(),
                                 errcode,
@@ -834,7 +870,7 @@ mod tests {
             status: 401,
             errcode: "M_UNKNOWN_TOKEN".into(),
             message: "Invalid access token passed.".into(),
-            hint: hint(request, 401, "M_UNKNOWN_TOKEN"),
+            hint: hint(request, 401, "M_UNKNOWN_TOKEN", "SMARTUP_MATRIX_TOKEN"),
         };
         assert_eq!(
             error.to_string(),
@@ -842,10 +878,16 @@ mod tests {
              The access token is not valid on this homeserver: check SMARTUP_MATRIX_TOKEN (a token of this homeserver, not logged out)"
         );
         assert_eq!(error.errcode(), Some("M_UNKNOWN_TOKEN"));
-        let admin = hint("GET /_synapse/admin/v1/registration_tokens", 403, "M_FORBIDDEN");
+        let admin = hint(
+            "GET /_synapse/admin/v1/registration_tokens",
+            403,
+            "M_FORBIDDEN",
+            "SMARTUP_MATRIX_ADMIN_TOKEN",
+        );
+        assert!(admin.contains("check SMARTUP_MATRIX_ADMIN_TOKEN"), "{admin}");
         assert!(admin.contains("server admin"), "{admin}");
-        assert!(hint("PUT /_matrix/client/v3/rooms/%21r/state/x/", 403, "M_FORBIDDEN").contains("power level"));
-        assert!(hint("GET /x", 502, "").contains("try again later"));
+        assert!(hint("PUT /_matrix/client/v3/rooms/%21r/state/x/", 403, "M_FORBIDDEN", "T").contains("power level"));
+        assert!(hint("GET /x", 502, "", "T").contains("try again later"));
         let bare = MatrixError::Status {
             request: "GET /x".into(),
             status: 418,

@@ -165,6 +165,13 @@ impl<'a> Bot<'a> {
         }
         if !first {
             for room in &batch.joined {
+                if room.limited {
+                    eprintln!(
+                        "engelbot: more than {} new messages in {} at once; the older ones are not answered",
+                        crate::matrix::client::SYNC_TIMELINE_LIMIT,
+                        room.room_id
+                    );
+                }
                 for event in &room.timeline {
                     self.handle(&room.room_id, event)?;
                 }
