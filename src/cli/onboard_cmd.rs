@@ -136,7 +136,7 @@ fn import(global: &Global, args: &ImportArgs) -> Result<()> {
     if global.json {
         println!("{}", serde_json::to_string(&json(&result))?);
     } else {
-        print_import(&result, args.dry_run, identities.path());
+        print_import(&result, args.dry_run, identities.path(), ledger.state.policy.matrix.is_some());
     }
     let refused = result.steps.iter().filter(|(_, o)| matches!(o, Outcome::Refused(_))).count();
     if refused > 0 {
@@ -198,7 +198,8 @@ fn words(action: &Planned) -> String {
     }
 }
 
-fn print_import(result: &Import, dry_run: bool, identities: &Path) {
+/// `matrix`: the ledger has a hub, whose registration tokens go with the codes.
+fn print_import(result: &Import, dry_run: bool, identities: &Path, matrix: bool) {
     println!(
         "Open Collective export, shape {}: {} transactions.",
         result.shape, result.transactions
@@ -244,8 +245,14 @@ fn print_import(result: &Import, dry_run: bool, identities: &Path) {
             "The contributors' slugs are noted in the private identity file {}.",
             identities.display()
         );
+        if matrix {
+            println!("{MATRIX_TOKENS}");
+        }
     }
 }
+
+/// Where a newcomer's Matrix registration token comes from, for ledgers with a hub.
+const MATRIX_TOKENS: &str = "Matrix: after `smartup push`, `smartup matrix invite` gives each open invitation its single-use registration token (Engelbot does it by itself when it runs with an admin's token); hand it over with the code.";
 
 fn invite(global: &Global, args: &InviteArgs) -> Result<()> {
     let mut ledger = open(global)?;
@@ -262,6 +269,9 @@ fn invite(global: &Global, args: &InviteArgs) -> Result<()> {
     if !global.json {
         println!("Invitation code (shown this once): {}", code.shown());
         println!("Hand it privately to the newcomer, who runs `smartup join CODE --handle THEIR_HANDLE`. Push the invitation with `smartup push`.");
+        if ledger.state.policy.matrix.is_some() {
+            println!("{MATRIX_TOKENS}");
+        }
     } else {
         println!("{}", serde_json::json!({ "code": code.shown() }));
     }
