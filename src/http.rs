@@ -1,4 +1,5 @@
-//! What the API clients (Forgejo, Matrix) share: how often and how patiently to retry.
+//! What the API clients (Forgejo, Matrix) share: how often and how patiently to retry, and
+//! errors in one line.
 
 use std::time::Duration;
 
@@ -30,6 +31,19 @@ impl Backoff {
         let doubling = self.first_delay.saturating_mul(1 << attempt.saturating_sub(1).min(16));
         asked.unwrap_or(doubling).min(self.max_delay)
     }
+}
+
+/// An error and its causes in one line (an HTTP library's error nests the cause that says
+/// what happened: refused, reset, timed out).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

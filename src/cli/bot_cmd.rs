@@ -47,13 +47,13 @@ pub fn run(global: &Global, command: &BotCommand) -> Result<()> {
     let ledger = open(global)?;
     let settings = Settings::of_policy(ledger.state.policy.matrix.as_ref())?;
     let token = find_token(&settings, Role::Bot)?;
-    let client = Client::new(&settings.homeserver, &token.secret)?.with_token_source(&token.source);
+    let client = Client::new(&settings.homeserver, &token.value)?.with_token_source(&token.source);
     let me = client.whoami()?;
     if me != settings.bot {
         bail!("the bot token is {me}'s, but the policy's bot is {}", settings.bot);
     }
     let admin = match find_token(&settings, Role::Admin) {
-        Ok(token) => Some(Client::new(&settings.homeserver, &token.secret)?.with_token_source(&token.source)),
+        Ok(token) => Some(Client::new(&settings.homeserver, &token.value)?.with_token_source(&token.source)),
         Err(_) if !once => {
             eprintln!("engelbot: no admin token (SMARTUP_MATRIX_ADMIN_TOKEN): registration tokens are left alone");
             None

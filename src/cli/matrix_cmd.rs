@@ -87,7 +87,7 @@ fn link(global: &Global, args: &LinkArgs) -> Result<()> {
 /// environment variable or the token file), never shown.
 fn client(settings: &Settings, role: Role) -> Result<(Client, String, String)> {
     let token = find_token(settings, role)?;
-    let client = Client::new(&settings.homeserver, &token.secret)?.with_token_source(&token.source);
+    let client = Client::new(&settings.homeserver, &token.value)?.with_token_source(&token.source);
     match client.whoami() {
         Ok(me) => Ok((client, me, token.source)),
         Err(error) if error.status() == Some(401) => {

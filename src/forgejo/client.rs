@@ -9,6 +9,7 @@
 //! request may have created (by its marker) and carries on from there.
 
 use super::config::{Settings, Token};
+use crate::http::error_chain;
 pub use crate::http::Backoff;
 use crate::time::{parse_http_date, Timestamp};
 use reqwest::blocking::{Client as Http, Response};
@@ -350,17 +351,6 @@ fn error_message(response: Response) -> String {
         Ok(value) => value["message"].as_str().unwrap_or_default().trim().to_string(),
         Err(_) => text.chars().take(200).collect::<String>().trim().to_string(),
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

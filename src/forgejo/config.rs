@@ -5,7 +5,7 @@
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::policy::ForgejoSection;
 use crate::rules::state::Team;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use reqwest::Url;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -146,38 +146,22 @@ pub fn token_file() -> Option<PathBuf> {
 
 /// Finds the token for an instance: `FORGEJO_TOKEN`, then the token file.
 pub fn find_token(settings: &Settings) -> Result<Token> {
-    if let Some(value) = std::env::var_os(TOKEN_VARIABLE) {
-        let value = value.into_string().map_err(|_| anyhow!("{TOKEN_VARIABLE} is not valid text"))?;
-        if !value.trim().is_empty() {
-            return Ok(Token {
-                secret: value.trim().to_string(),
-                source: TOKEN_VARIABLE.to_string(),
-            });
-        }
-    }
     let instance = settings.instance();
-    let missing = || {
+    let found = crate::user_config::secret(TOKEN_VARIABLE, "forgejo.toml", |file: &TokenFile| {
+        file.tokens
+            .iter()
+            .find(|(url, _)| url.trim().trim_end_matches('/') == instance)
+            .map(|(_, token)| token.clone())
+    })?;
+    let found = found.ok_or_else(|| {
         anyhow!(
             "no Forgejo token for {instance}: set {TOKEN_VARIABLE}, or write it into {} as\n  [tokens]\n  \"{instance}\" = \"<token>\"\n(create the token in Forgejo under Settings → Applications, with the scopes write:issue, write:organization and read:repository)",
-            token_file().map_or("~/.config/smartup/forgejo.toml".into(), |p| p.display().to_string())
+            crate::user_config::shown("forgejo.toml")
         )
-    };
-    let Some(path) = token_file().filter(|p| p.exists()) else {
-        return Err(missing());
-    };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: TokenFile = toml::from_str(&text).map_err(|e| anyhow!("{} is not a valid token file: {e}", path.display()))?;
-    let secret = file
-        .tokens
-        .iter()
-        .find(|(url, _)| url.trim().trim_end_matches('/') == instance)
-        .map(|(_, token)| token.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(missing)?;
-    crate::user_config::warn_if_readable_by_others(&path);
+    })?;
     Ok(Token {
-        secret,
-        source: path.display().to_string(),
+        secret: found.value,
+        source: found.source,
     })
 }
 

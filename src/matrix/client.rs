@@ -11,6 +11,7 @@
 //! `PUT`, which the API makes idempotent (`send` by its transaction id, `put_state` by
 //! replacing); a `POST` or `DELETE` that may have been carried out is not repeated blindly.
 
+use crate::http::error_chain;
 pub use crate::http::Backoff;
 use reqwest::blocking::Client as Http;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
@@ -205,18 +206,6 @@ fn endpoint(prefix: &str, segments: &[&str]) -> String {
         path.push_str(&encode_segment(segment));
     }
     path
-}
-
-/// The error and its causes in one line, without the URL (the request names the path).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The answer to `GET /sync`, reduced to what the hub and the bot read.

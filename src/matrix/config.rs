@@ -10,10 +10,10 @@
 //! ```
 
 use crate::ledger::policy::MatrixSection;
-use anyhow::{anyhow, bail, Context, Result};
+pub use crate::user_config::Secret;
+use anyhow::{anyhow, bail, Result};
 use reqwest::Url;
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// The environment variable that holds the bot's access token.
 pub const BOT_TOKEN_VARIABLE: &str = "SMARTUP_MATRIX_TOKEN";
@@ -98,21 +98,6 @@ impl Role {
     }
 }
 
-/// An access token and where it was found (the value is never printed).
-#[derive(Clone)]
-pub struct Token {
-    /// The secret itself.
-    pub secret: String,
-    /// Where it came from, for messages.
-    pub source: String,
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Token(from {}, value hidden)", self.source)
-    }
-}
-
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokenFile {
@@ -128,48 +113,28 @@ struct TokenPair {
 }
 
 /// Finds the `role`'s token for the homeserver: its environment variable, then the token file.
-pub fn find_token(settings: &Settings, role: Role) -> Result<Token> {
-    let variable = role.variable();
-    if let Some(value) = std::env::var_os(variable) {
-        let value = value.into_string().map_err(|_| anyhow!("{variable} is not valid text"))?;
-        if !value.trim().is_empty() {
-            return Ok(Token {
-                secret: value.trim().to_string(),
-                source: variable.to_string(),
-            });
-        }
-    }
-    let file = crate::user_config::file("matrix.toml");
-    let shown = file
-        .as_ref()
-        .map_or("~/.config/smartup/matrix.toml".into(), |p| p.display().to_string());
+pub fn find_token(settings: &Settings, role: Role) -> Result<Secret> {
     let homeserver = &settings.homeserver;
-    let missing = || {
+    let found = crate::user_config::secret(role.variable(), "matrix.toml", |file: &TokenFile| {
+        let pair = file
+            .tokens
+            .iter()
+            .find(|(url, _)| url.trim().trim_end_matches('/') == homeserver)
+            .map(|(_, p)| p)?;
+        if role == Role::Bot {
+            pair.bot.clone()
+        } else {
+            pair.admin.clone()
+        }
+    })?;
+    found.ok_or_else(|| {
         anyhow!(
-            "no {} token for {homeserver}: set {variable}, or write it into {shown} as\n  [tokens.\"{homeserver}\"]\n  {} = \"<token>\"",
+            "no {} token for {homeserver}: set {}, or write it into {} as\n  [tokens.\"{homeserver}\"]\n  {} = \"<token>\"",
             role.field(),
+            role.variable(),
+            crate::user_config::shown("matrix.toml"),
             role.field()
         )
-    };
-    let Some(path) = file.filter(|p| p.exists()) else {
-        return Err(missing());
-    };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let parsed: TokenFile = toml::from_str(&text).map_err(|e| anyhow!("{} is not a valid token file: {e}", path.display()))?;
-    let pair = parsed
-        .tokens
-        .iter()
-        .find(|(url, _)| url.trim().trim_end_matches('/') == homeserver)
-        .map(|(_, p)| p);
-    let secret = pair
-        .and_then(|p| if role == Role::Bot { p.bot.clone() } else { p.admin.clone() })
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(missing)?;
-    crate::user_config::warn_if_readable_by_others(&path);
-    Ok(Token {
-        secret,
-        source: path.display().to_string(),
     })
 }
 
@@ -199,8 +164,8 @@ mod tests {
 
     #[test]
     fn the_token_is_never_shown() {
-        let token = Token {
-            secret: "s3cret".into(),
+        let token = Secret {
+            value: "s3cret".into(),
             source: BOT_TOKEN_VARIABLE.into(),
         };
         assert!(!format!("{token:?}").contains("s3cret"));
