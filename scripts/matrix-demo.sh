@@ -8,7 +8,7 @@
 # stop them (their PIDs are in DIR/synapse/pid and DIR/bot.pid).
 #
 # Needs: smartup (on PATH, or SMARTUP_BIN: `cargo build --release` then
-# SMARTUP_BIN=target/release/smartup), git, ssh-keygen, GNU date, and Synapse 1.163.2 in a
+# SMARTUP_BIN=target/release/smartup), git, GNU date, and Synapse 1.163.2 in a
 # venv ($SMARTUP_SYNAPSE_VENV; else tests/matrix/install-synapse.sh makes one, which needs
 # python3 >= 3.10 with venv). Its HTTP calls are the venv's Python standard library.
 set -euo pipefail
@@ -39,9 +39,10 @@ elif command -v smartup >/dev/null 2>&1; then
 else
   die "no smartup on PATH: build it (cargo build --release) and set SMARTUP_BIN=target/release/smartup"
 fi
-[ -x "$smartup" ] || die "$smartup is not an executable"
-for tool in git ssh-keygen date; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is needed (Debian: git, openssh-client, coreutils)"
+{ [ -f "$smartup" ] && [ -x "$smartup" ]; } || die "$smartup is not an executable"
+smartup=$(cd "$(dirname "$smartup")" && pwd)/$(basename "$smartup")
+for tool in git date; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is needed (Debian: git, coreutils)"
 done
 
 venv=$(bash "$here/tests/matrix/install-synapse.sh" | tail -n 1) || die "no Synapse venv (tests/matrix/install-synapse.sh failed)"
