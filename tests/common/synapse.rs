@@ -114,6 +114,25 @@ fn synapse_python() -> Result<PathBuf, String> {
     Ok(python)
 }
 
+/// The venv's python when Synapse [`SYNAPSE_VERSION`] is installed; else `None` after a loud
+/// SKIP on stderr, except under CI, where that fails the test.
+#[track_caller]
+pub fn installed_or_skip() -> Option<PathBuf> {
+    match synapse_python() {
+        Ok(python) => Some(python),
+        Err(why) => {
+            let message = format!(
+                "Synapse is not installed ({why}): set SMARTUP_SYNAPSE_VENV to a venv with matrix-synapse=={SYNAPSE_VERSION} \
+                 or run tests/matrix/install-synapse.sh"
+            );
+            let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+            assert!(!ci, "CI must not skip the Matrix tests: {message}");
+            eprintln!("\n**********\nSKIP: this test needs a real homeserver, but {message}\n**********\n");
+            None
+        }
+    }
+}
+
 /// A port on 127.0.0.1 that was free a moment ago.
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("cannot bind a port on 127.0.0.1");
@@ -178,19 +197,7 @@ impl Synapse {
     /// installed, except under CI, where that fails the test.
     #[track_caller]
     pub fn start() -> Option<Synapse> {
-        let python = match synapse_python() {
-            Ok(python) => python,
-            Err(why) => {
-                let message = format!(
-                    "Synapse is not installed ({why}): set SMARTUP_SYNAPSE_VENV to a venv with matrix-synapse=={SYNAPSE_VERSION} \
-                     or run tests/matrix/install-synapse.sh"
-                );
-                let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-                assert!(!ci, "CI must not skip the Matrix tests: {message}");
-                eprintln!("\n**********\nSKIP: this test needs a real homeserver, but {message}\n**********\n");
-                return None;
-            }
-        };
+        let python = installed_or_skip()?;
         let dir = tempfile::tempdir().expect("cannot create Synapse's temporary folder");
         let mut key = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut key);
@@ -430,6 +437,17 @@ pub struct TestClient {
 }
 
 impl TestClient {
+    /// A client of the homeserver at `url` acting as `user_id` with `token` (for a homeserver
+    /// the test did not start itself).
+    pub fn new(url: &str, user_id: &str, token: &str) -> TestClient {
+        TestClient {
+            url: url.trim_end_matches('/').to_string(),
+            user_id: user_id.to_string(),
+            token: token.to_string(),
+            http: http_client(),
+        }
+    }
+
     /// The user's id.
     pub fn user_id(&self) -> &str {
         &self.user_id
