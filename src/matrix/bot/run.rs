@@ -38,8 +38,11 @@ struct Followed {
     ledger: Ledger,
     /// Owner by proven account.
     owners: BTreeMap<String, String>,
-    /// The verification of this commit, once asked for: passed, and the words.
-    verified: Option<String>,
+    /// The verification of this commit, once asked for: its words when done, computed on a
+    /// thread of its own so that a long history does not keep the bot from answering.
+    verified: Option<std::sync::mpsc::Receiver<String>>,
+    /// The words of the finished verification.
+    verdict: Option<String>,
 }
 
 /// The running bot.
@@ -96,6 +99,7 @@ impl<'a> Bot<'a> {
                 ledger,
                 owners,
                 verified: None,
+                verdict: None,
             });
         }
         self.announce()
@@ -233,12 +237,7 @@ impl<'a> Bot<'a> {
                     .count();
                 Ok(format!("I invited you again to {mine} room(s) you belong in."))
             }
-            Command::Verify => {
-                if followed.verified.is_none() {
-                    followed.verified = Some(verify_words(&followed.ledger)?);
-                }
-                Ok(followed.verified.clone().unwrap_or_default())
-            }
+            Command::Verify => Ok(followed.verification(&self.options.ledger)),
             other => {
                 let asker = Asker {
                     state: &followed.ledger.state,
@@ -289,23 +288,61 @@ impl<'a> Bot<'a> {
     }
 }
 
-/// `!verify`: the whole history re-checked, signatures included, at the followed commit.
-fn verify_words(ledger: &Ledger) -> Result<String> {
+/// How long `!verify` waits for a verification before answering that it runs.
+const VERIFY_PATIENCE: Duration = Duration::from_secs(3);
+
+impl Followed {
+    /// `!verify`: the words of the verification of the followed commit, started on a thread
+    /// of its own at the first ask; "still running" when it takes longer than
+    /// [`VERIFY_PATIENCE`].
+    fn verification(&mut self, dir: &std::path::Path) -> String {
+        if let Some(verdict) = &self.verdict {
+            return verdict.clone();
+        }
+        let receiver = self.verified.get_or_insert_with(|| {
+            let (send, receive) = std::sync::mpsc::channel();
+            let (dir, head) = (dir.to_path_buf(), self.ledger.head);
+            std::thread::spawn(move || {
+                let words = verify_words(&dir, head).unwrap_or_else(|e| format!("The ledger could not be verified: {e:#}"));
+                let _ = send.send(words);
+            });
+            receive
+        });
+        match receiver.recv_timeout(VERIFY_PATIENCE) {
+            Ok(words) => {
+                self.verdict = Some(words.clone());
+                words
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => format!(
+                "I am verifying the whole history at {} ({} rows); ask again in a moment.",
+                self.ledger.head, self.ledger.state.last_seq
+            ),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                self.verified = None;
+                "The verification stopped without a result; ask again to start it anew.".to_string()
+            }
+        }
+    }
+}
+
+/// The whole history re-checked, signatures included, up to commit `head` of the ledger in `dir`.
+fn verify_words(dir: &std::path::Path, head: git2::Oid) -> Result<String> {
+    let repo = crate::repo::open(dir)?;
     let options = crate::verify::Options {
         check_signatures: true,
         ..Default::default()
     };
-    let report = crate::verify::walk(&ledger.repo, ledger.head, &options)?;
+    let report = crate::verify::walk(&repo, head, &options)?;
     Ok(if report.findings.is_empty() {
         format!(
             "The ledger verifies: {} rows in {} commits, every signature and rule checked; last commit {}.",
-            report.rows, report.commits, ledger.head
+            report.rows, report.commits, head
         )
     } else {
         let first = report.findings.first().map(|f| f.to_string()).unwrap_or_default();
         format!(
             "The ledger does NOT verify at {}: {} finding(s); the first: {first}",
-            ledger.head,
+            head,
             report.findings.len()
         )
     })
