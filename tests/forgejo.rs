@@ -1134,12 +1134,15 @@ fn a_persons_label_in_a_managed_exclusive_scope_is_left_in_place_and_the_sync_se
         Some(json!({"labels": [waiting]})),
         200,
     );
-    for _ in 0..2 {
+    // The run after the edit reads the issue and warns; later runs change nothing (they read
+    // the issue again only when it was edited in the second a run began, so they may or may
+    // not repeat the warning: that depends on the clock, not on the sync).
+    for run in 0..2 {
         let report = sync_ok(&sb, &ledger);
         assert_eq!(report["changes"], json!([]), "nothing to change, run after run: {report:#}");
         let warnings = report["warnings"].to_string();
         assert!(
-            warnings.contains("status/waiting, a label people set, holds the scope status/"),
+            run > 0 || warnings.contains("status/waiting, a label people set, holds the scope status/"),
             "{report:#}"
         );
     }
@@ -1161,10 +1164,10 @@ fn a_persons_label_in_a_managed_exclusive_scope_is_left_in_place_and_the_sync_se
         Some(json!({"labels": ids})),
         200,
     );
-    for _ in 0..2 {
+    for run in 0..2 {
         let report = sync_ok(&sb, &ledger);
         assert_eq!(report["changes"], json!([]), "{report:#}");
-        assert!(report["warnings"].to_string().contains("status/blocked"), "{report:#}");
+        assert!(run > 0 || report["warnings"].to_string().contains("status/blocked"), "{report:#}");
     }
     let names = label_names(issue_of(&double.issues(), "6_2_1_2"));
     assert!(names.contains(&"status/blocked".to_string()), "the person's label stays: {names:?}");
