@@ -73,6 +73,7 @@ pub fn run(global: &Global, command: &BotCommand) -> Result<()> {
         },
         poll: Duration::from_secs(args.poll_seconds),
         since: args.since,
+        stop: Arc::new(AtomicBool::new(false)),
     };
     drop(ledger);
     let mut bot = Bot::new(&settings, &client, admin.as_ref(), &options)?;
@@ -83,12 +84,12 @@ pub fn run(global: &Global, command: &BotCommand) -> Result<()> {
         }
         return Ok(());
     }
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = &options.stop;
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| anyhow!("cannot listen for signal {signal}: {e}"))?;
+        signal_hook::flag::register(signal, Arc::clone(stop)).map_err(|e| anyhow!("cannot listen for signal {signal}: {e}"))?;
     }
     eprintln!("engelbot: running as {me} on {}; stop with SIGTERM", settings.homeserver);
-    run_bot(&mut bot, &stop)?;
+    run_bot(&mut bot)?;
     eprintln!("engelbot: stopped cleanly");
     Ok(())
 }

@@ -116,7 +116,17 @@ fn sync(global: &Global, dry_run: bool) -> Result<()> {
             settings.bot
         );
     }
-    let synced = hub::sync(&bot, &settings, &ledger.state, Timestamp::now(), dry_run, &Default::default())?;
+    let synced = hub::sync(
+        &bot,
+        &settings,
+        &ledger.state,
+        Timestamp::now(),
+        &hub::Run {
+            dry_run,
+            rejoin: &Default::default(),
+            stop: None,
+        },
+    )?;
     let failed = synced.applied.as_ref().map_or(0, |a| a.failed.len() + a.skipped.len());
     if global.json {
         let line = json!({

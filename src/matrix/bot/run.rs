@@ -31,6 +31,8 @@ pub struct Options {
     pub poll: Duration,
     /// When there is no cursor yet: announce only what follows this seq.
     pub since: Option<u64>,
+    /// Set when the bot should stop (SIGTERM): also a hub sync stops between its steps.
+    pub stop: std::sync::Arc<AtomicBool>,
 }
 
 /// What the bot knows of the ledger at the commit it follows.
@@ -81,7 +83,13 @@ impl<'a> Bot<'a> {
         if self.followed.as_ref().is_none_or(|f| f.ledger.head != head) {
             let ledger = Ledger::open(&self.options.ledger)?;
             let now = Timestamp::now();
-            let synced = hub::sync(self.client, self.settings, &ledger.state, now, false, &BTreeSet::new())?;
+            let synced = hub::sync(
+                self.client,
+                self.settings,
+                &ledger.state,
+                now,
+                &run_of(self.options, &BTreeSet::new()),
+            )?;
             if let Some(applied) = &synced.applied {
                 for (step, error) in &applied.failed {
                     eprintln!("engelbot: the hub could not {step}: {error}");
@@ -130,6 +138,9 @@ impl<'a> Bot<'a> {
         let mut sent = 0;
         let ledger_tag: String = ledger.state.ledger_id.chars().take(8).collect();
         for event in events {
+            if self.options.stop.load(Ordering::Relaxed) {
+                break; // the cursor says where to go on
+            }
             if let Some(said) = announcement(&event, &ledger.state) {
                 for key in &said.rooms {
                     if !rooms.contains_key(key) {
@@ -229,7 +240,13 @@ impl<'a> Bot<'a> {
                     return Ok(refusal);
                 }
                 let rejoin = BTreeSet::from([sender.to_string()]);
-                let synced = hub::sync(self.client, self.settings, &followed.ledger.state, Timestamp::now(), false, &rejoin)?;
+                let synced = hub::sync(
+                    self.client,
+                    self.settings,
+                    &followed.ledger.state,
+                    Timestamp::now(),
+                    &run_of(self.options, &rejoin),
+                )?;
                 let mine = synced
                     .steps
                     .iter()
@@ -283,8 +300,23 @@ impl<'a> Bot<'a> {
         followed.owners.insert(sender.to_string(), owner.to_string());
         let words = format!("Thank you: {sender} is {owner}'s account now (link row seq {}).", link.seq);
         let rejoin = BTreeSet::from([sender.to_string()]);
-        hub::sync(self.client, self.settings, &followed.ledger.state, Timestamp::now(), false, &rejoin)?;
+        hub::sync(
+            self.client,
+            self.settings,
+            &followed.ledger.state,
+            Timestamp::now(),
+            &run_of(self.options, &rejoin),
+        )?;
         Ok(words)
+    }
+}
+
+/// How the hub syncs for the bot: for real, stopping with the bot.
+fn run_of<'r>(options: &'r Options, rejoin: &'r BTreeSet<String>) -> hub::Run<'r> {
+    hub::Run {
+        dry_run: false,
+        rejoin,
+        stop: Some(&options.stop),
     }
 }
 
@@ -348,9 +380,11 @@ fn verify_words(dir: &std::path::Path, head: git2::Oid) -> Result<String> {
     })
 }
 
-/// Runs until `stop` is set (SIGTERM, SIGINT): follows the ledger and the homeserver, and
-/// waits out a homeserver that went away (doubling back-off up to 30 s).
-pub fn run(bot: &mut Bot, stop: &AtomicBool) -> Result<()> {
+/// Runs until the options' `stop` is set (SIGTERM, SIGINT): follows the ledger and the
+/// homeserver, and waits out a homeserver that went away (doubling back-off up to 30 s).
+pub fn run(bot: &mut Bot) -> Result<()> {
+    let stop = std::sync::Arc::clone(&bot.options.stop);
+    let stop = stop.as_ref();
     let mut wait = Duration::from_millis(500);
     while !stop.load(Ordering::Relaxed) {
         let step = bot.follow_ledger().and_then(|_| bot.follow_homeserver());

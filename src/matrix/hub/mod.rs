@@ -23,7 +23,7 @@ pub use super::config::Settings;
 use crate::matrix::client::{Client, MatrixError, StateEvent};
 use crate::rules::state::State;
 use crate::time::Timestamp;
-use desired::{desired, room_key, Accounts, RoomKind};
+use desired::{desired, Accounts};
 use plan::{plan, People, Step};
 use remote::{apply, observe, Applied};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,6 +82,18 @@ pub fn accounts(state: &State, proofs: &BTreeMap<String, Proof>) -> Accounts {
         .collect()
 }
 
+/// How a sync runs: only planning (`dry_run`), inviting `rejoin` again where they left, and
+/// stopping between steps once `stop` is set (the bot's SIGTERM).
+#[derive(Clone, Copy)]
+pub struct Run<'a> {
+    /// Plan only.
+    pub dry_run: bool,
+    /// Accounts invited again even to rooms they left.
+    pub rejoin: &'a BTreeSet<String>,
+    /// Set when the process should stop: the steps left are skipped.
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
 /// What a sync planned, and what applying it did (none in a dry run).
 #[derive(Debug)]
 pub struct Synced {
@@ -91,19 +103,14 @@ pub struct Synced {
     pub applied: Option<Applied>,
 }
 
-/// Makes the homeserver hold what the ledger at `state` wants (or, with `dry_run`, only
+/// Makes the homeserver hold what the ledger at `state` wants (or, with `run.dry_run`, only
 /// plans it), as the bot `client` whose user id is the policy's bot. Accounts that left a
-/// room themselves are invited again only when they are among `rejoin`.
-pub fn sync(
-    client: &Client,
-    settings: &Settings,
-    state: &State,
-    now: Timestamp,
-    dry_run: bool,
-    rejoin: &BTreeSet<String>,
-) -> Result<Synced, MatrixError> {
-    let every_task: BTreeSet<String> = state.tasks.keys().map(|t| room_key(t, RoomKind::Task)).collect();
-    let everything = desired(state, settings, &Accounts::new(), &every_task, now);
+/// room themselves are invited again only when they are among `run.rejoin`.
+pub fn sync(client: &Client, settings: &Settings, state: &State, now: Timestamp, run: &Run) -> Result<Synced, MatrixError> {
+    let Run { dry_run, rejoin, stop } = *run;
+    // Rooms are found as the space's children; by alias only the rooms the ledger wants now
+    // (a paid task's room is a child of the space, so its alias is not looked up each time).
+    let everything = desired(state, settings, &Accounts::new(), &BTreeSet::new(), now);
     let wanted: BTreeSet<String> = everything.all().map(|r| r.key.clone()).collect();
     let mut remote = observe(client, settings, &wanted)?;
     let accounts = accounts(state, &remote.proofs);
@@ -116,7 +123,7 @@ pub fn sync(
         rejoin,
     };
     let steps = plan(&target, &remote.rooms, &people);
-    let applied = (!dry_run).then(|| apply(client, settings, &mut remote, &steps));
+    let applied = (!dry_run).then(|| apply(client, settings, &mut remote, &steps, stop));
     Ok(Synced { steps, applied })
 }
 

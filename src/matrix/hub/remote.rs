@@ -8,6 +8,7 @@ use super::{proofs, Proof, Settings};
 use crate::matrix::client::{Client, MatrixError, StateEvent};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the homeserver holds of the hub: rooms by key, the space's id and the link proofs.
 #[derive(Clone, Debug, Default)]
@@ -114,7 +115,7 @@ pub struct Applied {
     pub done: usize,
     /// Steps that failed, with the error.
     pub failed: Vec<(Step, MatrixError)>,
-    /// Steps skipped because their room could not be created.
+    /// Steps skipped because their room could not be created, or the process was stopping.
     pub skipped: Vec<Step>,
 }
 
@@ -128,12 +129,13 @@ fn power_override(read_only: bool) -> Value {
     })
 }
 
-/// Carries out `steps` (from [`super::plan::plan`] against `remote`), in order.
-pub fn apply(client: &Client, settings: &Settings, remote: &mut Remote, steps: &[Step]) -> Applied {
+/// Carries out `steps` (from [`super::plan::plan`] against `remote`), in order, until `stop`
+/// is set (the rest are skipped; the next run plans them again).
+pub fn apply(client: &Client, settings: &Settings, remote: &mut Remote, steps: &[Step], stop: Option<&AtomicBool>) -> Applied {
     let mut applied = Applied::default();
     let mut failed_rooms = BTreeSet::new();
     for step in steps {
-        if failed_rooms.contains(step.key()) {
+        if failed_rooms.contains(step.key()) || stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
             applied.skipped.push(step.clone());
             continue;
         }
