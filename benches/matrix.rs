@@ -928,14 +928,15 @@ fn big_ledger(sb: &Sandbox, hs: &Synapse, asker: &Account, rows: u64, limit: Dur
         None => {
             let at_limit = usage();
             let made = created_rooms(hs, log_from);
+            let requests = requests_since(hs, log_from);
             let rate = made as f64 / limit.as_secs_f64();
             let stopped = stop(&mut child, Duration::from_secs(30));
             lines.push(format!(
-                "    NOT DONE: no first /sync within {} (the limit, --big-wait): {made} of {rooms} rooms made, {rate:.1} rooms/s, so the first hub sync would take about {}",
+                "    NOT DONE: no first /sync within {} (the limit, --big-wait): {made} of {rooms} rooms made, {rate:.1} rooms/s; at that rate the first hub sync takes {}",
                 human_secs(limit.as_secs_f64()),
                 human_secs(rooms as f64 / rate.max(1e-9))
             ));
-            lines.push(format!("    the bot's requests so far: {}", requests_since(hs, log_from)));
+            lines.push(format!("    the bot's requests to the limit: {requests}"));
             lines.push(format!(
                 "    at the limit: {}; SIGTERM: {}",
                 at_limit.words(),
