@@ -1,6 +1,6 @@
 //! The Matrix benchmark of issue 12: `cargo bench --bench matrix [-- --events 30 --commands
-//! 200 --rows 1000000]`, against a real Synapse of its own (`tests/common/synapse.rs`; the venv
-//! of `SMARTUP_SYNAPSE_VENV`), through the release binary.
+//! 200 --rows 1000000 --big-wait 300]`, against a real Synapse of its own
+//! (`tests/common/synapse.rs`; the venv of `SMARTUP_SYNAPSE_VENV`), through the release binary.
 //!
 //! On the demo (`smartup demo`: a forge with the hook, a clone per participant) with a
 //! `[matrix]` section amended in and pushed, and the founder's own account proven to the bot
@@ -8,19 +8,24 @@
 //! `/sync`, so a notice is seen the moment the homeserver has it):
 //!
 //! 1. **Announcement latency**: N times (`--events`), the founder records one row
-//!    (`deposit-eur 1`) and runs `smartup push`; the time from the push's return to the
-//!    forum notice carrying that seq (`org.smartup.seq`). Once with the forge's
-//!    `smartup.postReceive` running `smartup bot announce` after each accepted push (no bot
-//!    running), once with a running `smartup bot run --poll-seconds 1` alone (polling).
+//!    (`deposit-eur 1`) and runs `smartup push` (after a pause of 0 to 1 s, so that pushes
+//!    fall anywhere in the bot's poll); the time from the push's return to the forum notice
+//!    carrying that seq (`org.smartup.seq`). Once with the forge's `smartup.postReceive`
+//!    running `smartup bot announce` after each accepted push (no bot running), once with a
+//!    running `smartup bot run --poll-seconds 1` alone (polling).
 //! 2. **Commands per second**: one user sends M (`--commands`) `!treasury` into a direct chat
-//!    with the running bot as fast as it can; the time from the first send to the M-th reply,
-//!    and the send rate on its own.
+//!    with the running bot as fast as one client can; the time from the first send to the
+//!    M-th reply, the send rate into a room without the bot, and the CPU per command of the
+//!    bot and of Synapse.
 //! 3. **A bot on a large ledger** (`--rows`, the big-commit benchmark ledger, generated or
 //!    reused from `target/`): a scratch clone with `[matrix]` amended in through the library,
-//!    `smartup bot run --since <last seq>` on it; the time to its hub's forum room and to its
-//!    first answer, its peak and current memory (VmHWM, VmRSS), its CPU time, and the
-//!    requests it sent to Synapse (from Synapse's access log); then SIGTERM, which must end it
-//!    with exit code 0.
+//!    `smartup bot run --since <last seq>` on it; the time to its hub's forum room, to its
+//!    first `/sync` (it joins a direct chat it was invited to) and to its first answer, its
+//!    peak and current memory (VmHWM, VmRSS), its CPU time and Synapse's, the requests it
+//!    sent (from Synapse's access log), and the time to announce one more row; then SIGTERM,
+//!    which must end it with exit code 0. The first hub sync makes a room per open task: when
+//!    it has not ended after `--big-wait` seconds, the bench says how far it got and stops
+//!    the bot.
 //!
 //! `--events 0`, `--commands 0` or `--rows 0` leaves that part out.
 
