@@ -243,7 +243,13 @@ pub fn proc_status_kb(path: &str, name: &str) -> u64 {
 
 /// This process's user + system CPU seconds, all threads included.
 pub fn own_cpu_secs() -> f64 {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_secs_of("/proc/self/stat")
+}
+
+/// The user + system CPU seconds of the process whose `/proc/PID/stat` is `stat` (0 when it
+/// cannot be read).
+pub fn cpu_secs_of(stat: &str) -> f64 {
+    let text = std::fs::read_to_string(stat).unwrap_or_default();
     let after = text.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);

@@ -238,6 +238,11 @@ impl Synapse {
         Some(synapse)
     }
 
+    /// The process id of the running Synapse.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Synapse's log (its standard output and error), in its temporary folder.
     pub fn log(&self) -> PathBuf {
         self.dir.path().join("synapse.log")
