@@ -239,19 +239,7 @@ impl<'a> Bot<'a> {
                 if let Some(refusal) = commands::refuse_stranger(&asker, command) {
                     return Ok(refusal);
                 }
-                let rejoin = BTreeSet::from([sender.to_string()]);
-                let synced = hub::sync(
-                    self.client,
-                    self.settings,
-                    &followed.ledger.state,
-                    Timestamp::now(),
-                    &run_of(self.options, &rejoin),
-                )?;
-                let mine = synced
-                    .steps
-                    .iter()
-                    .filter(|s| matches!(s, hub::plan::Step::Invite { account, .. } if account == sender))
-                    .count();
+                let mine = invite_again(self.client, self.settings, self.options, &followed.ledger.state, sender)?;
                 Ok(format!("I invited you again to {mine} room(s) you belong in."))
             }
             Command::Verify => Ok(followed.verification(&self.options.ledger)),
@@ -271,7 +259,7 @@ impl<'a> Bot<'a> {
     /// proof goes into the space, and the hub invites the owner where they belong.
     fn link(&mut self, sender: &str, event_id: &str, code: &str) -> Result<String> {
         let Some(followed) = self.followed.as_mut() else {
-            return Ok(String::new());
+            return Ok("I cannot read the ledger right now; try again in a minute.".into());
         };
         let state = &followed.ledger.state;
         let Some((owner, link)) = owner_of_account(state, sender) else {
@@ -299,16 +287,21 @@ impl<'a> Bot<'a> {
             .put_state(&space, LINK_EVENT, &hub::link_state_key(sender), &serde_json::to_value(&proof)?)?;
         followed.owners.insert(sender.to_string(), owner.to_string());
         let words = format!("Thank you: {sender} is {owner}'s account now (link row seq {}).", link.seq);
-        let rejoin = BTreeSet::from([sender.to_string()]);
-        hub::sync(
-            self.client,
-            self.settings,
-            &followed.ledger.state,
-            Timestamp::now(),
-            &run_of(self.options, &rejoin),
-        )?;
+        invite_again(self.client, self.settings, self.options, &followed.ledger.state, sender)?;
         Ok(words)
     }
+}
+
+/// Syncs the hub inviting `account` again even where it left a room; how many invitations
+/// it got.
+fn invite_again(client: &Client, settings: &Settings, options: &Options, state: &crate::rules::State, account: &str) -> Result<usize> {
+    let rejoin = BTreeSet::from([account.to_string()]);
+    let synced = hub::sync(client, settings, state, Timestamp::now(), &run_of(options, &rejoin))?;
+    let invited = synced
+        .steps
+        .iter()
+        .filter(|s| matches!(s, hub::plan::Step::Invite { account: a, .. } if a == account));
+    Ok(invited.count())
 }
 
 /// How the hub syncs for the bot: for real, stopping with the bot.
