@@ -8,7 +8,9 @@ use super::exit::Usage;
 use super::identity::{self, Scoped};
 use super::Global;
 use crate::money::Amount;
+use super::decisions::ProposeArgs;
 use crate::rules::draft::{Intent, PaidBy, RoleChange};
+use crate::rules::governance::Choice;
 use crate::sign::PublicKey;
 use crate::time::Timestamp;
 use anyhow::{Context, Result};
@@ -267,7 +269,48 @@ pub enum Action {
         #[command(flatten)]
         note: Note,
     },
-    /// Replace ledger.toml by FILE with a signed amendment (leadership captains)
+    /// Make a proposal: its numbers come from the policy in force (owners with the SK to propose)
+    Propose(ProposeArgs),
+    /// Object to a lazy-consensus proposal within its window; enough objections make it a vote
+    Object {
+        /// The proposal (the seq of its propose row)
+        proposal: u64,
+        /// Why
+        #[arg(long)]
+        note: String,
+    },
+    /// Vote yes, no or abstain while a vote runs; your latest vote counts
+    Vote {
+        /// The proposal (the seq of its propose row)
+        proposal: u64,
+        /// yes, no or abstain
+        #[arg(value_parser = super::decisions::choice)]
+        choice: Choice,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Close a proposal after its window, with the tally of its votes (anyone)
+    CloseProposal {
+        /// The proposal (the seq of its propose row)
+        proposal: u64,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Release a tranche of a retrospective award once its trigger holds (not its recipient)
+    ReleaseTranche {
+        /// The tranche id of the policy's [[governance.tranches]]
+        tranche: String,
+        /// SC to release [default: all that is left]
+        #[arg(long)]
+        amount: Option<Amount>,
+        /// The passed tranche-release proposal [default: the one waiting]
+        #[arg(long, value_name = "SEQ")]
+        proposal: Option<u64>,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Replace ledger.toml by FILE with a signed amendment (a passed policy-amendment proposal
+    /// naming its hash; in the bootstrap phase also leadership captains)
     AmendPolicy {
         /// The new policy file
         file: PathBuf,
@@ -553,6 +596,25 @@ impl Action {
                 owner,
                 reason,
                 earned_on,
+                note: note.note,
+            },
+            Action::Propose(args) => Intent::Propose(args.intent()?),
+            Action::Object { proposal, note } => Intent::Object { proposal, note },
+            Action::Vote { proposal, choice, note } => Intent::Vote {
+                proposal,
+                choice,
+                note: note.note,
+            },
+            Action::CloseProposal { proposal, note } => Intent::CloseProposal { proposal, note: note.note },
+            Action::ReleaseTranche {
+                tranche,
+                amount,
+                proposal,
+                note,
+            } => Intent::ReleaseTranche {
+                tranche,
+                amount,
+                proposal,
                 note: note.note,
             },
             Action::AmendPolicy { file, note } => Intent::AmendPolicy {

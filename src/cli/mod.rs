@@ -5,6 +5,7 @@
 mod actions;
 mod bot_cmd;
 mod context;
+mod decisions;
 mod demo;
 mod doctor;
 pub mod exit;

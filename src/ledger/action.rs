@@ -81,6 +81,11 @@ actions! {
     AwardSk = "award-sk" in ["transactions"];
     ImportLegacy = "import-legacy" in ["legacy-records"];
     LinkMatrix = "link-matrix" in ["matrix-accounts"];
+    Propose = "propose" in ["proposals"];
+    Object = "object" in ["proposals"];
+    Vote = "vote" in ["proposals"];
+    CloseProposal = "close-proposal" in ["proposals"];
+    ReleaseTranche = "release-tranche" in ["proposals"];
 }
 
 impl ActionKind {

@@ -2,6 +2,7 @@
 //! identifiers and the policy file.
 
 pub mod action;
+pub mod governance;
 pub mod ids;
 pub mod policy;
 pub mod row;

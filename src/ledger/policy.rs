@@ -1,5 +1,6 @@
 //! `ledger.toml`: the policy every rule takes its numbers from.
 
+pub use super::governance::GovernanceSection;
 use crate::money::Amount;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -52,6 +53,27 @@ pub struct Policy {
     /// Where the organisation's Matrix homeserver is (optional: a ledger works without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<MatrixSection>,
+    /// How decisions are made, and the tranches of retrospective awards.
+    #[serde(default)]
+    pub governance: GovernanceSection,
+    /// Limits on work sessions.
+    #[serde(default)]
+    pub work: WorkSection,
+}
+
+/// `[work]`: limits on the time people work in one go.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkSection {
+    /// The longest shift: no work session lasts longer, and a mission leader does not assess
+    /// at the end of a session open longer than this.
+    pub max_shift_hours: i64,
+}
+
+impl Default for WorkSection {
+    fn default() -> Self {
+        WorkSection { max_shift_hours: 8 }
+    }
 }
 
 /// `[keys]`: recovery of an owner's keys by two authorities.
@@ -304,6 +326,16 @@ pub struct License {
     pub sk_per_day: Dec,
     /// SC that may be minted per UTC day.
     pub sc_per_day: Dec,
+    /// May make proposals (with the SK `[sk] propose` asks); by default, whoever may earn SC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub may_propose: Option<bool>,
+}
+
+impl License {
+    /// Whether holders may make proposals.
+    pub fn may_propose(&self) -> bool {
+        self.may_propose.unwrap_or(self.earns_sc)
+    }
 }
 
 /// `[sk]`.
@@ -444,7 +476,10 @@ impl Policy {
         if let Some(matrix) = &self.matrix {
             matrix.check()?;
         }
-        Ok(())
+        if !(1..=24 * 7).contains(&self.work.max_shift_hours) {
+            return fail("[work] max_shift_hours must be between 1 and 168");
+        }
+        self.governance.check()
     }
 
     /// Whether an amended policy keeps what may never change: the ledger id, the signature

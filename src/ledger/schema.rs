@@ -8,7 +8,7 @@ pub const LEADING_ENVELOPE: [&str; 4] = ["seq", "timestamp", "actor", "action"];
 /// The columns every row carries after its table's own columns.
 pub const TRAILING_ENVELOPE: [&str; 2] = ["key", "signature"];
 
-const SOURCES: [&str; 15] = [
+const SOURCES: [&str; 16] = [
     include_str!("../../schemas/master-events.toml"),
     include_str!("../../schemas/keys.toml"),
     include_str!("../../schemas/book-of-owners.toml"),
@@ -24,6 +24,7 @@ const SOURCES: [&str; 15] = [
     include_str!("../../schemas/invitations.toml"),
     include_str!("../../schemas/legacy-records.toml"),
     include_str!("../../schemas/matrix-accounts.toml"),
+    include_str!("../../schemas/proposals.toml"),
 ];
 
 /// One column of a table, as its schema file describes it.

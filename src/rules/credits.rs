@@ -3,6 +3,7 @@
 
 use super::columns::Columns;
 use super::state::{decayed, Deposit, Owner, Pending, State, Task, TaskState, LEADERSHIP_TEAM};
+use super::governance::{apply_decision, passed_decision, Kind};
 use super::{ensure, violation, Violation};
 use crate::ledger::ids::IdKind;
 use crate::ledger::policy::Policy;
@@ -76,6 +77,15 @@ pub fn assess_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
             )
         },
     )?;
+    if let Some(open) = state.sessions.get(&row.actor) {
+        let shift = state.policy.work.max_shift_hours;
+        ensure(row.timestamp.0 - open.started.0 <= shift * HOUR, "shift", || {
+            format!(
+                "{} has been clocked in since {} (session {}), longer than a {shift}-hour shift ([work] max_shift_hours): clock out before assessing",
+                row.actor, open.started, open.session
+            )
+        })?;
+    }
     ensure(task.open_sessions == 0, "session", || {
         format!("task {} still has an open session; it is assessed once all are closed", task.id)
     })?;
@@ -122,6 +132,7 @@ pub fn assess_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Viol
         approvals: Vec::new(),
         captain_approved: false,
         objectors: Vec::new(),
+        assessed_seq: row.seq,
     };
     state.pending = state.pending.plus(pending);
     if let Some(t) = state.tasks.get_mut(&identity) {
@@ -212,7 +223,7 @@ pub fn resolve_objection(state: &mut State, row: &Row, c: &Columns) -> Result<()
 }
 
 /// Resets an owner's daily counters when the day has changed.
-fn roll_day(owner: &mut Owner, day: i64) {
+pub(super) fn roll_day(owner: &mut Owner, day: i64) {
     if owner.day != day {
         owner.day = day;
         owner.sc_today = Amount::ZERO;
@@ -220,7 +231,7 @@ fn roll_day(owner: &mut Owner, day: i64) {
     }
 }
 
-fn today(owner: &Owner, day: i64) -> (Amount, Amount) {
+pub(super) fn today(owner: &Owner, day: i64) -> (Amount, Amount) {
     if owner.day == day {
         (owner.sc_today, owner.sk_today)
     } else {
@@ -268,17 +279,30 @@ pub fn validate(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
     })?;
     let review = policy.sc.community_review_above.0;
     let needed = policy.sc.community_review_approvals as usize;
-    ensure(
-        pending.total <= review || pending.approvals.len() >= needed,
-        "lazy-consensus",
-        || {
+    let mut decision = None;
+    if pending.total > review && !policy.bootstrap.active {
+        decision = passed_decision(state, Kind::AwardReview, |p| {
+            p.task.as_deref() == Some(identity.as_str()) && p.seq > pending.assessed_seq
+        });
+        ensure(decision.is_some(), "governance", || {
             format!(
-                "{} SC is above {review} SC and needs community review: {needed} approvals, {} so far",
-                pending.total,
-                pending.approvals.len()
+                "{} SC is above {review} SC and needs community review: a passed award-review proposal of task {} made after its assessment",
+                pending.total, task.id
             )
-        },
-    )?;
+        })?;
+    } else {
+        ensure(
+            pending.total <= review || pending.approvals.len() >= needed,
+            "lazy-consensus",
+            || {
+                format!(
+                    "{} SC is above {review} SC and needs community review: {needed} approvals, {} so far",
+                    pending.total,
+                    pending.approvals.len()
+                )
+            },
+        )?;
+    }
     ensure(attacker_sc.plus(defender_sc).is_positive(), "lazy-consensus", || {
         "a validation awards more than zero SC".into()
     })?;
@@ -328,6 +352,9 @@ pub fn validate(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
     }
     state.outstanding = state.outstanding.plus(award);
     state.pending = state.pending.minus(award);
+    if let Some(seq) = decision {
+        apply_decision(state, seq, row);
+    }
     if let Some(t) = state.tasks.get_mut(&identity) {
         if let Some(p) = t.pending.as_mut() {
             p.attacker_left = p.attacker_left.minus(attacker_sc);
@@ -340,7 +367,7 @@ pub fn validate(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
     Ok(())
 }
 
-fn check_treasury(state: &State, outstanding: Amount, treasury: Amount) -> Result<(), Violation> {
+pub(super) fn check_treasury(state: &State, outstanding: Amount, treasury: Amount) -> Result<(), Violation> {
     let multiple = state.policy.sc.treasury_multiple.0;
     let limit = treasury.times(multiple);
     ensure(outstanding <= limit, "treasury", || {
@@ -560,10 +587,9 @@ pub fn award_sk(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violati
         )
     })?;
     let current = decayed(policy, o.sk, o.sk_since, row.timestamp);
+    super::governance::set_karma(state, owner, current.plus(amount), row.timestamp);
     if let Some(o) = state.owners.get_mut(owner) {
         roll_day(o, day);
-        o.sk = current.plus(amount);
-        o.sk_since = row.timestamp;
         o.sk_today = o.sk_today.plus(amount);
     }
     Ok(())

@@ -5,6 +5,9 @@
 //! policy does not know); everything else is left to [`super::apply`], which judges the rows.
 //! Pure: no files, no clock (`happened` is an argument).
 
+pub use super::governance::drafting::ProposalIntent;
+use super::governance::drafting as governance;
+use super::governance::Choice;
 use super::state::{State, Task, TaskState};
 use super::violation::{ensure, violation, Violation};
 use crate::ledger::action::ActionKind;
@@ -28,10 +31,15 @@ pub struct Entry {
 
 impl Entry {
     fn new(action: ActionKind, values: &[(&'static str, &str)]) -> Entry {
+        Entry::owned(action, values.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    }
+
+    /// A row of `action` with these column values.
+    pub(crate) fn owned(action: ActionKind, values: Vec<(&'static str, String)>) -> Entry {
         Entry {
             action,
             table: action.table(),
-            values: values.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            values,
         }
     }
 }
@@ -354,6 +362,42 @@ pub enum Intent {
         /// The hash of the link code ([`crate::rules::matrix::link_code_hash`]).
         code_hash: String,
     },
+    /// Make a proposal.
+    Propose(ProposalIntent),
+    /// Object to a lazy-consensus proposal, with a reason.
+    Object {
+        /// The proposal's seq.
+        proposal: u64,
+        /// The reason.
+        note: String,
+    },
+    /// Vote on a proposal.
+    Vote {
+        /// The proposal's seq.
+        proposal: u64,
+        /// yes, no or abstain.
+        choice: Choice,
+        /// Free text.
+        note: String,
+    },
+    /// Close a proposal after its window, with the tally of its rows.
+    CloseProposal {
+        /// The proposal's seq.
+        proposal: u64,
+        /// Free text.
+        note: String,
+    },
+    /// Release (part of) a tranche of a retrospective award.
+    ReleaseTranche {
+        /// The tranche id.
+        tranche: String,
+        /// SC released; by default all that is left.
+        amount: Option<Amount>,
+        /// The passed tranche-release proposal; by default the one waiting.
+        proposal: Option<u64>,
+        /// Free text.
+        note: String,
+    },
     /// Replace `ledger.toml`.
     AmendPolicy {
         /// The new policy file.
@@ -399,6 +443,11 @@ impl Intent {
             Intent::ImportLegacy(_) => ActionKind::ImportLegacy,
             Intent::LinkMatrix { .. } => ActionKind::LinkMatrix,
             Intent::AmendPolicy { .. } => ActionKind::AmendPolicy,
+            Intent::Propose(_) => ActionKind::Propose,
+            Intent::Object { .. } => ActionKind::Object,
+            Intent::Vote { .. } => ActionKind::Vote,
+            Intent::CloseProposal { .. } => ActionKind::CloseProposal,
+            Intent::ReleaseTranche { .. } => ActionKind::ReleaseTranche,
         }
     }
 }
@@ -731,6 +780,16 @@ pub fn draft(state: &State, actor: &str, happened: Timestamp, intent: &Intent) -
             A::LinkMatrix,
             &[("matrix_user", matrix_user), ("code_hash", code_hash), ("note", "")],
         ),
+        Intent::Propose(p) => governance::propose(state, p),
+        Intent::Object { proposal, note } => governance::object(state, *proposal, note),
+        Intent::Vote { proposal, choice, note } => governance::vote(state, *proposal, *choice, note),
+        Intent::CloseProposal { proposal, note } => governance::close(state, *proposal, note),
+        Intent::ReleaseTranche {
+            tranche,
+            amount,
+            proposal,
+            note,
+        } => governance::release_tranche(state, tranche, *amount, *proposal, note),
         Intent::AmendPolicy { policy, note } => {
             let text = std::str::from_utf8(policy).map_err(|_| violation("policy", "the new policy is not UTF-8 text"))?;
             let parsed = Policy::parse(text).map_err(|e| violation("policy", format!("the new policy: {e}")))?;

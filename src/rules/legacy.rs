@@ -66,10 +66,7 @@ pub fn import_legacy(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vi
                 .ok_or_else(|| violation("unknown-owner", format!("{owner:?} is not in the Book of Owners")))?;
             let after = decayed(&state.policy, o.sk, o.sk_since, row.timestamp).plus(amount);
             ensure(after.0 >= 0, "malformed-value", || format!("{owner}'s SK would fall below zero"))?;
-            if let Some(o) = state.owners.get_mut(owner) {
-                o.sk = after;
-                o.sk_since = row.timestamp;
-            }
+            super::governance::set_karma(state, owner, after, row.timestamp);
         }
         other => {
             return Err(violation(

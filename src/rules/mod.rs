@@ -9,6 +9,7 @@ mod columns;
 pub mod commit;
 mod credits;
 pub mod draft;
+pub mod governance;
 mod keys;
 pub mod legacy;
 pub mod matrix;
@@ -75,6 +76,11 @@ pub fn apply(state: &mut State, row: &Row, not_after: Option<Timestamp>) -> Resu
         ActionKind::AwardSk => credits::award_sk(state, row, &columns),
         ActionKind::ImportLegacy => legacy::import_legacy(state, row, &columns),
         ActionKind::LinkMatrix => matrix::link_matrix(state, row, &columns),
+        ActionKind::Propose => governance::propose(state, row, &columns),
+        ActionKind::Object => governance::object(state, row, &columns),
+        ActionKind::Vote => governance::vote(state, row, &columns),
+        ActionKind::CloseProposal => governance::close(state, row, &columns),
+        ActionKind::ReleaseTranche => governance::release_tranche(state, row, &columns),
     }?;
     state.last_seq = row.seq;
     state.last_timestamp = Some(row.timestamp);

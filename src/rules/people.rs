@@ -3,6 +3,7 @@
 use super::columns::Columns;
 use super::keys::{public_key, register};
 use super::state::{Owner, RoleRecord, State, Team, FOUNDER_ROLE, LEADERSHIP_TEAM, LICENSES};
+use super::governance::{apply_decision, passed_decision, Kind};
 use super::{ensure, signer_key, violation, Violation};
 use crate::ledger::ids::{self, IdKind};
 use crate::ledger::row::Row;
@@ -20,6 +21,7 @@ pub(super) fn new_owner(license: &str, row: &Row) -> Owner {
         sk_today: Amount::ZERO,
         creator: row.actor.clone(),
         matrix: None,
+        since: row.seq,
     }
 }
 
@@ -47,6 +49,7 @@ pub fn register_smartup(state: &mut State, row: &Row, c: &Columns) -> Result<(),
         )
     })?;
     state.name = name.to_string();
+    state.founder = row.actor.clone();
     state.owners.insert(row.actor.clone(), new_owner("organizational", row));
     register(state, &row.actor, key, row);
     state.roles.insert(
@@ -78,13 +81,22 @@ pub fn amend_policy(state: &mut State, row: &Row, c: &Columns) -> Result<(), Vio
         "malformed-value",
         || format!("column reference: {reference:?} is not sha256:<64 hex digits>"),
     )?;
-    ensure(state.is_captain_of(&row.actor, LEADERSHIP_TEAM), "not-permitted", || {
-        format!(
-            "{} is not a captain of the leadership team (3_1), who alone may amend the policy",
-            row.actor
-        )
-    })?;
+    let decision = passed_decision(state, Kind::PolicyAmendment, |p| p.reference.as_deref() == Some(reference));
+    if decision.is_none() {
+        ensure(state.policy.bootstrap.active, "governance", || {
+            format!("outside the bootstrap phase the policy changes only through a passed policy-amendment proposal naming {reference}")
+        })?;
+        ensure(state.is_captain_of(&row.actor, LEADERSHIP_TEAM), "not-permitted", || {
+            format!(
+                "{} is not a captain of the leadership team (3_1), who alone may amend the policy without a passed proposal",
+                row.actor
+            )
+        })?;
+    }
     state.amended_policy = Some(reference.to_string());
+    if let Some(seq) = decision {
+        apply_decision(state, seq, row);
+    }
     Ok(())
 }
 
@@ -357,6 +369,11 @@ pub fn assign_role(state: &mut State, row: &Row, c: &Columns, set: bool) -> Resu
             })?;
         }
     }
+    let decisions = if expected == "captain" && !state.policy.bootstrap.active {
+        captain_decisions(state, actor, &identity, owner, held_by.as_deref())?
+    } else {
+        Vec::new()
+    };
     state.roles.insert(
         identity,
         RoleRecord {
@@ -366,5 +383,43 @@ pub fn assign_role(state: &mut State, row: &Row, c: &Columns, set: bool) -> Resu
             position: expected.to_string(),
         },
     );
+    for seq in decisions {
+        apply_decision(state, seq, row);
+    }
     Ok(())
+}
+
+/// Outside the bootstrap phase a captain is appointed only by a passed captain-election of
+/// that role and owner, and removed (other than by resigning) only by a passed recall:
+/// the proposals that allow this change.
+fn captain_decisions(
+    state: &State,
+    actor: &str,
+    role: &str,
+    new: Option<&str>,
+    old: Option<&str>,
+) -> Result<Vec<u64>, Violation> {
+    let decided = |kind: Kind, who: &str| {
+        passed_decision(state, kind, |p| p.role.as_deref() == Some(role) && p.owner.as_deref() == Some(who))
+    };
+    let mut seqs = Vec::new();
+    if let Some(new) = new {
+        let seq = decided(Kind::CaptainElection, new).ok_or_else(|| {
+            violation(
+                "governance",
+                format!("outside the bootstrap phase captains are elected: {new} needs a passed captain-election proposal for role {role}"),
+            )
+        })?;
+        seqs.push(seq);
+    }
+    if let Some(old) = old.filter(|old| *old != actor) {
+        let seq = decided(Kind::CaptainRecall, old).ok_or_else(|| {
+            violation(
+                "governance",
+                format!("outside the bootstrap phase a captain leaves by resigning or by recall: removing {old} from role {role} needs a passed captain-recall proposal"),
+            )
+        })?;
+        seqs.push(seq);
+    }
+    Ok(seqs)
 }

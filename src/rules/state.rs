@@ -1,6 +1,8 @@
 //! The ledger state: everything the rules need to judge the next row, and nothing that grows
 //! with the number of rows beyond the live objects (owners, keys, roles, ids, open work).
 
+pub use super::governance::proposal::Proposal;
+use super::governance::proposal::weight;
 use crate::ledger::policy::Policy;
 use crate::money::Amount;
 use crate::sign::PublicKey;
@@ -38,6 +40,9 @@ pub struct Owner {
     /// The Matrix account the owner last linked, if any.
     #[serde(default)]
     pub matrix: Option<MatrixLink>,
+    /// Seq of the row that made them an owner: they vote on proposals made after it.
+    #[serde(default)]
+    pub since: u64,
 }
 
 /// An owner's claim of a Matrix account (`link-matrix`): the account, and the hash of the
@@ -286,6 +291,9 @@ pub struct Pending {
     pub captain_approved: bool,
     /// Owners whose objections are open.
     pub objectors: Vec<String>,
+    /// Seq of the assess-work row: a community review must come after it.
+    #[serde(default)]
+    pub assessed_seq: u64,
 }
 
 /// An open work session.
@@ -364,6 +372,17 @@ pub struct State {
     /// The seq of the row that recorded each outside payment reference (deposit-eur and
     /// refund-eur `reference`): a reference is recorded once.
     pub references: HashMap<String, u64>,
+    /// Who registered the smartup (the genesis row's actor): the `founder` of the policy's
+    /// tranches.
+    pub founder: String,
+    /// Proposals still open, by the seq of their propose row.
+    pub proposals: BTreeMap<u64, Proposal>,
+    /// Closed proposals, by seq, without their individual votes.
+    pub decided: BTreeMap<u64, Proposal>,
+    /// What passed binding votes declared (`working-mvp`), and the seq of the closing row.
+    pub declared: BTreeMap<String, u64>,
+    /// SC released so far of each tranche of the policy's retrospective awards.
+    pub released: BTreeMap<String, Amount>,
 }
 
 impl State {
@@ -392,6 +411,11 @@ impl State {
             deposits: BTreeMap::new(),
             invitations: BTreeMap::new(),
             references: HashMap::new(),
+            founder: String::new(),
+            proposals: BTreeMap::new(),
+            decided: BTreeMap::new(),
+            declared: BTreeMap::new(),
+            released: BTreeMap::new(),
         }
     }
 
@@ -461,10 +485,34 @@ impl State {
             .map_or(Amount::ZERO, |o| decayed(&self.policy, o.sk, o.sk_since, at))
     }
 
-    /// Vote weight of an owner at an instant: `min(1.5, 1 + SK/1000)`.
-    pub fn vote_weight(&self, owner: &str, at: Timestamp) -> Amount {
-        let sk = self.karma(owner, at);
-        Amount::units(1).plus(Amount(sk.0 / 1000)).min(Amount(150))
+    /// Vote weight of an owner at an instant, in thousandths: `min(1.5, 1 + SK/1000)`.
+    pub fn vote_weight(&self, owner: &str, at: Timestamp) -> u64 {
+        weight(self.karma(owner, at))
+    }
+
+    /// The recipient a tranche names: a handle, or `founder` for whoever registered the
+    /// smartup.
+    pub fn tranche_recipient<'a>(&'a self, named: &'a str) -> &'a str {
+        if named == "founder" {
+            &self.founder
+        } else {
+            named
+        }
+    }
+
+    /// SC of a tranche of the policy not yet released.
+    pub fn tranche_left(&self, id: &str) -> Amount {
+        let total = self.policy.governance.tranche(id).map_or(Amount::ZERO, |t| t.amount.0);
+        total.minus(self.released.get(id).copied().unwrap_or(Amount::ZERO))
+    }
+
+    /// SC pending in the tranches of retrospective awards: never outstanding until released.
+    pub fn tranches_pending(&self) -> Amount {
+        self.policy
+            .governance
+            .tranches
+            .iter()
+            .fold(Amount::ZERO, |sum, t| sum.plus(self.tranche_left(&t.id)))
     }
 }
 

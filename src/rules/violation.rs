@@ -103,6 +103,30 @@ pub const CODES: &[(&str, &str)] = &[
         "a payout leaves at least the policy's reserve in the EUR treasury",
     ),
     ("retroactive", "work older than the retroactive limit cannot be claimed"),
+    (
+        "shift",
+        "no work session lasts longer than the policy's shift, and a mission leader does not assess at the end of a longer one",
+    ),
+    (
+        "proposal",
+        "a proposal copies the policy's numbers, is objected to within its lazy-consensus window, is voted on while it is a vote, and is closed after its window",
+    ),
+    (
+        "vote",
+        "an owner votes while the vote runs, on a proposal they may vote on: owners as of the proposal, or the team or groups it names",
+    ),
+    (
+        "tally",
+        "a closing row states the result, weights and participation the rules recompute from the proposal's rows",
+    ),
+    (
+        "governance",
+        "outside the bootstrap phase, policy amendments, captain appointments and recalls, large awards and voted tranches need a passed proposal",
+    ),
+    (
+        "tranche",
+        "a tranche of a retrospective award is released after its trigger, at most what is left of it",
+    ),
     ("policy", "ledger.toml changes only with an amend-policy row naming its hash"),
     ("history", "history only appends: no row, header or closed segment ever changes"),
     ("commit-signature", "every commit is SSH-signed by a key valid in the ledger"),

@@ -5,7 +5,7 @@ use super::state::{AwaitedLog, Objective, OpenSession, State, Task, TaskState};
 use super::{ensure, violation, Violation};
 use crate::ledger::ids::IdKind;
 use crate::ledger::row::Row;
-use crate::time::{Timestamp, DAY};
+use crate::time::{Timestamp, DAY, HOUR};
 
 fn task<'s>(state: &'s State, identity: &str) -> Result<&'s Task, Violation> {
     state
@@ -245,6 +245,12 @@ pub fn stop_work(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violat
     let started = open.started;
     ensure(stopped >= started, "session", || {
         format!("session {session} was clocked in at {started}; it cannot end before, at {stopped}")
+    })?;
+    let shift = state.policy.work.max_shift_hours;
+    ensure(stopped.0 - started.0 <= shift * HOUR, "shift", || {
+        format!(
+            "session {session} ran from {started} to {stopped}, longer than a {shift}-hour shift ([work] max_shift_hours): clock out at most {shift} hours after clocking in, and clock in again for more"
+        )
     })?;
     state.sessions.remove(owner);
     state.awaited_log = Some(AwaitedLog {

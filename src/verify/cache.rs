@@ -24,7 +24,7 @@ pub const CHECKPOINT_EVERY: usize = 16;
 /// A long rebuild writes a checkpoint every this many commits.
 pub const REBUILD_STRIDE: usize = 10_000;
 
-const MAGIC: &str = "smartup-state-v3";
+const MAGIC: &str = "smartup-state-v4";
 /// How many cached states are kept; older ones are pruned.
 const KEEP: usize = 8;
 

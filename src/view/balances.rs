@@ -24,9 +24,8 @@ pub struct OwnerBalance {
     /// SC assessed to them and not yet validated.
     #[serde(serialize_with = "shown::text")]
     pub pending_sc: Amount,
-    /// Vote weight: `min(1.5, 1 + SK/1000)`.
-    #[serde(serialize_with = "shown::text")]
-    pub vote_weight: Amount,
+    /// Vote weight: `min(1.5, 1 + SK/1000)`, in votes to three places (`1.020`).
+    pub vote_weight: String,
 }
 
 /// The treasury and the 3x rule.
@@ -91,7 +90,7 @@ pub fn balances(state: &State, now: Timestamp) -> Balances {
             sc: o.sc,
             sk: state.karma(handle, at),
             pending_sc: pending_sc_of(state, handle),
-            vote_weight: state.vote_weight(handle, at),
+            vote_weight: crate::rules::governance::format_weight(state.vote_weight(handle, at)),
         })
         .collect();
     owners.sort_by(|a, b| a.owner.cmp(&b.owner));
@@ -154,7 +153,7 @@ mod tests {
         b.award_governance("alice");
         let fresh = balances(&b.state, earned);
         assert_eq!(of(&fresh, "alice").sk.to_string(), "20.00");
-        assert_eq!(of(&fresh, "alice").vote_weight.to_string(), "1.02");
+        assert_eq!(of(&fresh, "alice").vote_weight, "1.020");
         let later = balances(&b.state, earned.plus(60 * DAY));
         assert_eq!(of(&later, "alice").sk.to_string(), "18.00");
         assert_eq!(later.at, earned.plus(60 * DAY));
