@@ -49,6 +49,17 @@ pub enum VoterGroup {
     Leadership,
 }
 
+impl VoterGroup {
+    /// The word in the policy (`owners`, `captains`, `leadership`).
+    pub fn word(self) -> &'static str {
+        match self {
+            VoterGroup::Owners => "owners",
+            VoterGroup::Captains => "captains",
+            VoterGroup::Leadership => "leadership",
+        }
+    }
+}
+
 /// One tranche of a retrospective award: pending SC that a decision releases once its
 /// trigger holds. Its recipient never validates it.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

@@ -8,7 +8,8 @@
 //! - [`history`]: per-task and per-owner histories, with the rows behind each fact;
 //! - [`events`]: the event timeline: what each row did, in words;
 //! - [`log`]: the audit log: one row as people and scripts read it;
-//! - [`journal`]: the money as a plain-text accounting journal (hledger, Ledger).
+//! - [`journal`]: the money as a plain-text accounting journal (hledger, Ledger);
+//! - [`proposals`]: proposals with their status, tally and time left, and the tranches.
 
 pub mod balances;
 pub mod events;
@@ -16,6 +17,7 @@ pub mod history;
 pub mod journal;
 pub mod log;
 pub mod metrics;
+pub mod proposals;
 pub mod status;
 
 use crate::ledger::row::Row;
