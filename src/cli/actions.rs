@@ -4,11 +4,11 @@
 //! by clap: a malformed argument is a usage error (exit 2).
 
 use super::context::{open, print_rows};
+use super::decisions::ProposeArgs;
 use super::exit::Usage;
 use super::identity::{self, Scoped};
 use super::Global;
 use crate::money::Amount;
-use super::decisions::ProposeArgs;
 use crate::rules::draft::{Intent, PaidBy, RoleChange};
 use crate::rules::governance::Choice;
 use crate::sign::PublicKey;

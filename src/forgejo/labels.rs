@@ -209,6 +209,7 @@ mod tests {
             approvals: vec![],
             captain_approved: false,
             objectors: vec!["carla".into()],
+            assessed_seq: 0,
         }
     }
 

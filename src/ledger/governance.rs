@@ -128,13 +128,21 @@ impl GovernanceSection {
         if self.objections_to_vote == 0 {
             return fail("objections_to_vote must be at least 1".into());
         }
-        for (name, value) in [("quorum_percent", self.quorum_percent), ("threshold_percent", self.threshold_percent)] {
+        for (name, value) in [
+            ("quorum_percent", self.quorum_percent),
+            ("threshold_percent", self.threshold_percent),
+        ] {
             if value.0 < Amount::ZERO || value.0 > Amount::units(100) {
                 return fail(format!("{name} must lie between 0 and 100, not {}", value.0));
             }
         }
         for (i, tranche) in self.tranches.iter().enumerate() {
-            if tranche.id.is_empty() || !tranche.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            if tranche.id.is_empty()
+                || !tranche
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
                 return fail(format!("tranche {:?}: an id is lower-case letters, digits and dashes", tranche.id));
             }
             if self.tranches[..i].iter().any(|t| t.id == tranche.id) {

@@ -2,8 +2,8 @@
 //! treasury and the 3x rule, SC payouts and SK awards with their daily caps.
 
 use super::columns::Columns;
-use super::state::{decayed, Deposit, Owner, Pending, State, Task, TaskState, LEADERSHIP_TEAM};
 use super::governance::{apply_decision, passed_decision, Kind};
+use super::state::{decayed, Deposit, Owner, Pending, State, Task, TaskState, LEADERSHIP_TEAM};
 use super::{ensure, violation, Violation};
 use crate::ledger::ids::IdKind;
 use crate::ledger::policy::Policy;

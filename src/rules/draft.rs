@@ -5,8 +5,8 @@
 //! policy does not know); everything else is left to [`super::apply`], which judges the rows.
 //! Pure: no files, no clock (`happened` is an argument).
 
-pub use super::governance::drafting::ProposalIntent;
 use super::governance::drafting as governance;
+pub use super::governance::drafting::ProposalIntent;
 use super::governance::Choice;
 use super::state::{State, Task, TaskState};
 use super::violation::{ensure, violation, Violation};

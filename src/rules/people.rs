@@ -1,9 +1,9 @@
 //! Rules for the organisation itself: genesis, policy, owners, licenses, teams, roles.
 
 use super::columns::Columns;
+use super::governance::{apply_decision, passed_decision, Kind};
 use super::keys::{public_key, register};
 use super::state::{Owner, RoleRecord, State, Team, FOUNDER_ROLE, LEADERSHIP_TEAM, LICENSES};
-use super::governance::{apply_decision, passed_decision, Kind};
 use super::{ensure, signer_key, violation, Violation};
 use crate::ledger::ids::{self, IdKind};
 use crate::ledger::row::Row;
@@ -392,16 +392,9 @@ pub fn assign_role(state: &mut State, row: &Row, c: &Columns, set: bool) -> Resu
 /// Outside the bootstrap phase a captain is appointed only by a passed captain-election of
 /// that role and owner, and removed (other than by resigning) only by a passed recall:
 /// the proposals that allow this change.
-fn captain_decisions(
-    state: &State,
-    actor: &str,
-    role: &str,
-    new: Option<&str>,
-    old: Option<&str>,
-) -> Result<Vec<u64>, Violation> {
-    let decided = |kind: Kind, who: &str| {
-        passed_decision(state, kind, |p| p.role.as_deref() == Some(role) && p.owner.as_deref() == Some(who))
-    };
+fn captain_decisions(state: &State, actor: &str, role: &str, new: Option<&str>, old: Option<&str>) -> Result<Vec<u64>, Violation> {
+    let decided =
+        |kind: Kind, who: &str| passed_decision(state, kind, |p| p.role.as_deref() == Some(role) && p.owner.as_deref() == Some(who));
     let mut seqs = Vec::new();
     if let Some(new) = new {
         let seq = decided(Kind::CaptainElection, new).ok_or_else(|| {

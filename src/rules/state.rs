@@ -1,8 +1,8 @@
 //! The ledger state: everything the rules need to judge the next row, and nothing that grows
 //! with the number of rows beyond the live objects (owners, keys, roles, ids, open work).
 
-pub use super::governance::proposal::Proposal;
 use super::governance::proposal::weight;
+pub use super::governance::proposal::Proposal;
 use crate::ledger::policy::Policy;
 use crate::money::Amount;
 use crate::sign::PublicKey;

@@ -104,7 +104,11 @@ pub fn vote(state: &State, proposal: u64, choice: Choice, note: &str) -> Result<
     open(state, proposal)?;
     Ok(vec![Entry::owned(
         A::Vote,
-        vec![("proposal", proposal.to_string()), ("choice", choice.word().into()), ("note", note.into())],
+        vec![
+            ("proposal", proposal.to_string()),
+            ("choice", choice.word().into()),
+            ("note", note.into()),
+        ],
     )])
 }
 
@@ -145,7 +149,9 @@ pub fn release_tranche(
             passed_decision(state, Kind::TrancheRelease, |p| p.tranche.as_deref() == Some(tranche)).ok_or_else(|| {
                 violation(
                     "governance",
-                    format!("tranche {tranche} is released by a vote, and no passed tranche-release proposal of it is waiting: propose one"),
+                    format!(
+                        "tranche {tranche} is released by a vote, and no passed tranche-release proposal of it is waiting: propose one"
+                    ),
                 )
             })?,
         ),

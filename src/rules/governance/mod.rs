@@ -28,7 +28,10 @@ pub fn propose(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violatio
     let word = c.required("kind")?;
     let kind = Kind::parse(word).ok_or_else(|| {
         let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.word()).collect();
-        violation("malformed-value", format!("column kind: {word:?} is not one of {}", kinds.join(", ")))
+        violation(
+            "malformed-value",
+            format!("column kind: {word:?} is not one of {}", kinds.join(", ")),
+        )
     })?;
     let title = c.required("title")?;
     let text_hash = sha256_reference(c, "text_hash")?;
@@ -130,7 +133,9 @@ fn effect(state: &State, row: &Row, c: &Columns, p: &mut Proposal) -> Result<(),
             }
             let holder = current.and_then(|r| r.holder.as_deref());
             if p.kind == Kind::CaptainElection {
-                ensure(holder != Some(owner), "proposal", || format!("{owner} holds role {identity} already"))?;
+                ensure(holder != Some(owner), "proposal", || {
+                    format!("{owner} holds role {identity} already")
+                })?;
             } else {
                 ensure(holder == Some(owner), "proposal", || {
                     format!("{owner} does not hold role {identity}; only its holder can be recalled")
@@ -150,9 +155,7 @@ fn effect(state: &State, row: &Row, c: &Columns, p: &mut Proposal) -> Result<(),
         Kind::AwardReview => {
             let (task, identity) = c.id("task", IdKind::Task)?;
             let assessed = state.tasks.get(&identity).and_then(|t| t.pending.as_ref()).is_some();
-            ensure(assessed, "proposal", || {
-                format!("task {task} has no assessment to review")
-            })?;
+            ensure(assessed, "proposal", || format!("task {task} has no assessment to review"))?;
             p.task = Some(identity);
         }
         Kind::TrancheRelease => {
@@ -204,7 +207,13 @@ fn eligible(state: &State, p: &Proposal, owner: &str) -> bool {
 /// The total weight of the proposal's voters as of now (when it is made).
 fn eligible_weight(state: &State, p: &Proposal) -> u64 {
     let at = p.created_at;
-    let of = |owner: &str| if eligible(state, p, owner) { state.vote_weight(owner, at) } else { 0 };
+    let of = |owner: &str| {
+        if eligible(state, p, owner) {
+            state.vote_weight(owner, at)
+        } else {
+            0
+        }
+    };
     match &p.voters {
         Some(set) => set.iter().map(|o| of(o)).sum(),
         None => state.owners.keys().map(|o| of(o)).sum(),
@@ -265,7 +274,9 @@ pub fn object(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation
         format!("proposal {seq} is a binding vote already: vote no instead")
     })?;
     let end = p.closes_at();
-    ensure(row.timestamp < end, "proposal", || format!("the window of proposal {seq} closed at {end}"))?;
+    ensure(row.timestamp < end, "proposal", || {
+        format!("the window of proposal {seq} closed at {end}")
+    })?;
     ensure(eligible(state, p, &row.actor), "vote", || not_eligible(p, &row.actor))?;
     ensure(!p.objectors.contains(&row.actor), "proposal", || {
         format!("{} has objected to proposal {seq} already", row.actor)
@@ -296,8 +307,8 @@ pub fn vote(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> 
     let word = c.required("choice")?;
     c.text("note");
     c.done()?;
-    let choice = Choice::parse(word)
-        .ok_or_else(|| violation("malformed-value", format!("column choice: {word:?} is not yes, no or abstain")))?;
+    let choice =
+        Choice::parse(word).ok_or_else(|| violation("malformed-value", format!("column choice: {word:?} is not yes, no or abstain")))?;
     let seq = p.seq;
     ensure(p.in_vote(), "proposal", || {
         format!(
@@ -306,7 +317,9 @@ pub fn vote(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> 
         )
     })?;
     let end = p.closes_at();
-    ensure(row.timestamp < end, "vote", || format!("the vote on proposal {seq} closed at {end}"))?;
+    ensure(row.timestamp < end, "vote", || {
+        format!("the vote on proposal {seq} closed at {end}")
+    })?;
     if p.excluded.as_deref() == Some(row.actor.as_str()) {
         return Err(violation("self-validation", not_eligible(p, &row.actor)));
     }
@@ -334,6 +347,9 @@ pub fn close(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation>
     let eligible = c.integer("eligible")?;
     c.text("note");
     c.done()?;
+    ensure(matches!(result, "passed" | "failed"), "malformed-value", || {
+        format!("column result: {result:?} is neither passed nor failed")
+    })?;
     let seq = p.seq;
     let end = p.closes_at();
     ensure(row.timestamp >= end, "proposal", || {
@@ -342,16 +358,12 @@ pub fn close(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation>
     let passed = p.passes();
     let expected = p.final_tally();
     let word = if passed { "passed" } else { "failed" };
-    ensure(
-        result == word && stated == expected && eligible == p.eligible,
-        "tally",
-        || {
-            format!(
+    ensure(result == word && stated == expected && eligible == p.eligible, "tally", || {
+        format!(
                 "proposal {seq} {word}: yes {}, no {}, abstain {} of {} eligible ({} voters), not {result}: yes {}, no {}, abstain {} of {eligible} ({} voters)",
                 expected.yes, expected.no, expected.abstain, p.eligible, expected.voters, stated.yes, stated.no, stated.abstain, stated.voters
             )
-        },
-    )?;
+    })?;
     let Some(mut p) = state.proposals.remove(&seq) else { return Ok(()) };
     p.votes.clear();
     p.weights_then.clear();
@@ -375,7 +387,9 @@ pub fn close(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation>
 /// license may earn it and their daily cap allows.
 fn reward_proposer(state: &mut State, proposer: &str, row: &Row) {
     let policy = &state.policy;
-    let Some(award) = policy.sk.awards.get("governance").map(|d| d.0) else { return };
+    let Some(award) = policy.sk.awards.get("governance").map(|d| d.0) else {
+        return;
+    };
     let Some(owner) = state.owners.get(proposer) else { return };
     if !policy.may_earn_sk_for(&owner.license, "governance") {
         return;
@@ -436,9 +450,7 @@ fn sha256_reference(c: &Columns, column: &str) -> Result<String, Violation> {
 }
 
 fn is_slug(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 64
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]

@@ -272,7 +272,9 @@ impl Proposal {
     /// Participation so far, in hundredths of a percent of the eligible weight.
     pub fn participation(&self) -> u64 {
         let cast = self.tally.yes + self.tally.no + self.tally.abstain;
-        (u128::from(cast) * 10_000).checked_div(u128::from(self.eligible)).map_or(0, |p| p as u64)
+        (u128::from(cast) * 10_000)
+            .checked_div(u128::from(self.eligible))
+            .map_or(0, |p| p as u64)
     }
 
     /// Whether it passed and its effect was not yet carried out.
@@ -301,16 +303,32 @@ mod tests {
         let fifty = Amount::units(50);
         let twenty = Amount::units(20);
         // 2000 of 10000 cast: exactly 20% is quorate, one thousandth less is not.
-        let t = Tally { yes: 2000, no: 0, abstain: 0, voters: 2 };
+        let t = Tally {
+            yes: 2000,
+            no: 0,
+            abstain: 0,
+            voters: 2,
+        };
         assert!(t.quorate(10_000, twenty));
         let t = Tally { yes: 1999, ..t };
         assert!(!t.quorate(10_000, twenty));
         // A tie fails; one thousandth more carries.
-        let tie = Tally { yes: 1500, no: 1500, abstain: 0, voters: 2 };
+        let tie = Tally {
+            yes: 1500,
+            no: 1500,
+            abstain: 0,
+            voters: 2,
+        };
         assert!(!tie.carried(fifty));
         assert!(Tally { yes: 1501, ..tie }.carried(fifty));
         // Nobody voted yes or no: not carried.
-        assert!(!Tally { yes: 0, no: 0, abstain: 1000, voters: 1 }.carried(fifty));
+        assert!(!Tally {
+            yes: 0,
+            no: 0,
+            abstain: 1000,
+            voters: 1
+        }
+        .carried(fifty));
     }
 
     #[test]
@@ -319,6 +337,14 @@ mod tests {
         t.count(None, Choice::Yes, 1200);
         t.count(Some((Choice::Yes, 1200)), Choice::No, 1200);
         t.count(Some((Choice::No, 1200)), Choice::Abstain, 1200);
-        assert_eq!(t, Tally { yes: 0, no: 0, abstain: 1200, voters: 1 });
+        assert_eq!(
+            t,
+            Tally {
+                yes: 0,
+                no: 0,
+                abstain: 1200,
+                voters: 1
+            }
+        );
     }
 }

@@ -76,7 +76,11 @@ pub(super) fn voters(state: &State, groups: &[VoterGroup]) -> Option<BTreeSet<St
 pub fn release_tranche(state: &mut State, row: &Row, c: &Columns) -> Result<(), Violation> {
     let id = c.required("tranche")?;
     let amount = c.amount("amount")?;
-    let proposal = if c.text("proposal").is_empty() { None } else { Some(c.integer("proposal")?) };
+    let proposal = if c.text("proposal").is_empty() {
+        None
+    } else {
+        Some(c.integer("proposal")?)
+    };
     c.text("note");
     c.done()?;
     let t = tranche(state, id)?;
@@ -103,9 +107,13 @@ pub fn release_tranche(state: &mut State, row: &Row, c: &Columns) -> Result<(), 
         })?;
         passed
     };
-    ensure(amount.is_positive(), "tranche", || "a release releases more than zero SC".to_string())?;
+    ensure(amount.is_positive(), "tranche", || {
+        "a release releases more than zero SC".to_string()
+    })?;
     let left = state.tranche_left(id);
-    ensure(amount <= left, "tranche", || format!("only {left} SC of tranche {id} are left to release"))?;
+    ensure(amount <= left, "tranche", || {
+        format!("only {left} SC of tranche {id} are left to release")
+    })?;
     let owner = state
         .owners
         .get(&recipient)
