@@ -116,10 +116,33 @@ impl Forge {
 
     /// `smartup --ledger REPO ARGS` as WHO with DEMO/keys/WHO (`SMARTUP_HANDLE`, `SMARTUP_KEY`).
     pub fn act_in(&self, repo: &Path, who: &str, args: &[&str]) -> Run {
+        run(self.acting(repo, who, args))
+    }
+
+    fn acting(&self, repo: &Path, who: &str, args: &[&str]) -> Command {
         let mut command = self.command(SMARTUP);
         command.args(["--ledger", s(repo)]).args(args);
         command.env("SMARTUP_HANDLE", who).env("SMARTUP_KEY", self.key(who));
+        command
+    }
+
+    /// An entry in the working clone through the command line with the clock pinned at `at`
+    /// (`SMARTUP_NOW`), which must succeed.
+    #[track_caller]
+    pub fn act_at(&self, at: Timestamp, who: &str, args: &[&str]) -> Run {
+        self.try_act_at(at, who, args).ok()
+    }
+
+    /// The same, whatever its outcome.
+    pub fn try_act_at(&self, at: Timestamp, who: &str, args: &[&str]) -> Run {
+        let mut command = self.acting(&self.work, who, args);
+        command.env("SMARTUP_NOW", at.to_string());
         run(command)
+    }
+
+    /// `git push origin main` with the clock of the forge's hook pinned at `at`.
+    pub fn push_at(&self, at: Timestamp) -> Run {
+        self.push_args(&["origin", "main"], &[("SMARTUP_NOW", &at.to_string())])
     }
 
     /// An entry in the working clone through the command line, which must succeed.
@@ -270,13 +293,19 @@ impl Forge {
     /// Asserts that a push was accepted and landed on the forge, and that the forge verifies.
     #[track_caller]
     pub fn assert_accepted(&self, out: &Run) {
+        self.assert_landed(out);
+        self.assert_forge_verifies();
+    }
+
+    /// Asserts that the hook accepted a push and the forge's main is the pushed commit.
+    #[track_caller]
+    pub fn assert_landed(&self, out: &Run) {
         assert_eq!(out.code, 0, "the push must be accepted: {out:?}");
         assert!(
             out.stderr.lines().any(|l| l.starts_with("remote: smartup: accepted")),
             "the hook says what it accepted: {out:?}"
         );
         assert_eq!(self.forge_main(), self.head(), "the forge's main is the pushed commit: {out:?}");
-        self.assert_forge_verifies();
     }
 
     /// Asserts that the hook rejected a push, with `parts` each on one of its `remote:` lines,
