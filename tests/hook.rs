@@ -74,7 +74,7 @@ fn a_normal_push_is_accepted() {
     // next push replays it from the checkpoint); post-receive logged the push.
     let tip = f.forge_main();
     let cached = read(&f.forge.join("smartup/state").join(format!("{before}.json")));
-    assert!(cached.starts_with(&format!("smartup-state-v3 {before} ")), "{cached:.200}");
+    assert!(cached.starts_with(&format!("smartup-state-v4 {before} ")), "{cached:.200}");
     assert!(!f.forge.join("smartup/state").join(format!("{tip}.json")).exists());
     let log = read(&f.forge.join("smartup/post-receive.log"));
     assert!(log.contains(&format!("{before} {tip} refs/heads/main")), "{log}");
