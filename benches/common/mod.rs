@@ -424,6 +424,11 @@ pub fn git(dir: &Path, args: &[&str]) {
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
     /// The next number.
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
