@@ -2,7 +2,8 @@
 //! `closing`, `passed`, `failed`), the tally so far in votes (three decimals), participation
 //! against the quorum, time left, and what a passed proposal does; and the tranches of
 //! retrospective awards with what is pending, released and whether the trigger holds.
-//! Every front end (status, log, the site, the bot, the Forgejo sync) shows these.
+//! Every front end (status, proposals, events, the site, the bot, the Forgejo sync) shows
+//! these.
 
 use super::{duration, shown};
 use crate::money::Amount;
@@ -290,6 +291,32 @@ pub fn find(state: &State, seq: u64, now: Timestamp) -> Option<ProposalView> {
         .map(|p| proposal(p, now))
 }
 
+/// The proposals (open ones, or all) and the tranches at one instant: what `smartup
+/// proposals` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Agenda {
+    /// The instant it shows.
+    #[serde(serialize_with = "shown::text")]
+    pub now: Timestamp,
+    /// The proposals, oldest first.
+    pub proposals: Vec<ProposalView>,
+    /// The policy's tranches.
+    pub tranches: Vec<TrancheView>,
+}
+
+/// The open proposals (every proposal with `all`) and the tranches at `now`.
+pub fn agenda(state: &State, now: Timestamp, all: bool) -> Agenda {
+    Agenda {
+        now,
+        proposals: if all {
+            all_proposals(state, now)
+        } else {
+            open_proposals(state, now)
+        },
+        tranches: tranches(state),
+    }
+}
+
 /// A tranche of a retrospective award.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TrancheView {
@@ -512,6 +539,8 @@ mod tests {
         assert!(!passed.tally_words().contains("so far"), "{}", passed.tally_words());
         assert_eq!(all[1].tally_words(), "1 of 3 objections that would make it a vote");
         assert_eq!(find(&b.state, 9999, b.now), None);
+        assert!(agenda(&b.state, b.now, false).proposals.is_empty());
+        assert_eq!(agenda(&b.state, b.now, true).proposals, all);
         let json = serde_json::to_value(&all[0]).unwrap();
         assert_eq!(json["status"], "passed");
         assert_eq!(json["participation"], "42.85");
