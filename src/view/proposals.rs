@@ -149,10 +149,11 @@ impl ProposalView {
     /// for a vote, the objections for a lazy-consensus proposal.
     pub fn tally_words(&self) -> String {
         if !self.vote {
-            return format!(
-                "{} of {} objections that would make it a vote",
-                self.objections, self.objections_needed
-            );
+            let counted = format!("{} of {} objections", self.objections, self.objections_needed);
+            return match self.status {
+                ProposalStatus::Passed | ProposalStatus::Failed => format!("{counted}: it never went to a vote"),
+                _ => format!("{counted} that would make it a vote"),
+            };
         }
         let verdict = match (self.status, self.passing) {
             (ProposalStatus::Passed | ProposalStatus::Failed, _) => String::new(),
@@ -537,7 +538,7 @@ mod tests {
         assert_eq!(passed.closed_at, Some(b.now));
         assert_eq!(passed.window_words(), format!("passed at {}", b.now));
         assert!(!passed.tally_words().contains("so far"), "{}", passed.tally_words());
-        assert_eq!(all[1].tally_words(), "1 of 3 objections that would make it a vote");
+        assert_eq!(all[1].tally_words(), "1 of 3 objections: it never went to a vote");
         assert_eq!(find(&b.state, 9999, b.now), None);
         assert!(agenda(&b.state, b.now, false).proposals.is_empty());
         assert_eq!(agenda(&b.state, b.now, true).proposals, all);
