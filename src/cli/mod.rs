@@ -64,7 +64,7 @@ enum Command {
     Action(actions::Action),
     /// Tasks by state, open sessions, pending SC and their windows, open proposals
     Status,
-    /// SC, SK and pending SC per owner, and the treasury
+    /// SC, SK and pending SC per owner, and the treasury with the SC pending in tranches
     Balance(read::BalanceArgs),
     /// Open proposals with their tally and time left, and the tranches; or one proposal whole
     Proposals(read::ProposalsArgs),
