@@ -5,6 +5,7 @@ use super::{amount_of as amount, duration, proposals, shown};
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::row::Row;
 use crate::money::Amount;
+use crate::rules::governance::Proposal;
 use crate::rules::{self, State, Violation};
 use crate::time::{Timestamp, HOUR};
 use serde::Serialize;
@@ -495,98 +496,101 @@ pub fn event_of(row: &Row, before: &State) -> Event {
 /// The event of a row of the proposals table, read against the state `before` it: `None` for
 /// an action this version does not describe.
 fn governance(row: &Row, before: &State) -> Option<(EventKind, String)> {
-    let actor = row.actor.as_str();
     let proposal: u64 = row.get("proposal").parse().unwrap_or(0);
     let open = before.proposals.get(&proposal);
-    Some(match row.action.as_str() {
-        "propose" => {
-            let (proposal, proposal_kind, title) = (row.seq, row.get("kind").to_string(), row.get("title").to_string());
-            let words = format!("{actor} proposed #{proposal} ({proposal_kind}): {title}");
-            (
-                EventKind::Proposed {
-                    proposal,
-                    proposal_kind,
-                    title,
-                },
-                words,
-            )
-        }
-        "object" => {
-            let objections = open.map_or(0, |p| p.objectors.len() as u64) + 1;
-            let needed = open.map_or(u64::MAX, |p| p.objections_needed);
-            let escalated = objections >= needed;
-            let mut words = format!(
-                "{actor} objected to #{proposal} ({objections} of {needed} objections): {}",
-                row.get("note")
-            );
-            if let (true, Some(p)) = (escalated, open) {
-                words.push_str(&format!(
-                    "; it goes to a binding vote until {}",
-                    row.timestamp.plus(p.vote_hours * HOUR)
-                ));
-            }
-            (
-                EventKind::ProposalObjected {
-                    proposal,
-                    objections,
-                    escalated,
-                },
-                words,
-            )
-        }
-        "vote" => {
-            let choice = row.get("choice").to_string();
-            let changed = open.is_some_and(|p| p.votes.contains_key(actor));
-            let words = if changed {
-                format!("{actor} changed their vote on #{proposal} to {choice}")
-            } else {
-                format!("{actor} voted {choice} on #{proposal}")
-            };
-            (EventKind::Voted { proposal, choice, changed }, words)
-        }
-        "close-proposal" => {
-            let passed = row.get("result") == "passed";
-            let view = proposals::proposal(open?, row.timestamp);
-            let words = if view.vote {
-                format!("#{proposal} {}: {}", row.get("result"), view.votes_words())
-            } else {
-                format!(
-                    "#{proposal} {} by lazy consensus ({} of {} objections)",
-                    row.get("result"),
-                    view.objections,
-                    view.objections_needed
-                )
-            };
-            let (yes, no, abstain, eligible) = (view.yes, view.no, view.abstain, view.eligible);
-            (
-                EventKind::ProposalClosed {
-                    proposal,
-                    passed,
-                    yes,
-                    no,
-                    abstain,
-                    eligible,
-                },
-                words,
-            )
-        }
-        "release-tranche" => {
-            let tranche = row.get("tranche").to_string();
-            let named = before.policy.governance.tranche(&tranche).map_or("", |t| t.recipient.as_str());
-            let recipient = before.tranche_recipient(named).to_string();
-            let amount = amount(row, "amount");
-            let words = format!("tranche {tranche} released: {amount} SC to {recipient}");
-            (
-                EventKind::TrancheReleased {
-                    tranche,
-                    recipient,
-                    amount,
-                },
-                words,
-            )
-        }
-        _ => return None,
-    })
+    match row.action.as_str() {
+        "propose" => Some(proposed(row)),
+        "object" => Some(objected(row, proposal, open)),
+        "vote" => Some(voted(row, proposal, open)),
+        "close-proposal" => Some(closed(row, proposal, open?)),
+        "release-tranche" => Some(released(row, before)),
+        _ => None,
+    }
+}
+
+/// `founder proposed #33 (policy-amendment): End bootstrap`.
+fn proposed(row: &Row) -> (EventKind, String) {
+    let (proposal, proposal_kind, title) = (row.seq, row.get("kind").to_string(), row.get("title").to_string());
+    let words = format!("{} proposed #{proposal} ({proposal_kind}): {title}", row.actor);
+    let kind = EventKind::Proposed {
+        proposal,
+        proposal_kind,
+        title,
+    };
+    (kind, words)
+}
+
+/// `carol objected to #12 (3 of 3 objections): too early; it goes to a binding vote until T`.
+fn objected(row: &Row, proposal: u64, open: Option<&Proposal>) -> (EventKind, String) {
+    let objections = open.map_or(0, |p| p.objectors.len() as u64) + 1;
+    let needed = open.map_or(u64::MAX, |p| p.objections_needed);
+    let escalated = objections >= needed;
+    let reason = row.get("note").replace(['\n', '\r'], " ");
+    let mut words = format!(
+        "{} objected to #{proposal} ({objections} of {needed} objections): {reason}",
+        row.actor
+    );
+    if let (true, Some(p)) = (escalated, open) {
+        let until = row.timestamp.plus(p.vote_hours * HOUR);
+        words.push_str(&format!("; it goes to a binding vote until {until}"));
+    }
+    let kind = EventKind::ProposalObjected {
+        proposal,
+        objections,
+        escalated,
+    };
+    (kind, words)
+}
+
+/// `alice voted yes on #33`, or `alice changed their vote on #33 to no`.
+fn voted(row: &Row, proposal: u64, open: Option<&Proposal>) -> (EventKind, String) {
+    let (actor, choice) = (row.actor.as_str(), row.get("choice").to_string());
+    let changed = open.is_some_and(|p| p.votes.contains_key(actor));
+    let words = if changed {
+        format!("{actor} changed their vote on #{proposal} to {choice}")
+    } else {
+        format!("{actor} voted {choice} on #{proposal}")
+    };
+    (EventKind::Voted { proposal, choice, changed }, words)
+}
+
+/// `#33 passed: yes 3.120, no 0.000, abstain 0.000 of 5.000 eligible (3 voters)`, or `#12
+/// passed by lazy consensus (1 of 3 objections)`: the tally of the proposal as it stood.
+fn closed(row: &Row, proposal: u64, open: &Proposal) -> (EventKind, String) {
+    let view = proposals::proposal(open, row.timestamp);
+    let result = row.get("result");
+    let words = if view.vote {
+        format!("#{proposal} {result}: {}", view.votes_words())
+    } else {
+        let (objections, needed) = (view.objections, view.objections_needed);
+        format!("#{proposal} {result} by lazy consensus ({objections} of {needed} objections)")
+    };
+    let kind = EventKind::ProposalClosed {
+        proposal,
+        passed: result == "passed",
+        yes: view.yes,
+        no: view.no,
+        abstain: view.abstain,
+        eligible: view.eligible,
+    };
+    (kind, words)
+}
+
+/// `tranche design released: 24660.00 SC to founder`.
+fn released(row: &Row, before: &State) -> (EventKind, String) {
+    let tranche = row.get("tranche").to_string();
+    let named = before.policy.governance.tranche(&tranche).map_or("", |t| t.recipient.as_str());
+    let recipient = before.tranche_recipient(named).to_string();
+    let amount = amount(row, "amount");
+    let words = format!("tranche {tranche} released: {amount} SC to {recipient}");
+    (
+        EventKind::TrancheReleased {
+            tranche,
+            recipient,
+            amount,
+        },
+        words,
+    )
 }
 
 /// The events of `rows` after seq `since`, replaying them on `state` (the state before the
@@ -712,6 +716,12 @@ mod tests {
         assert_eq!(words(a), format!("founder proposed #{a} (policy-amendment): End bootstrap"));
         assert_eq!(words(a + 1), format!("cap voted yes on #{a}"));
         assert_eq!(words(l + 1), format!("carol objected to #{l} (1 of 3 objections): too early"));
+        let mut lazy = crate::rules::test_support::Book::organisation();
+        let quiet = propose(&mut lazy, "founder", Kind::LazyConsensus, "Adopt the logo", |_| {});
+        lazy.later(48);
+        close(&mut lazy, "cap", quiet);
+        let last = events(&lazy, quiet).pop().map(|e| e.words);
+        assert_eq!(last, Some(format!("#{quiet} passed by lazy consensus (0 of 3 objections)")));
         let tail: Vec<&str> = all.iter().filter(|e| e.seq > before).map(|e| e.words.as_str()).collect();
         let until = escalating.plus(168 * HOUR);
         assert_eq!(
