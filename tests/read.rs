@@ -262,3 +262,135 @@ fn the_journal_is_the_money_and_hledger_agrees_with_balance() {
     }
     assert_eq!(of("total"), "0", "{balances}");
 }
+
+/// The rows of `smartup events --json` after seq `since`, in words.
+fn words_since(sb: &Sandbox, ledger: &Ledger, since: u64) -> Vec<String> {
+    let events = ledger
+        .read(sb, &["events", "--json", "--since", &since.to_string()])
+        .ok()
+        .json_lines();
+    events.iter().filter_map(|e| e["words"].as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn proposals_are_made_voted_closed_and_shown_by_status_balance_proposals_and_events() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo_pinned(Some("2026-11-30T12:00:00Z"));
+    let (t0, t1, t2) = ("2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z", "2026-12-08T09:00:00Z");
+    let before = ledger.log(&sb).len() as u64;
+    let (mvp, tranche) = (before + 1, before + 2);
+    let text = sb.path().join("proposal.md");
+    std::fs::write(&text, "We have a working MVP.\n").unwrap();
+    let text = text.to_str().expect("UTF-8 path");
+    let propose = [
+        "propose",
+        "binding-vote",
+        "--title",
+        "Declare the MVP",
+        "--text",
+        text,
+        "--declares",
+        "working-mvp",
+    ];
+    ledger.act_ok(&sb, "founder", t0, &propose, &[(mvp, "propose")]);
+    let release = [
+        "propose",
+        "tranche-release",
+        "--title",
+        "Design tranche",
+        "--text",
+        text,
+        "--tranche",
+        "design",
+    ];
+    ledger.act_ok(&sb, "founder", t0, &release, &[(tranche, "propose")]);
+    for (who, n, choice) in [
+        ("alice", mvp, "yes"),
+        ("bob", mvp, "no"),
+        ("carla", mvp, "yes"),
+        ("carla", tranche, "yes"),
+    ] {
+        ledger.act(&sb, who, Some(t1), &["vote", &n.to_string(), choice]).ok();
+    }
+    let at = |now: &str, args: &[&str]| read_at(&sb, &ledger, now, args);
+
+    // While the vote runs: the tally so far, participation against the quorum, time left.
+    let open = at(t1, &["proposals", "--json"]);
+    let first = &open["proposals"][0];
+    assert_eq!(first["seq"].as_u64(), Some(mvp), "{open}");
+    assert_eq!(first["status"], "voting");
+    assert_eq!((first["yes"].as_str(), first["no"].as_str()), (Some("2.000"), Some("1.000")));
+    assert_eq!(first["eligible"], "5.005", "maya's 5 SK weigh 1.005: {first}");
+    assert_eq!(
+        (first["participation"].as_str(), first["quorum"].as_str()),
+        (Some("59.94"), Some("20.00"))
+    );
+    assert_eq!(first["seconds_left"].as_i64(), Some(167 * 3600));
+    assert_eq!(open["tranches"][1]["triggered"], false, "production waits for working-mvp");
+    let status = at(t1, &["status", "--json"]);
+    assert_eq!(status["proposals"].as_array().map(Vec::len), Some(2), "{status}");
+    assert_eq!(status["sc_pending_in_tranches"], "82200.00");
+    let text = sb
+        .smartup_with(&["--ledger", common::s(&ledger.dir), "status"], |c| {
+            c.env("SMARTUP_NOW", t1);
+        })
+        .ok()
+        .stdout;
+    assert!(text.contains("SC pending in tranches: 82200.00\n\nopen proposals: 2\n"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "  #{mvp} (binding-vote) Declare the MVP: voting until {t2} (6 d 23 h left)"
+        )),
+        "{text}"
+    );
+
+    // After the window: closed, the declaration holds, the tranche is released in part.
+    ledger.act(&sb, "maya", Some(t2), &["close-proposal", &mvp.to_string()]).ok();
+    ledger.act(&sb, "maya", Some(t2), &["close-proposal", &tranche.to_string()]).ok();
+    ledger
+        .act(&sb, "carla", Some(t2), &["release-tranche", "design", "--amount", "1000"])
+        .ok();
+    let one = at(t2, &["proposals", &mvp.to_string(), "--json"]);
+    assert_eq!(
+        (one["status"].as_str(), one["closed_by"].as_u64()),
+        (Some("passed"), Some(tranche + 5)),
+        "{one}"
+    );
+    assert_eq!(one["effect"], "declares working-mvp");
+    let agenda = at(t2, &["proposals", "--all", "--json"]);
+    assert_eq!(agenda["proposals"].as_array().map(Vec::len), Some(2), "{agenda}");
+    assert_eq!(agenda["tranches"][0]["released"], "1000.00");
+    assert_eq!(agenda["tranches"][1]["triggered"], true, "working-mvp is declared");
+    assert_eq!(at(t2, &["proposals", "--json"])["proposals"], serde_json::json!([]));
+    let treasury = at(t2, &["balance", "--json"])["treasury"].clone();
+    assert_eq!(
+        (treasury["sc_pending_in_tranches"].as_str(), treasury["sc_outstanding"].as_str()),
+        (Some("81200.00"), Some("1049.50"))
+    );
+    let unknown = ledger.read(&sb, &["--json", "proposals", "999"]).code(1);
+    assert!(
+        unknown.stderr.contains("\"code\":\"unknown-id\"") && unknown.stderr.contains("smartup proposals --all"),
+        "{unknown:?}"
+    );
+
+    let words = words_since(&sb, &ledger, before);
+    assert_eq!(
+        words,
+        [
+            format!("founder proposed #{mvp} (binding-vote): Declare the MVP"),
+            format!("founder proposed #{tranche} (tranche-release): Design tranche"),
+            format!("alice voted yes on #{mvp}"),
+            format!("bob voted no on #{mvp}"),
+            format!("carla voted yes on #{mvp}"),
+            format!("carla voted yes on #{tranche}"),
+            format!("#{mvp} passed: yes 2.000, no 1.000, abstain 0.000 of 5.005 eligible (3 voters)"),
+            format!("#{tranche} passed: yes 1.000, no 0.000, abstain 0.000 of 1.000 eligible (1 voter)"),
+            "tranche design released: 1000.00 SC to founder".to_string(),
+        ]
+    );
+    let verified = sb.smartup_with(&["--ledger", common::s(&ledger.dir), "verify", "--json"], |c| {
+        c.env("SMARTUP_NOW", t2);
+    });
+    let report = verified.verify_report();
+    assert_eq!(verified.code, 0, "the decided ledger verifies: {report}");
+}

@@ -62,10 +62,12 @@ enum Command {
     Init(init::InitArgs),
     #[command(flatten)]
     Action(actions::Action),
-    /// Tasks by state, open sessions, pending SC and their windows
+    /// Tasks by state, open sessions, pending SC and their windows, open proposals
     Status,
-    /// SC, SK and pending SC per owner, and the treasury
+    /// SC, SK and pending SC per owner, and the treasury with the SC pending in tranches
     Balance(read::BalanceArgs),
+    /// Open proposals with their tally and time left, and the tranches; or one proposal whole
+    Proposals(read::ProposalsArgs),
     /// The audit log: every row of every table in seq order
     Log(read::LogArgs),
     /// What happened, one event per row in words: everything, or what followed --since SEQ
@@ -140,6 +142,7 @@ fn run(cli: Cli, scoped: &identity::Scoped) -> anyhow::Result<()> {
         Command::Action(action) => actions::run(g, scoped, action),
         Command::Status => read::status(g),
         Command::Balance(args) => read::balance(g, args),
+        Command::Proposals(args) => read::proposals(g, args),
         Command::Log(args) => read::log(g, args),
         Command::Events(args) => read::events(g, args),
         Command::Export(args) => read::export(g, args),

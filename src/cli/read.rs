@@ -1,4 +1,5 @@
-//! Reading the ledger: `status`, `balance`, `log` and `export`.
+//! Reading the ledger: `status`, `balance`, `proposals`, `log`, `events`, `metrics` and
+//! `export`.
 
 use super::context::open;
 use super::exit::Unknown;
@@ -16,7 +17,8 @@ use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Prints the state of work: tasks by status, open sessions, pending SC with their windows.
+/// Prints the state of work: tasks by status, open sessions, pending SC with their windows,
+/// the SC pending in tranches and the open proposals.
 pub fn status(global: &Global) -> Result<()> {
     let ledger = open(global)?;
     let board = view::status::board(&ledger.state, Timestamp::now());
@@ -52,6 +54,11 @@ pub fn status(global: &Global) -> Result<()> {
             "window closed: ready to validate".into()
         };
         println!("  {}: {} + {} SC, {window}", p.task, p.attacker_sc, p.defender_sc);
+    }
+    println!("SC pending in tranches: {}", board.sc_pending_in_tranches);
+    println!("\nopen proposals: {}", board.proposals.len());
+    for p in &board.proposals {
+        println!("  {}", p.summary());
     }
     Ok(())
 }
@@ -100,14 +107,84 @@ pub fn balance(global: &Global, args: &BalanceArgs) -> Result<()> {
     }
     let t = &view.treasury;
     println!(
-        "\ntreasury {} EUR; SC outstanding {} (limit {} under the 3x rule: {}); SC pending {}",
+        "\ntreasury {} EUR; SC outstanding {} (limit {} under the 3x rule: {}); SC pending {}; SC pending in tranches {}",
         t.eur,
         t.sc_outstanding,
         t.sc_limit,
         if t.three_x_rule_ok { "ok" } else { "BROKEN" },
-        t.sc_pending
+        t.sc_pending,
+        t.sc_pending_in_tranches
     );
     Ok(())
+}
+
+/// Arguments of `proposals`.
+#[derive(Args, Debug, Clone)]
+pub struct ProposalsArgs {
+    /// Show this proposal whole (its number: the seq of its propose row)
+    #[arg(value_name = "N")]
+    pub proposal: Option<u64>,
+    /// List closed proposals too
+    #[arg(long, conflicts_with = "proposal")]
+    pub all: bool,
+}
+
+/// Prints the open proposals (all with `--all`) and the tranches, or one proposal whole.
+pub fn proposals(global: &Global, args: &ProposalsArgs) -> Result<()> {
+    let ledger = open(global)?;
+    let now = Timestamp::now();
+    let Some(seq) = args.proposal else {
+        let agenda = view::proposals::agenda(&ledger.state, now, args.all);
+        if global.json {
+            return print_json(&agenda);
+        }
+        print_agenda(&agenda, args.all);
+        return Ok(());
+    };
+    let Some(proposal) = view::proposals::find(&ledger.state, seq, now) else {
+        let words = format!("seq {seq} is not a proposal; `smartup proposals --all` lists them");
+        return Err(Unknown(crate::rules::violation("unknown-id", words)).into());
+    };
+    if global.json {
+        return print_json(&proposal);
+    }
+    print_proposal(&proposal);
+    Ok(())
+}
+
+/// The list of `proposals`, then the tranches.
+fn print_agenda(agenda: &view::proposals::Agenda, all: bool) {
+    let which = if all { "proposals" } else { "open proposals" };
+    println!("{which}: {}", agenda.proposals.len());
+    for p in &agenda.proposals {
+        println!("  {}", p.summary());
+    }
+    println!("\ntranches: {}", agenda.tranches.len());
+    for t in &agenda.tranches {
+        println!("  {}", t.summary());
+    }
+}
+
+/// One proposal whole: who made it, its text, effect, window, tally and how it ended.
+fn print_proposal(p: &view::proposals::ProposalView) {
+    println!("#{} {}: {}", p.seq, p.kind, p.title);
+    println!("  proposed by {} at {}", p.proposer, p.created_at);
+    let link = if p.link.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", p.link)
+    };
+    println!("  text: {}{link}", p.text_hash);
+    println!("  effect if it passes: {}", p.effect);
+    println!("  status: {}", p.window_words());
+    println!("  tally: {}", p.tally_words());
+    if !p.objectors.is_empty() {
+        println!("  objected: {}", p.objectors.join(", "));
+    }
+    if let Some(closed) = p.closed_by {
+        let applied = p.applied_by.map_or(String::new(), |seq| format!("; carried out at seq {seq}"));
+        println!("  closed at seq {closed}{applied}");
+    }
 }
 
 /// Arguments of `log`.

@@ -1,5 +1,6 @@
 //! Balances: per owner SC, SK after decay, pending SC and vote weight; the treasury's EUR,
-//! the SC outstanding and pending, and the 3x rule.
+//! the SC outstanding and pending (assessed, and in the tranches of retrospective awards),
+//! and the 3x rule.
 
 use super::shown;
 use super::status::awaiting_validation;
@@ -40,6 +41,9 @@ pub struct Treasury {
     /// SC assessed and not yet validated.
     #[serde(serialize_with = "shown::text")]
     pub sc_pending: Amount,
+    /// SC pending in the tranches of retrospective awards: never outstanding until released.
+    #[serde(serialize_with = "shown::text")]
+    pub sc_pending_in_tranches: Amount,
     /// The most SC that may be outstanding: the policy's multiple (3) × the EUR held.
     #[serde(serialize_with = "shown::text")]
     pub sc_limit: Amount,
@@ -102,6 +106,7 @@ pub fn balances(state: &State, now: Timestamp) -> Balances {
             eur: state.treasury,
             sc_outstanding: state.outstanding,
             sc_pending: state.pending,
+            sc_pending_in_tranches: state.tranches_pending(),
             sc_limit,
             three_x_rule_ok: state.outstanding <= sc_limit,
         },
@@ -143,6 +148,7 @@ mod tests {
         );
         let json = serde_json::to_value(&paid).unwrap();
         assert_eq!(json["treasury"]["sc_outstanding"], "49.50");
+        assert_eq!(json["treasury"]["sc_pending_in_tranches"], "82200.00");
         assert_eq!(json["owners"][0]["sc"], "44.55");
     }
 

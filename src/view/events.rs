@@ -1,12 +1,13 @@
 //! The event timeline: what each row did, typed and in plain words ("alice started work on
 //! 6_2_1_1 (Design the logo)"), for the announcements of the bot and the site.
 
-use super::{amount_of as amount, duration, shown};
+use super::{amount_of as amount, duration, proposals, shown};
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::row::Row;
 use crate::money::Amount;
+use crate::rules::governance::Proposal;
 use crate::rules::{self, State, Violation};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, HOUR};
 use serde::Serialize;
 
 /// What a row did.
@@ -199,6 +200,58 @@ pub enum EventKind {
         owner: String,
         /// The Matrix user id.
         account: String,
+    },
+    /// A proposal was made.
+    Proposed {
+        /// Its number (the seq of this row).
+        proposal: u64,
+        /// Its kind (`policy-amendment`, ...).
+        proposal_kind: String,
+        /// Its title.
+        title: String,
+    },
+    /// An owner objected to a lazy-consensus proposal.
+    ProposalObjected {
+        /// The proposal's number.
+        proposal: u64,
+        /// Objections so far, this one included.
+        objections: u64,
+        /// Whether this objection turned it into a binding vote.
+        escalated: bool,
+    },
+    /// An owner voted on a proposal.
+    Voted {
+        /// The proposal's number.
+        proposal: u64,
+        /// yes, no or abstain.
+        choice: String,
+        /// Whether it replaces the owner's earlier vote.
+        changed: bool,
+    },
+    /// A proposal was closed with its tally.
+    ProposalClosed {
+        /// The proposal's number.
+        proposal: u64,
+        /// Whether it passed.
+        passed: bool,
+        /// Weight of yes votes, in votes (`3.120`).
+        yes: String,
+        /// Weight of no votes.
+        no: String,
+        /// Weight of abstentions.
+        abstain: String,
+        /// Total weight of the eligible voters.
+        eligible: String,
+    },
+    /// SC of a tranche of a retrospective award were released to its recipient.
+    TrancheReleased {
+        /// The tranche id.
+        tranche: String,
+        /// Who received them.
+        recipient: String,
+        /// How much.
+        #[serde(serialize_with = "shown::text")]
+        amount: Amount,
     },
     /// A row of an action this version does not describe.
     Other,
@@ -428,6 +481,7 @@ pub fn event_of(row: &Row, before: &State) -> Event {
             };
             (kind, words)
         }
+        (action, "proposals") => governance(row, before).unwrap_or_else(|| (EventKind::Other, format!("{actor}: {action}"))),
         (action, _) => (EventKind::Other, format!("{actor}: {action}")),
     };
     Event {
@@ -437,6 +491,106 @@ pub fn event_of(row: &Row, before: &State) -> Event {
         kind,
         words,
     }
+}
+
+/// The event of a row of the proposals table, read against the state `before` it: `None` for
+/// an action this version does not describe.
+fn governance(row: &Row, before: &State) -> Option<(EventKind, String)> {
+    let proposal: u64 = row.get("proposal").parse().unwrap_or(0);
+    let open = before.proposals.get(&proposal);
+    match row.action.as_str() {
+        "propose" => Some(proposed(row)),
+        "object" => Some(objected(row, proposal, open)),
+        "vote" => Some(voted(row, proposal, open)),
+        "close-proposal" => Some(closed(row, proposal, open?)),
+        "release-tranche" => Some(released(row, before)),
+        _ => None,
+    }
+}
+
+/// `founder proposed #33 (policy-amendment): End bootstrap`.
+fn proposed(row: &Row) -> (EventKind, String) {
+    let (proposal, proposal_kind, title) = (row.seq, row.get("kind").to_string(), row.get("title").to_string());
+    let words = format!("{} proposed #{proposal} ({proposal_kind}): {title}", row.actor);
+    let kind = EventKind::Proposed {
+        proposal,
+        proposal_kind,
+        title,
+    };
+    (kind, words)
+}
+
+/// `carol objected to #12 (3 of 3 objections): too early; it goes to a binding vote until T`.
+fn objected(row: &Row, proposal: u64, open: Option<&Proposal>) -> (EventKind, String) {
+    let objections = open.map_or(0, |p| p.objectors.len() as u64) + 1;
+    let needed = open.map_or(u64::MAX, |p| p.objections_needed);
+    let escalated = objections >= needed;
+    let reason = row.get("note").replace(['\n', '\r'], " ");
+    let mut words = format!(
+        "{} objected to #{proposal} ({objections} of {needed} objections): {reason}",
+        row.actor
+    );
+    if let (true, Some(p)) = (escalated, open) {
+        let until = row.timestamp.plus(p.vote_hours * HOUR);
+        words.push_str(&format!("; it goes to a binding vote until {until}"));
+    }
+    let kind = EventKind::ProposalObjected {
+        proposal,
+        objections,
+        escalated,
+    };
+    (kind, words)
+}
+
+/// `alice voted yes on #33`, or `alice changed their vote on #33 to no`.
+fn voted(row: &Row, proposal: u64, open: Option<&Proposal>) -> (EventKind, String) {
+    let (actor, choice) = (row.actor.as_str(), row.get("choice").to_string());
+    let changed = open.is_some_and(|p| p.votes.contains_key(actor));
+    let words = if changed {
+        format!("{actor} changed their vote on #{proposal} to {choice}")
+    } else {
+        format!("{actor} voted {choice} on #{proposal}")
+    };
+    (EventKind::Voted { proposal, choice, changed }, words)
+}
+
+/// `#33 passed: yes 3.120, no 0.000, abstain 0.000 of 5.000 eligible (3 voters)`, or `#12
+/// passed by lazy consensus (1 of 3 objections)`: the tally of the proposal as it stood.
+fn closed(row: &Row, proposal: u64, open: &Proposal) -> (EventKind, String) {
+    let view = proposals::proposal(open, row.timestamp);
+    let result = row.get("result");
+    let words = if view.vote {
+        format!("#{proposal} {result}: {}", view.votes_words())
+    } else {
+        let (objections, needed) = (view.objections, view.objections_needed);
+        format!("#{proposal} {result} by lazy consensus ({objections} of {needed} objections)")
+    };
+    let kind = EventKind::ProposalClosed {
+        proposal,
+        passed: result == "passed",
+        yes: view.yes,
+        no: view.no,
+        abstain: view.abstain,
+        eligible: view.eligible,
+    };
+    (kind, words)
+}
+
+/// `tranche design released: 24660.00 SC to founder`.
+fn released(row: &Row, before: &State) -> (EventKind, String) {
+    let tranche = row.get("tranche").to_string();
+    let named = before.policy.governance.tranche(&tranche).map_or("", |t| t.recipient.as_str());
+    let recipient = before.tranche_recipient(named).to_string();
+    let amount = amount(row, "amount");
+    let words = format!("tranche {tranche} released: {amount} SC to {recipient}");
+    (
+        EventKind::TrancheReleased {
+            tranche,
+            recipient,
+            amount,
+        },
+        words,
+    )
 }
 
 /// The events of `rows` after seq `since`, replaying them on `state` (the state before the
@@ -526,5 +680,89 @@ mod tests {
         );
         let deposit = all.iter().find(|e| matches!(e.kind, EventKind::EurDeposited { .. })).unwrap();
         assert_eq!(deposit.words, "founder recorded 1000.00 EUR paid into the treasury");
+    }
+
+    #[test]
+    fn proposals_objections_votes_closings_and_releases_are_told_in_words() {
+        use crate::rules::governance::{Choice, Kind};
+        use crate::view::proposals::testing::{close, debating, object, propose, record, vote};
+        let (mut b, d) = debating();
+        let before = b.state.last_seq;
+        vote(&mut b, "bob", d.amendment, Choice::Abstain);
+        object(&mut b, "dave", d.lazy, "not now");
+        let escalating = b.now;
+        object(&mut b, "alice", d.lazy, "the colours");
+        b.later(168);
+        close(&mut b, "maya", d.amendment);
+        let tranche = propose(&mut b, "founder", Kind::TrancheRelease, "Design tranche", |p| {
+            p.tranche = Some("design".into());
+        });
+        vote(&mut b, "cap", tranche, Choice::Yes);
+        b.later(168);
+        close(&mut b, "cap", tranche);
+        close(&mut b, "cap", d.lazy);
+        let release = crate::rules::draft::Intent::ReleaseTranche {
+            tranche: "design".into(),
+            amount: Some("1000".parse().unwrap()),
+            proposal: None,
+            note: String::new(),
+        };
+        record(&mut b, "cap", release);
+
+        let all = events(&b, 0);
+        assert_eq!(kinds_of(&all, |k| matches!(k, EventKind::Other)), 0, "every action is described");
+        let words = |seq: u64| all.iter().find(|e| e.seq == seq).map(|e| e.words.clone()).unwrap_or_default();
+        let (a, l) = (d.amendment, d.lazy);
+        assert_eq!(words(a), format!("founder proposed #{a} (policy-amendment): End bootstrap"));
+        assert_eq!(words(a + 1), format!("cap voted yes on #{a}"));
+        assert_eq!(words(l + 1), format!("carol objected to #{l} (1 of 3 objections): too early"));
+        let mut lazy = crate::rules::test_support::Book::organisation();
+        let quiet = propose(&mut lazy, "founder", Kind::LazyConsensus, "Adopt the logo", |_| {});
+        lazy.later(48);
+        close(&mut lazy, "cap", quiet);
+        let last = events(&lazy, quiet).pop().map(|e| e.words);
+        assert_eq!(last, Some(format!("#{quiet} passed by lazy consensus (0 of 3 objections)")));
+        let tail: Vec<&str> = all.iter().filter(|e| e.seq > before).map(|e| e.words.as_str()).collect();
+        let until = escalating.plus(168 * HOUR);
+        assert_eq!(
+            tail,
+            [
+                format!("bob changed their vote on #{a} to abstain"),
+                format!("dave objected to #{l} (2 of 3 objections): not now"),
+                format!("alice objected to #{l} (3 of 3 objections): the colours; it goes to a binding vote until {until}"),
+                format!("#{a} passed: yes 2.000, no 0.000, abstain 1.000 of 7.000 eligible (3 voters)"),
+                format!("founder proposed #{tranche} (tranche-release): Design tranche"),
+                format!("cap voted yes on #{tranche}"),
+                format!("#{tranche} passed: yes 1.000, no 0.000, abstain 0.000 of 1.000 eligible (1 voter)"),
+                format!("#{l} failed: yes 0.000, no 0.000, abstain 0.000 of 7.000 eligible (0 voters)"),
+                "tranche design released: 1000.00 SC to founder".to_string(),
+            ]
+        );
+        let closed = all.iter().find(|e| matches!(e.kind, EventKind::ProposalClosed { .. })).unwrap();
+        let json = serde_json::to_value(closed).unwrap();
+        assert_eq!(json["kind"], "proposal-closed");
+        assert_eq!((json["passed"].as_bool(), json["abstain"].as_str()), (Some(true), Some("1.000")));
+        let objected = all
+            .iter()
+            .rev()
+            .find(|e| matches!(e.kind, EventKind::ProposalObjected { .. }))
+            .unwrap();
+        assert_eq!(
+            objected.kind,
+            EventKind::ProposalObjected {
+                proposal: l,
+                objections: 3,
+                escalated: true
+            }
+        );
+        let released = serde_json::to_value(all.last().unwrap()).unwrap();
+        assert_eq!(
+            (released["kind"].as_str(), released["amount"].as_str()),
+            (Some("tranche-released"), Some("1000.00"))
+        );
+    }
+
+    fn kinds_of(all: &[Event], f: fn(&EventKind) -> bool) -> usize {
+        all.iter().filter(|e| f(&e.kind)).count()
     }
 }

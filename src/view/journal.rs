@@ -8,7 +8,8 @@
 //! - `liabilities:sc:<owner>` (SC, a claim on 1 EUR each, owed to the owner: negative);
 //! - the other side of each currency: `income:deposits` (a deposit), `expenses:sc-payouts`
 //!   (EUR paid for SC), `equity:treasury` (any other change of the treasury),
-//!   `expenses:work` (SC awarded for validated work) and `equity:sc-redeemed` (SC paid out).
+//!   `expenses:work` (SC awarded for validated work), `expenses:prior-work` (SC of a tranche
+//!   of a retrospective award released) and `equity:sc-redeemed` (SC paid out).
 //!
 //! So `hledger balance assets:treasury` is the treasury and `hledger balance liabilities:sc`
 //! the SC outstanding, owner by owner, as `smartup balance` shows them.
@@ -78,10 +79,10 @@ pub fn transaction(row: &Row, words: &str, before: &Money, after: &Money) -> Opt
         }
     }
     if issued != Amount::ZERO {
-        let other = if issued.is_positive() {
-            "expenses:work"
-        } else {
-            "equity:sc-redeemed"
+        let other = match (issued.is_positive(), row.action.as_str()) {
+            (true, "release-tranche") => "expenses:prior-work",
+            (true, _) => "expenses:work",
+            (false, _) => "equity:sc-redeemed",
         };
         postings.push((other.into(), issued, "SC"));
     }
@@ -150,5 +151,33 @@ mod tests {
         }
         // Rows that move no money write nothing.
         assert!(!text.contains("start-work") && !text.contains("create-task"), "{text}");
+    }
+
+    #[test]
+    fn a_released_tranche_is_prior_work_owed_to_its_recipient_and_decisions_move_no_money() {
+        use crate::rules::governance::{Choice, Kind};
+        use crate::view::proposals::testing::{close, propose, record, vote};
+        let mut book = Book::organisation();
+        let seq = propose(&mut book, "founder", Kind::TrancheRelease, "Design tranche", |p| {
+            p.tranche = Some("design".into());
+        });
+        vote(&mut book, "cap", seq, Choice::Yes);
+        book.later(168);
+        close(&mut book, "cap", seq);
+        let release = crate::rules::draft::Intent::ReleaseTranche {
+            tranche: "design".into(),
+            amount: Some("1000".parse().unwrap()),
+            proposal: None,
+            note: String::new(),
+        };
+        record(&mut book, "cap", release);
+        let text = journal(&book);
+        let released = text.split("\n\n").find(|t| t.contains("release-tranche")).expect("the release");
+        assert!(released.contains("tranche design released: 1000.00 SC to founder"), "{released}");
+        assert!(
+            released.contains("liabilities:sc:founder") && released.contains("expenses:prior-work"),
+            "{released}"
+        );
+        assert!(!text.contains("action: propose") && !text.contains("action: vote"), "{text}");
     }
 }

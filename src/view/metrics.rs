@@ -1,6 +1,6 @@
 //! The ledger as Prometheus gauges, in the text exposition format node_exporter's textfile
-//! collector reads: money, the 3x rule, owners per license, tasks per team and status, rows
-//! per table, refused pushes by code and the last row. No label names a person.
+//! collector reads: money, the 3x rule, owners per license, tasks per team and status, open
+//! proposals, rows per table, refused pushes by code and the last row. No label names a person.
 
 use super::balances::balances;
 use super::status::{board, TaskStatus};
@@ -64,6 +64,13 @@ pub fn render(state: &State, counts: &Counts) -> String {
     );
     metric(
         &mut out,
+        "sc_pending_in_tranches",
+        "gauge",
+        "SC pending in the tranches of retrospective awards (never outstanding until released).",
+        &one(number(t.sc_pending_in_tranches)),
+    );
+    metric(
+        &mut out,
         "sc_limit",
         "gauge",
         "3 x the treasury: the most SC outstanding may be.",
@@ -97,6 +104,13 @@ pub fn render(state: &State, counts: &Counts) -> String {
     metric(&mut out, "tasks", "gauge", "Tasks per team and status.", &samples);
     let open = tasks.tasks.iter().filter(|t| t.status != TaskStatus::Paid).count();
     metric(&mut out, "open_tasks", "gauge", "Tasks not paid yet.", &one(open.to_string()));
+    metric(
+        &mut out,
+        "open_proposals",
+        "gauge",
+        "Proposals not closed yet.",
+        &one(tasks.proposals.len().to_string()),
+    );
     let samples: Vec<(String, String)> = counts
         .rows
         .iter()
@@ -152,6 +166,8 @@ mod tests {
         assert!(text.contains("smartup_treasury_eur 1000.00\n"), "{text}");
         assert!(text.contains("smartup_sc_outstanding 49.50\n"), "{text}");
         assert!(text.contains("smartup_three_x_ratio 0.0165\n"), "{text}");
+        assert!(text.contains("smartup_sc_pending_in_tranches 82200.00\n"), "{text}");
+        assert!(text.contains("smartup_open_proposals 0\n"), "{text}");
         assert!(text.contains("smartup_rows{table=\"roles\"} 3\n"), "{text}");
         assert!(text.contains("smartup_hook_refusals_total{code=\"history\"} 2\n"), "{text}");
         assert!(text.contains("status=\"paid\"} 1\n"), "{text}");

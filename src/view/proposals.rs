@@ -2,13 +2,14 @@
 //! `closing`, `passed`, `failed`), the tally so far in votes (three decimals), participation
 //! against the quorum, time left, and what a passed proposal does; and the tranches of
 //! retrospective awards with what is pending, released and whether the trigger holds.
-//! Every front end (status, log, the site, the bot, the Forgejo sync) shows these.
+//! Every front end (status, proposals, events, the site, the bot, the Forgejo sync) shows
+//! these.
 
-use super::shown;
+use super::{duration, shown};
 use crate::money::Amount;
 use crate::rules::governance::{format_weight, trigger_holds, Kind, Proposal};
 use crate::rules::state::State;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, DAY, HOUR};
 use serde::Serialize;
 
 /// Where a proposal is.
@@ -83,6 +84,9 @@ pub struct ProposalView {
     pub effect: String,
     /// Where it is.
     pub status: ProposalStatus,
+    /// Whether it is decided by a vote (from the start, or since its objections made it
+    /// one); otherwise it passes unless enough owners object.
+    pub vote: bool,
     /// When it was made.
     #[serde(serialize_with = "shown::text")]
     pub created_at: Timestamp,
@@ -91,8 +95,10 @@ pub struct ProposalView {
     pub closes_at: Timestamp,
     /// Seconds until then (0 once it has passed).
     pub seconds_left: i64,
-    /// Objections so far, and how many escalate it.
+    /// Objections so far.
     pub objections: usize,
+    /// Who objected, in the order they did.
+    pub objectors: Vec<String>,
     /// Objections that turn it into a vote.
     pub objections_needed: u64,
     /// Weight of yes votes, in votes (`2.120`).
@@ -118,8 +124,94 @@ pub struct ProposalView {
     pub passing: bool,
     /// The seq of its closing row, once closed.
     pub closed_by: Option<u64>,
+    /// When it was closed.
+    #[serde(serialize_with = "shown::optional")]
+    pub closed_at: Option<Timestamp>,
     /// The seq of the row that carried out its effect, once one did.
     pub applied_by: Option<u64>,
+}
+
+impl ProposalView {
+    /// Its tally in words: `yes 2.000, no 1.000, abstain 0.000 of 7.000 eligible (3 voters)`.
+    pub fn votes_words(&self) -> String {
+        format!(
+            "yes {}, no {}, abstain {} of {} eligible ({} {})",
+            self.yes,
+            self.no,
+            self.abstain,
+            self.eligible,
+            self.voters,
+            if self.voters == 1 { "voter" } else { "voters" }
+        )
+    }
+
+    /// Where the decision stands in words: the tally with participation against the quorum
+    /// for a vote, the objections for a lazy-consensus proposal.
+    pub fn tally_words(&self) -> String {
+        if !self.vote {
+            let counted = format!("{} of {} objections", self.objections, self.objections_needed);
+            return match self.status {
+                ProposalStatus::Passed | ProposalStatus::Failed => format!("{counted}: it never went to a vote"),
+                _ => format!("{counted} that would make it a vote"),
+            };
+        }
+        let verdict = match (self.status, self.passing) {
+            (ProposalStatus::Passed | ProposalStatus::Failed, _) => String::new(),
+            (_, true) => ", passing so far".to_string(),
+            (_, false) => ", not passing so far".to_string(),
+        };
+        format!(
+            "{}; participation {}% (quorum {}%), yes must exceed {}% of yes + no{verdict}",
+            self.votes_words(),
+            self.participation,
+            self.quorum,
+            self.threshold
+        )
+    }
+
+    /// Its window in words: until when, how long is left, and what comes next.
+    pub fn window_words(&self) -> String {
+        let left = time_left(self.seconds_left);
+        match self.status {
+            ProposalStatus::LazyConsensus => {
+                format!(
+                    "lazy consensus until {} ({left} left): passes unless enough owners object",
+                    self.closes_at
+                )
+            }
+            ProposalStatus::Voting => format!("voting until {} ({left} left)", self.closes_at),
+            ProposalStatus::Closing => format!(
+                "its window ended at {}: anyone closes it with `smartup close-proposal {}`",
+                self.closes_at, self.seq
+            ),
+            ProposalStatus::Passed | ProposalStatus::Failed => {
+                let at = self.closed_at.map_or_else(String::new, |t| format!(" at {t}"));
+                format!("{}{at}", self.status.word())
+            }
+        }
+    }
+
+    /// One line for lists: number, kind, title, window and tally.
+    pub fn summary(&self) -> String {
+        format!(
+            "#{} ({}) {}: {}; {}",
+            self.seq,
+            self.kind,
+            self.title,
+            self.window_words(),
+            self.tally_words()
+        )
+    }
+}
+
+/// Time left in words: `6 d 23 h` from a day on, else `5 h 20 min`.
+pub fn time_left(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    if seconds >= DAY {
+        format!("{} d {:02} h", seconds / DAY, (seconds % DAY) / HOUR)
+    } else {
+        duration(seconds)
+    }
 }
 
 /// What a proposal does when it passes, in words.
@@ -152,10 +244,12 @@ pub fn proposal(p: &Proposal, now: Timestamp) -> ProposalView {
         text_hash: p.text_hash.clone(),
         effect: effect(p),
         status: proposal_status(p, now),
+        vote: p.in_vote(),
         created_at: p.created_at,
         closes_at,
         seconds_left: (closes_at.0 - now.0).max(0),
         objections: p.objectors.len(),
+        objectors: p.objectors.clone(),
         objections_needed: p.objections_needed,
         yes: format_weight(tally.yes),
         no: format_weight(tally.no),
@@ -167,6 +261,7 @@ pub fn proposal(p: &Proposal, now: Timestamp) -> ProposalView {
         threshold: p.threshold,
         passing: p.passes(),
         closed_by: p.outcome.as_ref().map(|o| o.seq),
+        closed_at: p.outcome.as_ref().map(|o| o.at),
         applied_by: p.outcome.as_ref().and_then(|o| o.applied),
     }
 }
@@ -195,6 +290,32 @@ pub fn find(state: &State, seq: u64, now: Timestamp) -> Option<ProposalView> {
         .get(&seq)
         .or_else(|| state.decided.get(&seq))
         .map(|p| proposal(p, now))
+}
+
+/// The proposals (open ones, or all) and the tranches at one instant: what `smartup
+/// proposals` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Agenda {
+    /// The instant it shows.
+    #[serde(serialize_with = "shown::text")]
+    pub now: Timestamp,
+    /// The proposals, oldest first.
+    pub proposals: Vec<ProposalView>,
+    /// The policy's tranches.
+    pub tranches: Vec<TrancheView>,
+}
+
+/// The open proposals (every proposal with `all`) and the tranches at `now`.
+pub fn agenda(state: &State, now: Timestamp, all: bool) -> Agenda {
+    Agenda {
+        now,
+        proposals: if all {
+            all_proposals(state, now)
+        } else {
+            open_proposals(state, now)
+        },
+        tranches: tranches(state),
+    }
 }
 
 /// A tranche of a retrospective award.
@@ -245,4 +366,250 @@ pub fn tranches(state: &State) -> Vec<TrancheView> {
             }
         })
         .collect()
+}
+
+impl TrancheView {
+    /// One line for lists: what is pending and released, the trigger and who votes.
+    pub fn summary(&self) -> String {
+        let holds = if self.triggered { "holds" } else { "does not hold yet" };
+        let release = if self.voters.is_empty() {
+            "released without a vote".to_string()
+        } else {
+            format!("released by a vote of {}", self.voters.join(", "))
+        };
+        format!(
+            "tranche {} for {}: {} SC pending, {} released of {}; trigger: {} ({holds}); {release}",
+            self.id, self.recipient, self.pending, self.released, self.amount, self.trigger
+        )
+    }
+}
+
+/// Governance rows for the tests of the views and of the bot, drafted as the CLI drafts them
+/// (so they copy the policy's numbers) and recorded in a [`Book`](crate::rules::test_support::Book).
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::rules::draft::{draft, Intent, ProposalIntent};
+    use crate::rules::governance::{Choice, Kind};
+    use crate::rules::test_support::Book;
+
+    /// Records the rows `actor` writes for `intent` now.
+    #[track_caller]
+    pub fn record(b: &mut Book, actor: &str, intent: Intent) {
+        let drafted = draft(&b.state, actor, b.now, &intent).unwrap_or_else(|v| panic!("{intent:?}: {v}"));
+        for entry in drafted.entries {
+            let values: Vec<(&str, &str)> = entry.values.iter().map(|(c, v)| (*c, v.as_str())).collect();
+            b.ok(actor, entry.action.name(), &values);
+        }
+    }
+
+    /// `actor` proposes; `effect` fills in what the kind needs. Returns its number.
+    #[track_caller]
+    pub fn propose(b: &mut Book, actor: &str, kind: Kind, title: &str, effect: impl FnOnce(&mut ProposalIntent)) -> u64 {
+        let mut p = ProposalIntent {
+            kind,
+            title: title.to_string(),
+            text_hash: format!("sha256:{}", "a".repeat(64)),
+            link: "https://forge.example/smartup/proposals/1".to_string(),
+            reference: None,
+            role: None,
+            team: None,
+            owner: None,
+            task: None,
+            tranche: None,
+            declares: None,
+            note: String::new(),
+        };
+        effect(&mut p);
+        record(b, actor, Intent::Propose(p));
+        b.state.last_seq
+    }
+
+    /// `actor` votes on `proposal`.
+    #[track_caller]
+    pub fn vote(b: &mut Book, actor: &str, proposal: u64, choice: Choice) {
+        let note = String::new();
+        record(b, actor, Intent::Vote { proposal, choice, note });
+    }
+
+    /// `actor` objects to `proposal`.
+    #[track_caller]
+    pub fn object(b: &mut Book, actor: &str, proposal: u64, note: &str) {
+        let note = note.to_string();
+        record(b, actor, Intent::Object { proposal, note });
+    }
+
+    /// `actor` closes `proposal`.
+    #[track_caller]
+    pub fn close(b: &mut Book, actor: &str, proposal: u64) {
+        let note = String::new();
+        record(b, actor, Intent::CloseProposal { proposal, note });
+    }
+
+    /// The numbers of the proposals of [`debating`].
+    pub struct Debate {
+        /// founder's policy amendment "End bootstrap": cap and alice voted yes, bob no.
+        pub amendment: u64,
+        /// founder's lazy-consensus "Adopt the logo": carol objected.
+        pub lazy: u64,
+    }
+
+    /// The organisation (seven owners of weight 1.000) debating two proposals.
+    pub fn debating() -> (Book, Debate) {
+        let mut b = Book::organisation();
+        let amendment = propose(&mut b, "founder", Kind::PolicyAmendment, "End bootstrap", |p| {
+            p.reference = Some(format!("sha256:{}", "b".repeat(64)));
+        });
+        b.later(1);
+        vote(&mut b, "cap", amendment, Choice::Yes);
+        vote(&mut b, "alice", amendment, Choice::Yes);
+        vote(&mut b, "bob", amendment, Choice::No);
+        let lazy = propose(&mut b, "founder", Kind::LazyConsensus, "Adopt the logo", |_| {});
+        object(&mut b, "carol", lazy, "too early");
+        (b, Debate { amendment, lazy })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{close, debating, propose, vote};
+    use super::*;
+    use crate::rules::governance::{Choice, Kind};
+
+    #[test]
+    fn an_open_vote_shows_its_tally_participation_and_time_left() {
+        let (b, d) = debating();
+        let open = open_proposals(&b.state, b.now);
+        assert_eq!(open.iter().map(|p| p.seq).collect::<Vec<_>>(), [d.amendment, d.lazy]);
+        let vote = &open[0];
+        assert_eq!(vote.status, ProposalStatus::Voting);
+        assert!(vote.vote);
+        assert_eq!(
+            (vote.yes.as_str(), vote.no.as_str(), vote.eligible.as_str()),
+            ("2.000", "1.000", "7.000")
+        );
+        assert_eq!(vote.participation.to_string(), "42.85");
+        assert!(vote.passing);
+        assert_eq!(vote.seconds_left, 167 * HOUR);
+        assert_eq!(vote.effect, format!("allows ledger.toml sha256:{}", "b".repeat(64)));
+        assert_eq!(
+            vote.tally_words(),
+            "yes 2.000, no 1.000, abstain 0.000 of 7.000 eligible (3 voters); participation 42.85% (quorum 20.00%), yes must exceed 50.00% of yes + no, passing so far"
+        );
+        assert_eq!(vote.window_words(), format!("voting until {} (6 d 23 h left)", vote.closes_at));
+        assert!(vote
+            .summary()
+            .starts_with(&format!("#{} (policy-amendment) End bootstrap: voting until", d.amendment)));
+
+        let lazy = &open[1];
+        assert_eq!(lazy.status, ProposalStatus::LazyConsensus);
+        assert!(!lazy.vote);
+        assert_eq!(lazy.objectors, ["carol"]);
+        assert_eq!(lazy.tally_words(), "1 of 3 objections that would make it a vote");
+        assert_eq!(
+            lazy.window_words(),
+            format!(
+                "lazy consensus until {} (2 d 00 h left): passes unless enough owners object",
+                lazy.closes_at
+            )
+        );
+    }
+
+    #[test]
+    fn after_the_window_proposals_wait_for_closing_then_are_decided() {
+        let (mut b, d) = debating();
+        b.later(167);
+        let closing = find(&b.state, d.amendment, b.now).unwrap();
+        assert_eq!(closing.status, ProposalStatus::Closing);
+        assert_eq!(closing.seconds_left, 0);
+        assert_eq!(
+            closing.window_words(),
+            format!(
+                "its window ended at {}: anyone closes it with `smartup close-proposal {}`",
+                closing.closes_at, d.amendment
+            )
+        );
+        close(&mut b, "dave", d.amendment);
+        close(&mut b, "dave", d.lazy);
+        assert!(open_proposals(&b.state, b.now).is_empty());
+        let all = all_proposals(&b.state, b.now);
+        assert_eq!(all.iter().map(|p| p.status).collect::<Vec<_>>(), [ProposalStatus::Passed; 2]);
+        let passed = &all[0];
+        assert_eq!(passed.closed_by, Some(b.state.last_seq - 1));
+        assert_eq!(passed.closed_at, Some(b.now));
+        assert_eq!(passed.window_words(), format!("passed at {}", b.now));
+        assert!(!passed.tally_words().contains("so far"), "{}", passed.tally_words());
+        assert_eq!(all[1].tally_words(), "1 of 3 objections: it never went to a vote");
+        assert_eq!(find(&b.state, 9999, b.now), None);
+        assert!(agenda(&b.state, b.now, false).proposals.is_empty());
+        assert_eq!(agenda(&b.state, b.now, true).proposals, all);
+        let json = serde_json::to_value(&all[0]).unwrap();
+        assert_eq!(json["status"], "passed");
+        assert_eq!(json["participation"], "42.85");
+        assert_eq!(json["closed_at"], b.now.to_string());
+    }
+
+    #[test]
+    fn a_vote_without_quorum_fails_and_says_so_while_it_runs() {
+        let mut b = crate::rules::test_support::Book::organisation();
+        let seq = propose(&mut b, "founder", Kind::BindingVote, "Declare the MVP", |p| {
+            p.declares = Some("working-mvp".into());
+        });
+        vote(&mut b, "alice", seq, Choice::Yes);
+        let running = find(&b.state, seq, b.now).unwrap();
+        assert_eq!(running.participation.to_string(), "14.28");
+        assert!(!running.passing);
+        assert!(running.tally_words().ends_with("not passing so far"));
+        assert_eq!(running.effect, "declares working-mvp");
+        b.later(168);
+        close(&mut b, "alice", seq);
+        assert_eq!(find(&b.state, seq, b.now).unwrap().status, ProposalStatus::Failed);
+    }
+
+    #[test]
+    fn time_left_reads_in_days_from_a_day_on() {
+        assert_eq!(time_left(6 * DAY + 23 * HOUR + 59 * 60), "6 d 23 h");
+        assert_eq!(time_left(DAY), "1 d 00 h");
+        assert_eq!(time_left(5 * HOUR + 20 * 60), "5 h 20 min");
+        assert_eq!(time_left(-5), "0 h 00 min");
+    }
+
+    #[test]
+    fn tranches_show_pending_released_and_their_trigger() {
+        let (mut b, _) = debating();
+        let all = tranches(&b.state);
+        assert_eq!(
+            all.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            ["design", "production", "organisation"]
+        );
+        let design = &all[0];
+        assert_eq!(design.recipient, "founder");
+        assert!(design.triggered, "founder and cap are captains: {design:?}");
+        assert!(!all[1].triggered);
+        assert_eq!(
+            design.summary(),
+            "tranche design for founder: 24660.00 SC pending, 0.00 released of 24660.00; trigger: at least 2 team captains (holds); released by a vote of captains, leadership"
+        );
+        assert!(all[2].summary().ends_with("(does not hold yet); released without a vote"));
+        let seq = propose(&mut b, "founder", Kind::TrancheRelease, "Design tranche", |p| {
+            p.tranche = Some("design".into());
+        });
+        vote(&mut b, "cap", seq, Choice::Yes);
+        b.later(168);
+        close(&mut b, "cap", seq);
+        let release = crate::rules::draft::Intent::ReleaseTranche {
+            tranche: "design".into(),
+            amount: Some("1000".parse().unwrap()),
+            proposal: None,
+            note: String::new(),
+        };
+        super::testing::record(&mut b, "cap", release);
+        let design = &tranches(&b.state)[0];
+        assert_eq!(
+            (design.pending.to_string(), design.released.to_string()),
+            ("23660.00".into(), "1000.00".into())
+        );
+        assert_eq!(b.state.tranches_pending().to_string(), "81200.00");
+        let applied = find(&b.state, seq, b.now).unwrap();
+        assert_eq!(applied.applied_by, Some(b.state.last_seq));
+    }
 }

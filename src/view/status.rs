@@ -1,7 +1,8 @@
 //! A task's status, the one word list every front end shows (`status`, the Forgejo labels),
 //! and the task board: tasks with their status, people, budget and window, open sessions and
-//! pending SC.
+//! pending SC, beside the open proposals and the SC pending in tranches.
 
+use super::proposals::{open_proposals, ProposalView};
 use super::shown;
 use crate::ledger::policy::Policy;
 use crate::money::Amount;
@@ -174,6 +175,11 @@ pub struct Board {
     /// All SC assessed and not yet validated.
     #[serde(serialize_with = "shown::text")]
     pub pending_total: Amount,
+    /// The open proposals, oldest first, with their tally and time left.
+    pub proposals: Vec<ProposalView>,
+    /// SC pending in the tranches of retrospective awards (never outstanding until released).
+    #[serde(serialize_with = "shown::text")]
+    pub sc_pending_in_tranches: Amount,
 }
 
 impl Board {
@@ -239,6 +245,8 @@ pub fn board(state: &State, now: Timestamp) -> Board {
         open_sessions,
         pending,
         pending_total: state.pending,
+        proposals: open_proposals(state, now),
+        sc_pending_in_tranches: state.tranches_pending(),
     }
 }
 
@@ -311,5 +319,21 @@ mod tests {
         assert_eq!(json["tasks"][0]["state"], "assessed");
         assert_eq!(json["tasks"][0]["budget"], "55.00");
         assert_eq!(json["pending"][0]["window_ends"], end.to_string());
+        assert_eq!(json["proposals"], serde_json::json!([]));
+        assert_eq!(json["sc_pending_in_tranches"], "82200.00", "the template's three tranches");
+    }
+
+    #[test]
+    fn the_board_shows_the_open_proposals_and_the_sc_pending_in_tranches() {
+        let (mut b, d) = crate::view::proposals::testing::debating();
+        let open = board(&b.state, b.now);
+        let seqs: Vec<u64> = open.proposals.iter().map(|p| p.seq).collect();
+        assert_eq!(seqs, [d.amendment, d.lazy]);
+        assert_eq!(open.proposals[0].yes, "2.000");
+        assert_eq!(open.sc_pending_in_tranches.to_string(), "82200.00");
+        b.later(168);
+        crate::view::proposals::testing::close(&mut b, "dave", d.lazy);
+        let later = board(&b.state, b.now);
+        assert_eq!(later.proposals.len(), 1, "closed proposals leave the board");
     }
 }

@@ -1,12 +1,15 @@
 //! Which rooms an accepted ledger event is announced in, and in which words: a task's events
 //! in its team's room and its own room; roles and objectives in their team's room; new owners,
-//! policy amendments, money and keys in the general forum. Pure.
+//! policy amendments, money, keys and every decision (proposals, objections, votes, results,
+//! released tranches) in the general forum. Pure.
 
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::matrix::hub::desired::{room_key, RoomKind, FORUM};
 use crate::rules::state::State;
 use crate::rules::window_end;
+use crate::time::HOUR;
 use crate::view::events::{Event, EventKind};
+use crate::view::proposals::effect;
 
 /// One announcement: the event's seq, the rooms (by key) and the words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +65,22 @@ pub fn announcement(event: &Event, state: &State) -> Option<Announcement> {
             let team = identity.ok().and_then(|r| state.roles.get(&r)).map(|r| r.team.clone());
             team.and_then(|t| team_room(state, &t)).into_iter().collect()
         }
+        EventKind::Proposed { proposal, .. } => {
+            text.push_str(&how_to_take_part(state, *proposal).unwrap_or_default());
+            vec![FORUM.to_string()]
+        }
+        EventKind::ProposalClosed {
+            proposal, passed: true, ..
+        } => {
+            text.push_str(&what_it_does(state, *proposal).unwrap_or_default());
+            vec![FORUM.to_string()]
+        }
+        EventKind::ProposalObjected { .. }
+        | EventKind::Voted { .. }
+        | EventKind::ProposalClosed { .. }
+        | EventKind::TrancheReleased { .. } => {
+            vec![FORUM.to_string()]
+        }
         EventKind::ObjectiveCreated { objective } => {
             let team = numeric_identity(objective, IdKind::Objective)
                 .ok()
@@ -77,6 +96,26 @@ pub fn announcement(event: &Event, state: &State) -> Option<Announcement> {
         rooms,
         text,
     })
+}
+
+/// How owners take part in a new proposal, judged by its first window (a lazy proposal that
+/// objections escalate later is announced again by the objection that did).
+fn how_to_take_part(state: &State, seq: u64) -> Option<String> {
+    let p = state.proposals.get(&seq).or_else(|| state.decided.get(&seq))?;
+    let end = p.created_at.plus(p.window_hours * HOUR);
+    Some(if p.kind.lazy() {
+        format!(
+            "; it passes at {end} unless {} owners object (`smartup object {seq} --note WHY`)",
+            p.objections_needed
+        )
+    } else {
+        format!("; the vote runs until {end} (`smartup vote {seq} yes|no|abstain`)")
+    })
+}
+
+/// What a passed proposal does.
+fn what_it_does(state: &State, seq: u64) -> Option<String> {
+    state.decided.get(&seq).map(|p| format!("; effect: {}", effect(p)))
 }
 
 #[cfg(test)]
@@ -105,5 +144,39 @@ mod tests {
             "the log row repeats the clock row"
         );
         assert_eq!(said.len(), events.len() - 1);
+    }
+
+    #[test]
+    fn decisions_are_announced_in_the_forum_with_how_to_take_part() {
+        use crate::view::proposals::testing::{close, debating};
+        let (mut b, d) = debating();
+        b.later(168);
+        close(&mut b, "dave", d.amendment);
+        let events = since(&mut b.genesis.clone(), b.rows.iter().map(|(r, _)| r.clone()), d.amendment - 1).unwrap();
+        let said: Vec<Announcement> = events.iter().filter_map(|e| announcement(e, &b.state)).collect();
+        assert_eq!(said.len(), events.len(), "every decision row is news");
+        assert!(said.iter().all(|a| a.rooms == [FORUM]), "{said:?}");
+        let text = |seq: u64| said.iter().find(|a| a.seq == seq).map(|a| a.text.clone()).unwrap_or_default();
+        let proposed = b.state.decided[&d.amendment].created_at;
+        assert_eq!(
+            text(d.amendment),
+            format!(
+                "founder proposed #{0} (policy-amendment): End bootstrap; the vote runs until {1} (`smartup vote {0} yes|no|abstain`)",
+                d.amendment,
+                proposed.plus(168 * HOUR)
+            )
+        );
+        assert!(
+            text(d.lazy).ends_with(&format!("unless 3 owners object (`smartup object {} --note WHY`)", d.lazy)),
+            "{}",
+            text(d.lazy)
+        );
+        assert_eq!(text(d.amendment + 1), format!("cap voted yes on #{}", d.amendment));
+        let closed = text(b.state.last_seq);
+        assert!(
+            closed.starts_with(&format!("#{} passed: yes 2.000, no 1.000", d.amendment))
+                && closed.ends_with(&format!("; effect: allows ledger.toml sha256:{}", "b".repeat(64))),
+            "{closed}"
+        );
     }
 }

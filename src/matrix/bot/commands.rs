@@ -1,14 +1,15 @@
 //! What Engelbot answers: `!help`, `!my_tasks`, `!wallet`, `!open_roles`, `!status TASK`,
-//! `!treasury`, `!verify`, and the write requests `!start_work TASK`, `!stop_work`,
+//! `!treasury`, `!proposals`, `!verify`, and the write requests `!start_work TASK`, `!stop_work`,
 //! `!apply ROLE [TEAM]`, which it checks against the rules for the asker now and answers with
 //! the `smartup` command to run: it signs nothing for anyone. Pure: the numbers are the read
-//! model's ([`crate::view`]), the same `smartup balance/status --json` print.
+//! model's ([`crate::view`]), the same `smartup balance/status/proposals --json` print.
 
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::rules::draft::{trial, Intent, RoleChange};
 use crate::rules::state::State;
 use crate::time::Timestamp;
 use crate::view::balances::balances;
+use crate::view::proposals::open_proposals;
 use crate::view::status::{board, TaskStatus};
 
 /// A command the bot understands.
@@ -28,6 +29,8 @@ pub enum Command {
     Status(String),
     /// `!treasury`.
     Treasury,
+    /// `!proposals`.
+    Proposals,
     /// `!verify`.
     Verify,
     /// `!start_work TASK`.
@@ -49,6 +52,7 @@ const USAGE: &[(&str, &str, &str)] = &[
     ("open_roles", "", "vacant roles and tasks waiting for people"),
     ("status", " <task>", "a task's status, budget and people"),
     ("treasury", "", "EUR held, SC outstanding and pending, the 3x rule"),
+    ("proposals", "", "open proposals with their tally and time left"),
     ("verify", "", "whether the ledger verifies, and its last commit"),
     ("start_work", " <task>", "whether you may clock in now, and the command"),
     ("stop_work", "", "whether you may clock out now, and the command"),
@@ -87,6 +91,7 @@ pub fn parse(body: &str) -> Option<Result<Command, String>> {
         "open_roles" => none(Command::OpenRoles),
         "status" => one(Command::Status),
         "treasury" => none(Command::Treasury),
+        "proposals" => none(Command::Proposals),
         "verify" => none(Command::Verify),
         "start_work" => one(Command::StartWork),
         "stop_work" => none(Command::StopWork),
@@ -154,6 +159,7 @@ pub fn answer(asker: &Asker, command: &Command) -> String {
         Command::OpenRoles => open_roles(state, asker.now),
         Command::Status(task) => status(state, asker.now, task),
         Command::Treasury => treasury(state, asker.now),
+        Command::Proposals => proposals(state, asker.now),
         Command::StartWork(task) => advise(
             state,
             owner,
@@ -213,8 +219,23 @@ fn treasury(state: &State, now: Timestamp) -> String {
     let t = balances(state, now).treasury;
     let rule = if t.three_x_rule_ok { "kept" } else { "BROKEN" };
     format!(
-        "Treasury: {} EUR. SC outstanding {} (at most {} under the 3x rule: {rule}); SC pending validation {} (not outstanding until validated).",
-        t.eur, t.sc_outstanding, t.sc_limit, t.sc_pending
+        "Treasury: {} EUR. SC outstanding {} (at most {} under the 3x rule: {rule}); SC pending validation {} and in tranches of retrospective awards {} (not outstanding until validated or released).",
+        t.eur, t.sc_outstanding, t.sc_limit, t.sc_pending, t.sc_pending_in_tranches
+    )
+}
+
+/// `!proposals`: the open proposals, each with its window, time left and tally, and how to
+/// take part.
+fn proposals(state: &State, now: Timestamp) -> String {
+    let open = open_proposals(state, now);
+    if open.is_empty() {
+        return "No proposal is open. Make one with `smartup propose KIND --title T --text FILE` in your clone.".to_string();
+    }
+    let lines: Vec<String> = open.iter().map(|p| p.summary()).collect();
+    format!(
+        "Open proposals: {}\n{}\nVote with `smartup vote N yes|no|abstain`, object with `smartup object N --note WHY`, in your clone; `smartup proposals N` shows one whole.",
+        open.len(),
+        lines.join("\n")
     )
 }
 
@@ -333,6 +354,8 @@ mod tests {
         assert_eq!(parse("!link K7QM 3XPA"), Some(Ok(Command::Link("K7QM3XPA".into()))));
         assert_eq!(parse("!status"), Some(Err("**Usage:** !status <task>".into())));
         assert_eq!(parse("!wallet now"), Some(Err("**Usage:** !wallet".into())));
+        assert_eq!(parse("!proposals"), Some(Ok(Command::Proposals)));
+        assert_eq!(parse("!proposals 12"), Some(Err("**Usage:** !proposals".into())));
         assert!(parse("!frobnicate").unwrap().unwrap_err().contains("**Usage:** !help"));
         assert_eq!(
             parse("!apply 4_2_9 3_2"),
@@ -356,6 +379,8 @@ mod tests {
             );
         }
         assert!(answer(&stranger, &Command::Treasury).starts_with("Treasury: 1000.00 EUR"));
+        assert!(answer(&stranger, &Command::Treasury).contains("in tranches of retrospective awards 82200.00"));
+        assert!(answer(&stranger, &Command::Proposals).starts_with("No proposal is open."));
         assert!(answer(&stranger, &Command::Status("6_2_1_1".into())).contains("Attacker alice, Defender bob"));
     }
 
@@ -379,5 +404,28 @@ mod tests {
             "{role}"
         );
         assert!(answer(&alice, &Command::Wallet).starts_with("alice (work license): 0.00 SC"));
+    }
+
+    #[test]
+    fn proposals_lists_the_open_ones_with_tally_and_time_left_and_help_names_it() {
+        let (mut b, d) = crate::view::proposals::testing::debating();
+        let said = answer(&ask(&b, None), &Command::Proposals);
+        let lines: Vec<&str> = said.lines().collect();
+        assert_eq!(lines[0], "Open proposals: 2");
+        assert!(
+            lines[1].starts_with(&format!("#{} (policy-amendment) End bootstrap: voting until", d.amendment))
+                && lines[1].contains("(6 d 23 h left); yes 2.000, no 1.000, abstain 0.000 of 7.000 eligible (3 voters); participation 42.85% (quorum 20.00%)"),
+            "{said}"
+        );
+        assert!(
+            lines[2].starts_with(&format!("#{} (lazy-consensus) Adopt the logo: lazy consensus until", d.lazy))
+                && lines[2].ends_with("1 of 3 objections that would make it a vote"),
+            "{said}"
+        );
+        assert!(lines[3].contains("`smartup vote N yes|no|abstain`"), "{said}");
+        b.later(168);
+        let closing = answer(&ask(&b, None), &Command::Proposals);
+        assert!(closing.contains("anyone closes it with `smartup close-proposal"), "{closing}");
+        assert!(help().contains("!proposals — open proposals with their tally and time left"));
     }
 }
