@@ -120,6 +120,9 @@ pub struct ProposalView {
     pub closed_by: Option<u64>,
     /// The seq of the row that carried out its effect, once one did.
     pub applied_by: Option<u64>,
+    /// Whether it is (or was) decided by a vote: a voting kind, or a lazy proposal its
+    /// objections escalated.
+    pub in_vote: bool,
 }
 
 /// What a proposal does when it passes, in words.
@@ -137,6 +140,14 @@ pub fn effect(p: &Proposal) -> String {
         Kind::AwardReview => format!("allows the validation of task {}", or(&p.task)),
         Kind::TrancheRelease => format!("releases tranche {}", or(&p.tranche)),
     }
+}
+
+/// Whether a passed proposal of `kind` (a [`ProposalView::kind`] word) is carried out by a
+/// later row it allows (an amendment, an appointment or recall, a validation, a release,
+/// shown as `applied_by`); a lazy-consensus proposal or a binding vote takes effect when it
+/// closes (a declaration is made by the closing row).
+pub fn carried_out_by_a_later_row(kind: &str) -> bool {
+    Kind::parse(kind).is_some_and(|k| !matches!(k, Kind::LazyConsensus | Kind::BindingVote))
 }
 
 /// A proposal at `now`.
@@ -168,6 +179,7 @@ pub fn proposal(p: &Proposal, now: Timestamp) -> ProposalView {
         passing: p.passes(),
         closed_by: p.outcome.as_ref().map(|o| o.seq),
         applied_by: p.outcome.as_ref().and_then(|o| o.applied),
+        in_vote: p.in_vote(),
     }
 }
 
