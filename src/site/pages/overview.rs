@@ -126,6 +126,14 @@ pub fn page(ctx: &Context) -> Page {
 /// The open proposals, and a link to every decision.
 fn decisions(ctx: &Context, page: &mut Page) {
     page.heading("Decisions");
+    if ctx.proposals.is_empty() {
+        page.para(vec![
+            text("No proposal has been made yet. "),
+            link("How decisions are made", "decisions/index"),
+            text("."),
+        ]);
+        return;
+    }
     let open: Vec<Vec<Inline>> = ctx
         .proposals
         .iter()
