@@ -225,6 +225,236 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
     );
 }
 
+/// `1.005` (votes, as `balance --json` writes weights) → 1005 thousandths.
+fn thousandths(votes: &str) -> u64 {
+    let (whole, part) = votes.split_once('.').expect("votes to three places");
+    whole.parse::<u64>().unwrap() * 1000 + part.parse::<u64>().unwrap()
+}
+
+/// 1005 thousandths → `1.005`.
+fn votes(thousandths: u64) -> String {
+    format!("{}.{:03}", thousandths / 1000, thousandths % 1000)
+}
+
+/// `part` of `whole` as the site writes a percentage: two places at most, no trailing zeros.
+fn percent(part: u64, whole: u64) -> String {
+    let hundredths = part * 10_000 / whole;
+    let shown = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+    format!("{}%", shown.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// The demo ledger, then a binding vote declaring market-launch that passes, the release of
+/// 1,000 SC of the organisation tranche it triggers, an open vote and an open lazy-consensus
+/// proposal with an objection; the last row at 2026-01-20T10:00:00Z.
+fn governed_demo(sb: &Sandbox) -> Ledger {
+    let ledger = sb.demo_pinned(Some("2026-01-10T12:00:00Z"));
+    let text = sb.path().join("proposal.md");
+    std::fs::write(&text, "What the proposal says.\n").unwrap();
+    let propose = |at: &str, kind: &str, title: &str, extra: &[&str]| {
+        let mut args = vec!["propose", kind, "--title", title, "--text", s(&text)];
+        args.extend_from_slice(extra);
+        ledger.act(sb, "founder", Some(at), &args).ok();
+    };
+    let act = |who: &str, at: &str, args: &[&str]| {
+        ledger.act(sb, who, Some(at), args).ok();
+    };
+    propose(
+        "2026-01-11T09:00:00Z",
+        "binding-vote",
+        "We have launched on the market",
+        &["--declares", "market-launch", "--link", "https://forge.example/org/ledger/issues/7"],
+    );
+    for who in ["founder", "carla", "maya", "alice"] {
+        act(who, "2026-01-12T10:00:00Z", &["vote", "33", "yes"]);
+    }
+    act("bob", "2026-01-12T11:00:00Z", &["vote", "33", "no"]);
+    act("carla", "2026-01-18T10:00:00Z", &["close-proposal", "33"]);
+    act(
+        "carla",
+        "2026-01-18T11:00:00Z",
+        &["release-tranche", "organisation", "--amount", "1000"],
+    );
+    propose("2026-01-19T09:00:00Z", "binding-vote", "Adopt the code of conduct", &[]);
+    act("maya", "2026-01-19T12:00:00Z", &["vote", "41", "yes"]);
+    act("bob", "2026-01-19T13:00:00Z", &["vote", "41", "abstain"]);
+    propose("2026-01-20T09:00:00Z", "lazy-consensus", "Move the weekly call to Thursday", &[]);
+    act(
+        "alice",
+        "2026-01-20T10:00:00Z",
+        &["object", "44", "--note", "Thursday clashes with the design review"],
+    );
+    ledger
+}
+
+/// The site of a ledger with decisions shows, from the rows themselves and `balance --json`
+/// (not from `smartup`'s proposal views): each open proposal's standing and time left, each
+/// closed one's tally and closing row, a page per proposal linking every row about it, and SC
+/// pending in tranches as a line of their own, never outstanding.
+#[test]
+fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
+    let sb = Sandbox::new();
+    let ledger = governed_demo(&sb);
+    let out = sb.path().join("site");
+    // Built first without the last three rows, then on from there: as a fresh build.
+    build(&sb, &ledger, &out, &["--at", "HEAD~3"]).ok();
+    let after = build(&sb, &ledger, &out, &["--json"]).ok().json();
+    assert_eq!(after["site"]["commits_verified"], 3, "{after}");
+    let fresh = sb.path().join("fresh");
+    build(&sb, &ledger, &fresh, &[]).ok();
+    let pages = |root: &Path| -> BTreeMap<String, Vec<u8>> {
+        files(root)
+            .into_iter()
+            .filter(|(path, _)| !path.starts_with(".smartup-site"))
+            .collect()
+    };
+    assert!(
+        pages(&out) == pages(&fresh),
+        "a build that went on from an earlier one differs from a fresh one"
+    );
+    let rows = ledger.log(&sb);
+    let column = |row: &Value, name: &str| row["columns"][name].as_str().unwrap_or("").to_string();
+    let proposals: Vec<&Value> = rows.iter().filter(|r| r["action"] == "propose").collect();
+    assert_eq!(proposals.len(), 3);
+    let about = |seq: u64| -> Vec<u64> {
+        rows.iter()
+            .filter(|r| r["seq"] == seq || column(r, "proposal") == seq.to_string())
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect()
+    };
+    // As of the last row (SK decays with time; the site shows the ledger as of its last row).
+    let balance = ledger
+        .act(&sb, "founder", Some("2026-01-20T10:00:00Z"), &["balance", "--json"])
+        .ok()
+        .json();
+    let weight_of = |who: &str| {
+        let owner = balance["owners"].as_array().unwrap().iter().find(|o| o["owner"] == who).unwrap();
+        thousandths(owner["vote_weight"].as_str().unwrap())
+    };
+    let decisions = text(&out, "decisions/index.html");
+
+    // The closed vote: its tally is the closing row's, its effect its closing row's.
+    let close = rows.iter().find(|r| r["action"] == "close-proposal").expect("a closing row");
+    let close_seq = close["seq"].as_u64().unwrap();
+    assert_eq!(column(close, "result"), "passed");
+    let passed = row_with(&decisions, ">33: We have launched on the market</a>");
+    let number = |name: &str| column(close, name).parse::<u64>().unwrap();
+    let tally = format!(
+        "yes {}, no {}, abstain {} ({} voters)",
+        votes(number("yes")),
+        votes(number("no")),
+        votes(number("abstain")),
+        number("voters")
+    );
+    for needle in [
+        ">passed<".to_string(),
+        tally,
+        format!(
+            "{} (quorum 20%)",
+            percent(number("yes") + number("no") + number("abstain"), number("eligible"))
+        ),
+        format!("its closing row, <a href=\"../log/1.html#seq-{close_seq}\">seq {close_seq}</a>"),
+    ] {
+        assert!(passed.contains(&needle), "the passed vote's line lacks {needle:?}: {passed}");
+    }
+
+    // The open vote: maya yes and bob abstaining, of every owner's weight as of the proposal
+    // (the founder's governance SK for the passed vote came before it).
+    let all: u64 = ["founder", "carla", "maya", "alice", "bob"].map(weight_of).iter().sum();
+    let (maya, bob) = (weight_of("maya"), weight_of("bob"));
+    let open = row_with(&decisions, ">41: Adopt the code of conduct</a>");
+    for needle in [
+        "(binding-vote)".to_string(),
+        format!("yes {}, no 0.000, abstain {} (2 voters)", votes(maya), votes(bob)),
+        format!("{} (quorum 20%)", percent(maya + bob, all)),
+        // Proposed 2026-01-19 09:00 for 168 hours; the last row is 2026-01-20 10:00.
+        "2026-01-26 09:00 UTC (5 days 23 h left)".to_string(),
+    ] {
+        assert!(open.contains(&needle), "the open vote's line lacks {needle:?}: {open}");
+    }
+    let lazy = row_with(&decisions, ">44: Move the weekly call to Thursday</a>");
+    for needle in [
+        "lazy consensus",
+        "objections: 1 of 3 that make it a vote",
+        "2026-01-22 09:00 UTC (1 day 23 h left)",
+    ] {
+        assert!(lazy.contains(needle), "the lazy proposal's line lacks {needle:?}: {lazy}");
+    }
+
+    // A page per proposal, in every format, linking each of its rows on the audit log.
+    for p in &proposals {
+        let seq = p["seq"].as_u64().unwrap();
+        let page = text(&out, &format!("decisions/{seq}.html"));
+        assert!(page.contains(&column(p, "text_hash")), "proposal {seq} names its text's hash");
+        for row in about(seq) {
+            assert!(
+                page.contains(&format!("href=\"../log/1.html#seq-{row}\"")),
+                "proposal {seq}'s page links its row {row}"
+            );
+        }
+        assert!(out.join(format!("markdown/docs/decisions/{seq}.md")).is_file());
+        assert!(out.join(format!("wiki/decisions-{seq}.md")).is_file());
+    }
+    assert_eq!(about(33).len(), 7, "propose, five votes and the closing row");
+    assert!(text(&out, "wiki/_Sidebar.md").contains("[Decisions](decisions-index)"));
+    assert!(text(&out, "index.html").contains(">41: Adopt the code of conduct</a>: voting"));
+
+    // SC pending in tranches: the policy's tranches less the release row, a line of its own;
+    // the released SC are outstanding, the pending ones are not.
+    let policy: toml::Value = toml::from_str(&std::fs::read_to_string(ledger.file("ledger.toml")).unwrap()).unwrap();
+    let cents = |amount: &str| -> i64 {
+        let (whole, part) = amount.split_once('.').unwrap_or((amount, "0"));
+        whole.parse::<i64>().unwrap() * 100 + format!("{part:0<2}").parse::<i64>().unwrap()
+    };
+    let in_tranches: i64 = policy["governance"]["tranches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| cents(t["amount"].as_str().unwrap()))
+        .sum();
+    let release = rows.iter().find(|r| r["action"] == "release-tranche").expect("a release row");
+    let released = cents(&column(release, "amount"));
+    let plain = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
+    let treasury = &balance["treasury"];
+    for page in ["index.html", "finances.html"] {
+        let html = text(&out, page);
+        let line = row_with(&html, ">SC pending in tranches");
+        assert!(line.contains(&shown(&plain(in_tranches - released), "SC")), "{page}: {line}");
+        let outstanding = row_with(&html, ">SC outstanding");
+        assert!(
+            outstanding.contains(&shown(treasury["sc_outstanding"].as_str().unwrap(), "SC")),
+            "{page}: {outstanding}"
+        );
+    }
+    assert_eq!(
+        cents(treasury["sc_outstanding"].as_str().unwrap()),
+        cents("49.50") + released,
+        "the demo's validated SC and the release are outstanding, nothing of what is pending"
+    );
+    let finances = text(&out, "finances.html");
+    let organisation = row_with(&finances, ">organisation</th>");
+    let release_seq = release["seq"].as_u64().unwrap();
+    for needle in [
+        shown(&plain(released), "SC"),
+        shown(&plain(2_466_000 - released), "SC"),
+        "market-launch declared by vote (holds)".to_string(),
+        format!("href=\"log/1.html#seq-{release_seq}\""),
+    ] {
+        assert!(
+            organisation.contains(&needle),
+            "the organisation tranche lacks {needle:?}: {organisation}"
+        );
+    }
+
+    // The governance rows are in the audit log like every other row.
+    let log = text(&out, "log/1.html");
+    for row in rows.iter().filter(|r| r["table"] == "proposals") {
+        let seq = row["seq"].as_u64().unwrap();
+        let line = row_with(&log, &format!("id=\"seq-{seq}\""));
+        assert!(line.contains(row["action"].as_str().unwrap()), "{line}");
+    }
+    assert!(check_links(&out) > 300);
+}
+
 #[test]
 fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
     let sb = Sandbox::new();
@@ -467,6 +697,7 @@ fn golden_pages_of_the_demo_ledger_on_a_pinned_clock() {
         "owners/alice",
         "tasks/index",
         "tasks/6_2_1_1",
+        "decisions/index",
         "rules",
         "log/index",
         "log/1",

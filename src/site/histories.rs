@@ -1,6 +1,7 @@
-//! Task histories on disk: each task's rows in words in its own small file
-//! (`<site>/.smartup-site/tasks/<task>.json`), so a build holds only the tasks it is working
-//! on and a later build reads only the tasks new rows touch.
+//! Histories on disk: the rows in words of each task (`6_2_1_1`) and of each proposal
+//! (`proposal-33`, see [`proposal_key`]), each in its own small file
+//! (`<site>/.smartup-site/histories/<key>.json`), so a build holds only the histories it is
+//! working on and a later build reads only the ones new rows touch.
 //!
 //! Files are appended to as the history is folded, before the build knows that the history
 //! verifies; the rows past the last row of the saved model (`valid_up_to`) are dropped when a
@@ -14,8 +15,13 @@ use std::path::{Path, PathBuf};
 /// Rows kept in memory before the loaded histories are written out and dropped.
 const IN_MEMORY_ROWS: usize = 100_000;
 
-/// The task histories of one site.
-pub struct TaskHistories {
+/// The key of a proposal's history: `proposal-33` (no task id looks like it).
+pub fn proposal_key(seq: u64) -> String {
+    format!("proposal-{seq}")
+}
+
+/// The task and proposal histories of one site, by key.
+pub struct Histories {
     dir: PathBuf,
     valid_up_to: u64,
     loaded: BTreeMap<String, Vec<Told>>,
@@ -24,12 +30,12 @@ pub struct TaskHistories {
     touched: BTreeSet<String>,
 }
 
-impl TaskHistories {
+impl Histories {
     /// The histories in `dir`, of which rows after seq `valid_up_to` are not part (a build
     /// that did not finish wrote them).
-    pub fn open(dir: &Path, valid_up_to: u64) -> Result<TaskHistories> {
+    pub fn open(dir: &Path, valid_up_to: u64) -> Result<Histories> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(TaskHistories {
+        Ok(Histories {
             dir: dir.to_path_buf(),
             valid_up_to,
             loaded: BTreeMap::new(),
@@ -40,22 +46,22 @@ impl TaskHistories {
     }
 
     /// Empty histories in `dir` (a build from genesis): what was there is removed.
-    pub fn new(dir: &Path) -> Result<TaskHistories> {
+    pub fn new(dir: &Path) -> Result<Histories> {
         match std::fs::remove_dir_all(dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot clear {}", dir.display())),
         }
-        TaskHistories::open(dir, u64::MAX)
+        Histories::open(dir, u64::MAX)
     }
 
-    fn file(&self, task: &str) -> PathBuf {
-        self.dir.join(format!("{task}.json"))
+    fn file(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
     }
 
-    /// Reads a task's history from its file (empty without one).
-    fn read(&self, task: &str) -> Result<Vec<Told>> {
-        let path = self.file(task);
+    /// Reads a history from its file (empty without one).
+    fn read(&self, key: &str) -> Result<Vec<Told>> {
+        let path = self.file(key);
         let mut rows: Vec<Told> = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
                 format!(
@@ -70,17 +76,17 @@ impl TaskHistories {
         Ok(rows)
     }
 
-    /// Appends a row to a task's history.
-    pub fn push(&mut self, task: &str, told: Told) -> Result<()> {
-        if !self.loaded.contains_key(task) {
-            let rows = self.read(task)?;
+    /// Appends a row to the history of `key` (a task's numeric id, or a [`proposal_key`]).
+    pub fn push(&mut self, key: &str, told: Told) -> Result<()> {
+        if !self.loaded.contains_key(key) {
+            let rows = self.read(key)?;
             self.loaded_rows += rows.len();
-            self.loaded.insert(task.to_string(), rows);
+            self.loaded.insert(key.to_string(), rows);
         }
-        self.loaded.get_mut(task).expect("loaded above").push(told);
+        self.loaded.get_mut(key).expect("loaded above").push(told);
         self.loaded_rows += 1;
-        self.changed.insert(task.to_string());
-        self.touched.insert(task.to_string());
+        self.changed.insert(key.to_string());
+        self.touched.insert(key.to_string());
         if self.loaded_rows > IN_MEMORY_ROWS {
             self.save()?;
             self.loaded.clear();
@@ -89,24 +95,24 @@ impl TaskHistories {
         Ok(())
     }
 
-    /// A task's whole history.
-    pub fn history(&mut self, task: &str) -> Result<Vec<Told>> {
-        match self.loaded.get(task) {
+    /// The whole history of `key`.
+    pub fn history(&mut self, key: &str) -> Result<Vec<Told>> {
+        match self.loaded.get(key) {
             Some(rows) => Ok(rows.clone()),
-            None => self.read(task),
+            None => self.read(key),
         }
     }
 
-    /// The tasks that got rows in this build.
+    /// The keys (tasks, proposals) that got rows in this build.
     pub fn touched(&self) -> &BTreeSet<String> {
         &self.touched
     }
 
     /// Writes the histories that changed to their files.
     pub fn save(&mut self) -> Result<()> {
-        for task in std::mem::take(&mut self.changed) {
-            let Some(rows) = self.loaded.get(&task) else { continue };
-            let path = self.file(&task);
+        for key in std::mem::take(&mut self.changed) {
+            let Some(rows) = self.loaded.get(&key) else { continue };
+            let path = self.file(&key);
             let tmp = path.with_extension("json.tmp");
             std::fs::write(&tmp, serde_json::to_vec(rows)?).with_context(|| format!("cannot write {}", tmp.display()))?;
             std::fs::rename(&tmp, &path).with_context(|| format!("cannot move {} into place", path.display()))?;
@@ -131,12 +137,12 @@ mod tests {
     #[test]
     fn rows_past_the_saved_model_are_dropped_when_read() {
         let dir = tempfile::tempdir().unwrap();
-        let mut h = TaskHistories::new(dir.path()).unwrap();
+        let mut h = Histories::new(dir.path()).unwrap();
         for seq in 1..=4 {
             h.push("6_1_1_1", told(seq)).unwrap();
         }
         h.save().unwrap();
-        let mut again = TaskHistories::open(dir.path(), 2).unwrap();
+        let mut again = Histories::open(dir.path(), 2).unwrap();
         let seqs: Vec<u64> = again.history("6_1_1_1").unwrap().iter().map(|t| t.seq).collect();
         assert_eq!(seqs, [1, 2], "rows 3 and 4 came from a build that did not finish");
         again.push("6_1_1_1", told(3)).unwrap();

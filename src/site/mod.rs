@@ -28,11 +28,10 @@ use crate::ledger::policy::Policy;
 use crate::rules::State;
 use crate::verify::cache::StateCache;
 use crate::verify::{self, Options};
-use crate::view;
 use anyhow::{anyhow, Context as _, Result};
 use doc::{link, text, Block, Inline, Page};
 use git2::{Oid, Repository};
-use histories::TaskHistories;
+use histories::Histories;
 use markdown::Flavour;
 use model::{Filled, Model};
 use output::{Output, Written};
@@ -41,19 +40,20 @@ use std::cell::RefCell;
 use std::path::Path;
 
 /// The main pages, in the order of the navigation.
-pub const NAV: [(&str, &str); 7] = [
+pub const NAV: [(&str, &str); 8] = [
     ("index", "Overview"),
     ("finances", "Finances"),
     ("owners/index", "Owners"),
     ("tasks/index", "Tasks"),
+    ("decisions/index", "Decisions"),
     ("rules", "Currency rules"),
     ("log/index", "Audit log"),
     ("verify", "How to verify"),
 ];
 
 /// The version of the pages' rendering: a build with another does not go on from an earlier
-/// build's model.
-const RENDERING: u32 = 1;
+/// build's model. 2: proposals' histories, the Decisions pages and the tranches.
+const RENDERING: u32 = 2;
 
 /// Folder of the MkDocs pages inside the site folder (with `mkdocs.yml` beside `docs/`).
 pub const DOCS_DIR: &str = "markdown";
@@ -109,8 +109,10 @@ pub struct Built {
 
 /// Where the site keeps its model, inside the output folder's state folder.
 const MODEL_FILE: &str = "model.json";
-/// Where the task histories are, inside the state folder.
-const TASKS_DIR: &str = "tasks";
+/// Where the histories of tasks and proposals are, inside the state folder.
+const HISTORIES_DIR: &str = "histories";
+/// Where rendering 1 kept the task histories: removed by a build from genesis.
+const OLD_TASKS_DIR: &str = "tasks";
 
 /// What a build goes on from: the earlier build's commit, the state and model there.
 struct Resume {
@@ -152,11 +154,11 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
     let mut output = Output::open(out, &policy.ledger.id, &tip.to_string(), &rendering, force)?;
     let resumed = resume(repo, &output, tip, &rendering);
     let state_dir = output.state_dir();
-    let (start, model, mut tasks) = match resumed {
+    let (start, model, mut histories) = match resumed {
         Some(r) => {
             output.carry_over();
-            let tasks = TaskHistories::open(&state_dir.join(TASKS_DIR), r.model.rows)?;
-            (Some((r.commit, r.state)), r.model, tasks)
+            let histories = Histories::open(&state_dir.join(HISTORIES_DIR), r.model.rows)?;
+            (Some((r.commit, r.state)), r.model, histories)
         }
         None => {
             // The saved model goes first: a build that stops half-way leaves none to go on from.
@@ -165,15 +167,14 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).context("cannot remove the site's saved model"),
             }
-            (None, Model::default(), TaskHistories::new(&state_dir.join(TASKS_DIR))?)
+            let _ = std::fs::remove_dir_all(state_dir.join(OLD_TASKS_DIR));
+            (None, Model::default(), Histories::new(&state_dir.join(HISTORIES_DIR))?)
         }
     };
     let verified_after = start.as_ref().map(|(c, _)| c.to_string());
-    // The board the earlier build showed: a task page is rendered again only when its line
-    // changed (or it got rows).
-    let before_board = start
-        .as_ref()
-        .map(|(_, s)| view::status::board(s, s.last_timestamp.unwrap_or(crate::time::Timestamp(0))));
+    // What the earlier build showed: a task's or a proposal's page is rendered again only
+    // when its line changed (or it got rows).
+    let earlier = start.as_ref().map(|(_, s)| pages::Earlier::of(s));
     let frame = Frame::of(&policy.ledger.name);
     let mut sink = Pages {
         output: &mut output,
@@ -182,7 +183,7 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
         count: 0,
         buffer: String::new(),
     };
-    let (mut model, state, report) = fold(repo, start, tip, model, &mut tasks, &mut sink)?;
+    let (mut model, state, report) = fold(repo, start, tip, model, &mut histories, &mut sink)?;
     if let Some(root) = report.walked.first().filter(|_| model.genesis.is_empty()) {
         model.genesis = root.commit.to_string();
     }
@@ -192,23 +193,13 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
     for page in filled {
         sink.filled(page)?;
     }
-    let balances = view::balances::balances(&state, state.last_timestamp.unwrap_or(crate::time::Timestamp(0)));
-    let board = view::status::board(&state, balances.at);
-    let ctx = pages::Context {
-        state: &state,
-        model: &model,
-        board,
-        balances,
-        commit: tip.to_string(),
-        genesis: model.genesis.clone(),
-        web: web.clone(),
-    };
-    pages::each(&ctx, &mut tasks, before_board.as_ref(), &mut sink)?;
+    let ctx = pages::Context::new(&state, &model, tip.to_string(), web.clone());
+    pages::each(&ctx, &mut histories, earlier.as_ref(), &mut sink)?;
     let pages = sink.count;
     output.write("style.css", html::STYLE.as_bytes())?;
     output.write(&format!("{DOCS_DIR}/mkdocs.yml"), markdown::mkdocs_config(&frame).as_bytes())?;
     output.write(&format!("{WIKI_DIR}/_Sidebar.md"), markdown::wiki_sidebar(&frame).as_bytes())?;
-    tasks.save()?;
+    histories.save()?;
     // The state at the tip is a checkpoint for the next build (and every command) to go on from.
     let _ = StateCache::of(repo).store(tip, &state);
     let model_file = state_dir.join(MODEL_FILE);
@@ -226,7 +217,7 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
 }
 
 /// Walks the history after `start` (from genesis without one) up to `tip`, checking every
-/// signature and rule, and folds its rows into `model` and `tasks`; the pages that fill go
+/// signature and rule, and folds its rows into `model` and `histories`; the pages that fill go
 /// to `sink` (staged: they land only if the build finishes). Returns the model, the state at
 /// `tip` and the walk's report; a history that does not verify is [`NotVerified`].
 fn fold(
@@ -234,19 +225,19 @@ fn fold(
     start: Option<(Oid, State)>,
     tip: Oid,
     model: Model,
-    tasks: &mut TaskHistories,
+    histories: &mut Histories,
     sink: &mut Pages,
 ) -> Result<(Model, State, verify::Report)> {
     struct Folding<'t> {
         model: Model,
-        tasks: &'t mut TaskHistories,
+        histories: &'t mut Histories,
         filled: Vec<Filled>,
         commit: (Oid, String),
         failed: Option<anyhow::Error>,
     }
     let folding = RefCell::new(Folding {
         model,
-        tasks,
+        histories,
         filled: Vec::new(),
         commit: (Oid::ZERO_SHA1, String::new()),
         failed: None,
@@ -256,7 +247,7 @@ fn fold(
         if f.commit.0 != commit {
             f.commit = (commit, commit.to_string());
         }
-        if let Err(e) = f.model.observe(row, location, &f.commit.1, before, f.tasks, &mut f.filled) {
+        if let Err(e) = f.model.observe(row, location, &f.commit.1, before, f.histories, &mut f.filled) {
             f.failed.get_or_insert(e);
         }
     };

@@ -3,20 +3,22 @@
 //! over time, deposits and payouts by month, the policy's amendments and the latest events.
 //!
 //! Memory stays flat however long the ledger is: audit-log pages and pages of an owner's
-//! signed rows are handed out as they fill ([`Model::observe`] returns them), and task
-//! histories live in a [`TaskHistories`] store on disk. The model itself is small and is saved
+//! signed rows are handed out as they fill ([`Model::observe`] returns them), and the
+//! histories of tasks and proposals live in a [`Histories`] store on disk. The model itself is small and is saved
 //! with the site, so the next build folds only the rows that came after.
 
-use super::histories::TaskHistories;
+use super::histories::{proposal_key, Histories};
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::row::{Location, Row};
 use crate::money::Amount;
 use crate::rules::State;
 use crate::time::{format_date, Timestamp};
-use crate::view::events::event_of;
+use crate::view::events::{event_of, EventKind};
+use crate::view::log::LogEntry;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
 
 /// Rows per audit-log page, and per page of an owner's signed rows.
 pub const LOG_PAGE_ROWS: u64 = 500;
@@ -41,7 +43,7 @@ pub struct Signed {
     pub action: String,
 }
 
-/// A row in words: a line of a task's history, or one of the latest events.
+/// A row in words: a line of a task's or a proposal's history, or one of the latest events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Told {
     /// Its seq.
@@ -146,7 +148,8 @@ pub enum Filled {
     },
 }
 
-/// The folded history (what the site saves beside its pages, without the task histories).
+/// The folded history (what the site saves beside its pages, without the histories of tasks
+/// and proposals).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Model {
     /// The ledger's root commit.
@@ -163,6 +166,8 @@ pub struct Model {
     pub months: BTreeMap<String, Flows>,
     /// Genesis and every amendment of the policy.
     pub amendments: Vec<Amendment>,
+    /// The rows that released (part of) each tranche of a retrospective award, by tranche id.
+    pub releases: BTreeMap<String, Vec<u64>>,
     /// The latest events, newest last.
     pub recent: VecDeque<Told>,
     /// The audit-log page being filled.
@@ -174,20 +179,25 @@ pub struct Model {
 }
 
 impl Model {
-    /// Takes in one row of `commit`, given the state `before` it: its words go to the task's
-    /// history in `tasks`; the pages this row completed go to `filled`.
+    /// Takes in one row of `commit`, given the state `before` it: its words go to the history
+    /// of its task or proposal in `histories`; the pages this row completed go to `filled`.
     pub fn observe(
         &mut self,
         row: &Row,
         location: &Location,
         commit: &str,
         before: &State,
-        tasks: &mut TaskHistories,
+        histories: &mut Histories,
         filled: &mut Vec<Filled>,
     ) -> Result<()> {
         self.settle(before);
         self.rows += 1;
-        let event = event_of(row, before);
+        let words = words_of(row, before);
+        let told = Told {
+            seq: row.seq,
+            at: row.timestamp,
+            words,
+        };
         let signed = Signed {
             seq: row.seq,
             at: row.timestamp,
@@ -195,14 +205,12 @@ impl Model {
         };
         self.sign(&row.actor, signed, filled);
         if let Some(task) = numeric_identity(row.get("task"), IdKind::Task).ok().filter(|t| !t.is_empty()) {
-            let told = Told {
-                seq: row.seq,
-                at: row.timestamp,
-                words: event.words.clone(),
-            };
             let counted = self.task_rows.entry(task.clone()).or_default();
             *counted = (counted.0 + 1, row.seq);
-            tasks.push(&task, told)?;
+            histories.push(&task, told.clone())?;
+        }
+        if let Some(proposal) = proposal_of(row) {
+            histories.push(&proposal_key(proposal), told.clone())?;
         }
         match row.action.as_str() {
             "create-owner" => {
@@ -211,6 +219,7 @@ impl Model {
             "join" => {
                 self.joined.entry(row.actor.clone()).or_insert((row.seq, row.timestamp));
             }
+            "release-tranche" => self.releases.entry(row.get("tranche").to_string()).or_default().push(row.seq),
             "register-smartup" | "amend-policy" => self.amendments.push(Amendment {
                 seq: row.seq,
                 at: row.timestamp,
@@ -220,11 +229,7 @@ impl Model {
             _ => {}
         }
         self.previous = Some((row.timestamp, before.treasury));
-        self.recent.push_back(Told {
-            seq: row.seq,
-            at: row.timestamp,
-            words: event.words.clone(),
-        });
+        self.recent.push_back(told.clone());
         if self.recent.len() > RECENT_EVENTS {
             self.recent.pop_front();
         }
@@ -242,7 +247,7 @@ impl Model {
             at: row.timestamp,
             actor: row.actor.clone(),
             action: row.action.clone(),
-            words: event.words,
+            words: told.words,
             key: row.key.clone(),
             commit: commit.to_string(),
             location: location.clone(),
@@ -317,16 +322,41 @@ impl Model {
     }
 }
 
+/// The proposal a row is about: its own seq for a `propose` row, else the proposal it names
+/// (an objection, a vote, a closing, a release a vote decided).
+pub fn proposal_of(row: &Row) -> Option<u64> {
+    if row.action == "propose" {
+        Some(row.seq)
+    } else {
+        row.get("proposal").parse().ok()
+    }
+}
+
+/// What a row did, in the words of the event timeline; a row the timeline has no words for
+/// is shown as `smartup log` shows it (`actor: action column=value …`), so that no row of the
+/// audit log or of a history says less than the ledger holds.
+fn words_of(row: &Row, before: &State) -> String {
+    let event = event_of(row, before);
+    if !matches!(event.kind, EventKind::Other) {
+        return event.words;
+    }
+    let mut words = event.words;
+    for (name, value) in LogEntry::of(row).columns.0 {
+        let _ = write!(words, " {name}={value}");
+    }
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::test_support::Book;
 
     /// Folds every row of `b` into a model, returning it, the task histories and the pages.
-    fn fold(b: &Book, dir: &std::path::Path) -> (Model, TaskHistories, Vec<Filled>) {
+    fn fold(b: &Book, dir: &std::path::Path) -> (Model, Histories, Vec<Filled>) {
         let mut state = b.genesis.clone();
         let mut model = Model::default();
-        let mut tasks = TaskHistories::new(dir).unwrap();
+        let mut tasks = Histories::new(dir).unwrap();
         let mut filled = Vec::new();
         for (row, location) in &b.rows {
             model.observe(row, location, "c0ffee", &state, &mut tasks, &mut filled).unwrap();
@@ -379,14 +409,14 @@ mod tests {
 
         let mut state = b.genesis.clone();
         let mut model = Model::default();
-        let mut tasks = TaskHistories::new(dir_parts.path()).unwrap();
+        let mut tasks = Histories::new(dir_parts.path()).unwrap();
         let mut filled = Vec::new();
         for (i, (row, location)) in b.rows.iter().enumerate() {
             if i == half {
                 tasks.save().unwrap();
                 let json = serde_json::to_vec(&model).unwrap();
                 model = serde_json::from_slice(&json).unwrap();
-                tasks = TaskHistories::open(dir_parts.path(), u64::MAX).unwrap();
+                tasks = Histories::open(dir_parts.path(), u64::MAX).unwrap();
             }
             model.observe(row, location, "c0ffee", &state, &mut tasks, &mut filled).unwrap();
             crate::rules::apply(&mut state, row, None).unwrap();
@@ -394,6 +424,34 @@ mod tests {
         model.finish(&state, &mut filled);
         assert_eq!(serde_json::to_value(&model).unwrap(), serde_json::to_value(&whole).unwrap());
         assert_eq!(tasks.history("6_2_1_1").unwrap().len() as u64, whole.task_rows["6_2_1_1"].0);
+    }
+
+    #[test]
+    fn rows_about_a_proposal_make_its_history_and_releases_are_kept_by_tranche() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut g = crate::site::pages::fixture::governed(dir.path());
+        let history = g.histories.history(&proposal_key(g.passed)).unwrap();
+        let seqs: Vec<u64> = history.iter().map(|t| t.seq).collect();
+        assert_eq!(seqs, (g.passed..=g.passed + 5).collect::<Vec<_>>(), "propose, four votes, close");
+        let lazy = g.histories.history(&proposal_key(g.lazy)).unwrap();
+        assert_eq!(lazy.iter().map(|t| t.seq).collect::<Vec<_>>(), [g.lazy, g.lazy + 1]);
+        assert_eq!(g.model.releases["organisation"], [g.release]);
+    }
+
+    #[test]
+    fn a_row_the_timeline_has_no_words_for_is_shown_with_its_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = crate::site::pages::fixture::governed(dir.path());
+        // Rows are kept from seq 1: the row after the propose row is alice's vote.
+        let (vote, _) = &g.book.rows[usize::try_from(g.voting).unwrap()];
+        assert_eq!(vote.action, "vote");
+        let words = words_of(vote, &g.book.state);
+        let event = event_of(vote, &g.book.state);
+        if matches!(event.kind, EventKind::Other) {
+            assert_eq!(words, format!("alice: vote proposal={} choice=yes", g.voting));
+        } else {
+            assert_eq!(words, event.words, "the timeline's words, once it has them");
+        }
     }
 
     #[test]

@@ -129,6 +129,9 @@ pub struct ProposalView {
     pub closed_at: Option<Timestamp>,
     /// The seq of the row that carried out its effect, once one did.
     pub applied_by: Option<u64>,
+    /// Whether it is (or was) decided by a vote: a voting kind, or a lazy proposal its
+    /// objections escalated.
+    pub in_vote: bool,
 }
 
 impl ProposalView {
@@ -231,6 +234,14 @@ pub fn effect(p: &Proposal) -> String {
     }
 }
 
+/// Whether a passed proposal of `kind` (a [`ProposalView::kind`] word) is carried out by a
+/// later row it allows (an amendment, an appointment or recall, a validation, a release,
+/// shown as `applied_by`); a lazy-consensus proposal or a binding vote takes effect when it
+/// closes (a declaration is made by the closing row).
+pub fn carried_out_by_a_later_row(kind: &str) -> bool {
+    Kind::parse(kind).is_some_and(|k| !matches!(k, Kind::LazyConsensus | Kind::BindingVote))
+}
+
 /// A proposal at `now`.
 pub fn proposal(p: &Proposal, now: Timestamp) -> ProposalView {
     let closes_at = p.closes_at();
@@ -263,6 +274,7 @@ pub fn proposal(p: &Proposal, now: Timestamp) -> ProposalView {
         closed_by: p.outcome.as_ref().map(|o| o.seq),
         closed_at: p.outcome.as_ref().map(|o| o.at),
         applied_by: p.outcome.as_ref().and_then(|o| o.applied),
+        in_vote: p.in_vote(),
     }
 }
 

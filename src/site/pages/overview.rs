@@ -1,7 +1,10 @@
 //! The overview: the organisation at a glance.
 
-use super::{cell, money, owner_link, row_link, when, Context};
+use super::decisions::{is_open, proposal_link, status};
+use super::finances::position;
+use super::{cell, owner_link, row_link, when, Context};
 use crate::site::doc::{link, text, Block, Inline, Page, Table};
+use crate::view::proposals::ProposalStatus;
 use crate::view::status::TaskStatus;
 use std::collections::BTreeMap;
 
@@ -62,12 +65,7 @@ pub fn page(ctx: &Context) -> Page {
 
     page.heading("Money");
     let t = &ctx.balances.treasury;
-    let mut table = Table::new("The financial position", &["What", "Amount#"]);
-    table.row(vec![vec![link("EUR treasury", "finances")], cell(money(t.eur, "EUR"))]);
-    table.row(vec![cell("SC outstanding (validated)"), cell(money(t.sc_outstanding, "SC"))]);
-    table.row(vec![cell("SC pending validation"), cell(money(t.sc_pending, "SC"))]);
-    table.row(vec![cell("SC limit (3 × treasury)"), cell(money(t.sc_limit, "SC"))]);
-    page.push(Block::Table(table));
+    page.push(Block::Table(position(ctx, true)));
     let health = RuleHealth::of(t.sc_outstanding, t.sc_limit);
     page.para(vec![
         text("The 3x rule is "),
@@ -110,6 +108,8 @@ pub fn page(ctx: &Context) -> Page {
     page.push(Block::Table(table));
     page.para(vec![link("Every task and objective", "tasks/index"), text(".")]);
 
+    decisions(ctx, &mut page);
+
     page.heading("Latest events");
     let items = ctx
         .model
@@ -123,10 +123,68 @@ pub fn page(ctx: &Context) -> Page {
     page
 }
 
+/// The open proposals, and a link to every decision.
+fn decisions(ctx: &Context, page: &mut Page) {
+    page.heading("Decisions");
+    if ctx.proposals.is_empty() {
+        page.para(vec![
+            text("No proposal has been made yet. "),
+            link("How decisions are made", "decisions/index"),
+            text("."),
+        ]);
+        return;
+    }
+    let open: Vec<Vec<Inline>> = ctx
+        .proposals
+        .iter()
+        .filter(|p| is_open(p))
+        .map(|p| vec![proposal_link(p), text(format!(": {}, closes {}", status(p), when(p.closes_at)))])
+        .collect();
+    if open.is_empty() {
+        page.para(vec![text("No proposal is open.")]);
+    } else {
+        page.para(vec![text("Open proposals:")]);
+        page.push(Block::List(open));
+    }
+    let passed = ctx.proposals.iter().filter(|p| p.status == ProposalStatus::Passed).count();
+    let failed = ctx.proposals.iter().filter(|p| p.status == ProposalStatus::Failed).count();
+    page.para(vec![
+        link("Every proposal and decision", "decisions/index"),
+        text(format!(": {passed} passed and {failed} failed so far.")),
+    ]);
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::fixture::{governed, plain, row, table};
     use super::*;
     use crate::money::Amount;
+
+    #[test]
+    fn the_overview_shows_sc_pending_in_tranches_and_the_open_proposals() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = governed(dir.path());
+        let ctx = Context::new(&g.book.state, &g.model, "c0ffee".into(), None);
+        let page = page(&ctx);
+        let position = table(&page, "The financial position as of the last row");
+        assert_eq!(row(position, "[EUR treasury](finances)")[1], "1,000.00 EUR");
+        assert_eq!(row(position, "SC pending in tranches")[1], "82,100.00 SC");
+        let open: Vec<String> = page
+            .blocks
+            .iter()
+            .find_map(|b| match b {
+                Block::List(items) if items.iter().any(|i| plain(i).contains("(decisions/")) => Some(items),
+                _ => None,
+            })
+            .expect("a list of open proposals")
+            .iter()
+            .map(|i| plain(i))
+            .collect();
+        assert_eq!(open.len(), 2, "{open:?}");
+        assert!(open[0].starts_with(&format!("[{}: Adopt the code of conduct](decisions/{})", g.voting, g.voting)));
+        assert!(open[0].contains(": voting (failing so far), closes "), "{open:?}");
+        assert!(open[1].contains(": lazy consensus, closes "), "{open:?}");
+    }
 
     #[test]
     fn the_3x_rule_is_ok_at_risk_above_80_percent_and_broken_above_the_limit() {

@@ -1,9 +1,9 @@
 //! Tasks and objectives: per team and status, and a page per task with its whole history.
 
-use super::{cell, money, owner_link, row_link, task_link, when, Context, Sink};
+use super::{cell, history_table, money, owner_link, task_link, Context, Sink};
 use crate::rules::state::Task;
 use crate::site::doc::{text, Block, Inline, Page, Table};
-use crate::site::histories::TaskHistories;
+use crate::site::histories::Histories;
 use crate::site::model::Told;
 use crate::view::duration;
 use crate::view::status::{Board, BoardTask};
@@ -90,11 +90,7 @@ fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask, history: &[To
     }
     page.push(Block::Table(table));
     page.heading("History");
-    let mut table = Table::new(format!("Every row about {}", b.task), &["Row", "Recorded", "What happened"]);
-    for told in history {
-        table.row(vec![vec![row_link(told.seq)], cell(when(told.at)), cell(&told.words)]);
-    }
-    page.push(Block::Table(table));
+    page.push(Block::Table(history_table(format!("Every row about {}", b.task), history)));
     page.para(vec![
         text("Back to "),
         crate::site::doc::link("all tasks", "tasks/index"),
@@ -105,7 +101,7 @@ fn task_page(ctx: &Context, key: &str, task: &Task, b: &BoardTask, history: &[To
 
 /// Hands to `sink` the page of each task that got rows in this build or whose line on the
 /// board changed since `before` (every task, without one).
-pub fn each_page(ctx: &Context, histories: &mut TaskHistories, before: Option<&Board>, sink: &mut dyn Sink) -> Result<()> {
+pub fn each_page(ctx: &Context, histories: &mut Histories, before: Option<&Board>, sink: &mut dyn Sink) -> Result<()> {
     let unchanged = |b: &BoardTask| before.is_some_and(|old| old.tasks.iter().any(|o| o == b));
     // The board lists the state's tasks in the same (key) order.
     for ((key, task), b) in ctx.state.tasks.iter().zip(&ctx.board.tasks) {

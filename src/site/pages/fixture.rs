@@ -1,0 +1,157 @@
+//! A ledger with decisions for the pages' unit tests: a passed binding vote that declared
+//! `market-launch`, a release of the organisation tranche it triggered, an open vote and an
+//! open lazy-consensus proposal with an objection; folded into a model as a build would.
+
+use crate::rules::draft::Entry;
+use crate::rules::governance::drafting::{self, ProposalIntent};
+use crate::rules::governance::{Choice, Kind};
+use crate::rules::test_support::Book;
+use crate::site::doc::{Block, Inline, Page, Table, Target};
+use crate::site::histories::Histories;
+use crate::site::model::Model;
+
+/// `sha256:` of a proposal's text (any well-formed one).
+const TEXT: &str = "sha256:7aadacda757b31e31ac2da9ec115e6990d5c3fabeb99c2ca70122f3bc70dafc2";
+
+/// The governed ledger, its folded model and histories (kept in `dir`).
+pub struct Governed {
+    /// The ledger.
+    pub book: Book,
+    /// Its folded history.
+    pub model: Model,
+    /// Its task and proposal histories.
+    pub histories: Histories,
+    /// The passed binding vote (its seq).
+    pub passed: u64,
+    /// The open vote.
+    pub voting: u64,
+    /// The open lazy-consensus proposal.
+    pub lazy: u64,
+    /// The release row.
+    pub release: u64,
+}
+
+/// Records the rows a drafting function made, as `who`.
+fn record(b: &mut Book, who: &str, entries: Vec<Entry>) {
+    for e in entries {
+        let values: Vec<(&str, &str)> = e.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.ok(who, e.action.name(), &values);
+    }
+}
+
+/// The founder proposes; returns the proposal's seq.
+fn propose(b: &mut Book, kind: Kind, title: &str, declares: Option<&str>) -> u64 {
+    let intent = ProposalIntent {
+        kind,
+        title: title.into(),
+        text_hash: TEXT.into(),
+        link: "https://forge.example/org/ledger/issues/7".into(),
+        reference: None,
+        role: None,
+        team: None,
+        owner: None,
+        task: None,
+        tranche: None,
+        declares: declares.map(str::to_string),
+        note: String::new(),
+    };
+    let entries = drafting::propose(&b.state, &intent).unwrap();
+    record(b, "founder", entries);
+    b.state.last_seq
+}
+
+fn vote(b: &mut Book, who: &str, proposal: u64, choice: Choice) {
+    let entries = drafting::vote(&b.state, proposal, choice, "").unwrap();
+    record(b, who, entries);
+}
+
+/// The governed ledger, folded with its histories in `dir`.
+pub fn governed(dir: &std::path::Path) -> Governed {
+    let mut b = Book::organisation();
+    let passed = propose(&mut b, Kind::BindingVote, "We have launched", Some("market-launch"));
+    b.later(1);
+    for who in ["founder", "cap", "maya"] {
+        vote(&mut b, who, passed, Choice::Yes);
+    }
+    vote(&mut b, "bob", passed, Choice::No);
+    b.later(24 * 7);
+    let entries = drafting::close(&b.state, passed, "").unwrap();
+    record(&mut b, "cap", entries);
+    let hundred = Some(crate::money::Amount::units(100));
+    let entries = drafting::release_tranche(&b.state, "organisation", hundred, None, "").unwrap();
+    record(&mut b, "cap", entries);
+    let release = b.state.last_seq;
+    b.later(1);
+    let voting = propose(&mut b, Kind::BindingVote, "Adopt the code of conduct", None);
+    vote(&mut b, "alice", voting, Choice::Yes);
+    let lazy = propose(&mut b, Kind::LazyConsensus, "Move the weekly call", None);
+    let entries = drafting::object(&b.state, lazy, "clashes with the review").unwrap();
+    record(&mut b, "bob", entries);
+
+    let mut state = b.genesis.clone();
+    let mut model = Model::default();
+    let mut histories = Histories::new(dir).unwrap();
+    let mut filled = Vec::new();
+    for (row, location) in &b.rows {
+        model.observe(row, location, "c0ffee", &state, &mut histories, &mut filled).unwrap();
+        crate::rules::apply(&mut state, row, None).unwrap();
+    }
+    model.finish(&state, &mut filled);
+    Governed {
+        book: b,
+        model,
+        histories,
+        passed,
+        voting,
+        lazy,
+        release,
+    }
+}
+
+/// What a test reads of a page: a table by its caption.
+#[track_caller]
+pub fn table<'p>(page: &'p Page, caption: &str) -> &'p Table {
+    page.blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Table(t) if t.caption == caption => Some(t),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{} has no table {caption:?}", page.id.0))
+}
+
+/// A cell's inlines as plain text, with links as `[words](page#anchor)`.
+pub fn plain(cell: &[Inline]) -> String {
+    cell.iter()
+        .map(|i| match i {
+            Inline::Text(t) | Inline::Strong(t) | Inline::Code(t) => t.clone(),
+            Inline::Link(words, Target::Page(page, anchor)) => {
+                format!(
+                    "[{words}]({}{})",
+                    page.0,
+                    anchor.as_ref().map_or(String::new(), |a| format!("#{a}"))
+                )
+            }
+            Inline::Link(words, Target::External(url)) => format!("[{words}]({url})"),
+        })
+        .collect()
+}
+
+/// The rows of a table as plain text, cell by cell.
+pub fn rows(table: &Table) -> Vec<Vec<String>> {
+    table.rows.iter().map(|r| r.cells.iter().map(|c| plain(c)).collect()).collect()
+}
+
+/// The row of `table` whose first cell reads `first` (or starts with it).
+#[track_caller]
+pub fn row(table: &Table, first: &str) -> Vec<String> {
+    rows(table)
+        .into_iter()
+        .find(|r| r.first().is_some_and(|c| c.starts_with(first)))
+        .unwrap_or_else(|| panic!("{:?} has no row {first:?}: {:?}", table.caption, rows(table)))
+}
+
+/// How [`plain`] shows a link to row `seq` on the audit log: `[seq 42](log/1#seq-42)`.
+pub fn log_link(seq: u64) -> String {
+    plain(&[crate::site::pages::row_link(seq)])
+}
