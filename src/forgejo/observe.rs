@@ -7,10 +7,12 @@
 //! (which lags behind). With a cursor ([`Scope::Since`]) only the issues updated since its
 //! run and those whose wanted state changed are read, and only they are planned.
 
+use super::accounts::FORUM_TEAM;
 use super::client::Client;
 use super::config::Settings;
 use super::cursor::{Cursor, ToRead};
-use super::desired::{Desired, RepoView};
+use super::desired::{title_prefix, Desired, RepoView};
+use super::labels;
 use super::models::{Issue, Label, Milestone, Repository, TrackedTime, User};
 use super::section::{self, Key, Located};
 use anyhow::{anyhow, bail, Context, Result};
@@ -101,20 +103,26 @@ fn by_marker<T: Clone>(items: &[T], ledger: &str, text: impl Fn(&T) -> &str, num
     found
 }
 
+/// The sync's `kind/…` label of an issue of `key`'s kind.
+fn kind_label(key: &Key) -> &'static str {
+    match key {
+        Key::Task(_) => labels::KIND_TASK,
+        Key::Objective(_) => labels::KIND_OBJECTIVE,
+        Key::Proposal(_) => labels::KIND_PROPOSAL,
+    }
+}
+
 /// Finds again the issues whose section someone replaced (a whole new body: marker gone), so
 /// that they are not created twice and their time not booked twice: an issue without any
-/// section of this ledger whose title starts with the id the sync gives it (`6_2_1_1 — `) and
-/// that carries the sync's `kind/…` label of its kind. The lowest number wins.
+/// section of this ledger whose title starts with the id the sync gives it (`6_2_1_1 — `,
+/// `#33 `) and that carries the sync's `kind/…` label of its kind. The lowest number wins.
 fn recover_lost_sections(issues: &[Issue], view: &RepoView, ledger: &str, found: &mut BTreeMap<Key, Found<Issue>>) {
     for wanted in &view.issues {
         if found.contains_key(&wanted.key) {
             continue;
         }
-        let prefix = format!("{} — ", wanted.key.id());
-        let kind = match wanted.key {
-            Key::Task(_) => "kind/task",
-            Key::Objective(_) => "kind/objective",
-        };
+        let prefix = title_prefix(&wanted.key);
+        let kind = kind_label(&wanted.key);
         let candidate = issues
             .iter()
             .filter(|i| i.title.starts_with(&prefix) && i.labels.iter().any(|l| l.name == kind))
@@ -165,18 +173,28 @@ pub fn observe(client: &Client, settings: &Settings, desired: &Desired, scope: S
     Ok(observed)
 }
 
+/// Whose a repository is and what it keeps, for messages: `team 3_2 keeps its work`.
+fn keeper(view: &RepoView) -> String {
+    if view.team == FORUM_TEAM {
+        "the general forum keeps the proposals".to_string()
+    } else {
+        format!("team {} keeps its work", view.team)
+    }
+}
+
 fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger: &str, to_read: Option<ToRead>) -> Result<RepoState> {
     let info: Repository = client.get(&["repos", org, name]).map_err(|e| match e.status() {
         Some(404) => anyhow!(
-            "{e}: team {} keeps its work in repository {org}/{name}, which does not exist; create it, or name the team's repository under [forgejo.repositories] in ledger.toml",
+            "{e}: {} in repository {org}/{name}, which does not exist; create it, or name another repository as {} under [forgejo.repositories] in ledger.toml",
+            keeper(view),
             view.team
         ),
         _ => e.into(),
     })?;
     if info.has_issues == Some(false) {
         bail!(
-            "repository {org}/{name} (team {}) has its issues turned off; turn them on in the repository's settings",
-            view.team
+            "repository {org}/{name} has its issues turned off, and {} there; turn them on in the repository's settings",
+            keeper(view)
         );
     }
     let context = || format!("reading repository {org}/{name}");
