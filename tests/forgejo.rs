@@ -1673,7 +1673,16 @@ fn a_proposal_is_an_issue_in_the_forum_with_its_tally_then_closed_with_its_resul
             &sb,
             "founder",
             Some(&at(1)),
-            &["propose", "binding-vote", "--title", "End the bootstrap phase", "--text", s(&text), "--link", &link],
+            &[
+                "propose",
+                "binding-vote",
+                "--title",
+                "End the bootstrap phase",
+                "--text",
+                s(&text),
+                "--link",
+                &link,
+            ],
         )
         .ok();
     let seq: u64 = proposed
