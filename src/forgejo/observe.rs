@@ -1,5 +1,6 @@
 //! What Forgejo shows now, read (never written) for the planner: the organisation's labels
-//! and, per team repository, the issues and milestones that carry this ledger's markers, the
+//! and, per team repository (and the general forum's, which holds the proposals), the issues
+//! and milestones that carry this ledger's markers, the
 //! users that may be assigned, and the tracked time of the task issues that should have some
 //! (one paged list per repository, or per issue when a sync after a cursor reads a few).
 //! Issues are listed with `state=all` and found by the marker in their body (an issue whose
@@ -312,5 +313,53 @@ mod tests {
         assert_eq!(found.len(), 1);
         let task = &found[&Key::Task("6_2_1_1".into())];
         assert_eq!((task.item.number, task.duplicates.clone()), (3, vec![7]));
+    }
+
+    #[test]
+    fn a_proposals_issue_that_lost_its_section_is_found_by_its_number_and_kind_label() {
+        let ledger = "0123456789abcdef0123";
+        let kind = Label {
+            name: labels::KIND_PROPOSAL.into(),
+            ..Label::default()
+        };
+        let issue = |number: i64, title: &str, labelled: bool| Issue {
+            number,
+            title: title.into(),
+            body: "Rewritten by hand".into(),
+            labels: if labelled { vec![kind.clone()] } else { vec![] },
+            ..Issue::default()
+        };
+        let issues = [
+            issue(2, "#34 Meet on Mondays (lazy-consensus)", true),
+            issue(3, "#3 Adopt the logo (binding-vote)", false),
+            issue(4, "#3 Adopt the logo (binding-vote)", true),
+        ];
+        let wanted = |seq: &str| crate::forgejo::desired::WantedIssue {
+            key: Key::Proposal(seq.into()),
+            title: String::new(),
+            section: String::new(),
+            labels: Vec::new(),
+            people: Vec::new(),
+            milestone: None,
+            closed: false,
+            closing_comment: None,
+            times: Vec::new(),
+        };
+        let view = RepoView {
+            team: FORUM_TEAM.into(),
+            milestones: Vec::new(),
+            issues: vec![wanted("3"), wanted("34"), wanted("35")],
+        };
+        let mut found = BTreeMap::new();
+        recover_lost_sections(&issues, &view, ledger, &mut found);
+        let numbers: Vec<(String, i64, bool)> = found
+            .iter()
+            .map(|(key, f)| (key.id().to_string(), f.item.number, f.recovered))
+            .collect();
+        assert_eq!(
+            numbers,
+            [("3".to_string(), 4, true), ("34".to_string(), 2, true)],
+            "#3 is not #34, and an issue without kind/proposal is a person's"
+        );
     }
 }

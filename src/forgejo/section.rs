@@ -169,6 +169,18 @@ mod tests {
     }
 
     #[test]
+    fn a_proposals_section_is_found_by_its_number() {
+        let key = Key::Proposal("34".into());
+        let section = wrap(&key, LEDGER, "voting");
+        assert!(section.starts_with("<!-- smartup:begin proposal=34 ledger=0123456789abcdef0123 -->\n"));
+        assert_eq!(
+            find(&format!("A person's words\n\n{section}"), LEDGER).map(|f| f.key),
+            Some(key.clone())
+        );
+        assert_eq!(key.to_string(), "proposal 34");
+    }
+
+    #[test]
     fn without_its_end_marker_only_the_begin_marker_is_replaced() {
         let key = Key::Task("6_2_1_1".into());
         let body = format!("{BEGIN}task=6_2_1_1 ledger={LEDGER}{CLOSE}\nold lines a person may have kept");
