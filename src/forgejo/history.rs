@@ -43,6 +43,7 @@ impl Histories {
         self.work.add(row, at);
     }
 
+    /// Files a row of the proposals table under the proposal it is (propose) or names.
     fn add_to_proposal(&mut self, row: &Row, at: &Location) {
         let seq = match row.action.as_str() {
             "propose" => Some(row.seq),

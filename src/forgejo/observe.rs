@@ -1,8 +1,8 @@
 //! What Forgejo shows now, read (never written) for the planner: the organisation's labels
 //! and, per team repository (and the general forum's, which holds the proposals), the issues
-//! and milestones that carry this ledger's markers, the
-//! users that may be assigned, and the tracked time of the task issues that should have some
-//! (one paged list per repository, or per issue when a sync after a cursor reads a few).
+//! and milestones that carry this ledger's markers, the users that may be assigned, and the
+//! tracked time of the task issues that should have some (one paged list per repository, or
+//! per issue when a sync after a cursor reads a few).
 //! Issues are listed with `state=all` and found by the marker in their body (an issue whose
 //! body was replaced, by its title's id and kind label), never through the search index
 //! (which lags behind). With a cursor ([`Scope::Since`]) only the issues updated since its

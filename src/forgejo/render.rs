@@ -253,6 +253,7 @@ fn full_text_line(link: &str, hash: &str) -> String {
     format!("{shown} · {}", text(hash))
 }
 
+/// The status word, with what it means now for a running vote or one waiting to be closed.
 fn proposal_status_line(v: &ProposalView) -> String {
     match v.status {
         ProposalStatus::Voting if v.passing => "voting; it would pass if it closed now".to_string(),
@@ -265,6 +266,7 @@ fn proposal_status_line(v: &ProposalView) -> String {
     }
 }
 
+/// How long it stands or its vote runs, and whether objections made it a vote.
 fn window_line(p: &Proposal) -> String {
     let end = p.closes_at();
     match (p.kind.lazy(), p.escalated_at) {
@@ -274,6 +276,7 @@ fn window_line(p: &Proposal) -> String {
     }
 }
 
+/// Who objected and why, against the number that makes it a vote.
 fn proposal_objections(p: &Proposal, history: &ProposalHistory) -> String {
     format!(
         "{} ({} of the {} that make it a vote)",
@@ -288,6 +291,7 @@ fn tally_text(v: &ProposalView) -> String {
     format!("yes {} · no {} · abstain {} votes", v.yes, v.no, v.abstain)
 }
 
+/// `40.05% of 5.005 eligible votes (quorum 20.00%)`.
 fn participation_text(v: &ProposalView) -> String {
     format!("{}% of {} eligible votes (quorum {}%)", v.participation, v.eligible, v.quorum)
 }
@@ -304,11 +308,12 @@ fn voters_line(count: u64, votes: &BTreeMap<String, String>) -> String {
     format!("{}: {}", votes.len(), list.join(", "))
 }
 
-fn met(yes: bool, met: &'static str, not: &'static str) -> &'static str {
-    if yes {
-        met
+/// `yes` when `holds`, else `no`.
+fn said(holds: bool, yes: &'static str, no: &'static str) -> &'static str {
+    if holds {
+        yes
     } else {
-        not
+        no
     }
 }
 
@@ -321,11 +326,11 @@ fn tally_lines(f: &ProposalFacts) -> Vec<(&'static str, String)> {
         ("Tally", tally_text(v)),
         (
             "Participation",
-            format!("{}: {}", participation_text(v), met(quorate, "reached", "not reached")),
+            format!("{}: {}", participation_text(v), said(quorate, "reached", "not reached")),
         ),
         (
             "Threshold",
-            format!("yes above {}% of yes + no: {}", v.threshold, met(carried, "met", "not met")),
+            format!("yes above {}% of yes + no: {}", v.threshold, said(carried, "met", "not met")),
         ),
         ("Voters", voters_line(v.voters, &f.history.votes)),
     ]
@@ -339,7 +344,7 @@ fn result_text(f: &ProposalFacts) -> Option<String> {
     } else {
         "by lazy consensus, without a vote".to_string()
     };
-    let word = met(outcome.passed, "passed", "failed");
+    let word = said(outcome.passed, "passed", "failed");
     Some(format!("**{word}** at {} (seq {}): {how}", outcome.at, outcome.seq))
 }
 
