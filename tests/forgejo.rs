@@ -7,7 +7,7 @@ mod common;
 #[path = "common/forgejo.rs"]
 mod forgejo_double;
 
-use common::{standard_org, Ledger, Sandbox};
+use common::{s, standard_org, Ledger, Sandbox};
 use forgejo_double::*;
 use serde_json::{json, Value};
 
@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 const EVERYONE: &[&str] = &["alice", "bob", "maya", "carla", "captain", "founder"];
 
 /// The managed labels of a template policy with two teams: 6 statuses, 2 teams, 8 sizes and
-/// special budgets, 4 phases, 3 ADM positions, 3 SC markers, 2 kinds.
-const MANAGED_LABELS: usize = 28;
+/// special budgets, 4 phases, 3 ADM positions, 3 SC markers, 3 kinds, 5 proposal statuses.
+const MANAGED_LABELS: usize = 34;
 
 /// A demo ledger (one paid task, 6_2_1_1) configured for a fresh double.
 fn demo_with_double(writers: &[&str]) -> (Sandbox, Ledger, Double) {
@@ -1608,5 +1608,170 @@ fn provision_gives_owners_accounts_their_ledger_keys_and_their_teams_and_touches
     );
     let third = provision(&sb, &ledger, &["--json"]).ok().json();
     assert_eq!(third["steps"], json!([]), "a third run plans nothing: {third:#}");
+    double.assert_followed_the_spec();
+}
+
+// ---------------------------------------------------------------------------------------
+// Proposals: one issue each, in the general forum's repository
+// ---------------------------------------------------------------------------------------
+
+/// The repository of the proposals (the general forum's, by default).
+const FORUM_REPO: &str = "1_general_forum";
+
+/// The issues of the forum's repository, by number.
+fn forum_issues(double: &Double) -> Vec<Value> {
+    double.state()["repos"][format!("{ORG}/{FORUM_REPO}")]["issues"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A sync with the ledger's clock pinned at `now` (proposals' windows follow it); its JSON
+/// report, or its run when it fails.
+fn sync_at(sb: &Sandbox, ledger: &Ledger, now: &str, args: &[&str]) -> common::Run {
+    sync_with_env(sb, ledger, Some(SYNC_TOKEN), args, &[("SMARTUP_NOW", now)])
+}
+
+/// A sync at `now` with nothing to do: no change planned, not one write request.
+#[track_caller]
+fn assert_in_step_at(sb: &Sandbox, ledger: &Ledger, double: &Double, now: &str) {
+    let before = double.log().len();
+    let report = sync_at(sb, ledger, now, &["--json"]).ok().json();
+    assert_eq!(report["changes"], json!([]), "a sync right after a sync plans nothing: {report:#}");
+    assert_eq!(writes(&double.log()[before..]), Vec::<String>::new(), "no write request");
+}
+
+#[track_caller]
+fn assert_body_shows(issue: &Value, parts: &[&str]) {
+    let body = issue["body"].as_str().unwrap_or("");
+    for part in parts {
+        assert!(body.contains(part), "the issue should show {part:?}:\n{body}");
+    }
+}
+
+#[test]
+fn a_proposal_is_an_issue_in_the_forum_with_its_tally_then_closed_with_its_result() {
+    let sb = Sandbox::new();
+    let ledger = sb.demo();
+    let mut fixture = fixture(EVERYONE);
+    fixture["repos"]
+        .as_array_mut()
+        .expect("repos")
+        .push(json!({"owner": ORG, "name": FORUM_REPO, "writers": EVERYONE}));
+    let double = Double::start(&sb, &fixture);
+    configure(&sb, &ledger, &double, "");
+    let remote = format!("{}/{ORG}/ledger.git", double.url);
+    sb.git_ok(&ledger.dir, &["remote", "set-url", "origin", &remote]);
+    // The proposal's rows lie ahead of the real clock; every command here pins its own. Maya
+    // holds 5 SK: her vote weighs 1.005.
+    let at = |hours: i64| ago(-hours * 3600);
+    let text = sb.path().join("bootstrap.md");
+    std::fs::write(&text, "The bootstrap phase ends: decisions need proposals.\n").expect("the text");
+    let link = format!("{}/{ORG}/{FORUM_REPO}/wiki/Bootstrap", double.url);
+    let proposed = ledger
+        .act(
+            &sb,
+            "founder",
+            Some(&at(1)),
+            &[
+                "propose",
+                "binding-vote",
+                "--title",
+                "End the bootstrap phase",
+                "--text",
+                s(&text),
+                "--link",
+                &link,
+            ],
+        )
+        .ok();
+    let seq: u64 = proposed
+        .stdout
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.trim_end_matches(':').parse().ok())
+        .unwrap_or_else(|| panic!("the propose row's seq: {proposed:?}"));
+    let number = seq.to_string();
+    ledger.act(&sb, "alice", Some(&at(2)), &["vote", &number, "yes"]).ok();
+    ledger.act(&sb, "maya", Some(&at(2)), &["vote", &number, "no"]).ok();
+    let title = format!("#{seq} End the bootstrap phase (binding-vote)");
+
+    // The dry run shows the plan and writes nothing.
+    let before = double.log().len();
+    let dry = sync_at(&sb, &ledger, &at(3), &["--dry-run"]).ok();
+    assert!(dry.stdout.contains(&format!("  create issue {FORUM_REPO}: {title}\n")), "{dry:?}");
+    assert!(dry.stdout.contains("  create label kind/proposal\n"), "{dry:?}");
+    assert_eq!(writes(&double.log()[before..]), Vec::<String>::new());
+
+    // Open, labelled, with the tally so far.
+    let report = sync_at(&sb, &ledger, &at(3), &["--json"]).ok().json();
+    assert_eq!(report["warnings"], json!([]), "{report:#}");
+    let issues = forum_issues(&double);
+    assert_eq!(issues.len(), 1, "one issue per proposal: {issues:#?}");
+    let issue = &issues[0];
+    assert_eq!(issue["title"], title.as_str());
+    assert_eq!(issue["state"], "open");
+    assert_eq!(label_names(issue), ["kind/proposal", "status/voting"]);
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&text).expect("the text"));
+    let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_body_shows(
+        issue,
+        &[
+            &format!("<!-- smartup:begin proposal={seq} ledger="),
+            "| Status | voting; it would fail if it closed now |",
+            "| Kind | binding-vote |",
+            "| Proposer | @founder |",
+            &format!("| Full text | [full text]({link}) · sha256:{hash} |"),
+            "| Tally | yes 1.000 · no 1.005 · abstain 0.000 votes |",
+            "| Participation | 40.05% of 5.005 eligible votes (quorum 20.00%): reached |",
+            "| Threshold | yes above 50.00% of yes + no: not met |",
+            "| Voters | 2: @alice (yes), @maya (no) |",
+            &format!("[seq {seq}]({}/{ORG}/ledger/src/branch/main/", double.url),
+        ],
+    );
+    assert_in_step_at(&sb, &ledger, &double, &at(3));
+
+    // More votes, then the close after the window: closed, with the result.
+    ledger.act(&sb, "bob", Some(&at(4)), &["vote", &number, "yes"]).ok();
+    ledger.act(&sb, "carla", Some(&at(4)), &["vote", &number, "yes"]).ok();
+    ledger.act(&sb, "alice", Some(&at(170)), &["close-proposal", &number]).ok();
+    let out = sync_at(&sb, &ledger, &at(171), &[]).ok();
+    let repo_issue = format!("{FORUM_REPO}#{} (proposal {seq})", issue["number"]);
+    for line in [
+        format!("close issue {repo_issue}: body"),
+        format!("set labels of issue {repo_issue}: +status/passed -status/voting"),
+        format!("comment on issue {repo_issue}"),
+    ] {
+        assert!(out.stdout.contains(&line), "{line:?} in {out:?}");
+    }
+    let issue = forum_issues(&double)[0].clone();
+    assert_eq!(issue["state"], "closed");
+    assert_eq!(label_names(&issue), ["kind/proposal", "status/passed"]);
+    assert_body_shows(
+        &issue,
+        &[
+            "| Status | passed |",
+            "| Tally | yes 3.000 · no 1.005 · abstain 0.000 votes |",
+            "| Voters | 4: @alice (yes), @bob (yes), @carla (yes), @maya (no) |",
+            "| Result | **passed** at ",
+            ") close-proposal",
+        ],
+    );
+    let comments = issue["comment_bodies"].as_array().cloned().unwrap_or_default();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let comment = comments[0].as_str().unwrap_or("");
+    assert!(comment.contains(&format!("proposal #{seq} **passed** at")), "{comment}");
+    assert!(comment.contains("yes 3.000 · no 1.005 · abstain 0.000 votes"), "{comment}");
+    assert_in_step_at(&sb, &ledger, &double, &at(171));
+
+    // Reopened by a person: closed again, and the comment says why; then quiet.
+    let path = format!("/repos/{ORG}/{FORUM_REPO}/issues/{}", issue["number"]);
+    double.api(ALICE_TOKEN, "PATCH", &path, Some(json!({"state": "open"})), 201);
+    let out = sync_at(&sb, &ledger, &at(172), &[]).ok();
+    assert!(out.stdout.contains("2 change(s) applied"), "{out:?}");
+    let issue = forum_issues(&double)[0].clone();
+    assert_eq!(issue["state"], "closed");
+    assert_eq!(issue["comment_bodies"].as_array().map(Vec::len), Some(2));
+    assert_in_step_at(&sb, &ledger, &double, &at(172));
     double.assert_followed_the_spec();
 }

@@ -86,7 +86,8 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
         "write:organization",
         "manage the organisation's labels",
     ));
-    // The repositories the sync writes to: those of the teams with objectives or tasks.
+    // The repositories the sync writes to: those of the teams with objectives or tasks, and
+    // the general forum's once there are proposals.
     let busy = |id: &String| state.objectives.values().any(|o| o.team == *id) || state.tasks.values().any(|t| t.team == *id);
     let mut repos: Vec<String> = state
         .teams
@@ -94,6 +95,9 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
         .filter(|(id, _)| busy(id))
         .map(|(id, team)| settings.repository_of(id, Some(team)))
         .collect();
+    if !state.proposals.is_empty() || !state.decided.is_empty() {
+        repos.push(settings.forum_repository().to_string());
+    }
     repos.sort();
     repos.dedup();
     for name in repos {
@@ -106,7 +110,7 @@ fn forgejo_checks(repo: &Path) -> Vec<Check> {
             Err(e) => checks.push(Check::problem(
                 "forgejo repository",
                 format!("{e}"),
-                "create it, or name the team's repository under [forgejo.repositories]",
+                "create it, or name the team's (or 1_general_forum's) repository under [forgejo.repositories]",
             )),
         }
     }

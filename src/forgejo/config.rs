@@ -2,6 +2,7 @@
 //! checked, and the access token, which never comes from the ledger: `FORGEJO_TOKEN`, or the
 //! user's `~/.config/smartup/forgejo.toml` (`$XDG_CONFIG_HOME` is honoured).
 
+use super::accounts::FORUM_TEAM;
 use crate::ledger::ids::{numeric_identity, IdKind};
 use crate::ledger::policy::ForgejoSection;
 use crate::rules::state::Team;
@@ -32,6 +33,8 @@ pub struct Settings {
     pub organisation: String,
     /// Repository names by numeric team identity, as configured.
     repositories: BTreeMap<String, String>,
+    /// The repository of organisation-wide things (proposals): the general forum's.
+    forum: String,
     /// How objectives appear.
     pub objectives_as: ObjectivesAs,
 }
@@ -62,11 +65,17 @@ impl Settings {
             );
         }
         let mut repositories = BTreeMap::new();
+        let mut forum = FORUM_TEAM.to_string();
         for (team, repo) in &section.repositories {
-            let identity = numeric_identity(team, IdKind::Team).map_err(|e| anyhow!("[forgejo.repositories]: {e}"))?;
             if repo.trim().is_empty() || repo.contains('/') {
                 bail!("[forgejo.repositories] {team} = {repo:?} must name a repository of the organisation (without owner)");
             }
+            if team == FORUM_TEAM {
+                forum = repo.trim().to_string();
+                continue;
+            }
+            let identity = numeric_identity(team, IdKind::Team)
+                .map_err(|e| anyhow!("[forgejo.repositories]: {e} (or {FORUM_TEAM}, for the proposals)"))?;
             repositories.insert(identity, repo.trim().to_string());
         }
         let objectives_as = match section.objectives_as.as_str() {
@@ -78,8 +87,16 @@ impl Settings {
             url,
             organisation,
             repositories,
+            forum,
             objectives_as,
         })
+    }
+
+    /// The repository where organisation-wide things live (an issue per proposal): the one
+    /// configured as `1_general_forum`, else `1_general_forum`, named like the team of every
+    /// owner that `forgejo provision` keeps.
+    pub fn forum_repository(&self) -> &str {
+        &self.forum
     }
 
     /// The repository a team's objectives and tasks live in: the configured one, or the
@@ -190,6 +207,14 @@ mod tests {
             name: "Ops".into(),
         };
         assert_eq!(s.repository_of("3_3", Some(&team)), "3_3_ops");
+        assert_eq!(s.forum_repository(), "1_general_forum");
+        let mut forum = section("https://forge.example.org", "milestones");
+        forum.repositories.insert("1_general_forum".into(), " governance ".into());
+        let s = Settings::from_section(&forum).unwrap();
+        assert_eq!(
+            (s.forum_repository(), s.repository_of("3_2", None).as_str()),
+            ("governance", "design")
+        );
     }
 
     #[test]

@@ -223,6 +223,7 @@ mod tests {
             people: Vec::new(),
             milestone: None,
             closed: false,
+            closing_comment: None,
             times: Vec::new(),
         }
     }

@@ -1,16 +1,20 @@
-//! What Forgejo should show, from the ledger alone: the managed labels and, per team
+//! What Forgejo should show, from the ledger alone: the managed labels; per team
 //! repository, one milestone (or issue) per objective and one issue per task, with their
-//! titles, sections, labels, people, state and tracked time.
+//! titles, sections, labels, people, state and tracked time; and in the general forum's
+//! repository one issue per proposal, open while the proposal is, closed with its result.
 
+use super::accounts::FORUM_TEAM;
 use super::config::{ObjectivesAs, Settings};
+use super::history::{Histories, ProposalHistory};
 use super::labels::{self, LabelSpec};
 use super::links::RowLinks;
-use super::render::{self, TaskFacts};
+use super::render::{self, ProposalFacts, TaskFacts};
 use super::section::{wrap, Key};
 use crate::ledger::ids::numbers;
 use crate::rules::state::State;
 use crate::time::Timestamp;
-use crate::view::history::{History, TaskHistory};
+use crate::view::history::TaskHistory;
+use crate::view::proposals::{all_proposals, ProposalStatus};
 use crate::view::status::{task_status, TaskStatus};
 use std::collections::BTreeMap;
 
@@ -45,8 +49,11 @@ pub struct WantedIssue {
     pub people: Vec<String>,
     /// The objective whose milestone it belongs to.
     pub milestone: Option<Key>,
-    /// Closed (a paid task; an objective whose tasks are all paid) or open.
+    /// Closed (a paid task; an objective whose tasks are all paid; a decided proposal) or open.
     pub closed: bool,
+    /// What the sync comments when it closes the issue (a decided proposal's result); tasks
+    /// and objectives close without a comment.
+    pub closing_comment: Option<String>,
     /// Tracked time it carries.
     pub times: Vec<WantedTime>,
 }
@@ -64,10 +71,11 @@ pub struct WantedMilestone {
     pub closed: bool,
 }
 
-/// What one team repository should hold.
+/// What one repository should hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RepoView {
-    /// Numeric identity of the team.
+    /// Whose repository it is, for messages: the numeric identity of the team, or
+    /// `1_general_forum` for the repository of the proposals.
     pub team: String,
     /// Milestones, by objective.
     pub milestones: Vec<WantedMilestone>,
@@ -86,9 +94,19 @@ pub struct Desired {
     pub repos: BTreeMap<String, RepoView>,
 }
 
-/// `6_2_1_1 — Design the logo`, cut to Forgejo's limit.
-fn title(identity: &str, title: &str) -> String {
-    let full = format!("{identity} — {title}");
+/// How the title of the issue (or milestone) of `key` begins: `6_2_1_1 — ` for a task or an
+/// objective, `#33 ` for a proposal. An issue whose section was lost is found again by it.
+pub fn title_prefix(key: &Key) -> String {
+    match key {
+        Key::Task(id) | Key::Objective(id) => format!("{id} — "),
+        Key::Proposal(seq) => format!("#{seq} "),
+    }
+}
+
+/// The title of `key`'s issue: `6_2_1_1 — Design the logo`, `#33 End the bootstrap phase
+/// (policy-amendment)`; cut to Forgejo's limit.
+fn title(key: &Key, title: &str) -> String {
+    let full = format!("{}{title}", title_prefix(key));
     if full.chars().count() <= MAX_TITLE_CHARS {
         return full;
     }
@@ -105,17 +123,52 @@ fn in_number_order<T>(map: &BTreeMap<String, T>) -> Vec<(&String, &T)> {
     entries
 }
 
-/// The view of the repository that holds a team's work.
-fn view_of<'r>(repos: &'r mut BTreeMap<String, RepoView>, settings: &Settings, state: &State, team: &str) -> &'r mut RepoView {
-    let name = settings.repository_of(team, state.teams.get(team));
+/// The view of repository `name`, whose it is named by `team` when it is new.
+fn view_named<'r>(repos: &'r mut BTreeMap<String, RepoView>, name: String, team: &str) -> &'r mut RepoView {
     repos.entry(name).or_insert_with(|| RepoView {
         team: team.to_string(),
         ..RepoView::default()
     })
 }
 
+/// The view of the repository that holds a team's work.
+fn view_of<'r>(repos: &'r mut BTreeMap<String, RepoView>, settings: &Settings, state: &State, team: &str) -> &'r mut RepoView {
+    view_named(repos, settings.repository_of(team, state.teams.get(team)), team)
+}
+
+/// One issue per proposal, oldest first: `kind/proposal` and its status label, open until
+/// the proposal is closed, then closed with its result.
+fn proposal_issues(state: &State, histories: &Histories, links: &RowLinks, now: Timestamp) -> Vec<WantedIssue> {
+    let empty = ProposalHistory::default();
+    all_proposals(state, now)
+        .iter()
+        .filter_map(|view| {
+            let proposal = state.proposals.get(&view.seq).or_else(|| state.decided.get(&view.seq))?;
+            let facts = ProposalFacts {
+                view,
+                proposal,
+                history: histories.proposals.get(&view.seq).unwrap_or(&empty),
+                links,
+            };
+            let key = Key::Proposal(view.seq.to_string());
+            Some(WantedIssue {
+                title: title(&key, &format!("{} ({})", view.title, view.kind)),
+                section: wrap(&key, &state.ledger_id, &render::proposal(&facts)),
+                labels: labels::of_proposal(view.status),
+                people: Vec::new(),
+                milestone: None,
+                closed: matches!(view.status, ProposalStatus::Passed | ProposalStatus::Failed),
+                closing_comment: render::proposal_closed(&facts),
+                times: Vec::new(),
+                key,
+            })
+        })
+        .collect()
+}
+
 /// Computes the view of the ledger `state` at `now`.
-pub fn build(state: &State, history: &History, settings: &Settings, links: &RowLinks, now: Timestamp) -> Desired {
+pub fn build(state: &State, histories: &Histories, settings: &Settings, links: &RowLinks, now: Timestamp) -> Desired {
+    let history = &histories.work;
     let ledger = state.ledger_id.clone();
     let mut repos: BTreeMap<String, RepoView> = BTreeMap::new();
     for (identity, objective) in in_number_order(&state.objectives) {
@@ -126,7 +179,7 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
         let leader = state.roles.get(identity).and_then(|r| r.holder.as_deref());
         let rows = history.objectives.get(identity).map_or(&[][..], Vec::as_slice);
         let section = wrap(&key, &ledger, &render::objective(objective, team, leader, &tasks, rows, links));
-        let title = title(identity, &objective.title);
+        let title = title(&key, &objective.title);
         let view = view_of(&mut repos, settings, state, &objective.team);
         match settings.objectives_as {
             ObjectivesAs::Milestones => view.milestones.push(WantedMilestone {
@@ -146,6 +199,7 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
                 people: leader.map(str::to_string).into_iter().collect(),
                 milestone: None,
                 closed: done,
+                closing_comment: None,
                 times: Vec::new(),
             }),
         }
@@ -168,12 +222,13 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
         let section = wrap(&key, &ledger, &render::task(&facts));
         let team_id = team.map_or(task.team.as_str(), |t| t.id.as_str());
         let issue = WantedIssue {
-            title: title(identity, &task.title),
+            title: title(&key, &task.title),
             section,
             labels: labels::of_task(task, status, &history.phase, team_id, &state.policy),
             people: task.attacker.iter().chain(task.defender.iter()).cloned().collect(),
             milestone: (settings.objectives_as == ObjectivesAs::Milestones).then(|| Key::Objective(task.objective.clone())),
             closed: status == TaskStatus::Paid,
+            closing_comment: None,
             times: history
                 .sessions
                 .iter()
@@ -189,6 +244,11 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
         };
         view_of(&mut repos, settings, state, &task.team).issues.push(issue);
     }
+    let proposals = proposal_issues(state, histories, links, now);
+    if !proposals.is_empty() {
+        let forum = settings.forum_repository().to_string();
+        view_named(&mut repos, forum, FORUM_TEAM).issues.extend(proposals);
+    }
     Desired {
         ledger,
         labels: labels::managed(state),
@@ -197,21 +257,4 @@ pub fn build(state: &State, history: &History, settings: &Settings, links: &RowL
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn work_comes_in_number_order() {
-        let map: BTreeMap<String, ()> = ["6_2_1_10", "6_2_1_2", "6_10_1_1", "6_2_1_1"].map(|k| (k.to_string(), ())).into();
-        let order: Vec<&str> = in_number_order(&map).into_iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(order, ["6_2_1_1", "6_2_1_2", "6_2_1_10", "6_10_1_1"]);
-    }
-
-    #[test]
-    fn titles_are_cut_at_forgejos_limit() {
-        assert_eq!(title("6_2_1_1", "Design the logo"), "6_2_1_1 — Design the logo");
-        let long = title("6_2_1_1", &"x".repeat(400));
-        assert_eq!(long.chars().count(), 255);
-        assert!(long.ends_with('…'));
-    }
-}
+pub(crate) mod tests;

@@ -1,10 +1,12 @@
-//! The managed label set and which of its labels a task carries. Names and colours are stable
-//! (they are how people filter); descriptions carry the policy's numbers. Scoped names
-//! (`status/paid`) with `exclusive` where a task has exactly one value, so Forgejo shows them
-//! as one choice. Labels outside this set are never created, changed or removed.
+//! The managed label set and which of its labels a task or proposal carries. Names and colours
+//! are stable (they are how people filter); descriptions carry the policy's numbers. Scoped
+//! names (`status/paid`) with `exclusive` where an issue has exactly one value, so Forgejo
+//! shows them as one choice; tasks and proposals share the `status/` scope, each with its own
+//! words. Labels outside this set are never created, changed or removed.
 
 use crate::ledger::policy::Policy;
 use crate::rules::state::{State, Task};
+use crate::view::proposals::ProposalStatus;
 use crate::view::status::{awaiting_validation, TaskStatus};
 
 /// One label the sync keeps.
@@ -46,9 +48,41 @@ const STATUSES: [(TaskStatus, &str, &str); 6] = [
     (TaskStatus::Paid, "0e8a16", "SC validated and awarded; the issue is closed"),
 ];
 
+/// The colour and description of each proposal status label, in the order of a proposal's
+/// life.
+const PROPOSAL_STATUSES: [(ProposalStatus, &str, &str); 5] = [
+    (
+        ProposalStatus::LazyConsensus,
+        "bfe5bf",
+        "A proposal in its lazy-consensus window: it passes unless enough owners object",
+    ),
+    (
+        ProposalStatus::Voting,
+        "0052cc",
+        "A proposal put to a vote; the issue shows the tally so far",
+    ),
+    (
+        ProposalStatus::Closing,
+        "fad8c7",
+        "A proposal whose window is over; anyone may close it (smartup close-proposal)",
+    ),
+    (ProposalStatus::Passed, "2cbe4e", "A proposal closed as passed; the issue is closed"),
+    (ProposalStatus::Failed, "e11d21", "A proposal closed as failed; the issue is closed"),
+];
+
+/// The label of a status word: `status/` and the word.
+fn status_named(word: &str) -> String {
+    format!("status/{word}")
+}
+
 /// The label of a task status: `status/` and its word.
 pub fn status_label(status: TaskStatus) -> String {
-    format!("status/{}", status.word())
+    status_named(status.word())
+}
+
+/// The label of a proposal status: `status/` and its word.
+pub fn proposal_status_label(status: ProposalStatus) -> String {
+    status_named(status.word())
 }
 
 /// The label of a task that is not yet paired, paired, or being worked on right now.
@@ -69,7 +103,10 @@ const MARKER_COMMUNITY: &str = "sc/community review";
 
 /// The label of objectives shown as issues.
 pub const KIND_OBJECTIVE: &str = "kind/objective";
-const KIND_TASK: &str = "kind/task";
+/// The label of task issues.
+pub const KIND_TASK: &str = "kind/task";
+/// The label of proposal issues.
+pub const KIND_PROPOSAL: &str = "kind/proposal";
 
 const MANAGED: &str = "Managed by smartup forgejo sync.";
 
@@ -85,9 +122,13 @@ fn spec(name: String, color: &'static str, description: &str, exclusive: bool) -
 /// Every label the sync manages for this state of the ledger.
 pub fn managed(state: &State) -> Vec<LabelSpec> {
     let policy = &state.policy;
-    let mut set: Vec<LabelSpec> = STATUSES
+    let tasks = STATUSES.iter().map(|(status, color, text)| (status_label(*status), color, text));
+    let proposals = PROPOSAL_STATUSES
         .iter()
-        .map(|(status, color, text)| spec(status_label(*status), color, text, true))
+        .map(|(status, color, text)| (proposal_status_label(*status), color, text));
+    let mut set: Vec<LabelSpec> = tasks
+        .chain(proposals)
+        .map(|(name, color, text)| spec(name, color, text, true))
         .collect();
     for team in state.teams.values() {
         set.push(spec(team_label(&team.id), "006b75", &format!("Team {}", team.name), true));
@@ -123,6 +164,12 @@ pub fn managed(state: &State) -> Vec<LabelSpec> {
     set.push(spec(MARKER_COMMUNITY.into(), "c5def5", &community, false));
     set.push(spec(KIND_TASK.into(), "ededed", "A task (6_X_Y_Z) of the ledger", true));
     set.push(spec(KIND_OBJECTIVE.into(), "cccccc", "An objective (5_X_Y) of the ledger", true));
+    set.push(spec(
+        KIND_PROPOSAL.into(),
+        "bfbfbf",
+        "A proposal (#seq of its propose row) of the ledger",
+        true,
+    ));
     set
 }
 
@@ -137,6 +184,11 @@ fn size_label(size: &str) -> String {
 
 fn phase_label(phase: &str) -> String {
     format!("phase/{phase}")
+}
+
+/// The managed labels a proposal carries.
+pub fn of_proposal(status: ProposalStatus) -> Vec<String> {
+    vec![KIND_PROPOSAL.to_string(), proposal_status_label(status)]
 }
 
 /// The managed labels a task carries.
@@ -201,6 +253,7 @@ mod tests {
     fn pending(at: Timestamp, share: i64, total: i64) -> Pending {
         Pending {
             assessed_at: at,
+            assessed_seq: 0,
             assessor: "maya".into(),
             share: Amount::units(share),
             total: Amount::units(total),
@@ -223,6 +276,23 @@ mod tests {
             assert_eq!(status_label(status), name);
             assert!(state_labels.iter().any(|l| l.name == name && l.exclusive), "{name} is managed");
         }
+    }
+
+    #[test]
+    fn every_proposal_status_has_one_label_in_the_status_scope_beside_the_tasks() {
+        let ordered: Vec<ProposalStatus> = PROPOSAL_STATUSES.iter().map(|s| s.0).collect();
+        assert_eq!(
+            ordered,
+            ProposalStatus::ALL,
+            "one label per status, in the order of a proposal's life"
+        );
+        let state_labels = managed(&State::new(policy(), String::new()));
+        for status in ProposalStatus::ALL {
+            let name = format!("status/{}", status.word());
+            assert!(state_labels.iter().any(|l| l.name == name && l.exclusive), "{name} is managed");
+            assert_eq!(of_proposal(status), ["kind/proposal".to_string(), name]);
+        }
+        assert!(state_labels.iter().any(|l| l.name == KIND_PROPOSAL && l.exclusive));
     }
 
     #[test]

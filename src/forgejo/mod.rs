@@ -6,9 +6,10 @@
 //! - [`cursor`]: what the last sync left in step, so that the next reads only what changed;
 //! - [`client`]: the HTTP client: token, retries with back-off, pagination, errors in words;
 //! - [`models`]: the API's objects as Forgejo really sends them (nulls included);
-//! - [`history`]: reading the rows at HEAD into the read model's histories;
+//! - [`history`]: reading the rows at HEAD into the read model's histories and each
+//!   proposal's rows and votes;
 //! - [`links`]: links from Forgejo back to the ledger's rows;
-//! - [`labels`]: the managed label set and which labels a task carries;
+//! - [`labels`]: the managed label set and which labels a task or proposal carries;
 //! - [`section`]: the body section the sync owns, found by its markers;
 //! - [`render`]: the text of those sections;
 //! - [`desired`]: what Forgejo should show, from the ledger alone;

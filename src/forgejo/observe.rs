@@ -1,16 +1,19 @@
 //! What Forgejo shows now, read (never written) for the planner: the organisation's labels
-//! and, per team repository, the issues and milestones that carry this ledger's markers, the
-//! users that may be assigned, and the tracked time of the task issues that should have some
-//! (one paged list per repository, or per issue when a sync after a cursor reads a few).
+//! and, per team repository (and the general forum's, which holds the proposals), the issues
+//! and milestones that carry this ledger's markers, the users that may be assigned, and the
+//! tracked time of the task issues that should have some (one paged list per repository, or
+//! per issue when a sync after a cursor reads a few).
 //! Issues are listed with `state=all` and found by the marker in their body (an issue whose
 //! body was replaced, by its title's id and kind label), never through the search index
 //! (which lags behind). With a cursor ([`Scope::Since`]) only the issues updated since its
 //! run and those whose wanted state changed are read, and only they are planned.
 
+use super::accounts::FORUM_TEAM;
 use super::client::Client;
 use super::config::Settings;
 use super::cursor::{Cursor, ToRead};
-use super::desired::{Desired, RepoView};
+use super::desired::{title_prefix, Desired, RepoView};
+use super::labels;
 use super::models::{Issue, Label, Milestone, Repository, TrackedTime, User};
 use super::section::{self, Key, Located};
 use anyhow::{anyhow, bail, Context, Result};
@@ -101,20 +104,26 @@ fn by_marker<T: Clone>(items: &[T], ledger: &str, text: impl Fn(&T) -> &str, num
     found
 }
 
+/// The sync's `kind/…` label of an issue of `key`'s kind.
+fn kind_label(key: &Key) -> &'static str {
+    match key {
+        Key::Task(_) => labels::KIND_TASK,
+        Key::Objective(_) => labels::KIND_OBJECTIVE,
+        Key::Proposal(_) => labels::KIND_PROPOSAL,
+    }
+}
+
 /// Finds again the issues whose section someone replaced (a whole new body: marker gone), so
 /// that they are not created twice and their time not booked twice: an issue without any
-/// section of this ledger whose title starts with the id the sync gives it (`6_2_1_1 — `) and
-/// that carries the sync's `kind/…` label of its kind. The lowest number wins.
+/// section of this ledger whose title starts with the id the sync gives it (`6_2_1_1 — `,
+/// `#33 `) and that carries the sync's `kind/…` label of its kind. The lowest number wins.
 fn recover_lost_sections(issues: &[Issue], view: &RepoView, ledger: &str, found: &mut BTreeMap<Key, Found<Issue>>) {
     for wanted in &view.issues {
         if found.contains_key(&wanted.key) {
             continue;
         }
-        let prefix = format!("{} — ", wanted.key.id());
-        let kind = match wanted.key {
-            Key::Task(_) => "kind/task",
-            Key::Objective(_) => "kind/objective",
-        };
+        let prefix = title_prefix(&wanted.key);
+        let kind = kind_label(&wanted.key);
         let candidate = issues
             .iter()
             .filter(|i| i.title.starts_with(&prefix) && i.labels.iter().any(|l| l.name == kind))
@@ -165,18 +174,28 @@ pub fn observe(client: &Client, settings: &Settings, desired: &Desired, scope: S
     Ok(observed)
 }
 
+/// Whose a repository is and what it keeps, for messages: `team 3_2 keeps its work`.
+fn keeper(view: &RepoView) -> String {
+    if view.team == FORUM_TEAM {
+        "the general forum keeps the proposals".to_string()
+    } else {
+        format!("team {} keeps its work", view.team)
+    }
+}
+
 fn observe_repo(client: &Client, org: &str, name: &str, view: &RepoView, ledger: &str, to_read: Option<ToRead>) -> Result<RepoState> {
     let info: Repository = client.get(&["repos", org, name]).map_err(|e| match e.status() {
         Some(404) => anyhow!(
-            "{e}: team {} keeps its work in repository {org}/{name}, which does not exist; create it, or name the team's repository under [forgejo.repositories] in ledger.toml",
+            "{e}: {} in repository {org}/{name}, which does not exist; create it, or name another repository as {} under [forgejo.repositories] in ledger.toml",
+            keeper(view),
             view.team
         ),
         _ => e.into(),
     })?;
     if info.has_issues == Some(false) {
         bail!(
-            "repository {org}/{name} (team {}) has its issues turned off; turn them on in the repository's settings",
-            view.team
+            "repository {org}/{name} has its issues turned off, and {} there; turn them on in the repository's settings",
+            keeper(view)
         );
     }
     let context = || format!("reading repository {org}/{name}");
@@ -294,5 +313,53 @@ mod tests {
         assert_eq!(found.len(), 1);
         let task = &found[&Key::Task("6_2_1_1".into())];
         assert_eq!((task.item.number, task.duplicates.clone()), (3, vec![7]));
+    }
+
+    #[test]
+    fn a_proposals_issue_that_lost_its_section_is_found_by_its_number_and_kind_label() {
+        let ledger = "0123456789abcdef0123";
+        let kind = Label {
+            name: labels::KIND_PROPOSAL.into(),
+            ..Label::default()
+        };
+        let issue = |number: i64, title: &str, labelled: bool| Issue {
+            number,
+            title: title.into(),
+            body: "Rewritten by hand".into(),
+            labels: if labelled { vec![kind.clone()] } else { vec![] },
+            ..Issue::default()
+        };
+        let issues = [
+            issue(2, "#34 Meet on Mondays (lazy-consensus)", true),
+            issue(3, "#3 Adopt the logo (binding-vote)", false),
+            issue(4, "#3 Adopt the logo (binding-vote)", true),
+        ];
+        let wanted = |seq: &str| crate::forgejo::desired::WantedIssue {
+            key: Key::Proposal(seq.into()),
+            title: String::new(),
+            section: String::new(),
+            labels: Vec::new(),
+            people: Vec::new(),
+            milestone: None,
+            closed: false,
+            closing_comment: None,
+            times: Vec::new(),
+        };
+        let view = RepoView {
+            team: FORUM_TEAM.into(),
+            milestones: Vec::new(),
+            issues: vec![wanted("3"), wanted("34"), wanted("35")],
+        };
+        let mut found = BTreeMap::new();
+        recover_lost_sections(&issues, &view, ledger, &mut found);
+        let numbers: Vec<(String, i64, bool)> = found
+            .iter()
+            .map(|(key, f)| (key.id().to_string(), f.item.number, f.recovered))
+            .collect();
+        assert_eq!(
+            numbers,
+            [("3".to_string(), 4, true), ("34".to_string(), 2, true)],
+            "#3 is not #34, and an issue without kind/proposal is a person's"
+        );
     }
 }

@@ -256,7 +256,8 @@ fn plan_existing_issue(c: &IssueContext, people: Vec<String>, milestone: Option<
         }
     }
     let reopen = !wanted.closed && issue.is_closed();
-    if wanted.closed != issue.is_closed() {
+    let close = wanted.closed && !issue.is_closed();
+    if reopen || close {
         edit.closed = Some(wanted.closed);
     }
     let number = issue.number;
@@ -269,26 +270,38 @@ fn plan_existing_issue(c: &IssueContext, people: Vec<String>, milestone: Option<
         });
     }
     plan_issue_labels(c, plan);
-    if reopen {
+    let comment = match (reopen, close) {
+        (true, _) => Some(reopened(&wanted.key)),
+        (_, true) => wanted.closing_comment.clone(),
+        _ => None,
+    };
+    if let Some(body) = comment {
         plan.steps.push(Step::Comment {
             repo: c.repo.to_string(),
             number,
             key: wanted.key.clone(),
-            body: match &wanted.key {
-                Key::Task(_) => format!(
-                    "Reopened by `smartup forgejo sync`: in the ledger, {} is not paid yet. Its issue closes by itself once its SC are validated; the section above shows where it stands.",
-                    wanted.key
-                ),
-                Key::Objective(_) => format!(
-                    "Reopened by `smartup forgejo sync`: in the ledger, {} has tasks that are not paid yet. Its issue closes by itself once all of them are; the section above lists them.",
-                    wanted.key
-                ),
-            },
+            body,
         });
     }
     let booked = c.state.times.get(&number).map_or(&[][..], Vec::as_slice);
     plan.steps
         .extend(time_steps(c.repo, Ref::Existing(number), wanted, booked, c.state));
+}
+
+/// What the sync says when it reopens the issue of `key`, which a person closed while the
+/// ledger has it open.
+fn reopened(key: &Key) -> String {
+    match key {
+        Key::Task(_) => format!(
+            "Reopened by `smartup forgejo sync`: in the ledger, {key} is not paid yet. Its issue closes by itself once its SC are validated; the section above shows where it stands."
+        ),
+        Key::Objective(_) => format!(
+            "Reopened by `smartup forgejo sync`: in the ledger, {key} has tasks that are not paid yet. Its issue closes by itself once all of them are; the section above lists them."
+        ),
+        Key::Proposal(seq) => format!(
+            "Reopened by `smartup forgejo sync`: in the ledger, proposal #{seq} is not closed yet. Its issue closes by itself, with the result, once the proposal is closed; the section above shows the tally so far."
+        ),
+    }
 }
 
 /// Sets an issue's managed labels as wanted, keeping the labels people set. A label people

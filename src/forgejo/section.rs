@@ -7,8 +7,8 @@
 //! <!-- smartup:end -->
 //! ```
 //!
-//! The begin marker is how an issue is found again (never by its title): it names the task
-//! or objective and the ledger. Text outside the markers belongs to people and is kept as
+//! The begin marker is how an issue is found again (never by its title): it names the task,
+//! objective or proposal and the ledger. Text outside the markers belongs to people and is kept as
 //! they wrote it. When the end marker is lost, only the begin marker is replaced, so no
 //! human text is ever dropped.
 
@@ -19,13 +19,16 @@ const CLOSE: &str = " -->";
 /// The end marker.
 pub const END: &str = "<!-- smartup:end -->";
 
-/// What a section is about: a task or an objective, by numeric identity.
+/// What a section is about: a task or an objective, by numeric identity, or a proposal, by
+/// the seq of its propose row.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     /// A task, `6_X_Y_Z`.
     Task(String),
     /// An objective, `5_X_Y`.
     Objective(String),
+    /// A proposal, `33`.
+    Proposal(String),
 }
 
 impl Key {
@@ -33,13 +36,14 @@ impl Key {
         match self {
             Key::Task(_) => "task",
             Key::Objective(_) => "objective",
+            Key::Proposal(_) => "proposal",
         }
     }
 
-    /// The numeric identity.
+    /// The numeric identity (a proposal's seq).
     pub fn id(&self) -> &str {
         match self {
-            Key::Task(id) | Key::Objective(id) => id,
+            Key::Task(id) | Key::Objective(id) | Key::Proposal(id) => id,
         }
     }
 }
@@ -94,6 +98,7 @@ fn parse(inner: &str, ledger: &str) -> Option<Key> {
         match token.split_once('=')? {
             ("task", id) => key = Some(Key::Task(id.to_string())),
             ("objective", id) => key = Some(Key::Objective(id.to_string())),
+            ("proposal", id) => key = Some(Key::Proposal(id.to_string())),
             ("ledger", id) => same_ledger = id == ledger,
             _ => return None,
         }
@@ -161,6 +166,18 @@ mod tests {
         assert_eq!(find("<!-- smartup:begin colour=red ledger=0123456789abcdef0123 -->", LEDGER), None);
         let both = format!("{other}\n{}", wrap(&Key::Objective("5_2_1".into()), LEDGER, "y"));
         assert_eq!(find(&both, LEDGER).map(|f| f.key), Some(Key::Objective("5_2_1".into())));
+    }
+
+    #[test]
+    fn a_proposals_section_is_found_by_its_number() {
+        let key = Key::Proposal("34".into());
+        let section = wrap(&key, LEDGER, "voting");
+        assert!(section.starts_with("<!-- smartup:begin proposal=34 ledger=0123456789abcdef0123 -->\n"));
+        assert_eq!(
+            find(&format!("A person's words\n\n{section}"), LEDGER).map(|f| f.key),
+            Some(key.clone())
+        );
+        assert_eq!(key.to_string(), "proposal 34");
     }
 
     #[test]

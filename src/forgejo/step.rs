@@ -201,8 +201,15 @@ impl Step {
             } => {
                 format!("update milestone {repo}: {title} ({key}; {})", changes.join(", "))
             }
-            Step::CreateIssue { repo, title, closed, .. } => {
-                format!("create issue {repo}: {title}{}", if *closed { " (closed: paid)" } else { "" })
+            Step::CreateIssue {
+                repo, key, title, closed, ..
+            } => {
+                let why = match key {
+                    Key::Task(_) => " (closed: paid)",
+                    Key::Objective(_) => " (closed: all its tasks are paid)",
+                    Key::Proposal(_) => " (closed: decided)",
+                };
+                format!("create issue {repo}: {title}{}", if *closed { why } else { "" })
             }
             Step::EditIssue { repo, number, key, edit } => {
                 let verb = match edit.closed {

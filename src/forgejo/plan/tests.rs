@@ -48,6 +48,7 @@ fn desired(closed: bool) -> Desired {
         people: vec!["alice".into(), "bob".into()],
         milestone: Some(objective_key()),
         closed,
+        closing_comment: None,
         // Attacker and Defender clock the same paired session: same start, same length.
         times: vec![session(1_800_000_000, 7200, "alice"), session(1_800_000_000, 7200, "bob")],
     };
@@ -305,4 +306,164 @@ fn people_without_an_account_are_warned_about_not_assigned() {
     assert_eq!(edit.assignees.as_deref(), Some(&["Alice".to_string()][..]));
     assert_eq!(plan.warnings.len(), 1);
     assert!(plan.warnings[0].starts_with("bob (task 6_2_1_1) has no Forgejo account"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Proposals, planned from ledgers built row by row
+// ---------------------------------------------------------------------------------------
+
+mod proposals {
+    use super::*;
+    use crate::forgejo::accounts::FORUM_TEAM;
+    use crate::forgejo::desired::tests::{self, close, proposal_issue, vote, with_proposal};
+    use crate::rules::governance::Choice;
+    use crate::rules::test_support::Book;
+
+    /// The managed labels, as Forgejo shows them once created (id = position + 1).
+    fn labels_of(desired: &Desired) -> Vec<Label> {
+        let mut id = 0;
+        desired
+            .labels
+            .iter()
+            .map(|spec| {
+                id += 1;
+                Label {
+                    id,
+                    name: spec.name.clone(),
+                    color: spec.color.into(),
+                    description: spec.description.clone(),
+                    exclusive: spec.exclusive,
+                    is_archived: false,
+                }
+            })
+            .collect()
+    }
+
+    /// What the sync wants of `book` (at its clock plus `hours`) in the forum's repository;
+    /// the team repository is left out.
+    fn desired_of(book: &Book, hours: i64) -> Desired {
+        let mut desired = tests::desired_of(book, hours);
+        desired.repos.retain(|name, _| name == FORUM_TEAM);
+        desired
+    }
+
+    /// A Forgejo that shows `shown` (as issue number 1, `state`) in the forum's repository,
+    /// with the labels `desired` names.
+    fn showing(desired: &Desired, shown: &WantedIssue, state: &str) -> Observed {
+        let labels = labels_of(desired);
+        let issue = Issue {
+            number: 1,
+            title: shown.title.clone(),
+            body: shown.section.clone(),
+            state: state.into(),
+            labels: labels.iter().filter(|l| shown.labels.contains(&l.name)).cloned().collect(),
+            ..Issue::default()
+        };
+        let forum = RepoState {
+            issues: BTreeMap::from([(shown.key.clone(), found(issue, &shown.section))]),
+            time_tracking: true,
+            ..RepoState::default()
+        };
+        Observed {
+            labels,
+            repos: BTreeMap::from([(FORUM_TEAM.to_string(), forum)]),
+        }
+    }
+
+    fn described(plan: &Plan) -> Vec<String> {
+        plan.steps.iter().map(Step::describe).collect()
+    }
+
+    #[test]
+    fn a_new_proposal_gets_one_open_issue_in_the_forum_and_a_vote_only_changes_its_section() {
+        let (mut book, seq) = with_proposal();
+        let before = desired_of(&book, 0);
+        let mut observed = showing(&before, proposal_issue(&before, seq), "open");
+        assert_eq!(plan(&before, &observed).steps, vec![], "in step: nothing to do");
+
+        observed.repos.get_mut(FORUM_TEAM).unwrap().issues.clear();
+        let fresh = plan(&before, &observed);
+        assert_eq!(
+            described(&fresh),
+            [format!("create issue 1_general_forum: #{seq} Adopt the logo (binding-vote)")]
+        );
+        assert!(
+            matches!(&fresh.steps[0], Step::CreateIssue { labels, closed: false, assignees, milestone: None, .. }
+            if labels == &["kind/proposal", "status/voting"] && assignees.is_empty())
+        );
+
+        let observed = showing(&before, proposal_issue(&before, seq), "open");
+        vote(&mut book, "alice", seq, Choice::Yes);
+        let after = plan(&desired_of(&book, 0), &observed);
+        assert_eq!(
+            described(&after),
+            [format!("update issue 1_general_forum#1 (proposal {seq}): body")]
+        );
+    }
+
+    #[test]
+    fn a_closed_proposal_closes_its_issue_with_the_result_and_a_reopened_one_is_closed_again() {
+        let (mut book, seq) = with_proposal();
+        vote(&mut book, "alice", seq, Choice::Yes);
+        vote(&mut book, "bob", seq, Choice::Yes);
+        let running = desired_of(&book, 0);
+        close(&mut book, seq);
+        let decided = desired_of(&book, 0);
+        let wanted = proposal_issue(&decided, seq);
+
+        let closing = plan(&decided, &showing(&decided, proposal_issue(&running, seq), "open"));
+        assert_eq!(
+            described(&closing),
+            [
+                format!("close issue 1_general_forum#1 (proposal {seq}): body"),
+                format!("set labels of issue 1_general_forum#1 (proposal {seq}): +status/passed -status/voting"),
+                format!("comment on issue 1_general_forum#1 (proposal {seq})"),
+            ],
+            "closed first, then the comment: a failure in between leaves no comment to repeat"
+        );
+        let Step::Comment { body, .. } = &closing.steps[2] else {
+            unreachable!()
+        };
+        assert_eq!(Some(body), wanted.closing_comment.as_ref());
+        assert!(body.contains(&format!("proposal #{seq} **passed** at")), "{body}");
+
+        let closed = showing(&decided, wanted, "closed");
+        assert_eq!(
+            plan(&decided, &closed).steps,
+            vec![],
+            "a closed issue of a decided proposal stays as it is"
+        );
+
+        let reopened = plan(&decided, &showing(&decided, wanted, "open"));
+        assert_eq!(
+            described(&reopened),
+            [
+                format!("close issue 1_general_forum#1 (proposal {seq})"),
+                format!("comment on issue 1_general_forum#1 (proposal {seq})"),
+            ],
+            "reopened by a person: closed again, and the comment says why"
+        );
+
+        let mut created = showing(&decided, wanted, "open");
+        created.repos.get_mut(FORUM_TEAM).unwrap().issues.clear();
+        let created = plan(&decided, &created);
+        assert_eq!(
+            described(&created),
+            [format!(
+                "create issue 1_general_forum: #{seq} Adopt the logo (binding-vote) (closed: decided)"
+            )],
+            "created closed, its section saying the result: no comment"
+        );
+    }
+
+    #[test]
+    fn an_open_proposals_issue_closed_by_a_person_is_reopened_with_a_comment() {
+        let (book, seq) = with_proposal();
+        let running = desired_of(&book, 0);
+        let plan = plan(&running, &showing(&running, proposal_issue(&running, seq), "closed"));
+        assert_eq!(plan.steps.len(), 2, "{:#?}", plan.steps);
+        assert!(plan.steps[0].describe().starts_with("reopen issue 1_general_forum#1"));
+        assert!(matches!(&plan.steps[1], Step::Comment { body, .. }
+            if body.contains(&format!("proposal #{seq} is not closed yet")) && body.contains("with the result")));
+    }
 }
