@@ -262,7 +262,6 @@ mod tests {
             approvals: vec![],
             captain_approved: false,
             objectors: vec!["carla".into()],
-            assessed_seq: 0,
         }
     }
 
