@@ -111,7 +111,7 @@ fn assert_code(report: &Value, code: &str) {
 }
 
 /// The row count of the demo ledger.
-const DEMO_ROWS: u64 = 32;
+const DEMO_ROWS: u64 = 44;
 
 // ---------------------------------------------------------------------------------------
 // 1. The task life cycle, command by command

@@ -341,7 +341,7 @@ fn a_row_with_a_forged_signature_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[bad-signature]", "seq 33", "by carla", "forged, copied or altered"],
+        &["[bad-signature]", "seq 45", "by carla", "forged, copied or altered"],
     );
 
     // A validly signed row whose amount was changed after signing.
@@ -350,7 +350,7 @@ fn a_row_with_a_forged_signature_is_rejected() {
     line = line.replacen(",10.00,", ",10000.00,", 1);
     f.add_rows("transactions", line.as_bytes());
     f.commit_as("founder", "a deposit");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "by founder"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 45", "by founder"]);
 }
 
 #[test]
@@ -365,7 +365,7 @@ fn a_row_with_a_missing_signature_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[bad-signature]", "seq 33", "does not hold a base64 ed25519 signature"],
+        &["[bad-signature]", "seq 45", "does not hold a base64 ed25519 signature"],
     );
 }
 
@@ -382,7 +382,7 @@ fn a_row_with_a_copied_signature_is_rejected() {
     row.signature = copied;
     f.add_rows("transactions", &craft.line_of(&row));
     f.commit_as("founder", "deposit with an old signature");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "forged, copied or altered"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 45", "forged, copied or altered"]);
 }
 
 #[test]
@@ -404,7 +404,7 @@ fn a_valid_row_replayed_again_is_rejected() {
     let renumbered = format!("33{}", &text[2..]);
     f.add_rows("transactions", renumbered.as_bytes());
     f.commit_as("carla", "again, renumbered");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 45"]);
 }
 
 #[test]
@@ -439,7 +439,7 @@ fn a_valid_row_replayed_from_another_ledger_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[bad-signature]", "seq 33", "by founder", "forged, copied or altered"],
+        &["[bad-signature]", "seq 45", "by founder", "forged, copied or altered"],
     );
 }
 
@@ -455,7 +455,7 @@ fn a_row_signed_by_a_revoked_key_is_rejected() {
     // carla's award, signed with her revoked key.
     f.append(&f.award("carla", "alice"));
     f.commit_as("founder", "an award");
-    f.assert_rejected(&f.push(), &before, &["[key-not-valid]", "seq 34", "by carla", "was revoked"]);
+    f.assert_rejected(&f.push(), &before, &["[key-not-valid]", "seq 46", "by carla", "was revoked"]);
 
     // A good entry in a commit signed with the revoked key.
     f.reset();
@@ -477,7 +477,7 @@ fn a_row_signed_with_someone_elses_key_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[key-not-valid]", "seq 33", "belongs to carla, not to founder"],
+        &["[key-not-valid]", "seq 45", "belongs to carla, not to founder"],
     );
 
     // The same, but the key column claims the founder's key.
@@ -486,7 +486,7 @@ fn a_row_signed_with_someone_elses_key_is_rejected() {
     craft.signer = f.key("carla");
     f.append(&craft);
     f.commit_as("carla", "a deposit for the founder");
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "by founder"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 45", "by founder"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -521,7 +521,7 @@ fn a_captain_adding_a_key_to_the_founder_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[key-authority]", "seq 33", "by carla", "only founder adds keys"],
+        &["[key-authority]", "seq 45", "by carla", "only founder adds keys"],
     );
 }
 
@@ -535,7 +535,7 @@ fn a_captain_revoking_the_founders_key_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[key-authority]", "seq 33", "by carla", "carla may not change the keys of founder"],
+        &["[key-authority]", "seq 45", "by carla", "carla may not change the keys of founder"],
     );
 }
 
@@ -569,7 +569,7 @@ fn a_recovery_completed_by_one_authority_alone_is_rejected() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[recovery]", "seq 34", "by carla", "a second authority must confirm it first"],
+        &["[recovery]", "seq 46", "by carla", "a second authority must confirm it first"],
     );
 }
 
@@ -600,7 +600,7 @@ fn a_recovery_cancelled_by_the_owner_cannot_be_completed() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[recovery]", "seq 36", "by carla", "no open recovery", "cancelled"],
+        &["[recovery]", "seq 48", "by carla", "no open recovery", "cancelled"],
     );
 }
 
@@ -615,7 +615,7 @@ fn an_action_the_actors_role_does_not_allow_is_rejected() {
     // bob, a junior, awards SK, which only captains do.
     f.append(&f.award("bob", "alice"));
     f.commit_as("bob", "an award by bob");
-    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 33", "by bob", "bob is not a captain"]);
+    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 45", "by bob", "bob is not a captain"]);
 }
 
 #[test]
@@ -631,7 +631,7 @@ fn an_action_allowed_before_a_role_change_is_rejected_after_it() {
     f.assert_rejected(
         &f.push(),
         &before,
-        &["[not-permitted]", "seq 35", "by carla", "carla is not a captain"],
+        &["[not-permitted]", "seq 47", "by carla", "carla is not a captain"],
     );
 }
 
@@ -643,7 +643,7 @@ fn a_gap_in_seq_is_rejected() {
     craft.seq += 1;
     f.append(&craft);
     f.commit_as("founder", "a deposit");
-    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 34", "without gap or repeat"]);
+    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 46", "without gap or repeat"]);
 }
 
 #[test]
@@ -665,7 +665,7 @@ fn a_timestamp_in_the_future_is_rejected() {
     craft.at = Timestamp::now().plus(86_400);
     f.append(&craft);
     f.commit_as("founder", "tomorrow's deposit");
-    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 33", "in the future"]);
+    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 45", "in the future"]);
 
     // Nor before the previous row.
     f.reset();
@@ -674,7 +674,7 @@ fn a_timestamp_in_the_future_is_rejected() {
     craft.at = last.plus(-3_600);
     f.append(&craft);
     f.commit_as("founder", "yesterday's deposit");
-    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 33", "before the previous row"]);
+    f.assert_rejected(&f.push(), &before, &["[time-order]", "seq 45", "before the previous row"]);
 
     // A minute ahead of the server's clock is within the skew the hook allows.
     f.reset();
@@ -950,7 +950,7 @@ fn a_merge_that_smuggles_a_bad_row_in_from_a_side_branch_is_rejected() {
     f.append(&f.award("bob", "alice"));
     f.commit_as("bob", "an award by bob");
     merge_local_commits_from_a_side_branch(&f, &f.key("carla"));
-    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 34", "by bob", "bob is not a captain"]);
+    f.assert_rejected(&f.push(), &before, &["[not-permitted]", "seq 46", "by bob", "bob is not a captain"]);
 
     // A side branch whose bad row carries a forged signature.
     f.reset();
@@ -959,7 +959,7 @@ fn a_merge_that_smuggles_a_bad_row_in_from_a_side_branch_is_rejected() {
     f.append(&craft);
     f.commit_as("carla", "a forged award");
     merge_local_commits_from_a_side_branch(&f, &f.key("maya"));
-    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 33", "by carla"]);
+    f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 45", "by carla"]);
 }
 
 #[test]
@@ -1492,7 +1492,7 @@ fn a_second_contributor_lands_with_smartup_push_after_the_first_pushed() {
     let f = Forge::new();
     let other = f.sb.path().join("other");
     f.clone_forge(&other);
-    // Both record seq 33 on the same base.
+    // Both record seq 45 on the same base.
     f.act("carla", &["award-sk", "alice", "review"]);
     f.act_in(&other, "founder", &["deposit-eur", "25", "--reason", "donation"]).ok();
     f.assert_accepted(&f.push());

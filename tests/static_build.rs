@@ -235,7 +235,7 @@ fn inside_an_empty_root_the_hook_accepts_a_good_push_refuses_a_forged_one_and_ve
     f.append(&craft);
     f.commit_as("carla", "an award");
     let out = f.push_args(&["origin", "main"], &env);
-    f.assert_rejected(&out, &tip, &["[bad-signature]", "seq 34", "by carla", "forged, copied or altered"]);
+    f.assert_rejected(&out, &tip, &["[bad-signature]", "seq 46", "by carla", "forged, copied or altered"]);
 
     // verify, inside the root, on the repository there.
     let out = root.smartup(&f.sb, &["--ledger", REPO, "verify", "--json"]);

@@ -7,9 +7,11 @@ use crate::clerk::push::{push, Progress};
 use crate::clerk::{Ledger, Signer};
 use crate::hook::install;
 use crate::ledger::row::Row;
+use crate::money::Amount;
 use crate::onboard::identities::Identities;
 use crate::onboard::{self, Invited, Outcome};
-use crate::rules::draft::{Intent, RoleChange};
+use crate::rules::draft::{Intent, ProposalIntent, RoleChange};
+use crate::rules::governance::{Choice, Kind};
 use crate::sign::Code;
 use crate::sign::SigningKey;
 use crate::time::{Timestamp, HOUR, PINNED_CLOCK};
@@ -62,15 +64,16 @@ impl Demo {
     }
 
     /// `who` brings their clone up to date, records the intent through the clerk, and pushes
-    /// it through the hook.
-    fn act(&mut self, who: &'static str, hours_later: i64, intent: Intent) -> Result<()> {
+    /// it through the hook; returns the seq of the last row written.
+    fn act(&mut self, who: &'static str, hours_later: i64, intent: Intent) -> Result<u64> {
         self.advance(hours_later);
         self.update_clone(who)?;
         let mut ledger = Ledger::open(&self.dir.join(who))?;
         let signer = &self.signers[who];
         let rows = ledger.record(signer, &intent, None, self.clock)?;
         print_rows(&self.printing(), &rows);
-        self.push(&mut ledger)
+        self.push(&mut ledger)?;
+        Ok(rows.last().map_or(0, |r| r.seq))
     }
 
     /// The founder imports the demo's Open Collective export and pushes; returns the
@@ -174,11 +177,12 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<()> {
         key.write_openssh(&path)?;
         signers.insert(handle, Signer::new(handle, key));
     }
-    // Start 60 hours ago on a pinned clock that the steps move forward, so that the 48-hour
-    // lazy-consensus window has passed by the end and every row is still in the past. A
-    // clock pinned by the caller (SMARTUP_NOW) pins the whole demo (the site's golden tests).
+    // Start 230 hours ago on a pinned clock that the steps move forward, so that the 48-hour
+    // lazy-consensus window and the 7-day votes have passed by the end and every row is still
+    // in the past. A clock pinned by the caller (SMARTUP_NOW) pins the whole demo (the site's
+    // golden tests).
     let now = Timestamp::now();
-    let start = Timestamp(now.0 - 60 * HOUR - now.0 % HOUR);
+    let start = Timestamp(now.0 - 230 * HOUR - now.0 % HOUR);
     let mut demo = Demo {
         dir: args.dir.clone(),
         json: global.json,
@@ -343,6 +347,8 @@ fn journey(d: &mut Demo) -> Result<()> {
         },
     )?;
 
+    decisions(d)?;
+
     d.say("bob tries to raise the task's budget by editing the CSV by hand and pushing; the forge's hook refuses:");
     forged_push(d)?;
 
@@ -374,6 +380,141 @@ fn journey(d: &mut Demo) -> Result<()> {
         dir.join("site").join("index.html").display()
     );
     println!("\nTry: cd {} && smartup log && smartup status", dir.join("ledger").display());
+    Ok(())
+}
+
+/// A proposal's full text, kept beside the clones; returns the intent's text hash and link.
+fn proposal_text(d: &Demo, name: &str, text: &str) -> Result<(String, String)> {
+    let dir = d.dir.join("proposals");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok((crate::ledger::policy::file_reference(text.as_bytes()), format!("proposals/{name}")))
+}
+
+fn proposal(kind: Kind, title: &str, (text_hash, link): (String, String)) -> ProposalIntent {
+    ProposalIntent {
+        kind,
+        title: title.into(),
+        text_hash,
+        link,
+        reference: None,
+        role: None,
+        team: None,
+        owner: None,
+        task: None,
+        tranche: None,
+        declares: None,
+        note: String::new(),
+    }
+}
+
+/// The owners vote to end the bootstrap phase, and the captains release the first tranche of
+/// the founder's retrospective award; both are closed after their 7-day votes and carried out.
+fn decisions(d: &mut Demo) -> Result<()> {
+    d.update_clone("founder")?;
+    let current =
+        std::fs::read_to_string(d.dir.join("founder").join(crate::ledger::POLICY_FILE)).context("cannot read the founder's ledger.toml")?;
+    if !current.contains("active = true") {
+        bail!("the demo's policy is not in the bootstrap phase");
+    }
+    let ended = current.replacen("active = true", "active = false", 1);
+    let mut amendment = proposal(
+        Kind::PolicyAmendment,
+        "End the bootstrap phase",
+        proposal_text(d, "end-bootstrap.md", "# End the bootstrap phase\n\nThe founding team is in place. From now on captains are elected, large awards are reviewed by the community and the policy changes only by vote.\n")?,
+    );
+    amendment.reference = Some(crate::ledger::policy::file_reference(ended.as_bytes()));
+    d.say("The founder proposes to end the bootstrap phase: a policy amendment naming the hash of the new ledger.toml. It goes to a vote of every owner: 7 days, a quorum of 20% of the eligible weight, yes above 50% of yes + no; each vote weighs min(1.5, 1 + SK/1000) as of the proposal.");
+    let amendment = d.act("founder", 1, Intent::Propose(amendment))?;
+    d.say("An early backer donates 3,100 EUR; the founder records the deposit.");
+    d.act(
+        "founder",
+        0,
+        Intent::DepositEur {
+            amount: Amount::units(3100),
+            gross: None,
+            reason: "donation".into(),
+            from: None,
+            reference: String::new(),
+            note: "an early backer".into(),
+        },
+    )?;
+    d.say("Two captains exist (the founder and carla), the trigger of the design-phase tranche of the founder's 82,200 SC of prior work. The founder proposes its release; captains and the leadership vote, the founder (its recipient) excepted.");
+    let mut release = proposal(
+        Kind::TrancheRelease,
+        "Release the design-phase tranche",
+        proposal_text(
+            d,
+            "design-tranche.md",
+            "# Release the design-phase tranche\n\n24,660 SC for the design phase of ten years of prior work.\n",
+        )?,
+    );
+    release.tranche = Some("design".into());
+    let release = d.act("founder", 0, Intent::Propose(release))?;
+    d.say("carla, maya and alice vote yes on the amendment, bob votes no; carla votes yes on the release.");
+    for (who, choice) in [
+        ("carla", Choice::Yes),
+        ("maya", Choice::Yes),
+        ("alice", Choice::Yes),
+        ("bob", Choice::No),
+    ] {
+        d.act(
+            who,
+            0,
+            Intent::Vote {
+                proposal: amendment,
+                choice,
+                note: String::new(),
+            },
+        )?;
+    }
+    d.act(
+        "carla",
+        0,
+        Intent::Vote {
+            proposal: release,
+            choice: Choice::Yes,
+            note: String::new(),
+        },
+    )?;
+    d.say("Seven days later maya closes both votes; the rules recompute each tally from the rows and refuse any other.");
+    d.act(
+        "maya",
+        169,
+        Intent::CloseProposal {
+            proposal: amendment,
+            note: String::new(),
+        },
+    )?;
+    d.act(
+        "maya",
+        0,
+        Intent::CloseProposal {
+            proposal: release,
+            note: String::new(),
+        },
+    )?;
+    d.say("alice records the amendment the owners passed: the bootstrap phase is over, and from now on the policy changes only this way.");
+    d.act(
+        "alice",
+        0,
+        Intent::AmendPolicy {
+            policy: ended.into_bytes(),
+            note: format!("passed by proposal {amendment}"),
+        },
+    )?;
+    d.say("carla releases the design tranche: 24,660 SC become the founder's, under the 3x rule; 57,540 SC stay pending in tranches.");
+    d.act(
+        "carla",
+        0,
+        Intent::ReleaseTranche {
+            tranche: "design".into(),
+            amount: None,
+            proposal: None,
+            note: String::new(),
+        },
+    )?;
     Ok(())
 }
 

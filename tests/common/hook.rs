@@ -36,7 +36,7 @@ const ALSO_SCRUBBED: &[&str] = &[
 ];
 
 /// Rows of the demo ledger.
-pub const DEMO_ROWS: u64 = 32;
+pub const DEMO_ROWS: u64 = 44;
 
 /// The demo's people.
 pub const PEOPLE: [&str; 5] = ["founder", "carla", "maya", "alice", "bob"];
