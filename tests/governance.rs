@@ -1,6 +1,7 @@
-//! Decisions through the forge's hook, after the demo ended the bootstrap phase by vote: a
-//! policy amendment, a declaration and a tranche of the founder's retrospective award, each
-//! passed by vote through the command line and accepted by the forge; and the governance rules
+//! Decisions through the forge's hook: a policy amendment that ends the bootstrap phase, a
+//! declaration and a tranche of the founder's retrospective award, each passed by vote
+//! through the command line and accepted by the forge, after which the founder can no longer
+//! amend the policy alone; and the governance rules
 //! broken by hand-written rows with valid signatures, each refused by the hook with its
 //! violation and leaving the forge's `main` where it was.
 //!
@@ -76,13 +77,13 @@ fn last_seq(f: &Forge) -> String {
 }
 
 #[test]
-fn after_the_bootstrap_phase_decisions_passed_by_vote_land_and_bind_the_forge() {
+fn decisions_passed_by_vote_land_and_bind_the_forge_once_the_bootstrap_phase_is_over() {
     let f = Forge::new();
-    assert!(!f.policy().bootstrap.active, "the demo ended the bootstrap phase by vote");
+    assert!(f.policy().bootstrap.active, "the demo runs in the bootstrap phase");
     let start = Timestamp::now();
     founder_may_propose(&f, start);
-    let why = text(&f, "quorum.md", "Raise the quorum to a quarter of the eligible weight.\n");
-    let new_policy = policy_with(&f, "quorum.toml", "quorum_percent = \"20\"", "quorum_percent = \"25\"");
+    let why = text(&f, "end-bootstrap.md", "The founding team is in place: end the bootstrap phase.\n");
+    let new_policy = policy_with(&f, "no-bootstrap.toml", "active = true", "active = false");
     f.act_at(
         start,
         "founder",
@@ -90,7 +91,7 @@ fn after_the_bootstrap_phase_decisions_passed_by_vote_land_and_bind_the_forge() 
             "propose",
             "policy-amendment",
             "--title",
-            "A quorum of 25%",
+            "End the bootstrap phase",
             "--text",
             s(&why),
             "--policy",
@@ -152,11 +153,7 @@ fn after_the_bootstrap_phase_decisions_passed_by_vote_land_and_bind_the_forge() 
         f.act_at(week, who, &["vote", &tranche, "yes"]);
     }
     f.assert_landed(&f.push_at(week));
-    assert_eq!(
-        f.policy().governance.quorum_percent.0.to_string(),
-        "25.00",
-        "the amendment took effect"
-    );
+    assert!(!f.policy().bootstrap.active, "the amendment took effect");
 
     // Another week: the release passes; the treasury allows 149.85 SC more under the 3x rule.
     let fortnight = week.plus(169 * HOUR);
@@ -212,7 +209,7 @@ fn decisions_written_by_hand_against_the_rules_are_refused_by_the_hook() {
         after,
         &["[vote]", "by maya", "closed at"],
     );
-    // carla's yes (1.000) of about five votes eligible is below the 20% quorum: it failed.
+    // carla's yes (1.000) of about five votes eligible is below the 25% quorum: it failed.
     let wrong = [
         ("proposal", vote.as_str()),
         ("result", "passed"),
@@ -258,7 +255,7 @@ fn decisions_written_by_hand_against_the_rules_are_refused_by_the_hook() {
         &f,
         &crafted(&f, "founder", "propose", &low_quorum, start),
         start,
-        &["[proposal]", "the policy in force says 20.00"],
+        &["[proposal]", "the policy in force says 25.00"],
     );
     // An outsider's vote, signed with a key the ledger never registered.
     let mut outsider = crafted(&f, "founder", "vote", &[("proposal", &vote), ("choice", "no")], start);

@@ -279,10 +279,10 @@ fn deleting_an_existing_row_is_rejected() {
 fn reordering_existing_rows_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
-    // The demo has five transactions in one segment: swap the first two.
+    // The demo has six transactions in one segment: swap the first two.
     let path = f.work.join(TRANSACTIONS);
     let mut lines = lines_of(&path);
-    assert_eq!(lines.len(), 6, "the header and the demo's four deposits and an SK award");
+    assert_eq!(lines.len(), 7, "the header, the demo's four deposits, an SK award and a donation");
     lines.swap(1, 2);
     write_lines(&path, &lines);
     f.commit_as("founder", "reorder");
@@ -294,7 +294,7 @@ fn a_segment_begun_before_the_last_is_full_is_rejected() {
     let f = Forge::new();
     let before = f.forge_main();
     // A validly signed deposit, written as a new segment although the demo's transactions
-    // segment holds only five rows of its 32.
+    // segment holds only six rows of its 32.
     let craft = f.deposit();
     let mut bytes = smartup::ledger::segment::header_line(smartup::ledger::schema::table_id("transactions").unwrap());
     bytes.extend_from_slice(&craft.line_of(&craft.sign()));
@@ -305,7 +305,7 @@ fn a_segment_begun_before_the_last_is_full_is_rejected() {
         &before,
         &[
             "[history]",
-            "tables/transactions/1/02.csv begins while tables/transactions/1/01.csv holds 5 of its 32 rows",
+            "tables/transactions/1/02.csv begins while tables/transactions/1/01.csv holds 6 of its 32 rows",
         ],
     );
 }
@@ -391,17 +391,18 @@ fn a_valid_row_replayed_again_is_rejected() {
     let before = f.forge_main();
     let path = f.segment("transactions");
     let last = lines_of(&path).pop().unwrap();
-    assert!(last.starts_with(b"32,"), "{}", String::from_utf8_lossy(&last));
+    // The demo's last transaction: its donation, seq 34.
+    assert!(last.starts_with(b"34,"), "{}", String::from_utf8_lossy(&last));
 
     // The same line once more.
     f.add_rows("transactions", &last);
     f.commit_as("carla", "again");
-    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 32"]);
+    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 34"]);
 
     // The same row under the next seq number: its signature does not cover the new seq.
     f.reset();
     let text = String::from_utf8(last).unwrap();
-    let renumbered = format!("33{}", &text[2..]);
+    let renumbered = format!("{}{}", DEMO_ROWS + 1, &text[2..]);
     f.add_rows("transactions", renumbered.as_bytes());
     f.commit_as("carla", "again, renumbered");
     f.assert_rejected(&f.push(), &before, &["[bad-signature]", "seq 45"]);
@@ -654,7 +655,7 @@ fn a_duplicate_seq_is_rejected() {
     craft.seq -= 1;
     f.append(&craft);
     f.commit_as("founder", "a deposit");
-    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 32", "without gap or repeat"]);
+    f.assert_rejected(&f.push(), &before, &["[sequence]", "seq 44", "without gap or repeat"]);
 }
 
 #[test]
@@ -1517,7 +1518,7 @@ fn a_second_contributor_lands_with_smartup_push_after_the_first_pushed() {
             )
         })
         .collect();
-    assert_eq!(tail, [(33, "carla", "award-sk"), (34, "founder", "deposit-eur")]);
+    assert_eq!(tail, [(45, "carla", "award-sk"), (46, "founder", "deposit-eur")]);
 }
 
 /// Three appenders push at once, round after round (two of them the same person in two

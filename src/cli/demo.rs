@@ -409,23 +409,28 @@ fn proposal(kind: Kind, title: &str, (text_hash, link): (String, String)) -> Pro
     }
 }
 
-/// The owners vote to end the bootstrap phase, and the captains release the first tranche of
+/// The owners vote to raise the quorum, and the captains release the first tranche of
 /// the founder's retrospective award; both are closed after their 7-day votes and carried out.
 fn decisions(d: &mut Demo) -> Result<()> {
     d.update_clone("founder")?;
     let current =
         std::fs::read_to_string(d.dir.join("founder").join(crate::ledger::POLICY_FILE)).context("cannot read the founder's ledger.toml")?;
-    if !current.contains("active = true") {
-        bail!("the demo's policy is not in the bootstrap phase");
+    let from = "quorum_percent = \"20\"";
+    if !current.contains(from) {
+        bail!("the demo's policy has no {from}");
     }
-    let ended = current.replacen("active = true", "active = false", 1);
+    let raised = current.replacen(from, "quorum_percent = \"25\"", 1);
     let mut amendment = proposal(
         Kind::PolicyAmendment,
-        "End the bootstrap phase",
-        proposal_text(d, "end-bootstrap.md", "# End the bootstrap phase\n\nThe founding team is in place. From now on captains are elected, large awards are reviewed by the community and the policy changes only by vote.\n")?,
+        "A quorum of 25%",
+        proposal_text(
+            d,
+            "quorum.md",
+            "# A quorum of 25%\n\nA decision of the smartup should carry at least a quarter of the eligible weight, not a fifth.\n",
+        )?,
     );
-    amendment.reference = Some(crate::ledger::policy::file_reference(ended.as_bytes()));
-    d.say("The founder proposes to end the bootstrap phase: a policy amendment naming the hash of the new ledger.toml. It goes to a vote of every owner: 7 days, a quorum of 20% of the eligible weight, yes above 50% of yes + no; each vote weighs min(1.5, 1 + SK/1000) as of the proposal.");
+    amendment.reference = Some(crate::ledger::policy::file_reference(raised.as_bytes()));
+    d.say("The founder proposes to raise the quorum of decisions to 25%: a policy amendment naming the hash of the new ledger.toml. It goes to a vote of every owner under today's policy: 7 days, a quorum of 20% of the eligible weight, yes above 50% of yes + no; each vote weighs min(1.5, 1 + SK/1000) as of the proposal.");
     let amendment = d.act("founder", 1, Intent::Propose(amendment))?;
     d.say("An early backer donates 3,100 EUR; the founder records the deposit.");
     d.act(
@@ -495,12 +500,12 @@ fn decisions(d: &mut Demo) -> Result<()> {
             note: String::new(),
         },
     )?;
-    d.say("alice records the amendment the owners passed: the bootstrap phase is over, and from now on the policy changes only this way.");
+    d.say("alice, who is no captain, records the amendment the owners passed; once the bootstrap phase is over, this is the only way the policy changes.");
     d.act(
         "alice",
         0,
         Intent::AmendPolicy {
-            policy: ended.into_bytes(),
+            policy: raised.into_bytes(),
             note: format!("passed by proposal {amendment}"),
         },
     )?;
