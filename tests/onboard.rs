@@ -568,8 +568,8 @@ fn smartup_zeros_earlier_records_are_imported_once_with_what_does_not_add_up_rep
     let balance = smartup(&f, &f.work, &now, None, &["balance", "--json"]).ok();
     let value: serde_json::Value = serde_json::from_str(&balance.stdout).unwrap();
     assert_eq!(
-        value["treasury"]["eur"], "5456.45",
-        "the demo's 5186.45 EUR and the file's 270.00: {balance:?}"
+        value["treasury"]["eur"], "8556.45",
+        "the demo's 8286.45 EUR and the file's 270.00: {balance:?}"
     );
     let maya = value["owners"].as_array().unwrap().iter().find(|o| o["owner"] == "maya").unwrap();
     assert_eq!(maya["sk"], "20.00", "5 SK of the demo and 15 from the file");

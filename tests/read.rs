@@ -185,7 +185,7 @@ fn doctor_finds_a_broken_hook_and_a_cold_cache_and_says_how_to_fix_them() {
         "PROBLEM  pre-receive hook",
         "/nowhere/smartup, which does not run",
         "fix: smartup hook install --repo",
-        "ok       state cache: a push replays at most 22 commits from genesis (no checkpoint)",
+        "ok       state cache: a push replays at most 34 commits from genesis (no checkpoint)",
     ] {
         assert!(sick.stdout.contains(line), "{line}: {sick:?}");
     }
@@ -278,7 +278,7 @@ fn proposals_are_made_voted_closed_and_shown_by_status_balance_proposals_and_eve
     let ledger = sb.demo_pinned(Some("2026-11-30T12:00:00Z"));
     let (t0, t1, t2) = ("2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z", "2026-12-08T09:00:00Z");
     let before = ledger.log(&sb).len() as u64;
-    let (mvp, tranche) = (before + 1, before + 2);
+    let (mvp, logo) = (before + 1, before + 2);
     let text = sb.path().join("proposal.md");
     std::fs::write(&text, "We have a working MVP.\n").unwrap();
     let text = text.to_str().expect("UTF-8 path");
@@ -293,50 +293,50 @@ fn proposals_are_made_voted_closed_and_shown_by_status_balance_proposals_and_eve
         "working-mvp",
     ];
     ledger.act_ok(&sb, "founder", t0, &propose, &[(mvp, "propose")]);
-    let release = [
-        "propose",
-        "tranche-release",
-        "--title",
-        "Design tranche",
-        "--text",
-        text,
-        "--tranche",
-        "design",
-    ];
-    ledger.act_ok(&sb, "founder", t0, &release, &[(tranche, "propose")]);
-    for (who, n, choice) in [
-        ("alice", mvp, "yes"),
-        ("bob", mvp, "no"),
-        ("carla", mvp, "yes"),
-        ("carla", tranche, "yes"),
-    ] {
+    let lazy = ["propose", "lazy-consensus", "--title", "Adopt the logo", "--text", text];
+    ledger.act_ok(&sb, "founder", t0, &lazy, &[(logo, "propose")]);
+    for (who, n, choice) in [("alice", mvp, "yes"), ("bob", mvp, "no"), ("carla", mvp, "yes")] {
         ledger.act(&sb, who, Some(t1), &["vote", &n.to_string(), choice]).ok();
     }
+    ledger
+        .act(&sb, "bob", Some(t1), &["object", &logo.to_string(), "--note", "too early"])
+        .ok();
     let at = |now: &str, args: &[&str]| read_at(&sb, &ledger, now, args);
 
-    // While the vote runs: the tally so far, participation against the quorum, time left.
+    // While the vote runs: the tally so far, participation against the quorum (25% since the
+    // demo's amendment), time left.
     let open = at(t1, &["proposals", "--json"]);
     let first = &open["proposals"][0];
     assert_eq!(first["seq"].as_u64(), Some(mvp), "{open}");
     assert_eq!(first["status"], "voting");
     assert_eq!((first["yes"].as_str(), first["no"].as_str()), (Some("2.000"), Some("1.000")));
-    assert_eq!(first["eligible"], "5.005", "maya's 5 SK weigh 1.005: {first}");
+    assert_eq!(
+        first["eligible"], "5.045",
+        "the founder's 40 SK weigh 1.040, maya's 5 SK 1.005: {first}"
+    );
     assert_eq!(
         (first["participation"].as_str(), first["quorum"].as_str()),
-        (Some("59.94"), Some("20.00"))
+        (Some("59.46"), Some("25.00"))
     );
     assert_eq!(first["seconds_left"].as_i64(), Some(167 * 3600));
+    let second = &open["proposals"][1];
+    assert_eq!(
+        (second["status"].as_str(), second["objections"].as_u64()),
+        (Some("lazy consensus"), Some(1))
+    );
+    assert_eq!(second["seconds_left"].as_i64(), Some(47 * 3600));
+    assert_eq!(open["tranches"][0]["released"], "24660.00", "the demo released the design tranche");
     assert_eq!(open["tranches"][1]["triggered"], false, "production waits for working-mvp");
     let status = at(t1, &["status", "--json"]);
     assert_eq!(status["proposals"].as_array().map(Vec::len), Some(2), "{status}");
-    assert_eq!(status["sc_pending_in_tranches"], "82200.00");
+    assert_eq!(status["sc_pending_in_tranches"], "57540.00");
     let text = sb
         .smartup_with(&["--ledger", common::s(&ledger.dir), "status"], |c| {
             c.env("SMARTUP_NOW", t1);
         })
         .ok()
         .stdout;
-    assert!(text.contains("SC pending in tranches: 82200.00\n\nopen proposals: 2\n"), "{text}");
+    assert!(text.contains("SC pending in tranches: 57540.00\n\nopen proposals: 2\n"), "{text}");
     assert!(
         text.contains(&format!(
             "  #{mvp} (binding-vote) Declare the MVP: voting until {t2} (6 d 23 h left)"
@@ -344,28 +344,28 @@ fn proposals_are_made_voted_closed_and_shown_by_status_balance_proposals_and_eve
         "{text}"
     );
 
-    // After the window: closed, the declaration holds, the tranche is released in part.
+    // After the windows: both closed, the declaration holds and triggers the production tranche.
     ledger.act(&sb, "maya", Some(t2), &["close-proposal", &mvp.to_string()]).ok();
-    ledger.act(&sb, "maya", Some(t2), &["close-proposal", &tranche.to_string()]).ok();
-    ledger
-        .act(&sb, "carla", Some(t2), &["release-tranche", "design", "--amount", "1000"])
-        .ok();
+    ledger.act(&sb, "maya", Some(t2), &["close-proposal", &logo.to_string()]).ok();
     let one = at(t2, &["proposals", &mvp.to_string(), "--json"]);
     assert_eq!(
         (one["status"].as_str(), one["closed_by"].as_u64()),
-        (Some("passed"), Some(tranche + 5)),
+        (Some("passed"), Some(logo + 5)),
         "{one}"
     );
     assert_eq!(one["effect"], "declares working-mvp");
     let agenda = at(t2, &["proposals", "--all", "--json"]);
-    assert_eq!(agenda["proposals"].as_array().map(Vec::len), Some(2), "{agenda}");
-    assert_eq!(agenda["tranches"][0]["released"], "1000.00");
+    assert_eq!(
+        agenda["proposals"].as_array().map(Vec::len),
+        Some(4),
+        "the demo's two and these: {agenda}"
+    );
     assert_eq!(agenda["tranches"][1]["triggered"], true, "working-mvp is declared");
     assert_eq!(at(t2, &["proposals", "--json"])["proposals"], serde_json::json!([]));
     let treasury = at(t2, &["balance", "--json"])["treasury"].clone();
     assert_eq!(
         (treasury["sc_pending_in_tranches"].as_str(), treasury["sc_outstanding"].as_str()),
-        (Some("81200.00"), Some("1049.50"))
+        (Some("57540.00"), Some("24709.50"))
     );
     let unknown = ledger.read(&sb, &["--json", "proposals", "999"]).code(1);
     assert!(
@@ -378,14 +378,13 @@ fn proposals_are_made_voted_closed_and_shown_by_status_balance_proposals_and_eve
         words,
         [
             format!("founder proposed #{mvp} (binding-vote): Declare the MVP"),
-            format!("founder proposed #{tranche} (tranche-release): Design tranche"),
+            format!("founder proposed #{logo} (lazy-consensus): Adopt the logo"),
             format!("alice voted yes on #{mvp}"),
             format!("bob voted no on #{mvp}"),
             format!("carla voted yes on #{mvp}"),
-            format!("carla voted yes on #{tranche}"),
-            format!("#{mvp} passed: yes 2.000, no 1.000, abstain 0.000 of 5.005 eligible (3 voters)"),
-            format!("#{tranche} passed: yes 1.000, no 0.000, abstain 0.000 of 1.000 eligible (1 voter)"),
-            "tranche design released: 1000.00 SC to founder".to_string(),
+            format!("bob objected to #{logo} (1 of 3 objections): too early"),
+            format!("#{mvp} passed: yes 2.000, no 1.000, abstain 0.000 of 5.045 eligible (3 voters)"),
+            format!("#{logo} passed by lazy consensus (1 of 3 objections)"),
         ]
     );
     let verified = sb.smartup_with(&["--ledger", common::s(&ledger.dir), "verify", "--json"], |c| {
