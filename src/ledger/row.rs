@@ -149,10 +149,18 @@ impl Row {
         super::action::ActionKind::parse(&self.action).is_some_and(super::action::ActionKind::portable)
     }
 
-    /// A one-line description for people: `create-task 6_1_2_3 by alice`.
+    /// A one-line description for people: `create-task 6_1_2_3 by alice`. The subject is
+    /// the row's first column, except where another says more: a proposal's kind, a released
+    /// tranche.
     pub fn summary(&self) -> String {
+        use super::action::ActionKind;
         let mut summary = self.action.clone();
-        if let Some(subject) = self.columns.first().filter(|s| !s.is_empty()) {
+        let subject = match ActionKind::parse(&self.action) {
+            Some(ActionKind::Propose) => Some(self.get("kind")),
+            Some(ActionKind::ReleaseTranche) => Some(self.get("tranche")),
+            _ => self.columns.first().map(String::as_str),
+        };
+        if let Some(subject) = subject.filter(|s| !s.is_empty()) {
             summary.push(' ');
             summary.push_str(subject);
         }
