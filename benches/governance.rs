@@ -141,20 +141,7 @@ impl Book {
 }
 
 fn binding_vote() -> Intent {
-    Intent::Propose(ProposalIntent {
-        kind: Kind::BindingVote,
-        title: "Bench".into(),
-        text_hash: TEXT_HASH.into(),
-        link: String::new(),
-        reference: None,
-        role: None,
-        team: None,
-        owner: None,
-        task: None,
-        tranche: None,
-        declares: None,
-        note: String::new(),
-    })
+    Intent::Propose(ProposalIntent::new(Kind::BindingVote, "Bench", TEXT_HASH, ""))
 }
 
 const CHOICES: [Choice; 3] = [Choice::Yes, Choice::No, Choice::Abstain];

@@ -393,20 +393,7 @@ fn proposal_text(d: &Demo, name: &str, text: &str) -> Result<(String, String)> {
 }
 
 fn proposal(kind: Kind, title: &str, (text_hash, link): (String, String)) -> ProposalIntent {
-    ProposalIntent {
-        kind,
-        title: title.into(),
-        text_hash,
-        link,
-        reference: None,
-        role: None,
-        team: None,
-        owner: None,
-        task: None,
-        tranche: None,
-        declares: None,
-        note: String::new(),
-    }
+    ProposalIntent::new(kind, title, &text_hash, &link)
 }
 
 /// The owners vote to raise the quorum, and the captains release the first tranche of

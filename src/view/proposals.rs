@@ -417,20 +417,8 @@ pub(crate) mod testing {
     /// `actor` proposes; `effect` fills in what the kind needs. Returns its number.
     #[track_caller]
     pub fn propose(b: &mut Book, actor: &str, kind: Kind, title: &str, effect: impl FnOnce(&mut ProposalIntent)) -> u64 {
-        let mut p = ProposalIntent {
-            kind,
-            title: title.to_string(),
-            text_hash: format!("sha256:{}", "a".repeat(64)),
-            link: "https://forge.example/smartup/proposals/1".to_string(),
-            reference: None,
-            role: None,
-            team: None,
-            owner: None,
-            task: None,
-            tranche: None,
-            declares: None,
-            note: String::new(),
-        };
+        let text_hash = format!("sha256:{}", "a".repeat(64));
+        let mut p = ProposalIntent::new(kind, title, &text_hash, "https://forge.example/smartup/proposals/1");
         effect(&mut p);
         record(b, actor, Intent::Propose(p));
         b.state.last_seq

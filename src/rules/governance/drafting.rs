@@ -39,6 +39,27 @@ pub struct ProposalIntent {
     pub note: String,
 }
 
+impl ProposalIntent {
+    /// A proposal of `kind` with its title and text, doing nothing beyond them until the
+    /// fields of its kind are set.
+    pub fn new(kind: Kind, title: &str, text_hash: &str, link: &str) -> ProposalIntent {
+        ProposalIntent {
+            kind,
+            title: title.to_string(),
+            text_hash: text_hash.to_string(),
+            link: link.to_string(),
+            reference: None,
+            role: None,
+            team: None,
+            owner: None,
+            task: None,
+            tranche: None,
+            declares: None,
+            note: String::new(),
+        }
+    }
+}
+
 fn missing(what: &str, kind: Kind) -> Violation {
     violation("malformed-value", format!("a {} proposal names {what}", kind.word()))
 }

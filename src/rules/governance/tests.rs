@@ -497,14 +497,9 @@ fn a_tranche_is_not_released_before_its_trigger_nor_beyond_the_treasury() {
     b.refused("unknown-id", "cap", "release-tranche", &[("tranche", "bonus"), ("amount", "1")]);
 }
 
-#[test]
-fn outside_the_bootstrap_phase_a_large_award_needs_a_passed_review() {
-    let mut b = after_bootstrap();
-    b.ok(
-        "founder",
-        "deposit-eur",
-        &[("currency", "EUR"), ("amount", "1000"), ("reason", "donation")],
-    );
+/// Task 6_2_1_2 of `size` (design phase: `budget`) created by cap, assigned by `by` to
+/// `attacker` and bob, started, and a session of the attacker opened; returns its id.
+fn second_task_in_session(b: &mut Book, size: &str, budget: &str, by: &str, attacker: &str) -> String {
     b.ok(
         "cap",
         "create-task",
@@ -513,17 +508,33 @@ fn outside_the_bootstrap_phase_a_large_award_needs_a_passed_review() {
             ("objective", "5_2_1"),
             ("team", "3_2"),
             ("title", "Site"),
-            ("size", "complex"),
+            ("size", size),
             ("phase", "design"),
-            ("budget", "220.00"),
+            ("budget", budget),
         ],
     );
-    let pair = [("task", "6_2_1_2"), ("attacker", "alice"), ("defender", "bob")];
-    b.ok("maya", "assign-task", &pair);
-    b.ok("alice", "start-task", &pair);
-    let s = (b.state.last_seq + 1).to_string();
-    b.ok("alice", "start-work", &[("session", &s), ("task", "6_2_1_2"), ("owner", "alice")]);
+    let pair = [("task", "6_2_1_2"), ("attacker", attacker), ("defender", "bob")];
+    b.ok(by, "assign-task", &pair);
+    b.ok(attacker, "start-task", &pair);
+    let session = (b.state.last_seq + 1).to_string();
+    b.ok(
+        attacker,
+        "start-work",
+        &[("session", &session), ("task", "6_2_1_2"), ("owner", attacker)],
+    );
+    session
+}
+
+#[test]
+fn outside_the_bootstrap_phase_a_large_award_needs_a_passed_review() {
+    let mut b = after_bootstrap();
+    b.ok(
+        "founder",
+        "deposit-eur",
+        &[("currency", "EUR"), ("amount", "1000"), ("reason", "donation")],
+    );
     let started = b.now.to_string();
+    let s = second_task_in_session(&mut b, "complex", "220.00", "maya", "alice");
     b.later(3);
     let stopped = b.now.to_string();
     b.ok("alice", "stop-work", &[("session", &s), ("task", "6_2_1_2"), ("owner", "alice")]);
@@ -592,24 +603,7 @@ fn a_mission_leader_past_their_shift_does_not_assess() {
     let mut b = Book::started();
     b.session("alice", 2);
     b.role("cap", "4_2_2", "maya", "3_2", "senior");
-    b.ok(
-        "cap",
-        "create-task",
-        &[
-            ("task", "6_2_1_2"),
-            ("objective", "5_2_1"),
-            ("team", "3_2"),
-            ("title", "Site"),
-            ("size", "small"),
-            ("phase", "design"),
-            ("budget", "27.50"),
-        ],
-    );
-    let pair = [("task", "6_2_1_2"), ("attacker", "maya"), ("defender", "bob")];
-    b.ok("cap", "assign-task", &pair);
-    b.ok("maya", "start-task", &pair);
-    let s = (b.state.last_seq + 1).to_string();
-    b.ok("maya", "start-work", &[("session", &s), ("task", "6_2_1_2"), ("owner", "maya")]);
+    second_task_in_session(&mut b, "small", "27.50", "cap", "maya");
     b.later(9);
     let assess = [
         ("task", "6_2_1_1"),
