@@ -1,10 +1,11 @@
 //! The arguments of `propose`: a proposal's kind, title, full text (hashed) and what it does
 //! when it passes, turned into a [`ProposalIntent`].
 
+use super::exit::Usage;
 use crate::ledger::policy::file_reference;
 use crate::rules::draft::ProposalIntent;
 use crate::rules::governance::{Choice, Kind};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -76,12 +77,14 @@ impl ProposeArgs {
         let text_hash = match (&self.text, &self.text_hash) {
             (Some(path), _) => hash_of(path, "the proposal's text")?,
             (None, Some(hash)) => hash.clone(),
-            (None, None) => bail!("give the proposal's full text with --text FILE (or its hash with --text-hash)"),
+            (None, None) => {
+                return Err(Usage("give the proposal's full text with --text FILE (or its hash with --text-hash)".into()).into())
+            }
         };
         let reference = match (&self.policy, self.kind) {
             (Some(path), Kind::PolicyAmendment) => Some(hash_of(path, "the new policy")?),
-            (None, Kind::PolicyAmendment) => bail!("a policy-amendment names the new ledger.toml: --policy FILE"),
-            (Some(_), _) => bail!("--policy belongs to a policy-amendment proposal"),
+            (None, Kind::PolicyAmendment) => return Err(Usage("a policy-amendment names the new ledger.toml: --policy FILE".into()).into()),
+            (Some(_), _) => return Err(Usage("--policy belongs to a policy-amendment proposal".into()).into()),
             (None, _) => None,
         };
         Ok(ProposalIntent {

@@ -163,6 +163,10 @@ pub fn release_tranche(
     note: &str,
 ) -> Result<Vec<Entry>, Violation> {
     let t = super::tranches::tranche(state, tranche)?;
+    let left = state.tranche_left(tranche);
+    if !left.is_positive() {
+        return Err(violation("tranche", format!("tranche {tranche} is released in full already")));
+    }
     let proposal = match proposal {
         Some(seq) => Some(seq),
         None if t.voters.is_empty() => None,
@@ -177,7 +181,7 @@ pub fn release_tranche(
             })?,
         ),
     };
-    let amount = amount.unwrap_or_else(|| state.tranche_left(tranche));
+    let amount = amount.unwrap_or(left);
     Ok(vec![Entry::owned(
         A::ReleaseTranche,
         vec![
