@@ -53,6 +53,12 @@ fn shown(amount: &str, unit: &str) -> String {
     format!("{grouped}.{cents} {unit}")
 }
 
+/// `1234.5` → 123450 cents.
+fn cents(amount: &str) -> i64 {
+    let (whole, part) = amount.split_once('.').unwrap_or((amount, "0"));
+    whole.parse::<i64>().unwrap() * 100 + format!("{part:0<2}").parse::<i64>().unwrap()
+}
+
 /// The HTML table row (`<tr>…</tr>`) of `html` that contains `needle`.
 #[track_caller]
 fn row_with<'h>(html: &'h str, needle: &str) -> &'h str {
@@ -139,7 +145,7 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
     let ledger = sb.demo();
     let out = sb.path().join("site");
     let built = build(&sb, &ledger, &out, &["--json"]).ok().json();
-    assert_eq!(built["site"]["rows"], 32, "{built}");
+    assert_eq!(built["site"]["rows"], last_seq(&sb, &ledger), "{built}");
     assert_eq!(
         built["site"]["verified_after"],
         Value::Null,
@@ -170,7 +176,20 @@ fn the_demo_site_shows_what_balance_and_status_say_and_every_link_resolves() {
             "{page}: {limit}"
         );
     }
-    assert!(overview.contains("The 3x rule is <strong>ok</strong>"), "{overview}");
+    // How the 3x rule stands, from the same numbers: above 80% of the limit it is at risk.
+    let (outstanding, limit) = (
+        cents(treasury["sc_outstanding"].as_str().unwrap()),
+        cents(treasury["sc_limit"].as_str().unwrap()),
+    );
+    let health = match (outstanding * 100 > limit * 80, outstanding > limit) {
+        (_, true) => "broken (above the limit)",
+        (true, false) => "at risk (above 80% of the limit)",
+        (false, false) => "ok",
+    };
+    let tenths = outstanding * 1000 / limit;
+    let standing = format!("<strong>{health}</strong>: {}.{}% of the limit is used.", tenths / 10, tenths % 10);
+    assert!(overview.contains(&format!("The 3x rule is {standing}")), "{overview}");
+    assert!(finances.contains(&format!("It is {standing}")), "{finances}");
 
     let book = text(&out, "owners/index.html");
     let owners = balance["owners"].as_array().expect("owners");
@@ -243,57 +262,85 @@ fn percent(part: u64, whole: u64) -> String {
     format!("{}%", shown.trim_end_matches('0').trim_end_matches('.'))
 }
 
-/// The demo ledger, then a binding vote declaring market-launch that passes, the release of
-/// 1,000 SC of the organisation tranche it triggers, an open vote and an open lazy-consensus
-/// proposal with an objection; the last row at 2026-01-20T10:00:00Z.
-fn governed_demo(sb: &Sandbox) -> Ledger {
+/// A proposal's quorum as the site writes it, from the `quorum_percent` its propose row keeps
+/// (`25.00` → `25%`).
+fn quorum(propose: &Value) -> String {
+    let kept = propose["columns"]["quorum_percent"].as_str().expect("the quorum it was made under");
+    format!("{}%", kept.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// The seq of the ledger's last row.
+fn last_seq(sb: &Sandbox, ledger: &Ledger) -> u64 {
+    ledger.log(sb).last().and_then(|r| r["seq"].as_u64()).expect("a ledger has rows")
+}
+
+/// The proposals [`governed_demo`] adds to the demo's own, by seq.
+struct Added {
+    /// The binding vote declaring market-launch, passed.
+    launch: u64,
+    /// The open vote.
+    conduct: u64,
+    /// The open lazy-consensus proposal.
+    weekly: u64,
+}
+
+/// The demo ledger (whose own two proposals are passed and carried out), then a binding vote
+/// declaring market-launch that passes, the release of 100 SC of the organisation tranche it
+/// triggers (what the 3x rule still allows after the demo's release of the design tranche), an
+/// open vote and an open lazy-consensus proposal with an objection; the last row at
+/// 2026-01-20T10:00:00Z.
+fn governed_demo(sb: &Sandbox) -> (Ledger, Added) {
     let ledger = sb.demo_pinned(Some("2026-01-10T12:00:00Z"));
     let text = sb.path().join("proposal.md");
     std::fs::write(&text, "What the proposal says.\n").unwrap();
-    let propose = |at: &str, kind: &str, title: &str, extra: &[&str]| {
+    // The founder proposes; the proposal's number is the seq of its row.
+    let propose = |at: &str, kind: &str, title: &str, extra: &[&str]| -> (u64, String) {
         let mut args = vec!["propose", kind, "--title", title, "--text", s(&text)];
         args.extend_from_slice(extra);
         ledger.act(sb, "founder", Some(at), &args).ok();
+        let seq = last_seq(sb, &ledger);
+        (seq, seq.to_string())
     };
     let act = |who: &str, at: &str, args: &[&str]| {
         ledger.act(sb, who, Some(at), args).ok();
     };
-    propose(
+    let (launch, number) = propose(
         "2026-01-11T09:00:00Z",
         "binding-vote",
         "We have launched on the market",
         &["--declares", "market-launch", "--link", "https://forge.example/org/ledger/issues/7"],
     );
     for who in ["founder", "carla", "maya", "alice"] {
-        act(who, "2026-01-12T10:00:00Z", &["vote", "33", "yes"]);
+        act(who, "2026-01-12T10:00:00Z", &["vote", &number, "yes"]);
     }
-    act("bob", "2026-01-12T11:00:00Z", &["vote", "33", "no"]);
-    act("carla", "2026-01-18T10:00:00Z", &["close-proposal", "33"]);
+    act("bob", "2026-01-12T11:00:00Z", &["vote", &number, "no"]);
+    act("carla", "2026-01-18T10:00:00Z", &["close-proposal", &number]);
     act(
         "carla",
         "2026-01-18T11:00:00Z",
-        &["release-tranche", "organisation", "--amount", "1000"],
+        &["release-tranche", "organisation", "--amount", "100"],
     );
-    propose("2026-01-19T09:00:00Z", "binding-vote", "Adopt the code of conduct", &[]);
-    act("maya", "2026-01-19T12:00:00Z", &["vote", "41", "yes"]);
-    act("bob", "2026-01-19T13:00:00Z", &["vote", "41", "abstain"]);
-    propose("2026-01-20T09:00:00Z", "lazy-consensus", "Move the weekly call to Thursday", &[]);
+    let (conduct, number) = propose("2026-01-19T09:00:00Z", "binding-vote", "Adopt the code of conduct", &[]);
+    act("maya", "2026-01-19T12:00:00Z", &["vote", &number, "yes"]);
+    act("bob", "2026-01-19T13:00:00Z", &["vote", &number, "abstain"]);
+    let (weekly, number) = propose("2026-01-20T09:00:00Z", "lazy-consensus", "Move the weekly call to Thursday", &[]);
     act(
         "alice",
         "2026-01-20T10:00:00Z",
-        &["object", "44", "--note", "Thursday clashes with the design review"],
+        &["object", &number, "--note", "Thursday clashes with the design review"],
     );
-    ledger
+    (ledger, Added { launch, conduct, weekly })
 }
 
 /// The site of a ledger with decisions shows, from the rows themselves and `balance --json`
 /// (not from `smartup`'s proposal views): each open proposal's standing and time left, each
-/// closed one's tally and closing row, a page per proposal linking every row about it, and SC
-/// pending in tranches as a line of their own, never outstanding.
+/// closed one's tally and closing row, a page per proposal linking every row about it (the row
+/// that carried it out too), and SC pending in tranches as a line of their own, never
+/// outstanding.
 #[test]
 fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
     let sb = Sandbox::new();
-    let ledger = governed_demo(&sb);
+    let (ledger, added) = governed_demo(&sb);
     let out = sb.path().join("site");
     // Built first without the last three rows, then on from there: as a fresh build.
     build(&sb, &ledger, &out, &["--at", "HEAD~3"]).ok();
@@ -313,12 +360,22 @@ fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
     );
     let rows = ledger.log(&sb);
     let column = |row: &Value, name: &str| row["columns"][name].as_str().unwrap_or("").to_string();
+    let seq_of = |row: &Value| row["seq"].as_u64().unwrap();
     let proposals: Vec<&Value> = rows.iter().filter(|r| r["action"] == "propose").collect();
-    assert_eq!(proposals.len(), 3);
+    let newest: Vec<u64> = proposals.iter().rev().take(3).map(|p| seq_of(p)).collect();
+    assert_eq!(newest, [added.weekly, added.conduct, added.launch], "on top of the demo's own");
+    let proposal = |seq: u64| *proposals.iter().find(|p| seq_of(p) == seq).unwrap();
+    // The rows about a proposal: its own, those naming it, and the amend-policy row that
+    // carried out a passed policy amendment (it names the new policy's hash, not the proposal).
     let about = |seq: u64| -> Vec<u64> {
+        let reference = column(proposal(seq), "reference");
         rows.iter()
-            .filter(|r| r["seq"] == seq || column(r, "proposal") == seq.to_string())
-            .map(|r| r["seq"].as_u64().unwrap())
+            .filter(|r| {
+                r["seq"] == seq
+                    || column(r, "proposal") == seq.to_string()
+                    || (r["action"] == "amend-policy" && !reference.is_empty() && column(r, "reference") == reference)
+            })
+            .map(seq_of)
             .collect()
     };
     // As of the last row (SK decays with time; the site shows the ledger as of its last row).
@@ -332,11 +389,16 @@ fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
     };
     let decisions = text(&out, "decisions/index.html");
 
-    // The closed vote: its tally is the closing row's, its effect its closing row's.
-    let close = rows.iter().find(|r| r["action"] == "close-proposal").expect("a closing row");
-    let close_seq = close["seq"].as_u64().unwrap();
+    // The closed vote: its tally is the closing row's, its effect its closing row's, its quorum
+    // the one its propose row keeps (the policy the demo's amendment made).
+    let launch = added.launch;
+    let close = rows
+        .iter()
+        .find(|r| r["action"] == "close-proposal" && column(r, "proposal") == launch.to_string())
+        .expect("a closing row");
+    let close_seq = seq_of(close);
     assert_eq!(column(close, "result"), "passed");
-    let passed = row_with(&decisions, ">33: We have launched on the market</a>");
+    let passed = row_with(&decisions, &format!(">{launch}: We have launched on the market</a>"));
     let number = |name: &str| column(close, name).parse::<u64>().unwrap();
     let tally = format!(
         "yes {}, no {}, abstain {} ({} voters)",
@@ -349,8 +411,9 @@ fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
         ">passed<".to_string(),
         tally,
         format!(
-            "{} (quorum 20%)",
-            percent(number("yes") + number("no") + number("abstain"), number("eligible"))
+            "{} (quorum {})",
+            percent(number("yes") + number("no") + number("abstain"), number("eligible")),
+            quorum(proposal(launch))
         ),
         format!("its closing row, <a href=\"../log/1.html#seq-{close_seq}\">seq {close_seq}</a>"),
     ] {
@@ -358,20 +421,21 @@ fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
     }
 
     // The open vote: maya yes and bob abstaining, of every owner's weight as of the proposal
-    // (the founder's governance SK for the passed vote came before it).
+    // (the founder's governance SK for the passed votes came before it).
     let all: u64 = ["founder", "carla", "maya", "alice", "bob"].map(weight_of).iter().sum();
     let (maya, bob) = (weight_of("maya"), weight_of("bob"));
-    let open = row_with(&decisions, ">41: Adopt the code of conduct</a>");
+    let conduct = added.conduct;
+    let open = row_with(&decisions, &format!(">{conduct}: Adopt the code of conduct</a>"));
     for needle in [
         "(binding-vote)".to_string(),
         format!("yes {}, no 0.000, abstain {} (2 voters)", votes(maya), votes(bob)),
-        format!("{} (quorum 20%)", percent(maya + bob, all)),
+        format!("{} (quorum {})", percent(maya + bob, all), quorum(proposal(conduct))),
         // Proposed 2026-01-19 09:00 for 168 hours; the last row is 2026-01-20 10:00.
         "2026-01-26 09:00 UTC (5 days 23 h left)".to_string(),
     ] {
         assert!(open.contains(&needle), "the open vote's line lacks {needle:?}: {open}");
     }
-    let lazy = row_with(&decisions, ">44: Move the weekly call to Thursday</a>");
+    let lazy = row_with(&decisions, &format!(">{}: Move the weekly call to Thursday</a>", added.weekly));
     for needle in [
         "lazy consensus",
         "objections: 1 of 3 that make it a vote",
@@ -382,37 +446,47 @@ fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
 
     // A page per proposal, in every format, linking each of its rows on the audit log.
     for p in &proposals {
-        let seq = p["seq"].as_u64().unwrap();
+        let seq = seq_of(p);
         let page = text(&out, &format!("decisions/{seq}.html"));
         assert!(page.contains(&column(p, "text_hash")), "proposal {seq} names its text's hash");
+        let caption = format!("<caption>Every row about proposal {seq}</caption>");
+        let its_rows = &page[page.find(&caption).expect("a table of its rows")..];
         for row in about(seq) {
             assert!(
-                page.contains(&format!("href=\"../log/1.html#seq-{row}\"")),
-                "proposal {seq}'s page links its row {row}"
+                its_rows.contains(&format!("href=\"../log/1.html#seq-{row}\"")),
+                "proposal {seq}'s rows link its row {row}"
             );
         }
         assert!(out.join(format!("markdown/docs/decisions/{seq}.md")).is_file());
         assert!(out.join(format!("wiki/decisions-{seq}.md")).is_file());
     }
-    assert_eq!(about(33).len(), 7, "propose, five votes and the closing row");
+    assert_eq!(about(launch).len(), 7, "propose, five votes and the closing row");
+    let amendment = seq_of(rows.iter().find(|r| r["action"] == "amend-policy").expect("the demo's amendment"));
+    assert!(
+        proposals.iter().any(|p| about(seq_of(p)).contains(&amendment)),
+        "the page of the demo's policy amendment links the amend-policy row that carried it out"
+    );
     assert!(text(&out, "wiki/_Sidebar.md").contains("[Decisions](decisions-index)"));
-    assert!(text(&out, "index.html").contains(">41: Adopt the code of conduct</a>: voting"));
+    assert!(text(&out, "index.html").contains(&format!(">{conduct}: Adopt the code of conduct</a>: voting")));
 
-    // SC pending in tranches: the policy's tranches less the release row, a line of its own;
+    // SC pending in tranches: the policy's tranches less the release rows, a line of its own;
     // the released SC are outstanding, the pending ones are not.
     let policy: toml::Value = toml::from_str(&std::fs::read_to_string(ledger.file("ledger.toml")).unwrap()).unwrap();
-    let cents = |amount: &str| -> i64 {
-        let (whole, part) = amount.split_once('.').unwrap_or((amount, "0"));
-        whole.parse::<i64>().unwrap() * 100 + format!("{part:0<2}").parse::<i64>().unwrap()
+    let tranches = policy["governance"]["tranches"].as_array().unwrap();
+    let in_tranches: i64 = tranches.iter().map(|t| cents(t["amount"].as_str().unwrap())).sum();
+    let releases: Vec<&Value> = rows.iter().filter(|r| r["action"] == "release-tranche").collect();
+    let released_of = |tranche: &str| -> i64 {
+        releases
+            .iter()
+            .filter(|r| column(r, "tranche") == tranche)
+            .map(|r| cents(&column(r, "amount")))
+            .sum()
     };
-    let in_tranches: i64 = policy["governance"]["tranches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| cents(t["amount"].as_str().unwrap()))
-        .sum();
-    let release = rows.iter().find(|r| r["action"] == "release-tranche").expect("a release row");
-    let released = cents(&column(release, "amount"));
+    let released: i64 = releases.iter().map(|r| cents(&column(r, "amount"))).sum();
+    assert!(
+        released_of("organisation") > 0 && released > released_of("organisation"),
+        "the demo's release and ours"
+    );
     let plain = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
     let treasury = &balance["treasury"];
     for page in ["index.html", "finances.html"] {
@@ -428,21 +502,27 @@ fn the_decisions_page_and_the_tranches_show_what_the_rows_say() {
     assert_eq!(
         cents(treasury["sc_outstanding"].as_str().unwrap()),
         cents("49.50") + released,
-        "the demo's validated SC and the release are outstanding, nothing of what is pending"
+        "the demo's validated SC and the releases are outstanding, nothing of what is pending"
     );
+    // Each tranche: what its release rows released, what stays pending, and a link to each.
     let finances = text(&out, "finances.html");
-    let organisation = row_with(&finances, ">organisation</th>");
-    let release_seq = release["seq"].as_u64().unwrap();
-    for needle in [
-        shown(&plain(released), "SC"),
-        shown(&plain(2_466_000 - released), "SC"),
-        "market-launch declared by vote (holds)".to_string(),
-        format!("href=\"log/1.html#seq-{release_seq}\""),
-    ] {
-        assert!(
-            organisation.contains(&needle),
-            "the organisation tranche lacks {needle:?}: {organisation}"
-        );
+    for t in tranches {
+        let id = t["id"].as_str().unwrap();
+        let line = row_with(&finances, &format!(">{id}</th>"));
+        let released = released_of(id);
+        let mut needles = vec![
+            shown(&plain(released), "SC"),
+            shown(&plain(cents(t["amount"].as_str().unwrap()) - released), "SC"),
+        ];
+        for r in releases.iter().filter(|r| column(r, "tranche") == id) {
+            needles.push(format!("href=\"log/1.html#seq-{}\"", seq_of(r)));
+        }
+        if id == "organisation" {
+            needles.push("market-launch declared by vote (holds)".to_string());
+        }
+        for needle in needles {
+            assert!(line.contains(&needle), "the tranche {id} lacks {needle:?}: {line}");
+        }
     }
 
     // The governance rows are in the audit log like every other row.
@@ -469,6 +549,8 @@ fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
         assert!(second[path] == *bytes, "{path} differs between two builds of the same ledger");
     }
     let again = build(&sb, &ledger, &a, &["--json"]).ok().json();
+    let demo_rows = last_seq(&sb, &ledger);
+    assert_eq!(again["site"]["rows"], demo_rows, "{again}");
     assert_eq!(again["site"]["files"]["written"], 0, "{again}");
     assert_eq!(again["site"]["commits_verified"], 0, "nothing new to verify: {again}");
 
@@ -499,12 +581,13 @@ fn the_same_ledger_gives_the_same_bytes_and_a_rebuild_rewrites_nothing() {
         3 * expected.len(),
         "each in three formats: {after}"
     );
-    assert!(text(&a, "log/1.html").contains("id=\"seq-33\""));
+    let award = format!("id=\"seq-{}\"", demo_rows + 1);
+    assert!(text(&a, "log/1.html").contains(&award));
 
     // An older commit: the site of that commit, and the files of later rows are gone.
     let older = build(&sb, &ledger, &a, &["--at", "HEAD~1", "--json"]).ok().json();
-    assert_eq!(older["site"]["rows"], 32, "{older}");
-    assert!(!text(&a, "log/1.html").contains("id=\"seq-33\""));
+    assert_eq!(older["site"]["rows"], demo_rows, "{older}");
+    assert!(!text(&a, "log/1.html").contains(&award));
 }
 
 #[test]
@@ -599,6 +682,7 @@ fn the_post_receive_companion_rebuilds_the_site_after_a_push() {
     let command = format!("'{SMARTUP}' site build --out '{}'", s(&out));
     sb.git_ok(&forge, &["config", "smartup.postReceive", &command]);
     ledger.act(&sb, "carla", None, &["award-sk", "maya", "documentation"]).ok();
+    let award = last_seq(&sb, &ledger);
     ledger.act(&sb, "carla", None, &["push"]).ok();
     let head = sb.git_ok(&forge, &["rev-parse", "main"]);
     let manifest = out.join(".smartup-site.json");
@@ -615,7 +699,7 @@ fn the_post_receive_companion_rebuilds_the_site_after_a_push() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    assert!(text(&out, "log/1.html").contains("id=\"seq-30\""));
+    assert!(text(&out, "log/1.html").contains(&format!("id=\"seq-{award}\"")));
 }
 
 #[test]

@@ -189,7 +189,7 @@ pub fn build(repo: &Repository, out: &Path, at: Option<&str>, force: bool) -> Re
     }
 
     let mut filled = Vec::new();
-    model.finish(&state, &mut filled);
+    model.finish(&state, &mut histories, &mut filled)?;
     for page in filled {
         sink.filled(page)?;
     }

@@ -174,8 +174,20 @@ pub struct Model {
     pub log: Vec<LogLine>,
     /// Rows seen.
     pub rows: u64,
-    /// The time and treasury before the last row seen, waiting for the state after it.
-    previous: Option<(Timestamp, Amount)>,
+    /// The last row seen, waiting for the state after it.
+    previous: Option<Unsettled>,
+}
+
+/// The last row seen, until the state after it is known: the treasury change it made, and
+/// the decision it carried out without naming it (an amendment of the policy, an appointment).
+#[derive(Debug, Serialize, Deserialize)]
+struct Unsettled {
+    /// The row in words.
+    told: Told,
+    /// The proposal it names, whose history it is already in.
+    names: Option<u64>,
+    /// The treasury before it.
+    treasury: Amount,
 }
 
 impl Model {
@@ -190,7 +202,7 @@ impl Model {
         histories: &mut Histories,
         filled: &mut Vec<Filled>,
     ) -> Result<()> {
-        self.settle(before);
+        self.settle(before, histories)?;
         self.rows += 1;
         let words = words_of(row, before);
         let told = Told {
@@ -209,7 +221,8 @@ impl Model {
             *counted = (counted.0 + 1, row.seq);
             histories.push(&task, told.clone())?;
         }
-        if let Some(proposal) = proposal_of(row) {
+        let names = proposal_of(row);
+        if let Some(proposal) = names {
             histories.push(&proposal_key(proposal), told.clone())?;
         }
         match row.action.as_str() {
@@ -228,7 +241,11 @@ impl Model {
             }),
             _ => {}
         }
-        self.previous = Some((row.timestamp, before.treasury));
+        self.previous = Some(Unsettled {
+            told: told.clone(),
+            names,
+            treasury: before.treasury,
+        });
         self.recent.push_back(told.clone());
         if self.recent.len() > RECENT_EVENTS {
             self.recent.pop_front();
@@ -273,11 +290,11 @@ impl Model {
         }
     }
 
-    /// Ends the fold with the final state: the pages still being filled (the audit log's
-    /// last page, each owner's last page of signed rows) go to `filled`, and the model keeps
-    /// them, so that the next build can go on filling them.
-    pub fn finish(&mut self, state: &State, filled: &mut Vec<Filled>) {
-        self.settle(state);
+    /// Ends the fold with the final state: the last row is settled, the pages still being
+    /// filled (the audit log's last page, each owner's last page of signed rows) go to
+    /// `filled`, and the model keeps them, so that the next build can go on filling them.
+    pub fn finish(&mut self, state: &State, histories: &mut Histories, filled: &mut Vec<Filled>) -> Result<()> {
+        self.settle(state, histories)?;
         if let Some(first) = self.log.first() {
             filled.push(Filled::Log {
                 number: log_page_of(first.seq),
@@ -294,15 +311,24 @@ impl Model {
                 });
             }
         }
+        Ok(())
     }
 
     /// Books the previous row's treasury change and the day's closing position, now that
-    /// `after` (the state after it) is known.
-    fn settle(&mut self, after: &State) {
-        let Some((at, treasury_before)) = self.previous.take() else {
-            return;
+    /// `after` (the state after it) is known; a decision the row carried out without naming
+    /// it gets the row in its history.
+    fn settle(&mut self, after: &State, histories: &mut Histories) -> Result<()> {
+        let Some(Unsettled { told, names, treasury }) = self.previous.take() else {
+            return Ok(());
         };
-        let change = after.treasury.minus(treasury_before);
+        for p in after.decided.values() {
+            let carried_out = p.outcome.as_ref().is_some_and(|o| o.applied == Some(told.seq));
+            if carried_out && names != Some(p.seq) {
+                histories.push(&proposal_key(p.seq), told.clone())?;
+            }
+        }
+        let at = told.at;
+        let change = after.treasury.minus(treasury);
         let month = format_date(at.day())[..7].to_string();
         let flows = self.months.entry(month).or_default();
         if change.is_positive() {
@@ -319,6 +345,7 @@ impl Model {
             Some(last) if last.day == point.day => *last = point,
             _ => self.days.push(point),
         }
+        Ok(())
     }
 }
 
@@ -351,20 +378,7 @@ fn words_of(row: &Row, before: &State) -> String {
 mod tests {
     use super::*;
     use crate::rules::test_support::Book;
-
-    /// Folds every row of `b` into a model, returning it, the task histories and the pages.
-    fn fold(b: &Book, dir: &std::path::Path) -> (Model, Histories, Vec<Filled>) {
-        let mut state = b.genesis.clone();
-        let mut model = Model::default();
-        let mut tasks = Histories::new(dir).unwrap();
-        let mut filled = Vec::new();
-        for (row, location) in &b.rows {
-            model.observe(row, location, "c0ffee", &state, &mut tasks, &mut filled).unwrap();
-            crate::rules::apply(&mut state, row, None).expect("the book's rows are valid");
-        }
-        model.finish(&state, &mut filled);
-        (model, tasks, filled)
-    }
+    use crate::site::pages::fixture::fold;
 
     #[test]
     fn a_paid_task_is_folded_into_histories_money_and_pages() {
@@ -421,7 +435,7 @@ mod tests {
             model.observe(row, location, "c0ffee", &state, &mut tasks, &mut filled).unwrap();
             crate::rules::apply(&mut state, row, None).unwrap();
         }
-        model.finish(&state, &mut filled);
+        model.finish(&state, &mut tasks, &mut filled).unwrap();
         assert_eq!(serde_json::to_value(&model).unwrap(), serde_json::to_value(&whole).unwrap());
         assert_eq!(tasks.history("6_2_1_1").unwrap().len() as u64, whole.task_rows["6_2_1_1"].0);
     }
@@ -436,6 +450,29 @@ mod tests {
         let lazy = g.histories.history(&proposal_key(g.lazy)).unwrap();
         assert_eq!(lazy.iter().map(|t| t.seq).collect::<Vec<_>>(), [g.lazy, g.lazy + 1]);
         assert_eq!(g.model.releases["organisation"], [g.release]);
+    }
+
+    #[test]
+    fn a_row_that_carries_out_a_decision_without_naming_it_joins_the_decisions_history() {
+        use crate::rules::governance::Kind;
+        use crate::site::pages::fixture::{amended, intent, propose};
+        let mut b = Book::organisation();
+        let (proposal, amended) = amended(&mut b);
+        let history = |b: &Book| {
+            let dir = tempfile::tempdir().unwrap();
+            let (_, mut histories, _) = fold(b, dir.path());
+            let told = histories.history(&proposal_key(proposal)).unwrap();
+            told.iter().map(|t| t.seq).collect::<Vec<u64>>()
+        };
+        let expected: Vec<u64> = (proposal..=amended).collect();
+        assert_eq!(
+            history(&b),
+            expected,
+            "propose, three votes, close and the amendment, last of all rows"
+        );
+        propose(&mut b, &intent(Kind::LazyConsensus, "Move the weekly call"));
+        assert_eq!(history(&b), expected, "the amendment, settled by the row after it, once");
+        assert_eq!(b.state.decided[&proposal].outcome.as_ref().and_then(|o| o.applied), Some(amended));
     }
 
     #[test]

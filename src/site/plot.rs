@@ -6,9 +6,16 @@ use crate::money::Amount;
 use crate::time::format_date;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Width and height of the drawing, in SVG units (it scales to the page).
 const SIZE: (u32, u32) = (760, 380);
+/// Height of the strip above the plot that holds the legend, where it hides no line.
+const LEGEND_HEIGHT: u32 = 32;
+/// Space around the plot.
+const MARGIN: u32 = 12;
+/// Width of the y axis and its labels, left of the plot (the legend starts after it).
+const Y_LABELS: u32 = 64;
 
 /// What a line of the plot shows of a day's position.
 type Value<'a> = dyn Fn(&Point) -> f64 + 'a;
@@ -25,16 +32,24 @@ pub fn money_over_time(days: &[Point], multiple: Amount, alt: &str) -> Result<St
     let last = days.last().map_or(first, |p| p.day) + 1;
     let limit = |p: &Point| euros(p.treasury.times(multiple));
     let top = days.iter().map(|p| limit(p).max(euros(p.outstanding))).fold(1.0_f64, f64::max) * 1.1;
+    let series: [(&str, RGBColor, Box<Value<'_>>); 3] = [
+        ("EUR treasury", RGBColor(11, 83, 148), Box::new(|p| euros(p.treasury))),
+        ("3 × treasury (SC limit)", RGBColor(120, 120, 120), Box::new(limit)),
+        ("SC outstanding", RGBColor(180, 60, 20), Box::new(|p| euros(p.outstanding))),
+    ];
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         let fail = |e: &dyn std::fmt::Display| anyhow!("cannot draw the finances plot: {e}");
         root.fill(&WHITE).map_err(|e| fail(&e))?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
+        let (legend, plot) = root.split_vertically(LEGEND_HEIGHT);
+        let font = ("sans-serif", 14).into_font().color(&BLACK);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(MARGIN)
+            .margin_top(0)
             .margin_right(48)
             .x_label_area_size(36)
-            .y_label_area_size(64)
+            .y_label_area_size(Y_LABELS)
             .build_cartesian_2d(first..last, 0.0..top)
             .map_err(|e| fail(&e))?;
         chart
@@ -44,31 +59,24 @@ pub fn money_over_time(days: &[Point], multiple: Amount, alt: &str) -> Result<St
             .x_label_formatter(&|day| format_date(*day))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("EUR / SC")
-            .label_style(("sans-serif", 14).into_font().color(&BLACK))
+            .label_style(font.clone())
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(|e| fail(&e))?;
-        let series: [(&str, RGBColor, Box<Value<'_>>); 3] = [
-            ("EUR treasury", RGBColor(11, 83, 148), Box::new(|p| euros(p.treasury))),
-            ("3 × treasury (SC limit)", RGBColor(120, 120, 120), Box::new(limit)),
-            ("SC outstanding", RGBColor(180, 60, 20), Box::new(|p| euros(p.outstanding))),
-        ];
-        for (name, colour, value) in series {
-            let points = steps(days, &value);
+        // The legend in a row above the plot, from the plot's left edge.
+        let middle = (LEGEND_HEIGHT / 2) as i32;
+        let mut x = (MARGIN + Y_LABELS) as i32;
+        for (name, colour, value) in &series {
             chart
-                .draw_series(LineSeries::new(points, colour.stroke_width(3)))
-                .map_err(|e| fail(&e))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
+                .draw_series(LineSeries::new(steps(days, value.as_ref()), colour.stroke_width(3)))
+                .map_err(|e| fail(&e))?;
+            let key = PathElement::new(vec![(x, middle), (x + 24, middle)], colour.stroke_width(3));
+            legend.draw(&key).map_err(|e| fail(&e))?;
+            let words = Text::new(*name, (x + 30, middle), font.clone().pos(Pos::new(HPos::Left, VPos::Center)));
+            legend.draw(&words).map_err(|e| fail(&e))?;
+            let (width, _) = legend.estimate_text_size(name, &font).map_err(|e| fail(&e))?;
+            x += 30 + width as i32 + 28;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14).into_font().color(&BLACK))
-            .draw()
-            .map_err(|e| fail(&e))?;
         root.present().map_err(|e| fail(&e))?;
     }
     Ok(labelled(&svg, alt))

@@ -1,7 +1,7 @@
 //! Finances: the treasury, SC outstanding and pending, the 3x rule, money by month and a plot
 //! over time with its data beside it.
 
-use super::overview::{used, RuleHealth};
+use super::overview::rule_standing;
 use super::{cell, money, owner_link, row_link, task_key, task_link, when, Context};
 use crate::site::doc::{link, text, Block, Inline, Page, Table};
 use crate::site::model::Point;
@@ -14,18 +14,15 @@ use std::collections::BTreeMap;
 pub fn page(ctx: &Context) -> Result<Page> {
     let t = &ctx.balances.treasury;
     let mut page = Page::new("finances", "Finances");
-    let health = RuleHealth::of(t.sc_outstanding, t.sc_limit);
-    page.para(vec![
-        text(format!(
-            "1 SC is a claim on 1 EUR of the treasury. Validated SC are outstanding; assessed SC stay pending until a \
-             captain validates them after the {}-hour lazy-consensus window, and retrospective awards stay pending in \
-             tranches until a decision releases them. The 3x rule: SC outstanding never exceed 3 × the EUR treasury. \
-             It is ",
-            ctx.state.policy.sc.lazy_consensus_hours
-        )),
-        Inline::Strong(health.word().into()),
-        text(format!(" ({} of the limit used).", used(t.sc_outstanding, t.sc_limit))),
-    ]);
+    let mut intro = vec![text(format!(
+        "1 SC is a claim on 1 EUR of the treasury. Validated SC are outstanding; assessed SC stay pending until a \
+         captain validates them after the {}-hour lazy-consensus window, and retrospective awards stay pending in \
+         tranches until a decision releases them. The 3x rule: SC outstanding never exceed 3 × the EUR treasury. It \
+         is ",
+        ctx.state.policy.sc.lazy_consensus_hours
+    ))];
+    intro.extend(rule_standing(t));
+    page.para(intro);
     page.push(Block::Table(position(ctx, false)));
     page.heading("SC pending validation");
     let mut table = Table::new(

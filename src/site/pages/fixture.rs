@@ -8,7 +8,7 @@ use crate::rules::governance::{Choice, Kind};
 use crate::rules::test_support::Book;
 use crate::site::doc::{Block, Inline, Page, Table, Target};
 use crate::site::histories::Histories;
-use crate::site::model::Model;
+use crate::site::model::{Filled, Model};
 
 /// `sha256:` of a proposal's text (any well-formed one).
 const TEXT: &str = "sha256:7aadacda757b31e31ac2da9ec115e6990d5c3fabeb99c2ca70122f3bc70dafc2";
@@ -32,16 +32,16 @@ pub struct Governed {
 }
 
 /// Records the rows a drafting function made, as `who`.
-fn record(b: &mut Book, who: &str, entries: Vec<Entry>) {
+pub fn record(b: &mut Book, who: &str, entries: Vec<Entry>) {
     for e in entries {
         let values: Vec<(&str, &str)> = e.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         b.ok(who, e.action.name(), &values);
     }
 }
 
-/// The founder proposes; returns the proposal's seq.
-fn propose(b: &mut Book, kind: Kind, title: &str, declares: Option<&str>) -> u64 {
-    let intent = ProposalIntent {
+/// A proposal of `kind` titled `title`, with a text and nothing else.
+pub fn intent(kind: Kind, title: &str) -> ProposalIntent {
+    ProposalIntent {
         kind,
         title: title.into(),
         text_hash: TEXT.into(),
@@ -52,23 +52,63 @@ fn propose(b: &mut Book, kind: Kind, title: &str, declares: Option<&str>) -> u64
         owner: None,
         task: None,
         tranche: None,
-        declares: declares.map(str::to_string),
+        declares: None,
         note: String::new(),
-    };
-    let entries = drafting::propose(&b.state, &intent).unwrap();
+    }
+}
+
+/// The founder makes the proposal; returns its seq.
+pub fn propose(b: &mut Book, intent: &ProposalIntent) -> u64 {
+    let entries = drafting::propose(&b.state, intent).unwrap();
     record(b, "founder", entries);
     b.state.last_seq
 }
 
-fn vote(b: &mut Book, who: &str, proposal: u64, choice: Choice) {
+/// `who` votes `choice` on `proposal`.
+pub fn vote(b: &mut Book, who: &str, proposal: u64, choice: Choice) {
     let entries = drafting::vote(&b.state, proposal, choice, "").unwrap();
     record(b, who, entries);
+}
+
+/// A policy amendment the owners pass a week after the founder proposes it, and the
+/// amend-policy row bob records for it (naming the new policy's hash, not the proposal);
+/// returns the seqs of the proposal and of the amendment.
+pub fn amended(b: &mut Book) -> (u64, u64) {
+    let mut amendment = intent(Kind::PolicyAmendment, "A quorum of 25%");
+    let reference = format!("sha256:{}", "2".repeat(64));
+    amendment.reference = Some(reference.clone());
+    let proposal = propose(b, &amendment);
+    for who in ["founder", "cap", "maya"] {
+        vote(b, who, proposal, Choice::Yes);
+    }
+    b.later(24 * 7 + 1);
+    let entries = drafting::close(&b.state, proposal, "").unwrap();
+    record(b, "cap", entries);
+    b.ok("bob", "amend-policy", &[("subject", "ledger.toml"), ("reference", &reference)]);
+    (proposal, b.state.last_seq)
+}
+
+/// Folds every row of `b` into a model with its histories in `dir`, as a build would;
+/// returns them and the pages that filled.
+pub fn fold(b: &Book, dir: &std::path::Path) -> (Model, Histories, Vec<Filled>) {
+    let mut state = b.genesis.clone();
+    let mut model = Model::default();
+    let mut histories = Histories::new(dir).unwrap();
+    let mut filled = Vec::new();
+    for (row, location) in &b.rows {
+        model.observe(row, location, "c0ffee", &state, &mut histories, &mut filled).unwrap();
+        crate::rules::apply(&mut state, row, None).unwrap();
+    }
+    model.finish(&state, &mut histories, &mut filled).unwrap();
+    (model, histories, filled)
 }
 
 /// The governed ledger, folded with its histories in `dir`.
 pub fn governed(dir: &std::path::Path) -> Governed {
     let mut b = Book::organisation();
-    let passed = propose(&mut b, Kind::BindingVote, "We have launched", Some("market-launch"));
+    let mut launch = intent(Kind::BindingVote, "We have launched");
+    launch.declares = Some("market-launch".into());
+    let passed = propose(&mut b, &launch);
     b.later(1);
     for who in ["founder", "cap", "maya"] {
         vote(&mut b, who, passed, Choice::Yes);
@@ -82,21 +122,13 @@ pub fn governed(dir: &std::path::Path) -> Governed {
     record(&mut b, "cap", entries);
     let release = b.state.last_seq;
     b.later(1);
-    let voting = propose(&mut b, Kind::BindingVote, "Adopt the code of conduct", None);
+    let voting = propose(&mut b, &intent(Kind::BindingVote, "Adopt the code of conduct"));
     vote(&mut b, "alice", voting, Choice::Yes);
-    let lazy = propose(&mut b, Kind::LazyConsensus, "Move the weekly call", None);
+    let lazy = propose(&mut b, &intent(Kind::LazyConsensus, "Move the weekly call"));
     let entries = drafting::object(&b.state, lazy, "clashes with the review").unwrap();
     record(&mut b, "bob", entries);
 
-    let mut state = b.genesis.clone();
-    let mut model = Model::default();
-    let mut histories = Histories::new(dir).unwrap();
-    let mut filled = Vec::new();
-    for (row, location) in &b.rows {
-        model.observe(row, location, "c0ffee", &state, &mut histories, &mut filled).unwrap();
-        crate::rules::apply(&mut state, row, None).unwrap();
-    }
-    model.finish(&state, &mut filled);
+    let (model, histories, _) = fold(&b, dir);
     Governed {
         book: b,
         model,

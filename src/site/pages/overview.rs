@@ -4,6 +4,7 @@ use super::decisions::{is_open, proposal_link, status};
 use super::finances::position;
 use super::{cell, owner_link, row_link, when, Context};
 use crate::site::doc::{link, text, Block, Inline, Page, Table};
+use crate::view::balances::Treasury;
 use crate::view::proposals::ProposalStatus;
 use crate::view::status::TaskStatus;
 use std::collections::BTreeMap;
@@ -50,6 +51,14 @@ pub fn used(outstanding: crate::money::Amount, limit: crate::money::Amount) -> S
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
+/// How the 3x rule stands, to follow "The 3x rule is": `**ok**: 0.3% of the limit is used.`
+pub fn rule_standing(t: &Treasury) -> Vec<Inline> {
+    vec![
+        Inline::Strong(RuleHealth::of(t.sc_outstanding, t.sc_limit).word().into()),
+        text(format!(": {} of the limit is used.", used(t.sc_outstanding, t.sc_limit))),
+    ]
+}
+
 /// The overview page (`index`).
 pub fn page(ctx: &Context) -> Page {
     let state = ctx.state;
@@ -64,14 +73,10 @@ pub fn page(ctx: &Context) -> Page {
     ]);
 
     page.heading("Money");
-    let t = &ctx.balances.treasury;
     page.push(Block::Table(position(ctx, true)));
-    let health = RuleHealth::of(t.sc_outstanding, t.sc_limit);
-    page.para(vec![
-        text("The 3x rule is "),
-        Inline::Strong(health.word().into()),
-        text(format!(": {} of the limit is used.", used(t.sc_outstanding, t.sc_limit))),
-    ]);
+    let mut standing = vec![text("The 3x rule is ")];
+    standing.extend(rule_standing(&ctx.balances.treasury));
+    page.para(standing);
 
     page.heading("Owners");
     let mut by_license: BTreeMap<&str, usize> = BTreeMap::new();

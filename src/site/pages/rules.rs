@@ -1,5 +1,6 @@
 //! Currency rules: the policy in force, in words and tables, and its amendments.
 
+use super::decisions::proposal_link;
 use super::{cell, money, owner_link, row_link, when, Context};
 use crate::ledger::policy::Dec;
 use crate::site::doc::{text, Block, Inline, Page, Table};
@@ -119,16 +120,53 @@ pub fn page(ctx: &Context) -> Page {
     page.heading("Amendments");
     let mut table = Table::new(
         "Genesis and every amendment of the policy",
-        &["Row", "Recorded", "By", "Policy hash"],
+        &["Row", "Recorded", "By", "Allowed by", "Policy hash"],
     );
-    for a in &ctx.model.amendments {
+    for (i, a) in ctx.model.amendments.iter().enumerate() {
+        let allowed = match ctx.proposals.iter().find(|p| p.applied_by == Some(a.seq)) {
+            Some(p) => vec![text("proposal "), proposal_link(p)],
+            None if i == 0 => cell("the founding of the ledger"),
+            None => cell("a leadership captain, in the bootstrap phase"),
+        };
         table.row(vec![
             vec![row_link(a.seq)],
             cell(when(a.at)),
             vec![owner_link(&a.actor)],
+            allowed,
             vec![Inline::Code(a.reference.clone())],
         ]);
     }
     page.push(Block::Table(table));
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{amended, fold, plain, row, table};
+    use super::*;
+    use crate::rules::test_support::Book;
+
+    #[test]
+    fn each_amendment_shows_what_allowed_it() {
+        let mut b = Book::organisation();
+        b.ok(
+            "founder",
+            "amend-policy",
+            &[("subject", "ledger.toml"), ("reference", &format!("sha256:{}", "1".repeat(64)))],
+        );
+        let alone = b.state.last_seq;
+        let (proposal, by_vote) = amended(&mut b);
+        let dir = tempfile::tempdir().unwrap();
+        let (model, _, _) = fold(&b, dir.path());
+        let ctx = Context::new(&b.state, &model, "c0ffee".into(), None);
+        let page = page(&ctx);
+        let amendments = table(&page, "Genesis and every amendment of the policy");
+        let allowed = |seq: u64| row(amendments, &plain(&[row_link(seq)]))[3].clone();
+        assert_eq!(allowed(1), "the founding of the ledger");
+        assert_eq!(allowed(alone), "a leadership captain, in the bootstrap phase");
+        assert_eq!(
+            allowed(by_vote),
+            format!("proposal [{proposal}: A quorum of 25%](decisions/{proposal})")
+        );
+    }
 }
