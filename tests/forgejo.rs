@@ -18,7 +18,8 @@ const EVERYONE: &[&str] = &["alice", "bob", "maya", "carla", "captain", "founder
 /// special budgets, 4 phases, 3 ADM positions, 3 SC markers, 3 kinds, 5 proposal statuses.
 const MANAGED_LABELS: usize = 34;
 
-/// A demo ledger (one paid task, 6_2_1_1) configured for a fresh double.
+/// A demo ledger (one paid task, 6_2_1_1, and two passed proposals, 33 and 35) configured for
+/// a fresh double.
 fn demo_with_double(writers: &[&str]) -> (Sandbox, Ledger, Double) {
     let sb = Sandbox::new();
     let ledger = sb.demo();
@@ -37,16 +38,36 @@ fn label_names(issue: &Value) -> Vec<String> {
     names
 }
 
-/// The issue whose body carries the marker of `task`.
+/// The issue whose body carries the marker of `key` (`task=6_2_1_1`, `proposal=33`).
 #[track_caller]
-fn issue_of<'i>(issues: &'i [Value], task: &str) -> &'i Value {
-    let marker = format!("<!-- smartup:begin task={task} ");
+fn issue_marked<'i>(issues: &'i [Value], key: &str) -> &'i Value {
+    let marker = format!("<!-- smartup:begin {key} ");
     let found: Vec<&Value> = issues
         .iter()
         .filter(|i| i["body"].as_str().is_some_and(|b| b.contains(&marker)))
         .collect();
-    assert_eq!(found.len(), 1, "exactly one issue must carry the marker of {task}: {issues:#?}");
+    assert_eq!(found.len(), 1, "exactly one issue must carry the marker of {key}: {issues:#?}");
     found[0]
+}
+
+/// The issue whose body carries the marker of `task`.
+#[track_caller]
+fn issue_of<'i>(issues: &'i [Value], task: &str) -> &'i Value {
+    issue_marked(issues, &format!("task={task}"))
+}
+
+/// The issue whose body carries the marker of proposal `seq`.
+#[track_caller]
+fn issue_of_proposal(issues: &[Value], seq: u64) -> &Value {
+    issue_marked(issues, &format!("proposal={seq}"))
+}
+
+/// The ledger's proposals, open and closed (`smartup proposals --all --json`): each has an
+/// issue in the general forum's repository. The demo has two, both passed: the amendment that
+/// raises the quorum (33) and the release of the design tranche (35).
+fn proposals(sb: &Sandbox, ledger: &Ledger) -> Vec<Value> {
+    let all = ledger.read(sb, &["proposals", "--all", "--json"]).ok().json();
+    all["proposals"].as_array().cloned().expect("the proposals")
 }
 
 fn logins(issue: &Value) -> Vec<String> {
@@ -89,9 +110,11 @@ fn empty_organisation_full_sync_then_nothing_to_do() {
     let count = |action: &str, object: &str| changes.iter().filter(|c| c["action"] == action && c["object"] == object).count();
     assert_eq!(count("create", "label"), MANAGED_LABELS, "{report:#}");
     assert_eq!(count("create", "milestone"), 1);
-    assert_eq!(count("create", "issue"), 1);
+    // One issue for the paid task, one for each of the demo's proposals (created closed).
+    let proposals = proposals(&sb, &ledger);
+    assert_eq!(count("create", "issue"), 1 + proposals.len(), "{report:#}");
     assert_eq!(count("add-time", "issue"), 2, "alice's and bob's paired session");
-    assert_eq!(changes.len(), MANAGED_LABELS + 4);
+    assert_eq!(changes.len(), MANAGED_LABELS + 4 + proposals.len());
 
     // Labels: organisation level, scoped, lowercase colours, budgets in the descriptions.
     let labels = double.org_labels();
@@ -157,6 +180,41 @@ fn empty_organisation_full_sync_then_nothing_to_do() {
         .collect();
     booked.sort();
     assert_eq!(booked, [("alice".to_string(), 7200), ("bob".to_string(), 7200)]);
+
+    // The demo's proposals, both decided: an issue each in the forum, created closed with the
+    // result in its section and no comment (the comment is for an issue that closes later).
+    let forum = double.forum_issues();
+    assert_eq!(forum.len(), proposals.len(), "one issue per proposal: {forum:#?}");
+    let seqs: Vec<u64> = proposals.iter().filter_map(|p| p["seq"].as_u64()).collect();
+    assert_eq!(seqs, [33, 35], "the demo's amendment and tranche release");
+    for (seq, proposal) in seqs.iter().zip(&proposals) {
+        let issue = issue_of_proposal(&forum, *seq);
+        let (title, kind) = (proposal["title"].as_str().unwrap_or(""), proposal["kind"].as_str().unwrap_or(""));
+        assert_eq!(issue["title"], format!("#{seq} {title} ({kind})"));
+        assert_eq!(
+            (issue["state"].as_str(), proposal["status"].as_str()),
+            (Some("closed"), Some("passed"))
+        );
+        assert_eq!(label_names(issue), ["kind/proposal", "status/passed"]);
+        assert_eq!(issue["assignees"], Value::Null, "nobody is assigned a proposal");
+        assert_eq!(issue["comment_bodies"], json!([]), "{issue:#}");
+        let (closed_by, applied_by) = (
+            proposal["closed_by"].as_u64().unwrap_or(0),
+            proposal["applied_by"].as_u64().unwrap_or(0),
+        );
+        assert_body_shows(
+            issue,
+            &[
+                "| Status | passed |",
+                &format!(
+                    "| Result | **passed** at {} (seq {closed_by})",
+                    proposal["closed_at"].as_str().unwrap_or("")
+                ),
+                &format!("| Carried out | by seq {applied_by} |"),
+                &format!("[seq {closed_by}]({}/{ORG}/ledger/src/branch/main/", double.url),
+            ],
+        );
+    }
 
     // Every list was read page by page with an explicit page and the largest limit.
     for entry in double.log().iter().filter(|e| {
@@ -703,9 +761,11 @@ fn requests(log: &[Value], method: &str, suffix: &str) -> Vec<Value> {
 #[test]
 fn a_500_in_the_middle_of_a_sync_then_a_clean_rerun() {
     let (sb, ledger, double) = demo_with_open_task(EVERYONE);
-    // The second issue is created, but Forgejo answers 500: the worst case, since the sync
-    // cannot know whether it exists. A POST is not repeated blindly.
-    double.fail(json!({"method": "POST", "path": "/issues$", "skip": 1, "kind": "after"}));
+    // The design team's second issue is created, but Forgejo answers 500: the worst case,
+    // since the sync cannot know whether it exists. A POST is not repeated blindly. (The
+    // forum's repository comes first: the proposals' issues are made by then.)
+    let design_issues = format!("/{DESIGN_REPO}/issues$");
+    double.fail(json!({"method": "POST", "path": design_issues, "skip": 1, "kind": "after"}));
     let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(3);
     out.stderr_has(&[
         "the sync stopped after",
@@ -713,8 +773,11 @@ fn a_500_in_the_middle_of_a_sync_then_a_clean_rerun() {
         "could not create issue",
         "answered 500",
     ]);
-    assert_eq!(requests(&double.log(), "POST", "/issues").len(), 2, "no blind retry of a POST");
+    let posted = requests(&double.log(), "POST", &format!("/{DESIGN_REPO}/issues"));
+    assert_eq!(posted.len(), 2, "no blind retry of a POST");
     assert_eq!(double.issues().len(), 2);
+    let proposals = proposals(&sb, &ledger).len();
+    assert_eq!(double.forum_issues().len(), proposals);
 
     // The rerun finds the issue by its marker and finishes: tracked time, nothing twice.
     let report = sync_ok(&sb, &ledger);
@@ -727,6 +790,7 @@ fn a_500_in_the_middle_of_a_sync_then_a_clean_rerun() {
     assert_eq!(issues.len(), 2);
     issue_of(&issues, "6_2_1_2");
     assert_eq!(issue_of(&issues, "6_2_1_1")["times"].as_array().map(Vec::len), Some(2));
+    assert_eq!(double.forum_issues().len(), proposals);
     assert_eq!(double.org_labels().len(), MANAGED_LABELS);
     assert_in_step(&sb, &ledger, &double);
     double.assert_followed_the_spec();
@@ -765,7 +829,8 @@ fn passing_failures_are_retried_with_back_off() {
     assert_eq!(statuses("GET", "/milestones")[..2], ["\"dropped\"", "200"]);
     assert_eq!(statuses("POST", "/orgs/smartup/labels")[..2], ["503", "201"]);
     assert_eq!(double.org_labels().len(), MANAGED_LABELS, "the 503 created nothing, the retry did");
-    // The PATCH rule never fired: a fresh sync creates the issue closed, it does not edit it.
+    // The PATCH rule never fired: a fresh sync creates issue 1 of each repository (the paid
+    // task's, the first proposal's) closed, it does not edit it.
     assert_eq!(requests(&log, "PATCH", "/issues/1").len(), 0);
     assert_in_step(&sb, &ledger, &double);
     double.assert_followed_the_spec();
@@ -794,10 +859,13 @@ fn a_failure_that_lasts_gives_up_after_bounded_retries() {
 #[test]
 fn dry_run_makes_no_write_request_at_all() {
     let (sb, ledger, double) = demo_with_open_task(EVERYONE);
+    // The labels, the milestone, two task issues with the paid one's two sessions, and an
+    // issue per proposal of the demo.
+    let planned = MANAGED_LABELS + 5 + proposals(&sb, &ledger).len();
     let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &["--dry-run"]).ok();
     assert!(
         out.stdout
-            .contains(&format!("{} change(s) planned; dry run, nothing was changed:", MANAGED_LABELS + 5)),
+            .contains(&format!("{planned} change(s) planned; dry run, nothing was changed:")),
         "{out:?}"
     );
     for line in [
@@ -805,6 +873,8 @@ fn dry_run_makes_no_write_request_at_all() {
         "  create milestone 3_2_design_team: 5_2_1 — A brand people recognise (objective 5_2_1)",
         "  create issue 3_2_design_team: 6_2_1_1 — Design the logo (closed: paid)",
         "  create issue 3_2_design_team: 6_2_1_2 — Choose the colours",
+        "  create issue 1_general_forum: #33 A quorum of 25% (policy-amendment) (closed: decided)",
+        "  create issue 1_general_forum: #35 Release the design-phase tranche (tranche-release) (closed: decided)",
     ] {
         assert!(out.stdout.lines().any(|l| l == line), "missing {line:?}: {out:?}");
     }
@@ -812,12 +882,13 @@ fn dry_run_makes_no_write_request_at_all() {
     assert_eq!(report["dry_run"], true);
     assert_eq!(report["applied"], 0);
     assert_eq!(report["requests"]["write"], 0);
-    assert_eq!(report["changes"].as_array().map(Vec::len), Some(MANAGED_LABELS + 5));
+    assert_eq!(report["changes"].as_array().map(Vec::len), Some(planned));
     let log = double.log();
     assert!(!log.is_empty());
     assert_eq!(writes(&log), Vec::<String>::new(), "--dry-run sends reading requests only");
     assert_eq!(double.org_labels(), Vec::<Value>::new());
     assert_eq!(double.issues(), Vec::<Value>::new());
+    assert_eq!(double.forum_issues(), Vec::<Value>::new());
 }
 
 #[test]
@@ -837,9 +908,24 @@ fn configuration_mistakes_are_explained() {
     sync(&sb, &ledger, Some(SYNC_TOKEN), &["--no-such-flag"]).code(2);
     assert_eq!(writes(&double.log()), Vec::<String>::new());
 
+    // Without the general forum's repository, the demo's proposals have nowhere to go: the
+    // sync stops before writing anything, and says what to create or configure.
+    let mut no_forum = fixture(EVERYONE);
+    no_forum["repos"].as_array_mut().expect("repos").retain(|r| r["name"] != FORUM_REPO);
+    let forumless = Double::start(&sb, &no_forum);
+    configure(&sb, &ledger, &forumless, "");
+    sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(3).stderr_has(&[
+        "answered 404",
+        "the general forum keeps the proposals in repository smartup/1_general_forum, which does not exist",
+        "name another repository as 1_general_forum under [forgejo.repositories]",
+    ]);
+    assert_eq!(writes(&forumless.log()), Vec::<String>::new());
+
     let mut elsewhere = fixture(EVERYONE);
     elsewhere["orgs"][0]["name"] = json!("another-org");
-    elsewhere["repos"][0]["owner"] = json!("another-org");
+    for repo in elsewhere["repos"].as_array_mut().expect("repos") {
+        repo["owner"] = json!("another-org");
+    }
     let other = Double::start(&sb, &elsewhere);
     configure(&sb, &ledger, &other, "");
     sync(&sb, &ledger, Some(SYNC_TOKEN), &[])
@@ -1066,8 +1152,10 @@ fn the_double_answers_as_forgejo_does() {
 #[test]
 fn a_refused_issue_is_skipped_with_its_changes_and_the_rest_still_arrives() {
     let (sb, ledger, double) = demo_with_open_task(EVERYONE);
-    // Forgejo refuses the first issue for good (422): its tracked time cannot be booked either.
-    double.fail(json!({"method": "POST", "path": "/issues$", "kind": "status", "status": 422}));
+    // Forgejo refuses the design team's first issue for good (422): its tracked time cannot
+    // be booked either.
+    let design_issues = format!("/{DESIGN_REPO}/issues$");
+    double.fail(json!({"method": "POST", "path": design_issues, "kind": "status", "status": 422}));
     let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &[]).code(1).stderr_has(&[
         "warning: skipped: create issue",
         "answered 422",
@@ -1081,6 +1169,8 @@ fn a_refused_issue_is_skipped_with_its_changes_and_the_rest_still_arrives() {
         "a refusal is not fixed by running again: {out:?}"
     );
     assert_eq!(double.issues().len(), 1, "the other task's issue arrived");
+    let proposals = proposals(&sb, &ledger).len();
+    assert_eq!(double.forum_issues().len(), proposals, "the proposals' issues arrived");
     assert_eq!(double.org_labels().len(), MANAGED_LABELS, "the labels arrived");
 
     // Once Forgejo takes it, the next run creates it and books its time: in step.
@@ -1094,7 +1184,9 @@ fn a_refused_issue_is_skipped_with_its_changes_and_the_rest_still_arrives() {
 #[test]
 fn a_refusal_in_json_lists_what_was_skipped_and_an_early_failure_still_answers_in_json() {
     let (sb, ledger, double) = demo_with_open_task(EVERYONE);
-    double.fail(json!({"method": "POST", "path": "/issues$", "kind": "status", "status": 412}));
+    // The design team's first issue, which has tracked time.
+    let design_issues = format!("/{DESIGN_REPO}/issues$");
+    double.fail(json!({"method": "POST", "path": design_issues, "kind": "status", "status": 412}));
     let out = sync(&sb, &ledger, Some(SYNC_TOKEN), &["--json"]).code(1);
     let report = out.json();
     assert_eq!(report["ok"], false, "{report:#}");
@@ -1313,18 +1405,21 @@ fn doctor_checks_the_forgejo_token_organisation_and_team_repositories() {
     assert!(
         healthy
             .stdout
-            .contains(&format!("ok       forgejo repository: {ORG}/{DESIGN_REPO} is readable")),
+            .contains("ok       forgejo token scopes: the token may manage the organisation's labels (write:organization)"),
         "{healthy:?}"
     );
-    assert!(
-        healthy
-            .stdout
-            .contains("ok       forgejo token scopes: the token may manage the organisation's labels (write:organization)")
-            && healthy.stdout.contains(&format!(
-                "ok       forgejo token scopes: the token may write issues in {ORG}/{DESIGN_REPO} (write:issue)"
-            )),
-        "{healthy:?}"
-    );
+    // The design team's repository, and the general forum's for the demo's proposals.
+    for repo in [DESIGN_REPO, FORUM_REPO] {
+        assert!(
+            healthy
+                .stdout
+                .contains(&format!("ok       forgejo repository: {ORG}/{repo} is readable"))
+                && healthy.stdout.contains(&format!(
+                    "ok       forgejo token scopes: the token may write issues in {ORG}/{repo} (write:issue)"
+                )),
+            "{healthy:?}"
+        );
+    }
     let read_only = doctor(Some(READ_ONLY_TOKEN)).code(1);
     assert!(
         read_only
@@ -1342,7 +1437,11 @@ fn doctor_checks_the_forgejo_token_organisation_and_team_repositories() {
         .filter_map(|e| e["status"].as_u64())
         .collect();
     assert!(!refused.is_empty() && refused.iter().all(|s| [403, 422].contains(s)), "{refused:?}");
-    assert_eq!(double.issues().len(), 0, "the probes created nothing");
+    assert_eq!(
+        (double.issues().len(), double.forum_issues().len()),
+        (0, 0),
+        "the probes created nothing"
+    );
     let no_token = doctor(None).code(1);
     assert!(no_token.stdout.contains("PROBLEM  forgejo token"), "{no_token:?}");
     let wrong = doctor(Some("not-a-token")).code(1);
@@ -1360,6 +1459,11 @@ fn reads(log: &[Value]) -> Vec<String> {
         .map(|e| format!("GET {}", e["path"].as_str().unwrap_or("")))
         .collect()
 }
+
+/// The most a quiet sync of the demo reads: the organisation and its labels, then for each of
+/// its two repositories the repository and a page of the issues updated since (the general
+/// forum's holds the demo's proposals), and the design team's milestones; one to spare.
+const QUIET_READS: usize = 2 + 2 * 2 + 1 + 1;
 
 /// After a sync, the next one reads what that run changed and what people changed since;
 /// once the organisation is quiet a sync reads no issue one by one and no tracked time. A new
@@ -1386,7 +1490,7 @@ fn a_sync_reads_only_what_changed_since_the_last_one() {
     let by_number = read.iter().filter(|r| r.contains("/issues/")).count();
     let times = read.iter().filter(|r| r.ends_with("/times")).count();
     assert_eq!((by_number, times), (0, 0), "nothing read one by one, no time: {read:#?}");
-    assert!(read.len() <= 6, "a quiet sync reads a handful of lists: {read:#?}");
+    assert!(read.len() <= QUIET_READS, "a quiet sync reads a handful of lists: {read:#?}");
 
     // A new task: its issue is created (and its objective's milestone lists it).
     create_task(&sb, &ledger, "6_2_1_3_fonts", "Pick the fonts");
@@ -1397,7 +1501,7 @@ fn a_sync_reads_only_what_changed_since_the_last_one() {
         .filter(|c| c["action"] == "create" && c["object"] == "issue")
         .collect();
     assert_eq!(created.len(), 1, "{report:#}");
-    assert!(report["requests"]["read"].as_u64().unwrap() <= 6, "{report:#}");
+    assert!(report["requests"]["read"].as_u64().unwrap() <= QUIET_READS as u64, "{report:#}");
     issue_of(&double.issues(), "6_2_1_3");
 
     // A person replaces the managed section of an issue: the next sync puts it back.
@@ -1416,7 +1520,7 @@ fn a_sync_reads_only_what_changed_since_the_last_one() {
         .contains("EDITED BY A PERSON"));
     quiet(&double); // what that run wrote is read once more
     let read = quiet(&double);
-    assert!(read.len() <= 6, "{read:#?}");
+    assert!(read.len() <= QUIET_READS, "{read:#?}");
 
     // Without the cursor the sync reads everything again (and still plans nothing).
     std::fs::remove_file(ledger.dir.join(".git/smartup/forgejo-sync.json")).unwrap();
@@ -1615,17 +1719,6 @@ fn provision_gives_owners_accounts_their_ledger_keys_and_their_teams_and_touches
 // Proposals: one issue each, in the general forum's repository
 // ---------------------------------------------------------------------------------------
 
-/// The repository of the proposals (the general forum's, by default).
-const FORUM_REPO: &str = "1_general_forum";
-
-/// The issues of the forum's repository, by number.
-fn forum_issues(double: &Double) -> Vec<Value> {
-    double.state()["repos"][format!("{ORG}/{FORUM_REPO}")]["issues"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// A sync with the ledger's clock pinned at `now` (proposals' windows follow it); its JSON
 /// report, or its run when it fails.
 fn sync_at(sb: &Sandbox, ledger: &Ledger, now: &str, args: &[&str]) -> common::Run {
@@ -1651,19 +1744,15 @@ fn assert_body_shows(issue: &Value, parts: &[&str]) {
 
 #[test]
 fn a_proposal_is_an_issue_in_the_forum_with_its_tally_then_closed_with_its_result() {
-    let sb = Sandbox::new();
-    let ledger = sb.demo();
-    let mut fixture = fixture(EVERYONE);
-    fixture["repos"]
-        .as_array_mut()
-        .expect("repos")
-        .push(json!({"owner": ORG, "name": FORUM_REPO, "writers": EVERYONE}));
-    let double = Double::start(&sb, &fixture);
-    configure(&sb, &ledger, &double, "");
+    let (sb, ledger, double) = demo_with_double(EVERYONE);
     let remote = format!("{}/{ORG}/ledger.git", double.url);
     sb.git_ok(&ledger.dir, &["remote", "set-url", "origin", &remote]);
-    // The proposal's rows lie ahead of the real clock; every command here pins its own. Maya
-    // holds 5 SK: her vote weighs 1.005.
+    // The demo's own proposals (33 and 35, both decided) get their closed issues in the same
+    // syncs; this one comes after them (its seq follows the demo's rows and the [forgejo]
+    // amendment).
+    let demo_proposals = proposals(&sb, &ledger);
+    // The proposal's rows lie ahead of the real clock; every command here pins its own. The
+    // founder holds 40 SK and maya 5: their votes weigh 1.040 and 1.005, the others' 1.000.
     let at = |hours: i64| ago(-hours * 3600);
     let text = sb.path().join("bootstrap.md");
     std::fs::write(&text, "The bootstrap phase ends: decisions need proposals.\n").expect("the text");
@@ -1706,9 +1795,9 @@ fn a_proposal_is_an_issue_in_the_forum_with_its_tally_then_closed_with_its_resul
     // Open, labelled, with the tally so far.
     let report = sync_at(&sb, &ledger, &at(3), &["--json"]).ok().json();
     assert_eq!(report["warnings"], json!([]), "{report:#}");
-    let issues = forum_issues(&double);
-    assert_eq!(issues.len(), 1, "one issue per proposal: {issues:#?}");
-    let issue = &issues[0];
+    let issues = double.forum_issues();
+    assert_eq!(issues.len(), demo_proposals.len() + 1, "one issue per proposal: {issues:#?}");
+    let issue = issue_of_proposal(&issues, seq);
     assert_eq!(issue["title"], title.as_str());
     assert_eq!(issue["state"], "open");
     assert_eq!(label_names(issue), ["kind/proposal", "status/voting"]);
@@ -1723,7 +1812,7 @@ fn a_proposal_is_an_issue_in_the_forum_with_its_tally_then_closed_with_its_resul
             "| Proposer | @founder |",
             &format!("| Full text | [full text]({link}) · sha256:{hash} |"),
             "| Tally | yes 1.000 · no 1.005 · abstain 0.000 votes |",
-            "| Participation | 40.05% of 5.005 eligible votes (quorum 20.00%): reached |",
+            "| Participation | 39.74% of 5.045 eligible votes (quorum 25.00%): reached |",
             "| Threshold | yes above 50.00% of yes + no: not met |",
             "| Voters | 2: @alice (yes), @maya (no) |",
             &format!("[seq {seq}]({}/{ORG}/ledger/src/branch/main/", double.url),
@@ -1744,7 +1833,7 @@ fn a_proposal_is_an_issue_in_the_forum_with_its_tally_then_closed_with_its_resul
     ] {
         assert!(out.stdout.contains(&line), "{line:?} in {out:?}");
     }
-    let issue = forum_issues(&double)[0].clone();
+    let issue = issue_of_proposal(&double.forum_issues(), seq).clone();
     assert_eq!(issue["state"], "closed");
     assert_eq!(label_names(&issue), ["kind/proposal", "status/passed"]);
     assert_body_shows(
@@ -1769,9 +1858,15 @@ fn a_proposal_is_an_issue_in_the_forum_with_its_tally_then_closed_with_its_resul
     double.api(ALICE_TOKEN, "PATCH", &path, Some(json!({"state": "open"})), 201);
     let out = sync_at(&sb, &ledger, &at(172), &[]).ok();
     assert!(out.stdout.contains("2 change(s) applied"), "{out:?}");
-    let issue = forum_issues(&double)[0].clone();
+    let issues = double.forum_issues();
+    let issue = issue_of_proposal(&issues, seq);
     assert_eq!(issue["state"], "closed");
     assert_eq!(issue["comment_bodies"].as_array().map(Vec::len), Some(2));
+    // The demo's proposals' issues were left as they were made: closed, without a comment.
+    for proposal in &demo_proposals {
+        let demo = issue_of_proposal(&issues, proposal["seq"].as_u64().expect("seq"));
+        assert_eq!((&demo["state"], &demo["comment_bodies"]), (&json!("closed"), &json!([])));
+    }
     assert_in_step_at(&sb, &ledger, &double, &at(172));
     double.assert_followed_the_spec();
 }

@@ -19,17 +19,22 @@ pub const ALICE_TOKEN: &str = "alice-token";
 pub const ORG: &str = "smartup";
 /// The design team's repository (the default: its full team id).
 pub const DESIGN_REPO: &str = "3_2_design_team";
+/// The general forum's repository, which holds the proposals (the default: the forum's id).
+pub const FORUM_REPO: &str = "1_general_forum";
+/// The people of the demo and the standard organisation, each with an account.
+const PEOPLE: [&str; 6] = ["founder", "carla", "captain", "maya", "alice", "bob"];
 
 /// The spec the double loads: `../shared/forgejo/swagger.v1.json` next to the crate.
 pub fn spec_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/forgejo/swagger.v1.json")
 }
 
-/// A fixture: users (alice, bob, maya, carla, captain, founder, the sync's bot), tokens, the
-/// organisation and its design repository, whose writers are `writers`.
+/// A fixture: users (alice, bob, maya, carla, captain, founder, the organisation's owner, the
+/// sync's bot), tokens, the organisation, its design repository, whose writers are `writers`,
+/// and the general forum's repository, where every person writes (the demo's proposals need
+/// it: without it the sync stops).
 pub fn fixture(writers: &[&str]) -> Value {
-    let people = ["founder", "carla", "captain", "maya", "alice", "bob", "owner"];
-    let mut users: Vec<Value> = people.iter().map(|p| json!({"login": p})).collect();
+    let mut users: Vec<Value> = PEOPLE.iter().chain(&["owner"]).map(|p| json!({"login": p})).collect();
     users.push(json!({"login": "sync-bot", "admin": true}));
     json!({
         "users": users,
@@ -40,7 +45,10 @@ pub fn fixture(writers: &[&str]) -> Value {
             {"token": "owner-token", "user": "owner", "scopes": ["all"]}
         ],
         "orgs": [{"name": ORG, "owners": ["owner"]}],
-        "repos": [{"owner": ORG, "name": DESIGN_REPO, "writers": writers}],
+        "repos": [
+            {"owner": ORG, "name": DESIGN_REPO, "writers": writers},
+            {"owner": ORG, "name": FORUM_REPO, "writers": PEOPLE}
+        ],
         "utc_offset_minutes": 60
     })
 }
@@ -190,12 +198,22 @@ impl Double {
         self.request(None, "GET", "/_double/state", None).2
     }
 
-    /// The issues of the design repository, by number.
-    pub fn issues(&self) -> Vec<Value> {
-        self.state()["repos"][format!("{ORG}/{DESIGN_REPO}")]["issues"]
+    /// The issues of the organisation's repository `repo`, by number.
+    pub fn issues_of(&self, repo: &str) -> Vec<Value> {
+        self.state()["repos"][format!("{ORG}/{repo}")]["issues"]
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The issues of the design repository, by number.
+    pub fn issues(&self) -> Vec<Value> {
+        self.issues_of(DESIGN_REPO)
+    }
+
+    /// The issues of the general forum's repository (the proposals'), by number.
+    pub fn forum_issues(&self) -> Vec<Value> {
+        self.issues_of(FORUM_REPO)
     }
 
     /// The organisation's labels.
