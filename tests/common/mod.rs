@@ -287,7 +287,7 @@ impl Sandbox {
     }
 
     /// Runs `smartup demo` into `DIR/demo` with its clock pinned at `at` (`SMARTUP_NOW`; its
-    /// rows then lie in the 60 hours before it) when given, and returns the ledger and keys.
+    /// rows then lie in the 230 hours before it) when given, and returns the ledger and keys.
     #[track_caller]
     pub fn demo_pinned(&self, at: Option<&str>) -> Ledger {
         let dir = self.path().join("demo");
