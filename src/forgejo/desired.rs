@@ -5,7 +5,7 @@
 
 use super::accounts::FORUM_TEAM;
 use super::config::{ObjectivesAs, Settings};
-use super::history::{Histories, ProposalHistory};
+use super::history::Histories;
 use super::labels::{self, LabelSpec};
 use super::links::RowLinks;
 use super::render::{self, ProposalFacts, TaskFacts};
@@ -139,15 +139,15 @@ fn view_of<'r>(repos: &'r mut BTreeMap<String, RepoView>, settings: &Settings, s
 /// One issue per proposal, oldest first: `kind/proposal` and its status label, open until
 /// the proposal is closed, then closed with its result.
 fn proposal_issues(state: &State, histories: &Histories, links: &RowLinks, now: Timestamp) -> Vec<WantedIssue> {
-    let empty = ProposalHistory::default();
     all_proposals(state, now)
         .iter()
         .filter_map(|view| {
             let proposal = state.proposals.get(&view.seq).or_else(|| state.decided.get(&view.seq))?;
+            let history = histories.proposal(view.seq, view.applied_by);
             let facts = ProposalFacts {
                 view,
                 proposal,
-                history: histories.proposals.get(&view.seq).unwrap_or(&empty),
+                history: &history,
                 links,
             };
             let key = Key::Proposal(view.seq.to_string());

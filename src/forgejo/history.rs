@@ -20,13 +20,20 @@ pub struct Histories {
     pub work: History,
     /// Proposals, by the seq of their propose row.
     pub proposals: BTreeMap<u64, ProposalHistory>,
+    /// Rows that carry out a decision without naming it (an amendment, an appointment, a
+    /// validation), by seq: a proposal's history gains the one that carried it out.
+    carriers: BTreeMap<u64, RowRef>,
 }
+
+/// Actions whose row may carry out a passed proposal without naming it.
+const CARRIERS: [&str; 4] = ["amend-policy", "assign-role", "set-role", "validate-pending-sc"];
 
 /// A proposal's rows and what they say beyond the state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProposalHistory {
     /// Its rows in seq order: propose, objections, votes, the closing row, and a
-    /// release-tranche row that names it.
+    /// release-tranche row that names it (with [`Histories::proposal`], also the row that
+    /// carried it out).
     pub rows: Vec<RowRef>,
     /// Its objections with their reasons, in seq order.
     pub objections: Vec<Objection>,
@@ -40,7 +47,23 @@ impl Histories {
         if at.table == PROPOSALS_TABLE {
             self.add_to_proposal(row, &at);
         }
+        if CARRIERS.contains(&row.action.as_str()) {
+            self.carriers.insert(row.seq, row_ref(row, &at));
+        }
         self.work.add(row, at);
+    }
+
+    /// Proposal `seq`'s history, with the row that carried it out (`applied`, from the
+    /// state) among its rows.
+    pub fn proposal(&self, seq: u64, applied: Option<u64>) -> ProposalHistory {
+        let mut history = self.proposals.get(&seq).cloned().unwrap_or_default();
+        if let Some(row) = applied.and_then(|a| self.carriers.get(&a)) {
+            if !history.rows.iter().any(|r| r.seq == row.seq) {
+                history.rows.push(row.clone());
+                history.rows.sort_by_key(|r| r.seq);
+            }
+        }
+        history
     }
 
     /// Files a row of the proposals table under the proposal it is (propose) or names.
@@ -50,12 +73,7 @@ impl Histories {
             _ => row.get("proposal").parse().ok(),
         };
         let Some(seq) = seq else { return };
-        let reference = RowRef {
-            seq: row.seq,
-            action: row.action.clone(),
-            file: at.file.clone(),
-            line: at.line,
-        };
+        let reference = row_ref(row, at);
         let entry = self.proposals.entry(seq).or_default();
         match row.action.as_str() {
             "object" => entry.objections.push(Objection {
@@ -69,6 +87,15 @@ impl Histories {
             _ => {}
         }
         entry.rows.push(reference);
+    }
+}
+
+fn row_ref(row: &Row, at: &Location) -> RowRef {
+    RowRef {
+        seq: row.seq,
+        action: row.action.clone(),
+        file: at.file.clone(),
+        line: at.line,
     }
 }
 

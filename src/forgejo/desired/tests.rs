@@ -44,20 +44,12 @@ fn record(book: &mut Book, actor: &str, entries: Vec<Entry>) {
 /// the logo", and its seq.
 pub(crate) fn with_proposal() -> (Book, u64) {
     let mut book = Book::organisation();
-    let intent = ProposalIntent {
-        kind: Kind::BindingVote,
-        title: "Adopt the logo".into(),
-        text_hash: format!("sha256:{}", "ab".repeat(32)),
-        link: FULL_TEXT.into(),
-        reference: None,
-        role: None,
-        team: None,
-        owner: None,
-        task: None,
-        tranche: None,
-        declares: None,
-        note: String::new(),
-    };
+    let intent = ProposalIntent::new(
+        Kind::BindingVote,
+        "Adopt the logo",
+        &format!("sha256:{}", "ab".repeat(32)),
+        FULL_TEXT,
+    );
     let rows = drafting::propose(&book.state, &intent).unwrap();
     record(&mut book, "founder", rows);
     let seq = book.state.last_seq;
@@ -108,6 +100,33 @@ fn assert_shows(section: &str, parts: &[&str]) {
     for part in parts {
         assert!(section.contains(part), "the section should show {part:?}:\n{section}");
     }
+}
+
+#[test]
+fn a_passed_amendment_lists_the_row_that_carried_it_out() {
+    let mut book = Book::organisation();
+    let reference = format!("sha256:{}", "cd".repeat(32));
+    let mut intent = ProposalIntent::new(
+        Kind::PolicyAmendment,
+        "A new quorum",
+        &format!("sha256:{}", "ab".repeat(32)),
+        FULL_TEXT,
+    );
+    intent.reference = Some(reference.clone());
+    let rows = drafting::propose(&book.state, &intent).unwrap();
+    record(&mut book, "founder", rows);
+    let seq = book.state.last_seq;
+    for who in ["alice", "cap"] {
+        vote(&mut book, who, seq, Choice::Yes);
+    }
+    close(&mut book, seq);
+    book.ok("bob", "amend-policy", &[("subject", "ledger.toml"), ("reference", &reference)]);
+    let amended = book.state.last_seq;
+    let desired = desired_of(&book, 0);
+    let section = &proposal_issue(&desired, seq).section;
+    let rows_line = section.lines().find(|l| l.starts_with("Ledger rows:")).expect("a rows line");
+    assert!(rows_line.ends_with("amend-policy"), "the carrying-out row comes last: {rows_line}");
+    assert!(rows_line.contains(&format!("[seq {amended}](")), "{rows_line}");
 }
 
 #[test]
