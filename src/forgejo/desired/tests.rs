@@ -230,20 +230,7 @@ fn a_vote_whose_window_is_over_is_closing_and_a_closed_one_is_closed_with_its_re
 #[test]
 fn a_lazy_consensus_shows_its_objections_and_no_tally_until_they_make_it_a_vote() {
     let mut book = Book::organisation();
-    let intent = ProposalIntent {
-        kind: Kind::LazyConsensus,
-        title: "Meet on Mondays".into(),
-        text_hash: format!("sha256:{}", "cd".repeat(32)),
-        link: String::new(),
-        reference: None,
-        role: None,
-        team: None,
-        owner: None,
-        task: None,
-        tranche: None,
-        declares: None,
-        note: String::new(),
-    };
+    let intent = ProposalIntent::new(Kind::LazyConsensus, "Meet on Mondays", &format!("sha256:{}", "cd".repeat(32)), "");
     let rows = drafting::propose(&book.state, &intent).unwrap();
     record(&mut book, "founder", rows);
     let seq = book.state.last_seq;

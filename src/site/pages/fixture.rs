@@ -41,20 +41,7 @@ pub fn record(b: &mut Book, who: &str, entries: Vec<Entry>) {
 
 /// A proposal of `kind` titled `title`, with a text and nothing else.
 pub fn intent(kind: Kind, title: &str) -> ProposalIntent {
-    ProposalIntent {
-        kind,
-        title: title.into(),
-        text_hash: TEXT.into(),
-        link: "https://forge.example/org/ledger/issues/7".into(),
-        reference: None,
-        role: None,
-        team: None,
-        owner: None,
-        task: None,
-        tranche: None,
-        declares: None,
-        note: String::new(),
-    }
+    ProposalIntent::new(kind, title, TEXT, "https://forge.example/org/ledger/issues/7")
 }
 
 /// The founder makes the proposal; returns its seq.
