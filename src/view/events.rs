@@ -289,6 +289,19 @@ fn task_words(task: &str, before: &State) -> String {
 }
 
 /// The event of `row`, read against the state `before` it was applied.
+/// `alice amended the policy, as #33 decided` (or without the proposal, in the bootstrap
+/// phase).
+fn amended(row: &Row, before: &State) -> String {
+    let reference = row.get("reference");
+    let decided = crate::rules::governance::passed_decision(before, crate::rules::governance::Kind::PolicyAmendment, |p| {
+        p.reference.as_deref() == Some(reference)
+    });
+    match decided {
+        Some(seq) => format!("{} amended the policy, as #{seq} decided", row.actor),
+        None => format!("{} amended the policy", row.actor),
+    }
+}
+
 pub fn event_of(row: &Row, before: &State) -> Event {
     let actor = row.actor.as_str();
     let owner = row.get("owner").to_string();
@@ -303,7 +316,7 @@ pub fn event_of(row: &Row, before: &State) -> Event {
             EventKind::SmartupRegistered,
             format!("{actor} founded {} and its ledger", row.get("subject")),
         ),
-        ("amend-policy", _) => (EventKind::PolicyAmended, format!("{actor} amended the policy")),
+        ("amend-policy", _) => (EventKind::PolicyAmended, amended(row, before)),
         ("create-owner", _) => {
             let license = row.get("license").to_string();
             let words = format!(
@@ -708,6 +721,8 @@ mod tests {
             note: String::new(),
         };
         record(&mut b, "cap", release);
+        let reference = b.state.decided[&d.amendment].reference.clone().unwrap_or_default();
+        b.ok("alice", "amend-policy", &[("subject", "ledger.toml"), ("reference", &reference)]);
 
         let all = events(&b, 0);
         assert_eq!(kinds_of(&all, |k| matches!(k, EventKind::Other)), 0, "every action is described");
@@ -736,6 +751,7 @@ mod tests {
                 format!("#{tranche} passed: yes 1.000, no 0.000, abstain 0.000 of 1.000 eligible (1 voter)"),
                 format!("#{l} failed: yes 0.000, no 0.000, abstain 0.000 of 7.000 eligible (0 voters)"),
                 "tranche design released: 1000.00 SC to founder".to_string(),
+                format!("alice amended the policy, as #{a} decided"),
             ]
         );
         let closed = all.iter().find(|e| matches!(e.kind, EventKind::ProposalClosed { .. })).unwrap();
@@ -755,7 +771,7 @@ mod tests {
                 escalated: true
             }
         );
-        let released = serde_json::to_value(all.last().unwrap()).unwrap();
+        let released = serde_json::to_value(&all[all.len() - 2]).unwrap();
         assert_eq!(
             (released["kind"].as_str(), released["amount"].as_str()),
             (Some("tranche-released"), Some("1000.00"))
