@@ -26,6 +26,18 @@ pub struct Book {
     seed: u8,
 }
 
+/// Assess-work values for task 6_2_1_1 at 90% with scores 9, 8, 8: 44.55 SC to the
+/// Attacker and 4.95 to the Defender.
+pub const ASSESS_WELL: [(&str, &str); 7] = [
+    ("task", "6_2_1_1"),
+    ("attacker_score", "9"),
+    ("defender_score", "8"),
+    ("collaboration_score", "8"),
+    ("share", "90"),
+    ("attacker_sc", "44.55"),
+    ("defender_sc", "4.95"),
+];
+
 /// A well-formed placeholder signature.
 pub const SIG: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
 
@@ -298,16 +310,7 @@ impl Book {
 
     /// maya assesses 6_2_1_1 at 90%: 44.55 SC to alice and 4.95 to bob pending.
     pub fn assess(&mut self) {
-        let scores = [
-            ("task", "6_2_1_1"),
-            ("attacker_score", "9"),
-            ("defender_score", "8"),
-            ("collaboration_score", "8"),
-            ("share", "90"),
-            ("attacker_sc", "44.55"),
-            ("defender_sc", "4.95"),
-        ];
-        self.ok("maya", "assess-work", &scores);
+        self.ok("maya", "assess-work", &ASSESS_WELL);
     }
 
     /// cap validates all pending SC of 6_2_1_1 (the window must be over).

@@ -1,6 +1,6 @@
 //! Unit tests for every rule: each rule has an accepted case and the rejected ones.
 
-use super::test_support::{Book, SIG};
+use super::test_support::{Book, ASSESS_WELL, SIG};
 use super::*;
 use crate::ledger::row::Row;
 use crate::ledger::schema;
@@ -499,15 +499,7 @@ fn open_sessions_block_assessment() {
         "session",
         "maya",
         "assess-work",
-        &[
-            ("task", "6_2_1_1"),
-            ("attacker_score", "9"),
-            ("defender_score", "8"),
-            ("collaboration_score", "8"),
-            ("share", "90"),
-            ("attacker_sc", "44.55"),
-            ("defender_sc", "4.95"),
-        ],
+        &ASSESS_WELL,
     );
 }
 
@@ -557,15 +549,7 @@ fn a_captain_who_is_a_recipient_cannot_validate() {
     b.ok(
         "maya",
         "assess-work",
-        &[
-            ("task", "6_2_1_1"),
-            ("attacker_score", "9"),
-            ("defender_score", "8"),
-            ("collaboration_score", "8"),
-            ("share", "90"),
-            ("attacker_sc", "44.55"),
-            ("defender_sc", "4.95"),
-        ],
+        &ASSESS_WELL,
     );
     b.later(48);
     b.refused("self-validation", "cap", "validate-pending-sc", &VALIDATE_ALL);
@@ -1192,17 +1176,6 @@ fn the_leadership_team_needs_500_sk_and_leading_missions_200() {
     b.role("founder", "4_2_6", "alice", "3_1", "senior");
 }
 
-/// Assess-work values for task 6_2_1_1 at 90% with scores 9, 8, 8.
-const ASSESS_WELL: [(&str, &str); 7] = [
-    ("task", "6_2_1_1"),
-    ("attacker_score", "9"),
-    ("defender_score", "8"),
-    ("collaboration_score", "8"),
-    ("share", "90"),
-    ("attacker_sc", "44.55"),
-    ("defender_sc", "4.95"),
-];
-
 #[test]
 fn self_assessment_in_the_bootstrap_phase_is_for_a_captain_who_leads_the_objective() {
     // maya, mission leader but no captain, defends the task she assesses
@@ -1374,15 +1347,7 @@ fn sessions_happen_before_they_are_recorded_within_the_retroactive_limit() {
     b.ok("alice", "stop-work", &log);
     // The retroactive limit counts from when the assessment is recorded, not from a claim.
     b.later(2 * 24);
-    let good = [
-        ("task", "6_2_1_1"),
-        ("attacker_score", "9"),
-        ("defender_score", "8"),
-        ("collaboration_score", "8"),
-        ("share", "90"),
-        ("attacker_sc", "44.55"),
-        ("defender_sc", "4.95"),
-    ];
+    let good = ASSESS_WELL;
     let message = b.refused("retroactive", "maya", "assess-work", &good);
     assert!(message.contains(&stopped.to_string()), "{message}");
 }

@@ -3,7 +3,7 @@
 //! proposal, who may vote, closing tallies, and what decisions allow.
 
 use super::Choice;
-use crate::rules::test_support::Book;
+use crate::rules::test_support::{Book, ASSESS_WELL};
 use crate::time::format_date;
 
 /// The numbers a propose row copies from the policy in force.
@@ -605,16 +605,7 @@ fn a_mission_leader_past_their_shift_does_not_assess() {
     b.role("cap", "4_2_2", "maya", "3_2", "senior");
     second_task_in_session(&mut b, "small", "27.50", "cap", "maya");
     b.later(9);
-    let assess = [
-        ("task", "6_2_1_1"),
-        ("attacker_score", "9"),
-        ("defender_score", "8"),
-        ("collaboration_score", "8"),
-        ("share", "90"),
-        ("attacker_sc", "44.55"),
-        ("defender_sc", "4.95"),
-    ];
-    let msg = b.refused("shift", "maya", "assess-work", &assess);
+    let msg = b.refused("shift", "maya", "assess-work", &ASSESS_WELL);
     assert!(msg.contains("clock out before assessing"), "{msg}");
 }
 
