@@ -20,7 +20,7 @@ use smartup::ledger::action::ActionKind;
 use smartup::ledger::policy::{file_reference, Policy, README_TEMPLATE, TEMPLATE};
 use smartup::ledger::row::Row;
 use smartup::ledger::{POLICY_FILE, README_FILE};
-use smartup::repo::write::{advance_branch, commit_rows, Author, RootFile};
+use smartup::repo::write::{advance_branch, RootFile};
 use smartup::rules::draft::{draft, Intent, ProposalIntent};
 use smartup::rules::governance::{Choice, Kind};
 use smartup::rules::{self, State};
@@ -404,25 +404,8 @@ struct Writer<'r> {
 
 impl Writer<'_> {
     fn commit(&mut self, state: &State, rows: &[Row], roots: &[RootFile]) {
-        let handle = rows[0].actor.clone();
-        let author = Author {
-            email: format!("{handle}@bench.smartup.invalid"),
-            handle: handle.clone(),
-        };
         let parent = self.parent.map(|p| self.repo.find_commit(p).expect("the previous commit"));
-        let message = format!("{} by {handle}", rows[0].action);
-        let oid = commit_rows(
-            self.repo,
-            parent.as_ref(),
-            rows,
-            roots,
-            state.policy.ledger.segment_rows,
-            &key_of(&handle),
-            &author,
-            &message,
-            rows[rows.len() - 1].timestamp,
-        )
-        .expect("a commit");
+        let oid = common::commit_action(self.repo, parent.as_ref(), state, rows, roots);
         advance_branch(self.repo, BRANCH, self.parent, oid, "bench").expect("move the branch");
         self.parent = Some(oid);
         self.commits += 1;

@@ -78,7 +78,7 @@ fn push_rows(forge: &Path, rows: usize) -> usize {
     let mut added = 0;
     while added < rows {
         for entry in work_actions(&mut state, 1) {
-            let oid = commit_action(&repo, &parent, &state, &entry);
+            let oid = commit_action(&repo, Some(&parent), &state, &entry, &[]);
             parent = repo.find_commit(oid).expect("the new commit");
             added += entry.len();
         }

@@ -335,7 +335,7 @@ fn hook(exe: &Path, binary: &Path, ledger: &Path, commits: u64, scratch: &Path, 
     let mut chain = Vec::with_capacity(most);
     let mut parent = repo.find_commit(tip).expect("tip");
     for rows in work_actions(&mut state, most) {
-        let oid = commit_action(&repo, &parent, &state, &rows);
+        let oid = commit_action(&repo, Some(&parent), &state, &rows, &[]);
         parent = repo.find_commit(oid).expect("the new commit");
         chain.push(oid);
     }

@@ -1107,9 +1107,10 @@ pub fn sign_rows(rows: &mut [Row], people: &[Person], by_fingerprint: &HashMap<&
     });
 }
 
-/// Commits one action's `rows` on `parent` as their actor would: signed by the actor's key,
-/// named after the action. Returns the new commit.
-pub fn commit_action(repo: &Repository, parent: &git2::Commit, state: &State, rows: &[Row]) -> Oid {
+/// Commits one action's `rows` (with `root_files` beside them: the genesis commit's) on
+/// `parent` as their actor would: signed by the actor's key, named after the action. Returns
+/// the new commit.
+pub fn commit_action(repo: &Repository, parent: Option<&git2::Commit>, state: &State, rows: &[Row], root_files: &[RootFile]) -> Oid {
     let handle = rows[0].actor.clone();
     let author = Author {
         email: format!("{handle}@bench.smartup.invalid"),
@@ -1118,9 +1119,9 @@ pub fn commit_action(repo: &Repository, parent: &git2::Commit, state: &State, ro
     let message = format!("{} by {handle}", rows[0].action);
     commit_rows(
         repo,
-        Some(parent),
+        parent,
         rows,
-        &[],
+        root_files,
         state.policy.ledger.segment_rows,
         &key_of(&handle),
         &author,

@@ -495,12 +495,7 @@ fn open_sessions_block_assessment() {
     b.session("alice", 1);
     let seq = (b.state.last_seq + 1).to_string();
     b.ok("bob", "start-work", &[("session", &seq), ("task", "6_2_1_1"), ("owner", "bob")]);
-    b.refused(
-        "session",
-        "maya",
-        "assess-work",
-        &ASSESS_WELL,
-    );
+    b.refused("session", "maya", "assess-work", &ASSESS_WELL);
 }
 
 #[test]
@@ -546,11 +541,7 @@ fn a_captain_who_is_a_recipient_cannot_validate() {
         &[("task", "6_2_1_1"), ("attacker", "cap"), ("defender", "bob")],
     );
     b.session("cap", 1);
-    b.ok(
-        "maya",
-        "assess-work",
-        &ASSESS_WELL,
-    );
+    b.ok("maya", "assess-work", &ASSESS_WELL);
     b.later(48);
     b.refused("self-validation", "cap", "validate-pending-sc", &VALIDATE_ALL);
     b.refused("self-validation", "cap", "approve-pending-sc", &[("task", "6_2_1_1")]);
