@@ -150,16 +150,10 @@ impl Row {
     }
 
     /// A one-line description for people: `create-task 6_1_2_3 by alice`. The subject is
-    /// the row's first column, except where another says more: a proposal's kind, a released
-    /// tranche.
+    /// the column the schema names for the action (a proposal's kind), else the first.
     pub fn summary(&self) -> String {
-        use super::action::ActionKind;
         let mut summary = self.action.clone();
-        let subject = match ActionKind::parse(&self.action) {
-            Some(ActionKind::Propose) => Some(self.get("kind")),
-            Some(ActionKind::ReleaseTranche) => Some(self.get("tranche")),
-            _ => self.columns.first().map(String::as_str),
-        };
+        let subject = self.columns.get(self.schema().subject(&self.action));
         if let Some(subject) = subject.filter(|s| !s.is_empty()) {
             summary.push(' ');
             summary.push_str(subject);

@@ -1,6 +1,7 @@
 //! Table schemas, loaded from the `schemas/*.toml` files compiled into the binary.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The columns every row carries before its table's own columns.
@@ -50,6 +51,9 @@ pub struct TableSchema {
     pub actions: Vec<String>,
     /// The table's own columns, between the envelope columns.
     pub columns: Vec<Column>,
+    /// The column a row of an action is about, for summaries, where it is not the first.
+    #[serde(default)]
+    pub subjects: BTreeMap<String, String>,
     #[serde(skip)]
     header: Vec<String>,
 }
@@ -63,6 +67,12 @@ impl TableSchema {
     /// Index of an own column by name.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Index of the own column a row of `action` is about: the first, unless `subjects`
+    /// names another.
+    pub fn subject(&self, action: &str) -> usize {
+        self.subjects.get(action).and_then(|name| self.column(name)).unwrap_or(0)
     }
 }
 
@@ -123,5 +133,11 @@ mod tests {
             assert_eq!(cols.len(), t.header().len(), "duplicate column in {}", t.name);
         }
         assert_eq!(table(table_id("roles").unwrap()).header()[4], "role");
+        for t in all {
+            for (action, column) in &t.subjects {
+                assert!(t.actions.contains(action), "{}: subject of an unknown action {action}", t.name);
+                assert!(t.column(column).is_some(), "{}: subject column {column} does not exist", t.name);
+            }
+        }
     }
 }
