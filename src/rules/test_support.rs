@@ -140,6 +140,17 @@ impl Book {
         }
     }
 
+    /// Records the rows `actor` writes for `intent` now, drafted as the CLI drafts them (so
+    /// they copy what the policy says); the rules must accept them.
+    #[track_caller]
+    pub fn act(&mut self, actor: &str, intent: &crate::rules::draft::Intent) {
+        let drafted = crate::rules::draft::draft(&self.state, actor, self.now, intent).unwrap_or_else(|v| panic!("{intent:?}: {v}"));
+        for entry in drafted.entries {
+            let values: Vec<(&str, &str)> = entry.values.iter().map(|(c, v)| (*c, v.as_str())).collect();
+            self.ok(actor, entry.action.name(), &values);
+        }
+    }
+
     /// Moves the clock on.
     pub fn later(&mut self, hours: i64) {
         self.now = self.now.plus(hours * HOUR);

@@ -698,7 +698,7 @@ mod tests {
     #[test]
     fn proposals_objections_votes_closings_and_releases_are_told_in_words() {
         use crate::rules::governance::{Choice, Kind};
-        use crate::view::proposals::testing::{close, debating, object, propose, record, vote};
+        use crate::view::proposals::testing::{close, debating, object, propose, vote};
         let (mut b, d) = debating();
         let before = b.state.last_seq;
         vote(&mut b, "bob", d.amendment, Choice::Abstain);
@@ -720,7 +720,7 @@ mod tests {
             proposal: None,
             note: String::new(),
         };
-        record(&mut b, "cap", release);
+        b.act("cap", &release);
         let reference = b.state.decided[&d.amendment].reference.clone().unwrap_or_default();
         b.ok("alice", "amend-policy", &[("subject", "ledger.toml"), ("reference", &reference)]);
 

@@ -156,7 +156,7 @@ mod tests {
     #[test]
     fn a_released_tranche_is_prior_work_owed_to_its_recipient_and_decisions_move_no_money() {
         use crate::rules::governance::{Choice, Kind};
-        use crate::view::proposals::testing::{close, propose, record, vote};
+        use crate::view::proposals::testing::{close, propose, vote};
         let mut book = Book::organisation();
         let seq = propose(&mut book, "founder", Kind::TrancheRelease, "Design tranche", |p| {
             p.tranche = Some("design".into());
@@ -170,7 +170,7 @@ mod tests {
             proposal: None,
             note: String::new(),
         };
-        record(&mut book, "cap", release);
+        book.act("cap", &release);
         let text = journal(&book);
         let released = text.split("\n\n").find(|t| t.contains("release-tranche")).expect("the release");
         assert!(released.contains("tranche design released: 1000.00 SC to founder"), "{released}");

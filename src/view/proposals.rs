@@ -400,19 +400,9 @@ impl TrancheView {
 /// (so they copy the policy's numbers) and recorded in a [`Book`](crate::rules::test_support::Book).
 #[cfg(test)]
 pub(crate) mod testing {
-    use crate::rules::draft::{draft, Intent, ProposalIntent};
+    use crate::rules::draft::{Intent, ProposalIntent};
     use crate::rules::governance::{Choice, Kind};
     use crate::rules::test_support::Book;
-
-    /// Records the rows `actor` writes for `intent` now.
-    #[track_caller]
-    pub fn record(b: &mut Book, actor: &str, intent: Intent) {
-        let drafted = draft(&b.state, actor, b.now, &intent).unwrap_or_else(|v| panic!("{intent:?}: {v}"));
-        for entry in drafted.entries {
-            let values: Vec<(&str, &str)> = entry.values.iter().map(|(c, v)| (*c, v.as_str())).collect();
-            b.ok(actor, entry.action.name(), &values);
-        }
-    }
 
     /// `actor` proposes; `effect` fills in what the kind needs. Returns its number.
     #[track_caller]
@@ -420,7 +410,7 @@ pub(crate) mod testing {
         let text_hash = format!("sha256:{}", "a".repeat(64));
         let mut p = ProposalIntent::new(kind, title, &text_hash, "https://forge.example/smartup/proposals/1");
         effect(&mut p);
-        record(b, actor, Intent::Propose(p));
+        b.act(actor, &Intent::Propose(p));
         b.state.last_seq
     }
 
@@ -428,21 +418,21 @@ pub(crate) mod testing {
     #[track_caller]
     pub fn vote(b: &mut Book, actor: &str, proposal: u64, choice: Choice) {
         let note = String::new();
-        record(b, actor, Intent::Vote { proposal, choice, note });
+        b.act(actor, &Intent::Vote { proposal, choice, note });
     }
 
     /// `actor` objects to `proposal`.
     #[track_caller]
     pub fn object(b: &mut Book, actor: &str, proposal: u64, note: &str) {
         let note = note.to_string();
-        record(b, actor, Intent::Object { proposal, note });
+        b.act(actor, &Intent::Object { proposal, note });
     }
 
     /// `actor` closes `proposal`.
     #[track_caller]
     pub fn close(b: &mut Book, actor: &str, proposal: u64) {
         let note = String::new();
-        record(b, actor, Intent::CloseProposal { proposal, note });
+        b.act(actor, &Intent::CloseProposal { proposal, note });
     }
 
     /// The numbers of the proposals of [`debating`].
@@ -602,7 +592,7 @@ mod tests {
             proposal: None,
             note: String::new(),
         };
-        super::testing::record(&mut b, "cap", release);
+        b.act("cap", &release);
         let design = &tranches(&b.state)[0];
         assert_eq!(
             (design.pending.to_string(), design.released.to_string()),

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::ledger::policy::ForgejoSection;
-use crate::rules::draft::{Entry, ProposalIntent};
-use crate::rules::governance::{drafting, Choice, Kind};
+use crate::rules::draft::{Intent, ProposalIntent};
+use crate::rules::governance::{Choice, Kind};
 use crate::rules::test_support::Book;
 use reqwest::Url;
 
@@ -32,14 +32,6 @@ fn titles_are_cut_at_forgejos_limit() {
 /// Where the proposal's full text lives.
 pub(crate) const FULL_TEXT: &str = "https://forge.example.org/smartup/1_general_forum/wiki/Logo";
 
-/// Records the rows a drafting function made, as `actor`.
-fn record(book: &mut Book, actor: &str, entries: Vec<Entry>) {
-    for entry in entries {
-        let values: Vec<(&str, &str)> = entry.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        book.ok(actor, entry.action.name(), &values);
-    }
-}
-
 /// The standard organisation of the unit tests with a binding vote by the founder, "Adopt
 /// the logo", and its seq.
 pub(crate) fn with_proposal() -> (Book, u64) {
@@ -50,23 +42,33 @@ pub(crate) fn with_proposal() -> (Book, u64) {
         &format!("sha256:{}", "ab".repeat(32)),
         FULL_TEXT,
     );
-    let rows = drafting::propose(&book.state, &intent).unwrap();
-    record(&mut book, "founder", rows);
+    book.act("founder", &Intent::Propose(intent));
     let seq = book.state.last_seq;
     (book, seq)
 }
 
 /// `who` votes `choice` on proposal `seq`.
 pub(crate) fn vote(book: &mut Book, who: &str, seq: u64, choice: Choice) {
-    let rows = drafting::vote(&book.state, seq, choice, "").unwrap();
-    record(book, who, rows);
+    book.act(
+        who,
+        &Intent::Vote {
+            proposal: seq,
+            choice,
+            note: String::new(),
+        },
+    );
 }
 
 /// Anyone closes proposal `seq` after its window.
 pub(crate) fn close(book: &mut Book, seq: u64) {
     book.later(7 * 24);
-    let rows = drafting::close(&book.state, seq, "").unwrap();
-    record(book, "maya", rows);
+    book.act(
+        "maya",
+        &Intent::CloseProposal {
+            proposal: seq,
+            note: String::new(),
+        },
+    );
 }
 
 /// What the sync wants of `book` at its clock (plus `hours`).
@@ -113,8 +115,7 @@ fn a_passed_amendment_lists_the_row_that_carried_it_out() {
         FULL_TEXT,
     );
     intent.reference = Some(reference.clone());
-    let rows = drafting::propose(&book.state, &intent).unwrap();
-    record(&mut book, "founder", rows);
+    book.act("founder", &Intent::Propose(intent));
     let seq = book.state.last_seq;
     for who in ["alice", "cap"] {
         vote(&mut book, who, seq, Choice::Yes);
@@ -231,11 +232,10 @@ fn a_vote_whose_window_is_over_is_closing_and_a_closed_one_is_closed_with_its_re
 fn a_lazy_consensus_shows_its_objections_and_no_tally_until_they_make_it_a_vote() {
     let mut book = Book::organisation();
     let intent = ProposalIntent::new(Kind::LazyConsensus, "Meet on Mondays", &format!("sha256:{}", "cd".repeat(32)), "");
-    let rows = drafting::propose(&book.state, &intent).unwrap();
-    record(&mut book, "founder", rows);
+    book.act("founder", &Intent::Propose(intent));
     let seq = book.state.last_seq;
-    let rows = drafting::object(&book.state, seq, "Mondays | are <busy>").unwrap();
-    record(&mut book, "alice", rows);
+    let note = "Mondays | are <busy>".to_string();
+    book.act("alice", &Intent::Object { proposal: seq, note });
     let desired = desired_of(&book, 0);
     let issue = proposal_issue(&desired, seq);
     assert_eq!(issue.labels, ["kind/proposal", "status/lazy consensus"]);

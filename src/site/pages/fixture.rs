@@ -2,8 +2,7 @@
 //! `market-launch`, a release of the organisation tranche it triggered, an open vote and an
 //! open lazy-consensus proposal with an objection; folded into a model as a build would.
 
-use crate::rules::draft::Entry;
-use crate::rules::governance::drafting::{self, ProposalIntent};
+use crate::rules::draft::{Intent, ProposalIntent};
 use crate::rules::governance::{Choice, Kind};
 use crate::rules::test_support::Book;
 use crate::site::doc::{Block, Inline, Page, Table, Target};
@@ -31,14 +30,6 @@ pub struct Governed {
     pub release: u64,
 }
 
-/// Records the rows a drafting function made, as `who`.
-pub fn record(b: &mut Book, who: &str, entries: Vec<Entry>) {
-    for e in entries {
-        let values: Vec<(&str, &str)> = e.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        b.ok(who, e.action.name(), &values);
-    }
-}
-
 /// A proposal of `kind` titled `title`, with a text and nothing else.
 pub fn intent(kind: Kind, title: &str) -> ProposalIntent {
     ProposalIntent::new(kind, title, TEXT, "https://forge.example/org/ledger/issues/7")
@@ -46,15 +37,20 @@ pub fn intent(kind: Kind, title: &str) -> ProposalIntent {
 
 /// The founder makes the proposal; returns its seq.
 pub fn propose(b: &mut Book, intent: &ProposalIntent) -> u64 {
-    let entries = drafting::propose(&b.state, intent).unwrap();
-    record(b, "founder", entries);
+    b.act("founder", &Intent::Propose(intent.clone()));
     b.state.last_seq
 }
 
 /// `who` votes `choice` on `proposal`.
 pub fn vote(b: &mut Book, who: &str, proposal: u64, choice: Choice) {
-    let entries = drafting::vote(&b.state, proposal, choice, "").unwrap();
-    record(b, who, entries);
+    b.act(
+        who,
+        &Intent::Vote {
+            proposal,
+            choice,
+            note: String::new(),
+        },
+    );
 }
 
 /// A policy amendment the owners pass a week after the founder proposes it, and the
@@ -69,8 +65,13 @@ pub fn amended(b: &mut Book) -> (u64, u64) {
         vote(b, who, proposal, Choice::Yes);
     }
     b.later(24 * 7 + 1);
-    let entries = drafting::close(&b.state, proposal, "").unwrap();
-    record(b, "cap", entries);
+    b.act(
+        "cap",
+        &Intent::CloseProposal {
+            proposal,
+            note: String::new(),
+        },
+    );
     b.ok("bob", "amend-policy", &[("subject", "ledger.toml"), ("reference", &reference)]);
     (proposal, b.state.last_seq)
 }
@@ -102,18 +103,28 @@ pub fn governed(dir: &std::path::Path) -> Governed {
     }
     vote(&mut b, "bob", passed, Choice::No);
     b.later(24 * 7);
-    let entries = drafting::close(&b.state, passed, "").unwrap();
-    record(&mut b, "cap", entries);
+    b.act(
+        "cap",
+        &Intent::CloseProposal {
+            proposal: passed,
+            note: String::new(),
+        },
+    );
     let hundred = Some(crate::money::Amount::units(100));
-    let entries = drafting::release_tranche(&b.state, "organisation", hundred, None, "").unwrap();
-    record(&mut b, "cap", entries);
+    let release = Intent::ReleaseTranche {
+        tranche: "organisation".into(),
+        amount: hundred,
+        proposal: None,
+        note: String::new(),
+    };
+    b.act("cap", &release);
     let release = b.state.last_seq;
     b.later(1);
     let voting = propose(&mut b, &intent(Kind::BindingVote, "Adopt the code of conduct"));
     vote(&mut b, "alice", voting, Choice::Yes);
     let lazy = propose(&mut b, &intent(Kind::LazyConsensus, "Move the weekly call"));
-    let entries = drafting::object(&b.state, lazy, "clashes with the review").unwrap();
-    record(&mut b, "bob", entries);
+    let note = "clashes with the review".to_string();
+    b.act("bob", &Intent::Object { proposal: lazy, note });
 
     let (model, histories, _) = fold(&b, dir);
     Governed {
