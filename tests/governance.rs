@@ -154,6 +154,13 @@ fn decisions_passed_by_vote_land_and_bind_the_forge_once_the_bootstrap_phase_is_
     }
     f.assert_landed(&f.push_at(week));
     assert!(!f.policy().bootstrap.active, "the amendment took effect");
+    // The founder's own vote on the release, written by hand with a valid signature.
+    refused(
+        &f,
+        &crafted(&f, "founder", "vote", &[("proposal", &tranche), ("choice", "yes")], week),
+        week,
+        &["[self-validation]", "cannot vote on it"],
+    );
 
     // Another week: the release passes; the treasury allows 149.85 SC more under the 3x rule.
     let fortnight = week.plus(169 * HOUR);

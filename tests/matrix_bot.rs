@@ -151,6 +151,16 @@ fn engelbot_proves_answers_and_announces_exactly_once() {
         treasury.starts_with(&format!("Treasury: {} EUR", text(&balance["treasury"]["eur"]))),
         "{treasury}"
     );
+    assert!(
+        treasury.contains(&format!(
+            "in tranches of retrospective awards {}",
+            text(&balance["treasury"]["sc_pending_in_tranches"])
+        )),
+        "{treasury}"
+    );
+    // The demo's two decisions are closed: nothing is open to vote on.
+    let proposals = ask(&sb, &eve, &eve_dm, "!proposals");
+    assert!(proposals.starts_with("No proposal is open."), "{proposals}");
     assert!(ask(&sb, &eve, &eve_dm, "!status").starts_with("**Usage:** !status <task>"));
     assert!(ask(&sb, &eve, &eve_dm, "!nonsense").contains("**Usage:** !help"));
     // A burst of commands is answered whole (a sync brings more than Synapse's default 10).
