@@ -11,11 +11,14 @@
 //! 3. Verify: a git ledger of `--proposals` proposals, each voted on by 10 owners and closed,
 //!    one signed action per commit, checked by `smartup::verify::walk` in a fresh process:
 //!    rows/s, commits/s and peak memory.
+//! 4. The hook on that ledger, its state cache warm at the tip: a push of one proposal and 99
+//!    votes on it, one signed action per commit, checked through the library in a fresh
+//!    process.
 
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{key_of, run_child, verify_child, BRANCH, LEDGER_ID, NAME};
+use common::{hook_child, hook_once, key_of, run_child, verify_child, BRANCH, LEDGER_ID, NAME};
 use smartup::ledger::action::ActionKind;
 use smartup::ledger::policy::{file_reference, Policy, README_TEMPLATE, TEMPLATE};
 use smartup::ledger::row::Row;
@@ -26,6 +29,7 @@ use smartup::rules::governance::{Choice, Kind};
 use smartup::rules::{self, State};
 use smartup::sign::{encode_signature, SigningKey};
 use smartup::time::{Timestamp, DAY, HOUR};
+use smartup::verify::cache::StateCache;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -44,6 +48,11 @@ fn main() {
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     if let Some(dir) = value("--verify-only") {
         verify_child(Path::new(&dir), true, 0);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--hook-once") {
+        let get = |k: usize| args.get(i + k).cloned().unwrap_or_default();
+        hook_once(Path::new(&get(1)), &get(2), &get(3));
         return;
     }
     let number = |flag: &str, default: usize| -> usize {
@@ -257,156 +266,168 @@ fn verify(args: &Args) {
     );
     let _ = std::fs::remove_dir_all(&dir);
     let started = Instant::now();
-    let commits = generate(&dir, args.proposals);
-    println!("   generated {commits} commits in {:.1} s", started.elapsed().as_secs_f64());
+    let mut ledger = generate(&dir, args.proposals);
+    println!(
+        "   generated {} commits in {:.1} s",
+        ledger.commits,
+        started.elapsed().as_secs_f64()
+    );
     let exe = std::env::current_exe().expect("this bench's executable");
     let measured = run_child(&exe, &dir, &[], false);
     println!("   {}", measured.line("verify (signatures and rules)"));
     println!("   {:.0} commits/s", measured.commits as f64 / measured.secs);
+    hook(&exe, &dir, &mut ledger);
 }
 
-/// Writes the proposals ledger: 40 owners, then batches of 50 proposals voted on by 10 owners
-/// each and closed after the window; every action its own commit signed by its actor.
-fn generate(dir: &Path, proposals: usize) -> u64 {
+/// Part 4, the forge's hook on that ledger (state cache warm at its tip): a push of one
+/// proposal and 99 votes on it, one signed action per commit, checked in a fresh process.
+fn hook(exe: &Path, dir: &Path, ledger: &mut Writer) {
+    const VOTES: usize = 99;
+    let tip = ledger.parent.expect("a tip");
+    StateCache::of(&ledger.repo)
+        .store(tip, &ledger.state)
+        .expect("cache the tip's state");
+    let at = ledger.state.last_timestamp.expect("rows").plus(60);
+    ledger.act("founder", &binding_vote(), at, &[]);
+    let proposal = ledger.state.last_seq;
+    let mut rng = common::Rng::new(13);
+    for _ in 0..VOTES {
+        let voter = owner(1 + rng.below(OWNERS));
+        let vote = Intent::Vote {
+            proposal,
+            choice: CHOICES[rng.below(3)],
+            note: String::new(),
+        };
+        ledger.act(&voter, &vote, at, &[]);
+    }
+    let new = ledger.parent.expect("the pushed tip");
+    println!("\n4. The hook (library check, fresh process, state cache warm at the tip)");
+    match hook_child(exe, dir, tip, new, &at.to_string()) {
+        Ok(line) => println!("   push of 1 proposal and {VOTES} votes, one commit each: {line}"),
+        Err(e) => println!("   push of 1 proposal and {VOTES} votes: failed: {e}"),
+    }
+}
+
+/// Owners of the verify ledger besides the founder.
+const OWNERS: usize = 40;
+
+fn owner(i: usize) -> String {
+    format!("owner{i:02}")
+}
+
+/// Writes the proposals ledger: genesis, the leadership team, `OWNERS` owners with their
+/// keys, then batches of 50 proposals voted on by 10 owners each and closed after the window;
+/// every action its own commit signed by its actor, drafted as the CLI drafts it.
+fn generate(dir: &Path, proposals: usize) -> Writer {
     let mut options = git2::RepositoryInitOptions::new();
     options.bare(true).initial_head(BRANCH);
     let repo = git2::Repository::init_opts(dir, &options).expect("a bench repository");
     let text = Policy::render_template(TEMPLATE, LEDGER_ID, NAME);
     let readme = Policy::render_template(README_TEMPLATE, LEDGER_ID, NAME);
-    let mut book = Book::new();
-    book.now = Timestamp(Timestamp::now().0 - (proposals as i64 / 50 + 2) * 8 * DAY);
-    // Replay what Book::new applied, signed, as the genesis commit and the team's commit.
-    let mut state = State::new(book.state.policy.clone(), file_reference(text.as_bytes()));
-    let mut writer = Writer {
-        repo: &repo,
+    let policy = Policy::parse(&text).expect("template policy");
+    let mut ledger = Writer {
+        repo,
         parent: None,
         commits: 0,
+        state: State::new(policy, file_reference(text.as_bytes())),
     };
-    let next = |state: &mut State,
-                writer: &mut Writer,
-                actor: &str,
-                intent_rows: Vec<(ActionKind, Vec<(&'static str, String)>)>,
-                at: Timestamp,
-                roots: &[RootFile]| {
-        let key = key_of(actor);
-        let mut rows = Vec::new();
-        for (action, values) in intent_rows {
-            let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let mut row = Row::draft(action.table(), state.last_seq + 1, at, actor, action.name(), &values).expect("draft");
-            row.key = key.public().fingerprint();
-            row.sign(&key, &state.ledger_id, &state.policy.ledger.namespace);
-            rules::apply(state, &row, None).unwrap_or_else(|v| panic!("{}: {v}", action.name()));
-            rows.push(row);
-        }
-        writer.commit(state, &rows, roots);
+    let mut clock = Timestamp(Timestamp::now().0 - (proposals as i64 / 50 + 2) * 8 * DAY);
+    let genesis = Intent::RegisterSmartup {
+        name: NAME.into(),
+        public_key: key_of("founder").public().to_openssh(),
     };
-    let at = book.now;
-    let founder = key_of("founder").public().to_openssh();
-    let reference = state.policy_reference.clone();
-    next(
-        &mut state,
-        &mut writer,
-        "founder",
-        vec![(
-            ActionKind::RegisterSmartup,
-            vec![("subject", NAME.into()), ("reference", reference), ("public_key", founder)],
-        )],
-        at,
-        &[
-            RootFile {
-                name: POLICY_FILE,
-                bytes: text.as_bytes(),
-            },
-            RootFile {
-                name: README_FILE,
-                bytes: readme.as_bytes(),
-            },
-        ],
-    );
-    repo.set_head(&format!("refs/heads/{BRANCH}")).expect("HEAD");
-    let drafted = |state: &State, actor: &str, intent: &Intent, at: Timestamp| -> Vec<(ActionKind, Vec<(&'static str, String)>)> {
-        draft(state, actor, at, intent)
-            .expect("a draft")
-            .entries
-            .into_iter()
-            .map(|e| (e.action, e.values))
-            .collect()
-    };
+    let roots = [
+        RootFile {
+            name: POLICY_FILE,
+            bytes: text.as_bytes(),
+        },
+        RootFile {
+            name: README_FILE,
+            bytes: readme.as_bytes(),
+        },
+    ];
+    ledger.act("founder", &genesis, clock, &roots);
+    ledger.repo.set_head(&format!("refs/heads/{BRANCH}")).expect("HEAD");
     let teams = Intent::BootstrapTeams {
         teams: vec![("3_1_leadership_team".into(), "Leadership".into())],
     };
-    let rows = drafted(&state, "founder", &teams, at);
-    next(&mut state, &mut writer, "founder", rows, at, &[]);
-    let owners: Vec<String> = (1..=40).map(|i| format!("owner{i:02}")).collect();
-    for handle in &owners {
-        let create = vec![(
-            ActionKind::CreateOwner,
-            vec![("owner", handle.clone()), ("license", "work".to_string())],
-        )];
-        next(&mut state, &mut writer, "founder", create, at, &[]);
-        let key = vec![(
-            ActionKind::RegisterKey,
-            vec![("owner", handle.clone()), ("public_key", key_of(handle).public().to_openssh())],
-        )];
-        next(&mut state, &mut writer, "founder", key, at, &[]);
+    ledger.act("founder", &teams, clock, &[]);
+    for i in 1..=OWNERS {
+        let create = Intent::CreateOwner {
+            owner: owner(i),
+            license: "work".into(),
+            public_key: Some(key_of(&owner(i)).public().to_openssh()),
+            payment: None,
+            note: String::new(),
+        };
+        ledger.act("founder", &create, clock, &[]);
     }
     let mut rng = common::Rng::new(11);
-    let mut clock = at;
     let mut made = 0;
     while made < proposals {
         let batch = (proposals - made).min(50);
         let mut seqs = Vec::new();
         for _ in 0..batch {
             clock = clock.plus(60);
-            let rows = drafted(&state, "founder", &binding_vote(), clock);
-            next(&mut state, &mut writer, "founder", rows, clock, &[]);
-            seqs.push(state.last_seq);
+            ledger.act("founder", &binding_vote(), clock, &[]);
+            seqs.push(ledger.state.last_seq);
         }
-        for &seq in &seqs {
+        for &proposal in &seqs {
             for _ in 0..10 {
                 clock = clock.plus(5);
-                let voter = &owners[rng.below(owners.len())];
-                let intent = Intent::Vote {
-                    proposal: seq,
+                let vote = Intent::Vote {
+                    proposal,
                     choice: CHOICES[rng.below(3)],
                     note: String::new(),
                 };
-                let rows = drafted(&state, voter, &intent, clock);
-                next(&mut state, &mut writer, voter, rows, clock, &[]);
+                ledger.act(&owner(1 + rng.below(OWNERS)), &vote, clock, &[]);
             }
         }
         clock = clock.plus(169 * HOUR);
-        for &seq in &seqs {
+        for &proposal in &seqs {
             clock = clock.plus(5);
-            let rows = drafted(
-                &state,
-                "owner01",
+            ledger.act(
+                &owner(1),
                 &Intent::CloseProposal {
-                    proposal: seq,
+                    proposal,
                     note: String::new(),
                 },
                 clock,
+                &[],
             );
-            next(&mut state, &mut writer, "owner01", rows, clock, &[]);
         }
         made += batch;
     }
     assert!(clock < Timestamp::now(), "the generated timestamps stay in the past");
-    writer.commits
+    ledger
 }
 
-/// Writes one commit per action on the ledger branch.
-struct Writer<'r> {
-    repo: &'r git2::Repository,
+/// Writes one commit per action on the ledger branch, keeping the state after it.
+struct Writer {
+    repo: git2::Repository,
     parent: Option<git2::Oid>,
     commits: u64,
+    state: State,
 }
 
-impl Writer<'_> {
-    fn commit(&mut self, state: &State, rows: &[Row], roots: &[RootFile]) {
+impl Writer {
+    /// `actor` records `intent` at `at`: drafted, signed with their key, checked by the rules
+    /// and committed (with `roots` beside the rows: the genesis commit's files).
+    fn act(&mut self, actor: &str, intent: &Intent, at: Timestamp, roots: &[RootFile]) {
+        let key = key_of(actor);
+        let (ledger_id, namespace) = (self.state.ledger_id.clone(), self.state.policy.ledger.namespace.clone());
+        let mut rows = Vec::new();
+        for entry in draft(&self.state, actor, at, intent).expect("a draft").entries {
+            let values: Vec<(&str, &str)> = entry.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let mut row = Row::draft(entry.table, self.state.last_seq + 1, at, actor, entry.action.name(), &values).expect("a row");
+            row.key = key.public().fingerprint();
+            row.sign(&key, &ledger_id, &namespace);
+            rules::apply(&mut self.state, &row, None).unwrap_or_else(|v| panic!("{}: {v}", entry.action.name()));
+            rows.push(row);
+        }
         let parent = self.parent.map(|p| self.repo.find_commit(p).expect("the previous commit"));
-        let oid = common::commit_action(self.repo, parent.as_ref(), state, rows, roots);
-        advance_branch(self.repo, BRANCH, self.parent, oid, "bench").expect("move the branch");
+        let oid = common::commit_action(&self.repo, parent.as_ref(), &self.state, &rows, roots);
+        advance_branch(&self.repo, BRANCH, self.parent, oid, "bench").expect("move the branch");
         self.parent = Some(oid);
         self.commits += 1;
     }

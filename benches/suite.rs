@@ -20,7 +20,7 @@
 mod common;
 
 use common::*;
-use git2::{Oid, Repository};
+use git2::Repository;
 use smartup::sign::{self, SignatureCheck};
 use smartup::time::PINNED_CLOCK;
 use smartup::verify::cache::StateCache;
@@ -289,25 +289,6 @@ fn batch_rate(people: &[Person], threads: usize) -> f64 {
         .min()
         .expect("three runs");
     BATCH_SAMPLE as f64 / best.as_secs_f64()
-}
-
-/// Runs a child hook check with the server's clock at `now` (`SMARTUP_NOW`: the generated
-/// history lies in the past, and the hook refuses rows recorded long before its clock);
-/// returns its printed time and memory, or the failure.
-fn hook_child(exe: &Path, forge: &Path, old: Oid, new: Oid, now: &str) -> Result<String, String> {
-    let out = Command::new(exe)
-        .env(PINNED_CLOCK, now)
-        .arg("--hook-once")
-        .arg(forge)
-        .arg(old.to_string())
-        .arg(new.to_string())
-        .output()
-        .expect("the hook child");
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
 }
 
 /// Milliseconds from a child's `  12.3 ms   45 MB` line.

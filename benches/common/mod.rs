@@ -1173,6 +1173,25 @@ pub fn work_actions(state: &mut State, n: usize) -> Vec<Vec<Row>> {
     actions
 }
 
+/// Runs a child hook check with the server's clock at `now` (`SMARTUP_NOW`: the generated
+/// history lies in the past, and the hook refuses rows recorded long before its clock);
+/// returns its printed time and memory, or the failure.
+pub fn hook_child(exe: &Path, forge: &Path, old: Oid, new: Oid, now: &str) -> Result<String, String> {
+    let out = Command::new(exe)
+        .env(smartup::time::PINNED_CLOCK, now)
+        .arg("--hook-once")
+        .arg(forge)
+        .arg(old.to_string())
+        .arg(new.to_string())
+        .output()
+        .expect("the hook child");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
 /// One push's check through the library, measured in this fresh process (a child): prints
 /// its time and peak memory; exits 1 when the check fails.
 pub fn hook_once(forge: &Path, old: &str, new: &str) {
