@@ -27,7 +27,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Bumped whenever the generator changes, so that an older cached ledger is not reused.
-pub const GENERATOR_VERSION: u32 = 7;
+pub const GENERATOR_VERSION: u32 = 8;
 
 /// The ledger id of every generated ledger.
 pub const LEDGER_ID: &str = "bench0000000000000000000000000001";
@@ -809,6 +809,10 @@ impl Generator<'_> {
             self.new_task(t, false);
             return;
         }
+        if let Some(i) = self.overdue_session() {
+            self.close_session(i);
+            return;
+        }
         let r = self.rng.below(1000);
         let t = self.rng.below(self.teams.len());
         if r < 6 {
@@ -922,9 +926,25 @@ impl Generator<'_> {
         true
     }
 
+    /// The open session (an index into `open`) that has run for more than half the policy's
+    /// longest shift, if any: it is closed before it could outrun the shift limit.
+    fn overdue_session(&self) -> Option<usize> {
+        let limit = self.state.policy.work.max_shift_hours * HOUR / 2;
+        self.open.iter().position(|who| {
+            let handle = &self.people[*who].handle;
+            self.state.sessions.get(handle).is_some_and(|s| self.clock.0 - s.started.0 > limit)
+        })
+    }
+
     /// Someone with an open session clocks out: the clock row and the session log row.
     fn close_one(&mut self) {
-        let who = self.open.swap_remove(self.rng.below(self.open.len()));
+        let i = self.rng.below(self.open.len());
+        self.close_session(i);
+    }
+
+    /// The owner of `open[i]` clocks out: the clock row and the session log row.
+    fn close_session(&mut self, i: usize) {
+        let who = self.open.swap_remove(i);
         self.busy[who] = false;
         let handle = self.people[who].handle.clone();
         let open = self.state.sessions.get(&handle).expect("the generator's open session").clone();
