@@ -71,6 +71,30 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The canonical text (`2026-11-26T09:30:00Z`), as [`fmt::Display`] writes it, without
+    /// the formatting machinery: rows are encoded and signed-over by the million.
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        let (y, mo, d, h, mi, s) = self.civil();
+        let year = match u32::try_from(y) {
+            Ok(year) if year <= 9999 => year,
+            // Outside the four-digit years rows hold: the general form.
+            _ => return out.extend_from_slice(self.to_string().as_bytes()),
+        };
+        let digits = |out: &mut Vec<u8>, value: u32, width: u32| {
+            for place in (0..width).rev() {
+                out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+            }
+        };
+        digits(out, year, 4);
+        for (separator, value) in [(b'-', mo), (b'-', d), (b'T', h), (b':', mi), (b':', s)] {
+            out.push(separator);
+            digits(out, value, 2);
+        }
+        out.push(b'Z');
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, mo, d, h, mi, s) = self.civil();
@@ -204,6 +228,28 @@ mod tests {
             "",
         ] {
             assert!(text.parse::<Timestamp>().is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn write_to_writes_what_display_writes() {
+        let instants = [
+            0,
+            1,
+            59,
+            86_399,
+            1_795_651_259,
+            253_402_300_799,
+            253_402_300_800,
+            -1,
+            -62_135_596_800,
+            -62_135_596_801,
+        ];
+        for seconds in instants.into_iter().chain((0..2_000).map(|i| i * 7_777_777 - 3_000_000_000)) {
+            let ts = Timestamp(seconds);
+            let mut out = Vec::new();
+            ts.write_to(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), ts.to_string(), "{seconds}");
         }
     }
 

@@ -61,6 +61,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<()> {
         not_after: Some(Timestamp::now().plus(300)),
         not_before: None,
         progress: Some(&progress),
+        read_ahead: true,
         ..Options::default()
     };
     let mut report = walk(&repo, tip, &options)?;

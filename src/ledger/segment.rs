@@ -60,30 +60,37 @@ pub enum SegmentError {
 /// The header line of a table, with its line end.
 pub fn header_line(table: TableId) -> Vec<u8> {
     let mut out = Vec::new();
-    encode_fields(schema::table(table).header().iter().map(String::as_str), &mut out);
+    for (i, name) in schema::table(table).header().iter().enumerate() {
+        encode_field(i, name.as_bytes(), &mut out);
+    }
+    out.push(b'\n');
     out
 }
 
 /// Appends the canonical CSV line of a row (with its line end) to `out`.
 pub fn encode_row(row: &Row, out: &mut Vec<u8>) {
-    let fields = row.fields();
-    encode_fields(fields.iter().map(String::as_str), out);
+    row.each_field(|i, field| encode_field(i, field, out));
+    out.push(b'\n');
 }
 
-fn encode_fields<'a>(fields: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
-    for (i, field) in fields.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        if field.contains([',', '"']) {
-            out.push(b'"');
-            out.extend_from_slice(field.replace('"', "\"\"").as_bytes());
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(field.as_bytes());
-        }
+/// Appends field number `index` of a line: after a comma unless it is the first, quoted
+/// (with its quotes doubled) only when it holds a comma or a quote.
+fn encode_field(index: usize, field: &[u8], out: &mut Vec<u8>) {
+    if index > 0 {
+        out.push(b',');
     }
-    out.push(b'\n');
+    if field.iter().any(|&b| b == b',' || b == b'"') {
+        out.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field);
+    }
 }
 
 /// Checks the framing of a whole segment (BOM, line ends, header) and returns the byte offset
@@ -154,12 +161,13 @@ pub fn parse_body<E: From<SegmentError>>(
     }
     let width = schema::table(table).header().len();
     let mut canonical = Vec::with_capacity(512);
+    let mut record = Vec::with_capacity(width);
     for (line, text) in (first_line..).zip(bytes.split_inclusive(|&b| b == b'\n')) {
         let content = &text[..text.len() - 1];
         if content.is_empty() {
             return Err(SegmentError::NotCanonical { file: file.into(), line }.into());
         }
-        let record = split_fields(content).map_err(|reason| SegmentError::Malformed {
+        split_fields(content, &mut record).map_err(|reason| SegmentError::Malformed {
             file: file.into(),
             line,
             reason: reason.into(),
@@ -184,11 +192,11 @@ pub fn parse_body<E: From<SegmentError>>(
     Ok(())
 }
 
-/// Splits one line (without its line end) into its fields: separated by commas, a field in
-/// double quotes may hold commas and doubled quotes. Whether the line is written the
-/// canonical way is checked by the caller.
-fn split_fields(line: &[u8]) -> Result<Vec<Cow<'_, [u8]>>, &'static str> {
-    let mut fields = Vec::with_capacity(16);
+/// Splits one line (without its line end) into `fields` (emptied first): separated by
+/// commas, a field in double quotes may hold commas and doubled quotes. Whether the line is
+/// written the canonical way is checked by the caller.
+fn split_fields<'a>(line: &'a [u8], fields: &mut Vec<Cow<'a, [u8]>>) -> Result<(), &'static str> {
+    fields.clear();
     let mut i = 0;
     loop {
         if line.get(i) == Some(&b'"') {
@@ -213,7 +221,7 @@ fn split_fields(line: &[u8]) -> Result<Vec<Cow<'_, [u8]>>, &'static str> {
             }
             fields.push(Cow::Owned(value));
             match line.get(i) {
-                None => return Ok(fields),
+                None => return Ok(()),
                 Some(b',') => i += 1,
                 Some(_) => return Err("text follows a closing quote"),
             }
@@ -224,7 +232,7 @@ fn split_fields(line: &[u8]) -> Result<Vec<Cow<'_, [u8]>>, &'static str> {
             }
             fields.push(Cow::Borrowed(&line[i..end]));
             if end == line.len() {
-                return Ok(fields);
+                return Ok(());
             }
             i = end + 1;
         }

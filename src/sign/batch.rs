@@ -149,21 +149,37 @@ fn verify_chunk(namespace: &str, checks: &[SignatureCheck<'_>], offset: usize) -
             signature: check.signature,
         })
         .collect();
-    verify_signed(&prepared).into_iter().map(|i| i + offset).collect()
+    verify_signed(&prepared, &mut KeyScreen::default())
+        .into_iter()
+        .map(|i| i + offset)
+        .collect()
+}
+
+/// Which keys may be batched, remembered across calls: the screen costs a scalar
+/// multiplication per key, so a thread checking many batches screens each key once.
+#[derive(Default)]
+pub struct KeyScreen {
+    safe: HashMap<[u8; 32], bool>,
+}
+
+impl KeyScreen {
+    fn is_safe(&mut self, key: &PublicKey) -> bool {
+        *self
+            .safe
+            .entry(*key.as_bytes())
+            .or_insert_with(|| batch_safe_key(key.verifying_key()))
+    }
 }
 
 /// Verifies signatures over prepared signed data on this thread: batched where the screen
-/// above allows, strictly otherwise; returns bad indices, ascending.
+/// above allows (keys screened through `screen`), strictly otherwise; returns bad indices,
+/// ascending.
 #[must_use]
-pub fn verify_signed(checks: &[SignedData<'_>]) -> Vec<usize> {
-    let mut key_is_safe: HashMap<&[u8; 32], bool> = HashMap::new();
+pub fn verify_signed(checks: &[SignedData<'_>], screen: &mut KeyScreen) -> Vec<usize> {
     let mut bad = Vec::new();
     let mut batchable = Vec::with_capacity(checks.len());
     for (index, check) in checks.iter().enumerate() {
-        let safe_key = *key_is_safe
-            .entry(check.key.as_bytes())
-            .or_insert_with(|| batch_safe_key(check.key.verifying_key()));
-        if safe_key && batch_safe_r(&check.signature) {
+        if screen.is_safe(check.key) && batch_safe_r(&check.signature) {
             batchable.push((index, check));
         } else if !check.is_valid() {
             bad.push(index);

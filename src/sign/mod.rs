@@ -26,7 +26,7 @@ mod sshsig;
 mod test_support;
 mod wire;
 
-pub use batch::{verify_all, verify_signed, SignatureCheck, SignedData};
+pub use batch::{verify_all, verify_signed, KeyScreen, SignatureCheck, SignedData};
 pub use code::Code;
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use sshsig::{

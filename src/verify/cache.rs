@@ -10,7 +10,7 @@
 //! ([`CHECKPOINT_EVERY`] commits), not per action, and a long rebuild writes checkpoints as
 //! it goes ([`REBUILD_STRIDE`]), so one interrupted by a time budget resumes where it stopped.
 
-use super::{walk_from, Options};
+use super::{walk_chain, Options};
 use crate::rules::State;
 use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository};
@@ -127,9 +127,10 @@ impl StateCache {
             let end = stride[stride.len() - 1];
             let options = Options {
                 deadline,
+                read_ahead: true,
                 ..Options::default()
             };
-            let report = match walk_from(repo, start.take(), end, &options) {
+            let report = match walk_chain(repo, start.take().map(|(_, state)| state), stride, end, &options) {
                 Ok(report) => report,
                 Err(_) if deadline.is_some_and(|d| Instant::now() > d) => {
                     return Err(anyhow::Error::new(Rebuilding {

@@ -6,16 +6,18 @@
 //! walk gathers (the new `ledger.toml`, the committer's key, the shape of a merge).
 
 pub mod cache;
+mod readahead;
 mod signatures;
 pub mod witness;
 
 use crate::ledger::row::{Location, Row};
-use crate::repo::{self, Finding, RowStream};
+use crate::repo::{self, Finding};
 use crate::rules::commit::{CommitFacts, SignerFacts};
 use crate::rules::{self, State};
 use crate::time::Timestamp;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use git2::{Oid, Repository};
+use readahead::ReadCommit;
 use signatures::SignaturePipeline;
 
 /// What a walk calls with each row: the row, where it is stored, its commit, and the state
@@ -40,6 +42,10 @@ pub struct Options<'p> {
     /// Called with each row, where it is stored, its commit and the state before it is
     /// applied (a front end folding history while it is verified, as the site does).
     pub observe: Option<&'p Observer<'p>>,
+    /// Read long histories on reader threads (see `readahead`), each opening the repository
+    /// again by its path: only for history in the repository itself, not for objects a hook
+    /// sees in a push's quarantine.
+    pub read_ahead: bool,
 }
 
 /// How many row summaries a report keeps (for messages such as the hook's).
@@ -85,8 +91,47 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
 pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, options: &Options) -> Result<Report> {
     repo::tune_object_reading();
     let base = start.as_ref().map(|(oid, _)| *oid);
+    let Some(chain) = repo::chain_after(repo, tip, base)? else {
+        let base = base.map(|b| b.to_string()).unwrap_or_default();
+        let finding = Finding::general(
+            "history",
+            format!("{tip} does not continue the ledger from {base} along first parents (a force-push or a rewrite)"),
+        );
+        return Ok(Report::stopped(start.map(|(_, state)| state), tip, finding));
+    };
+    if let (Some(anchor), Some(root), None) = (options.genesis, chain.first(), base) {
+        if *root != anchor {
+            let finding = Finding::general(
+                "genesis",
+                format!("history starts at commit {root}, not at the pinned genesis {anchor}"),
+            );
+            return Ok(Report::stopped(None, tip, finding));
+        }
+    }
+    walk_chain(repo, start.map(|(_, state)| state), &chain, tip, options)
+}
+
+impl Report {
+    /// A report of a walk that could not start: `finding` says why.
+    fn stopped(state: Option<State>, tip: Oid, finding: Finding) -> Report {
+        Report {
+            state,
+            rows: 0,
+            commits: 0,
+            findings: vec![finding],
+            tip,
+            accepted: Vec::new(),
+            walked: Vec::new(),
+        }
+    }
+}
+
+/// Walks `chain` (the first-parent commits after the one `start` is the state of, oldest
+/// first; from the root commit when `start` is `None`), which ends at `tip`.
+fn walk_chain(repo: &Repository, start: Option<State>, chain: &[Oid], tip: Oid, options: &Options) -> Result<Report> {
+    repo::tune_object_reading();
     let mut report = Report {
-        state: start.map(|(_, state)| state),
+        state: start,
         rows: 0,
         commits: 0,
         findings: Vec::new(),
@@ -94,41 +139,56 @@ pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, optio
         accepted: Vec::new(),
         walked: Vec::new(),
     };
-    let Some(chain) = repo::chain_after(repo, tip, base)? else {
-        let base = base.map(|b| b.to_string()).unwrap_or_default();
-        report.findings.push(Finding::general(
-            "history",
-            format!("{tip} does not continue the ledger from {base} along first parents (a force-push or a rewrite)"),
-        ));
-        return Ok(report);
-    };
-    if let (Some(anchor), Some(root), None) = (options.genesis, chain.first(), base) {
-        if *root != anchor {
-            report.findings.push(Finding::general(
-                "genesis",
-                format!("history starts at commit {root}, not at the pinned genesis {anchor}"),
-            ));
-            return Ok(report);
-        }
-    }
     let mut pipeline: Option<SignaturePipeline> = None;
     let mut trees = repo::Trees::new(repo);
-    for (done, oid) in chain.iter().enumerate() {
+    let mut next = 0;
+    // Commits are read here until the state is known (the root commit's policy gives it) and
+    // while too few remain to be worth reader threads.
+    while next < chain.len() && (report.state.is_none() || !options.read_ahead || chain.len() - next < readahead::WORTH_READERS) {
         check_deadline(options)?;
-        let commit = repo.find_commit(*oid).with_context(|| format!("cannot read commit {oid}"))?;
-        let ok = walk_commit(&mut trees, &commit, options, &mut report, &mut pipeline)?;
+        let mut commit = readahead::read_commit(&mut trees, chain[next], options.check_signatures)?;
+        next += 1;
+        let ok = match ensure_state(&mut report, &commit) {
+            Some(segment_rows) => {
+                readahead::read_rows(&mut trees, &mut commit, segment_rows);
+                walk_commit(commit, options, &mut report, &mut pipeline)
+            }
+            None => false,
+        };
         report.commits += 1;
         if let Some(progress) = options.progress {
-            progress(done + 1, chain.len());
+            progress(next, chain.len());
         }
         if !ok {
-            break;
+            return Ok(finish(report, pipeline));
         }
     }
+    if let (Some(state), true) = (report.state.as_ref(), next < chain.len()) {
+        let segment_rows = state.policy.ledger.segment_rows;
+        readahead::read_ahead(repo, &chain[next..], segment_rows, options.check_signatures, READERS, |commit| {
+            check_deadline(options)?;
+            let ok = walk_commit(commit, options, &mut report, &mut pipeline);
+            report.commits += 1;
+            next += 1;
+            if let Some(progress) = options.progress {
+                progress(next, chain.len());
+            }
+            Ok(ok)
+        })?;
+    }
+    Ok(finish(report, pipeline))
+}
+
+/// Threads that read history ahead of the rules (on a machine's cores, beside the
+/// signature workers).
+const READERS: usize = 2;
+
+/// Adds the signature findings once every queued check is done.
+fn finish(mut report: Report, pipeline: Option<SignaturePipeline>) -> Report {
     if let Some(pipeline) = pipeline {
         report.findings.extend(pipeline.finish());
     }
-    Ok(report)
+    report
 }
 
 fn check_deadline(options: &Options) -> Result<()> {
@@ -138,61 +198,52 @@ fn check_deadline(options: &Options) -> Result<()> {
     }
 }
 
-/// Replays one commit; returns false when history cannot be followed past it.
-fn walk_commit(
-    trees: &mut repo::Trees,
-    commit: &git2::Commit,
-    options: &Options,
-    report: &mut Report,
-    pipeline: &mut Option<SignaturePipeline>,
-) -> Result<bool> {
-    let repo = trees.repo;
-    let id = commit.id();
-    let changes = repo::read_changes(trees, commit)?;
+/// The state exists once the root commit's policy is read: makes it from `commit` when it
+/// is still missing, and returns the segment size its rows are read with (`None`, with a
+/// finding, when the root commit's policy is unusable).
+fn ensure_state(report: &mut Report, commit: &ReadCommit) -> Option<u64> {
     if report.state.is_none() {
-        match rules::commit::genesis(changes.policy.as_deref()) {
+        match rules::commit::genesis(commit.changes.policy.as_deref()) {
             Ok(state) => report.state = Some(state),
             Err(v) => {
-                report.findings.push(Finding::of(v).in_commit(id));
-                return Ok(false);
+                report.findings.push(Finding::of(v).in_commit(commit.id));
+                return None;
             }
         }
+    }
+    report.state.as_ref().map(|state| state.policy.ledger.segment_rows)
+}
+
+/// Replays one commit, read with its rows; returns false when history cannot be followed
+/// past it.
+fn walk_commit(commit: ReadCommit, options: &Options, report: &mut Report, pipeline: &mut Option<SignaturePipeline>) -> bool {
+    let id = commit.id;
+    if ensure_state(report, &commit).is_none() {
+        return false;
     }
     if let (true, None, Some(state)) = (options.check_signatures, pipeline.as_ref(), report.state.as_ref()) {
         *pipeline = Some(SignaturePipeline::start(&state.policy.ledger.namespace, 2));
     }
-    let committer_key = match pipeline.as_mut() {
-        Some(pipeline) => commit_signer(repo, id, pipeline, &mut report.findings),
-        None => None,
+    let committer_key = match (pipeline.as_mut(), commit.signature) {
+        (Some(pipeline), Some(signature)) => commit_signer(id, signature, pipeline, &mut report.findings),
+        _ => None,
     };
-    if !changes.findings.is_empty() {
-        report.findings.extend(changes.findings.into_iter().map(|f| f.in_commit(id)));
-        return Ok(false);
+    if !commit.changes.findings.is_empty() {
+        report.findings.extend(commit.changes.findings.into_iter().map(|f| f.in_commit(id)));
+        return false;
     }
-    let Some(state) = report.state.as_mut() else { return Ok(false) };
+    let Some(state) = report.state.as_mut() else { return false };
     let valid_before = committer_key.as_deref().is_some_and(|fp| rules::commit::key_valid(state, fp));
 
-    let mut stream = RowStream::new(trees, changes.sources, state.policy.ledger.segment_rows);
     let mut walked = Walked {
         commit: id,
         rows: 0,
         first_recorded: None,
     };
-    loop {
-        let (row, location) = match stream.next_row() {
-            Ok(Some(next)) => next,
-            Ok(None) => break,
-            Err(finding) => {
-                report.findings.push(finding.in_commit(id));
-                return Ok(false);
-            }
-        };
+    for (row, location) in commit.rows {
         report.rows += 1;
         walked.rows += 1;
         walked.first_recorded.get_or_insert(row.timestamp);
-        if report.rows.is_multiple_of(4096) {
-            check_deadline(options)?;
-        }
         if let Some(pipeline) = pipeline.as_mut() {
             if let Ok(key) = rules::signer_key(state, &row) {
                 pipeline.push(&row, &state.ledger_id, key, &location, id);
@@ -211,33 +262,37 @@ fn walk_commit(
             }
         }
     }
+    if let Some(finding) = commit.broken {
+        report.findings.push(finding.in_commit(id));
+        return false;
+    }
     report.walked.push(walked);
     let text_id = id.to_string();
     let facts = CommitFacts {
         id: &text_id,
-        root: commit.parent_count() == 0,
-        policy_file: changes.policy.as_deref(),
+        root: commit.root,
+        policy_file: commit.changes.policy.as_deref(),
         signer: committer_key.as_deref().map(|fingerprint| SignerFacts {
             fingerprint,
             valid_before,
-            empty_merge: empty_merge(commit),
+            empty_merge: commit.empty_merge,
         }),
     };
     let violations = rules::commit::end_commit(state, &facts);
     report.findings.extend(violations.into_iter().map(|v| Finding::of(v).in_commit(id)));
-    Ok(true)
+    true
 }
 
-/// True when a commit is a merge that adds nothing of its own: its tree is one of its
-/// parents' trees.
-fn empty_merge(commit: &git2::Commit) -> bool {
-    commit.parent_count() > 1 && commit.parents().any(|p| p.tree_id() == commit.tree_id())
-}
-
-/// Reads a commit's SSH signature and returns the signing key's fingerprint; the signature
-/// itself is checked by the pipeline in the background (a bad one becomes a finding there).
-fn commit_signer(repo: &Repository, id: Oid, pipeline: &mut SignaturePipeline, findings: &mut Vec<Finding>) -> Option<String> {
-    let Ok((signature, data)) = repo.extract_signature(&id, None) else {
+/// Reads a commit's SSH signature (with the data it signs; `None`: the commit is not signed)
+/// and returns the signing key's fingerprint; the signature itself is checked by the
+/// pipeline in the background (a bad one becomes a finding there).
+fn commit_signer(
+    id: Oid,
+    signature: Option<(Vec<u8>, Vec<u8>)>,
+    pipeline: &mut SignaturePipeline,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
+    let Some((signature, data)) = signature else {
         findings.push(
             Finding::general(
                 "commit-signature",
@@ -257,7 +312,7 @@ fn commit_signer(repo: &Repository, id: Oid, pipeline: &mut SignaturePipeline, f
     match parsed {
         Ok(parsed) => {
             let fingerprint = parsed.key.fingerprint();
-            pipeline.push_commit(parsed, data.to_vec(), id);
+            pipeline.push_commit(parsed, data, id);
             Some(fingerprint)
         }
         Err(e) => {

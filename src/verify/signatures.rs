@@ -5,7 +5,7 @@
 
 use crate::ledger::row::{Location, Row};
 use crate::repo::Finding;
-use crate::sign::{signed_data, verify_signed, ArmoredSignature, PublicKey, SignedData};
+use crate::sign::{signed_data, verify_signed, ArmoredSignature, KeyScreen, PublicKey, SignedData};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -20,7 +20,7 @@ struct Item {
     seq: u64,
     actor: String,
     location: Location,
-    commit: String,
+    commit: git2::Oid,
 }
 
 /// One commit signature to check.
@@ -77,7 +77,7 @@ impl SignaturePipeline {
             seq: row.seq,
             actor: row.actor.clone(),
             location: location.clone(),
-            commit: commit.to_string(),
+            commit,
         });
         self.flush_when_full();
     }
@@ -126,6 +126,7 @@ impl SignaturePipeline {
 
 fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut screen = KeyScreen::default();
     loop {
         let batch = match receiver.lock() {
             Ok(r) => r.recv(),
@@ -148,7 +149,7 @@ fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
             signature: i.signature,
         }));
         let commits = batch.commits.len();
-        for bad in verify_signed(&checks) {
+        for bad in verify_signed(&checks, &mut screen) {
             let Some(bad) = bad.checked_sub(commits) else {
                 let commit = batch.commits[bad].commit;
                 findings.push(
@@ -167,7 +168,7 @@ fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
                     "the signature does not match this row and key {} (forged, copied or altered)",
                     item.key.fingerprint()
                 ),
-                commit: Some(item.commit.clone()),
+                commit: Some(item.commit.to_string()),
                 location: Some(item.location.clone()),
                 seq: Some(item.seq),
                 actor: Some(item.actor.clone()),
