@@ -1271,6 +1271,7 @@ pub fn verify_child(dir: &Path, signatures: bool, blob_cache_mb: usize) {
         tip,
         &Options {
             check_signatures: signatures,
+            read_ahead: true, // as `smartup verify` walks
             ..Default::default()
         },
     )

@@ -51,6 +51,7 @@ pub fn journal(global: &Global, args: &JournalArgs) -> Result<()> {
     };
     let options = Options {
         observe: Some(&observe),
+        read_ahead: true,
         ..Options::default()
     };
     let report = verify::walk_from(&repo, None, head, &options)?;

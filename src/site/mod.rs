@@ -265,6 +265,7 @@ fn fold(
         check_signatures: true,
         observe: Some(&observe),
         progress: Some(&flush),
+        read_ahead: true,
         ..Options::default()
     };
     let mut report = verify::walk_from(repo, start, tip, &options)?;

@@ -355,6 +355,7 @@ fn verify_words(dir: &std::path::Path, head: git2::Oid) -> Result<String> {
     let repo = crate::repo::open(dir)?;
     let options = crate::verify::Options {
         check_signatures: true,
+        read_ahead: true,
         ..Default::default()
     };
     let report = crate::verify::walk(&repo, head, &options)?;
