@@ -179,12 +179,42 @@ fn read_ed25519_private_key(path: &Path) -> Result<PrivateKey, KeyError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let key = PrivateKey::from_openssh(text).map_err(|e| malformed(path, &e.to_string()))?;
+    let key = PrivateKey::from_openssh(&text)
+        .or_else(|e| rewrapped(&text).and_then(|text| PrivateKey::from_openssh(text).ok()).ok_or(e))
+        .map_err(|e| malformed(path, &e.to_string()))?;
     // The public half and algorithm are stored in clear even in encrypted keys.
     if key.algorithm() != Algorithm::Ed25519 {
         return Err(not_ed25519(path, &key));
     }
     Ok(key)
+}
+
+/// Columns of base64 per line in the key files OpenSSH writes.
+const OPENSSH_PEM_COLUMNS: usize = 70;
+
+/// The same PEM text with its base64 wrapped at 70 columns and LF line ends, as OpenSSH
+/// writes it: other tools (Python's `cryptography` wraps at 76) write files `ssh-keygen`
+/// reads but the strict PEM reader refuses. `None` when the text is not PEM at all.
+fn rewrapped(text: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(text).ok()?;
+    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let begin = lines.next().filter(|line| line.starts_with("-----BEGIN "))?;
+    let mut body = String::new();
+    let end = loop {
+        let line = lines.next()?;
+        if line.starts_with("-----END ") {
+            break line;
+        }
+        body.push_str(line);
+    };
+    let mut out = format!("{begin}\n");
+    for chunk in body.as_bytes().chunks(OPENSSH_PEM_COLUMNS) {
+        out.push_str(std::str::from_utf8(chunk).ok()?);
+        out.push('\n');
+    }
+    out.push_str(end);
+    out.push('\n');
+    Some(out.into_bytes())
 }
 
 /// Decrypts `key` if it is encrypted, mapping failures to passphrase errors.
@@ -443,6 +473,33 @@ mod tests {
         assert_eq!(key.public(), &PublicKey::parse_openssh(&line).unwrap());
         // A passphrase given for an unencrypted key is simply ignored.
         assert!(SigningKey::load(&path, Some("unused")).is_ok());
+    }
+
+    #[test]
+    fn loads_keys_other_tools_wrap_differently() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        run_ok(keygen().args(["-t", "ed25519", "-N", "", "-C", "bob", "-f"]).arg(&path));
+        let expected = SigningKey::load(&path, None).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let body: String = lines[1..lines.len() - 1].concat();
+        for (columns, line_end) in [(64, "\n"), (76, "\n"), (70, "\r\n"), (1_000, "\n")] {
+            let wrapped: Vec<&str> = body.as_bytes().chunks(columns).map(|c| std::str::from_utf8(c).unwrap()).collect();
+            let other = format!(
+                "{}{line_end}{}{line_end}{}{line_end}",
+                lines[0],
+                wrapped.join(line_end),
+                lines[lines.len() - 1]
+            );
+            let other_path = dir.path().join(format!("k{columns}"));
+            fs::write(&other_path, other).unwrap();
+            let key = SigningKey::load(&other_path, None).unwrap_or_else(|e| panic!("{columns} columns: {e}"));
+            assert_eq!(key.public(), expected.public(), "{columns} columns");
+        }
+        // What is not base64 stays refused.
+        fs::write(&path, text.replacen(&body[..8], "!!!!!!!!", 1)).unwrap();
+        assert!(matches!(SigningKey::load(&path, None), Err(KeyError::Malformed { .. })));
     }
 
     #[test]
