@@ -16,7 +16,7 @@ use std::sync::{Condvar, Mutex};
 /// Commits one reader reads in a row before the next reader's turn (its trees stay at hand).
 const RUN: usize = 256;
 /// Rows one reader may have read that the walk has not taken yet.
-const AHEAD_ROWS: usize = 4_096;
+const AHEAD_ROWS: usize = 512;
 /// A reader hands over its commits in batches of at most this many commits or rows.
 const BATCH: usize = 64;
 /// Below this many commits, reading on the walk's own thread is cheaper than starting readers.
