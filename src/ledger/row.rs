@@ -196,6 +196,12 @@ fn push_decimal(n: u64, out: &mut Vec<u8>) {
 
 /// Why a value cannot go into a row.
 pub fn check_value(value: &str) -> Result<(), String> {
+    let bytes = value.as_bytes();
+    let printable = |b: &u8| (b' '..=b'~').contains(b);
+    if bytes.iter().all(printable) && bytes.first().is_none_or(|b| *b != b' ') && bytes.last().is_none_or(|b| *b != b' ') {
+        // Printable ASCII (nearly every value), not starting or ending with a space: fine.
+        return Ok(());
+    }
     if let Some(c) = value.chars().find(|c| c.is_control()) {
         return Err(format!(
             "contains the control character {c:?} (line breaks and tabs are not allowed in a value)"
@@ -265,5 +271,19 @@ mod tests {
         assert!(check_value("a\nb").is_err());
         assert!(check_value(" padded").is_err());
         assert!(check_value("fine, \"quoted\" text").is_ok());
+    }
+
+    #[test]
+    fn the_ascii_shortcut_judges_as_the_general_rule_does() {
+        let general = |v: &str| !v.chars().any(char::is_control) && v.trim() == v;
+        let chars = (0u32..0x250)
+            .chain([0x2000, 0x2028, 0x3000, 0xfeff, 0x1f600])
+            .filter_map(char::from_u32);
+        for c in chars {
+            for value in [format!("x{c}y"), format!("{c}x"), format!("x{c}"), c.to_string(), format!("{c}{c}")] {
+                assert_eq!(check_value(&value).is_ok(), general(&value), "{value:?}");
+            }
+        }
+        assert!(check_value("").is_ok());
     }
 }
