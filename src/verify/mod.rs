@@ -11,7 +11,7 @@ mod signatures;
 pub mod witness;
 
 use crate::ledger::row::{Location, Row};
-use crate::repo::{self, Finding};
+use crate::repo::{self, Finding, RowStream};
 use crate::rules::commit::{CommitFacts, SignerFacts};
 use crate::rules::{self, State};
 use crate::time::Timestamp;
@@ -146,15 +146,9 @@ fn walk_chain(repo: &Repository, start: Option<State>, chain: &[Oid], tip: Oid, 
     // while too few remain to be worth reader threads.
     while next < chain.len() && (report.state.is_none() || !options.read_ahead || chain.len() - next < readahead::WORTH_READERS) {
         check_deadline(options)?;
-        let mut commit = readahead::read_commit(&mut trees, chain[next], options.check_signatures)?;
+        let commit = readahead::read_commit(&mut trees, chain[next], options.check_signatures)?;
         next += 1;
-        let ok = match ensure_state(&mut report, &commit) {
-            Some(segment_rows) => {
-                readahead::read_rows(&mut trees, &mut commit, segment_rows);
-                walk_commit(commit, options, &mut report, &mut pipeline)
-            }
-            None => false,
-        };
+        let ok = walk_commit(commit, &mut trees, options, &mut report, &mut pipeline)?;
         report.commits += 1;
         if let Some(progress) = options.progress {
             progress(next, chain.len());
@@ -167,7 +161,7 @@ fn walk_chain(repo: &Repository, start: Option<State>, chain: &[Oid], tip: Oid, 
         let segment_rows = state.policy.ledger.segment_rows;
         readahead::read_ahead(repo, &chain[next..], segment_rows, options.check_signatures, READERS, |commit| {
             check_deadline(options)?;
-            let ok = walk_commit(commit, options, &mut report, &mut pipeline);
+            let ok = walk_commit(commit, &mut trees, options, &mut report, &mut pipeline)?;
             report.commits += 1;
             next += 1;
             if let Some(progress) = options.progress {
@@ -199,27 +193,34 @@ fn check_deadline(options: &Options) -> Result<()> {
 }
 
 /// The state exists once the root commit's policy is read: makes it from `commit` when it
-/// is still missing, and returns the segment size its rows are read with (`None`, with a
-/// finding, when the root commit's policy is unusable).
-fn ensure_state(report: &mut Report, commit: &ReadCommit) -> Option<u64> {
+/// is still missing (false, with a finding, when the root commit's policy is unusable).
+fn ensure_state(report: &mut Report, commit: &ReadCommit) -> bool {
     if report.state.is_none() {
         match rules::commit::genesis(commit.changes.policy.as_deref()) {
             Ok(state) => report.state = Some(state),
             Err(v) => {
                 report.findings.push(Finding::of(v).in_commit(commit.id));
-                return None;
+                return false;
             }
         }
     }
-    report.state.as_ref().map(|state| state.policy.ledger.segment_rows)
+    true
 }
 
-/// Replays one commit, read with its rows; returns false when history cannot be followed
-/// past it.
-fn walk_commit(commit: ReadCommit, options: &Options, report: &mut Report, pipeline: &mut Option<SignaturePipeline>) -> bool {
+/// Replays one commit; returns false when history cannot be followed past it. Its rows are
+/// those a reader read, or, when it left them (a commit of many segments, or no reader),
+/// streamed here through `trees` one segment at a time, so a huge commit never sits in
+/// memory whole and the deadline is checked as it is read.
+fn walk_commit(
+    commit: ReadCommit,
+    trees: &mut repo::Trees,
+    options: &Options,
+    report: &mut Report,
+    pipeline: &mut Option<SignaturePipeline>,
+) -> Result<bool> {
     let id = commit.id;
-    if ensure_state(report, &commit).is_none() {
-        return false;
+    if !ensure_state(report, &commit) {
+        return Ok(false);
     }
     if let (true, None, Some(state)) = (options.check_signatures, pipeline.as_ref(), report.state.as_ref()) {
         *pipeline = Some(SignaturePipeline::start(&state.policy.ledger.namespace, 2));
@@ -230,9 +231,9 @@ fn walk_commit(commit: ReadCommit, options: &Options, report: &mut Report, pipel
     };
     if !commit.changes.findings.is_empty() {
         report.findings.extend(commit.changes.findings.into_iter().map(|f| f.in_commit(id)));
-        return false;
+        return Ok(false);
     }
-    let Some(state) = report.state.as_mut() else { return false };
+    let Some(state) = report.state.as_mut() else { return Ok(false) };
     let valid_before = committer_key.as_deref().is_some_and(|fp| rules::commit::key_valid(state, fp));
 
     let mut walked = Walked {
@@ -240,8 +241,21 @@ fn walk_commit(commit: ReadCommit, options: &Options, report: &mut Report, pipel
         rows: 0,
         first_recorded: None,
     };
-    for (row, location) in commit.rows {
+    let read = commit.rows.into_iter().map(Ok).chain(commit.broken.map(Err));
+    let mut stream = RowStream::new(trees, commit.changes.sources, state.policy.ledger.segment_rows);
+    let streamed = std::iter::from_fn(|| stream.next_row().transpose());
+    for next in read.chain(streamed) {
+        let (row, location) = match next {
+            Ok(next) => next,
+            Err(finding) => {
+                report.findings.push(finding.in_commit(id));
+                return Ok(false);
+            }
+        };
         report.rows += 1;
+        if report.rows.is_multiple_of(4096) {
+            check_deadline(options)?;
+        }
         walked.rows += 1;
         walked.first_recorded.get_or_insert(row.timestamp);
         if let Some(pipeline) = pipeline.as_mut() {
@@ -262,10 +276,6 @@ fn walk_commit(commit: ReadCommit, options: &Options, report: &mut Report, pipel
             }
         }
     }
-    if let Some(finding) = commit.broken {
-        report.findings.push(finding.in_commit(id));
-        return false;
-    }
     report.walked.push(walked);
     let text_id = id.to_string();
     let facts = CommitFacts {
@@ -280,7 +290,7 @@ fn walk_commit(commit: ReadCommit, options: &Options, report: &mut Report, pipel
     };
     let violations = rules::commit::end_commit(state, &facts);
     report.findings.extend(violations.into_iter().map(|v| Finding::of(v).in_commit(id)));
-    true
+    Ok(true)
 }
 
 /// Reads a commit's SSH signature (with the data it signs; `None`: the commit is not signed)

@@ -21,6 +21,9 @@ const AHEAD_ROWS: usize = 512;
 const BATCH: usize = 64;
 /// Below this many commits, reading on the walk's own thread is cheaper than starting readers.
 pub const WORTH_READERS: usize = 512;
+/// A reader reads the rows of a commit of at most this many segments (2,048 rows); larger
+/// commits' rows are left to the walk, which streams them a segment at a time.
+const READ_SEGMENTS: usize = 64;
 
 /// A commit as a walk needs it from git.
 pub struct ReadCommit {
@@ -33,16 +36,16 @@ pub struct ReadCommit {
     /// The commit's SSH signature and the data it signs, when signatures are checked
     /// (`None` inside: the commit carries no signature).
     pub signature: Option<Option<(Vec<u8>, Vec<u8>)>>,
-    /// What it changes relative to its first parent (its sources are consumed by
-    /// [`read_rows`]).
+    /// What it changes relative to its first parent; the sources left are the segments
+    /// whose rows are still to be read (all of them unless a reader read them).
     pub changes: Changes,
-    /// The rows it adds, in `seq` order, with where each is stored.
+    /// The rows a reader read, in `seq` order, with where each is stored.
     pub rows: Vec<(Row, Location)>,
-    /// What stopped reading its rows after `rows`, if anything.
+    /// What stopped the reader after `rows`, if anything.
     pub broken: Option<Box<Finding>>,
 }
 
-/// Reads a commit and what it changes, not yet its rows (see [`read_rows`]).
+/// Reads a commit and what it changes, not its rows (see [`read_rows`]).
 pub fn read_commit(trees: &mut Trees, id: Oid, signatures: bool) -> Result<ReadCommit> {
     let repo = trees.repo;
     let commit = repo.find_commit(id).with_context(|| format!("cannot read commit {id}"))?;
@@ -64,9 +67,9 @@ pub fn read_commit(trees: &mut Trees, id: Oid, signatures: bool) -> Result<ReadC
 }
 
 /// Reads the rows a commit adds (segments of `segment_rows` rows), unless what it changes
-/// is already broken.
-pub fn read_rows(trees: &mut Trees, commit: &mut ReadCommit, segment_rows: u64) {
-    if !commit.changes.findings.is_empty() {
+/// is already broken or it adds more than [`READ_SEGMENTS`] segments.
+fn read_rows(trees: &mut Trees, commit: &mut ReadCommit, segment_rows: u64) {
+    if !commit.changes.findings.is_empty() || commit.changes.sources.len() > READ_SEGMENTS {
         return;
     }
     let sources = std::mem::take(&mut commit.changes.sources);
@@ -250,9 +253,14 @@ mod tests {
     use crate::sign::SigningKey;
     use crate::time::Timestamp;
 
+    /// Rows of the one large commit some tests put in their history: more segments than a
+    /// reader reads.
+    const LARGE: usize = (READ_SEGMENTS + 6) * 32;
+
     /// A repository of `commits` commits after a root holding the policy, each adding one to
-    /// three rows; returns it, its chain (root first) and the number of rows.
-    fn history(dir: &std::path::Path, commits: usize) -> (Repository, Vec<Oid>, u64) {
+    /// three rows ([`LARGE`] for commit number `large`); returns it, its chain (root first)
+    /// and the number of rows.
+    fn history(dir: &std::path::Path, commits: usize, large: Option<usize>) -> (Repository, Vec<Oid>, u64) {
         let repo = Repository::init_bare(dir).unwrap();
         let policy = Policy::render_template(TEMPLATE, "0123456789abcdef0123", "Test");
         let key = SigningKey::from_seed([7; 32], "test");
@@ -263,7 +271,8 @@ mod tests {
         let teams = table_id("teams").unwrap();
         let (mut chain, mut seq) = (Vec::new(), 0);
         for n in 0..=commits {
-            let rows: Vec<Row> = (0..n % 3 + usize::from(n > 0))
+            let count = if Some(n) == large { LARGE } else { n % 3 + usize::from(n > 0) };
+            let rows: Vec<Row> = (0..count)
                 .map(|_| {
                     seq += 1;
                     let name = format!("team {seq}");
@@ -318,7 +327,7 @@ mod tests {
     #[test]
     fn readers_hand_back_every_commit_in_order_as_one_thread_reads_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (repo, chain, rows) = history(dir.path(), 2 * RUN + 100);
+        let (repo, chain, rows) = history(dir.path(), 2 * RUN + 100, None);
         let expected = read_here(&repo, &chain[1..]);
         let seqs: Vec<u64> = expected.iter().flat_map(|(_, seqs)| seqs.clone()).collect();
         assert_eq!(seqs, (1..=rows).collect::<Vec<u64>>(), "every row, once, in order");
@@ -340,7 +349,7 @@ mod tests {
     #[test]
     fn the_walk_stops_readers_early_and_their_errors_reach_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (repo, chain, _) = history(dir.path(), RUN + 50);
+        let (repo, chain, _) = history(dir.path(), RUN + 50, None);
         let mut calls = 0;
         read_ahead(&repo, &chain, 32, false, 2, |_| {
             calls += 1;
@@ -374,7 +383,19 @@ mod tests {
     #[test]
     fn a_walk_reports_the_same_with_readers_as_without() {
         let dir = tempfile::tempdir().unwrap();
-        let (repo, mut chain, rows) = history(dir.path(), WORTH_READERS + RUN);
+        // One commit past the readers' start adds more segments than a reader reads: the
+        // walk streams its rows itself.
+        let large = WORTH_READERS + 20;
+        let (repo, mut chain, rows) = history(dir.path(), WORTH_READERS + RUN, Some(large));
+        let mut left_to_the_walk = Vec::new();
+        read_ahead(&repo, &chain[1..], 32, false, 2, |commit| {
+            if !commit.changes.sources.is_empty() {
+                left_to_the_walk.push((commit.id, commit.rows.len(), commit.changes.sources.len() > READ_SEGMENTS));
+            }
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(left_to_the_walk, [(chain[large], 0, true)]);
         // A commit that adds a stray file stops the walk past the readers' start.
         let stop = WORTH_READERS + 100;
         let parent = repo.find_commit(chain[stop]).unwrap();
