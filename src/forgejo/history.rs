@@ -48,7 +48,7 @@ impl Histories {
             self.add_to_proposal(row, &at);
         }
         if CARRIERS.contains(&row.action.as_str()) {
-            self.carriers.insert(row.seq, row_ref(row, &at));
+            self.carriers.insert(row.seq, RowRef::of(row, &at));
         }
         self.work.add(row, at);
     }
@@ -73,7 +73,7 @@ impl Histories {
             _ => row.get("proposal").parse().ok(),
         };
         let Some(seq) = seq else { return };
-        let reference = row_ref(row, at);
+        let reference = RowRef::of(row, at);
         let entry = self.proposals.entry(seq).or_default();
         match row.action.as_str() {
             "object" => entry.objections.push(Objection {
@@ -87,15 +87,6 @@ impl Histories {
             _ => {}
         }
         entry.rows.push(reference);
-    }
-}
-
-fn row_ref(row: &Row, at: &Location) -> RowRef {
-    RowRef {
-        seq: row.seq,
-        action: row.action.clone(),
-        file: at.file.clone(),
-        line: at.line,
     }
 }
 

@@ -52,8 +52,9 @@ pub const NAV: [(&str, &str); 8] = [
 ];
 
 /// The version of the pages' rendering: a build with another does not go on from an earlier
-/// build's model. 2: proposals' histories, the Decisions pages and the tranches.
-const RENDERING: u32 = 2;
+/// build's model. 2: proposals' histories, the Decisions pages and the tranches. 3: the rows
+/// that carried a decision out, "as #N decided" in events, the rules table's "Allowed by".
+const RENDERING: u32 = 3;
 
 /// Folder of the MkDocs pages inside the site folder (with `mkdocs.yml` beside `docs/`).
 pub const DOCS_DIR: &str = "markdown";

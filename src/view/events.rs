@@ -288,7 +288,6 @@ fn task_words(task: &str, before: &State) -> String {
     }
 }
 
-/// The event of `row`, read against the state `before` it was applied.
 /// `alice amended the policy, as #33 decided` (or without the proposal, in the bootstrap
 /// phase).
 fn amended(row: &Row, before: &State) -> String {
@@ -302,6 +301,7 @@ fn amended(row: &Row, before: &State) -> String {
     }
 }
 
+/// The event of `row`, read against the state `before` it was applied.
 pub fn event_of(row: &Row, before: &State) -> Event {
     let actor = row.actor.as_str();
     let owner = row.get("owner").to_string();

@@ -24,6 +24,18 @@ pub struct RowRef {
     pub line: u64,
 }
 
+impl RowRef {
+    /// The reference to `row`, stored at `at`.
+    pub fn of(row: &Row, at: &Location) -> RowRef {
+        RowRef {
+            seq: row.seq,
+            action: row.action.clone(),
+            file: at.file.clone(),
+            line: at.line,
+        }
+    }
+}
+
 /// A closed work session, from its session-log row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Session {
@@ -169,12 +181,7 @@ pub struct History {
 impl History {
     /// Files one row (read at `at`) under the task or objective and the owners it concerns.
     pub fn add(&mut self, row: &Row, at: Location) {
-        let reference = RowRef {
-            seq: row.seq,
-            action: row.action.clone(),
-            file: at.file,
-            line: at.line,
-        };
+        let reference = RowRef::of(row, &at);
         let mut owners: Vec<String> = ["owner", "attacker", "defender"]
             .iter()
             .map(|c| row.get(c).to_string())
