@@ -8,6 +8,7 @@ pub mod forge;
 pub mod layout;
 pub mod stream;
 pub mod trees;
+pub mod worktree;
 pub mod write;
 
 pub use changes::{commit_changes, head_sources, read_changes, Changes};

@@ -6,7 +6,7 @@ use crate::ledger::row::Row;
 use crate::ledger::schema::{self, TableId};
 use crate::ledger::segment;
 use crate::ledger::TABLES_DIR;
-use crate::repo::layout;
+use crate::repo::{layout, worktree};
 use crate::sign::SigningKey;
 use crate::time::Timestamp;
 use anyhow::{anyhow, bail, Context, Result};
@@ -231,13 +231,19 @@ pub fn refresh_worktree(repo: &Repository, paths: &[String]) -> Result<()> {
     if repo.is_bare() || paths.is_empty() {
         return Ok(());
     }
-    let mut options = git2::build::CheckoutBuilder::new();
-    options.force().disable_pathspec_match(true);
-    for path in paths {
-        options.path(path);
-    }
-    repo.checkout_head(Some(&mut options))
-        .context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
+    let checked_out = || -> Result<()> {
+        let head = repo.head()?.peel_to_tree()?;
+        if worktree::check_out(repo, &head, paths)? {
+            return Ok(());
+        }
+        let mut options = git2::build::CheckoutBuilder::new();
+        options.force().disable_pathspec_match(true);
+        for path in paths {
+            options.path(path);
+        }
+        Ok(repo.checkout_head(Some(&mut options))?)
+    };
+    checked_out().context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
 }
 
 /// Fails when any of `paths` (those an entry is about to write) holds something in the
@@ -249,6 +255,27 @@ pub fn ensure_clean(repo: &Repository, paths: &[String]) -> Result<()> {
     if repo.is_bare() || paths.is_empty() {
         return Ok(());
     }
+    let head = match repo.head() {
+        Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
+        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => None,
+        Err(e) => return Err(e).context("cannot read HEAD"),
+    };
+    let dirty = match worktree::dirty_paths(repo, head.as_ref(), paths)? {
+        Some(dirty) => dirty,
+        None => dirty_by_status(repo, paths)?,
+    };
+    if !dirty.is_empty() {
+        bail!(
+            "the ledger's working tree has changes that are not committed where this entry writes: {}. smartup writes only signed entries; \
+             undo hand edits with `git checkout -- . && git clean -n` (and `-f` once you have checked the list)",
+            dirty.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The paths among `paths` that libgit2's status finds changed, staged or untracked.
+fn dirty_by_status(repo: &Repository, paths: &[String]) -> Result<Vec<String>> {
     let mut options = git2::StatusOptions::new();
     options
         .include_untracked(true)
@@ -259,13 +286,5 @@ pub fn ensure_clean(repo: &Repository, paths: &[String]) -> Result<()> {
         options.pathspec(path);
     }
     let statuses = repo.statuses(Some(&mut options)).context("cannot read the working tree's status")?;
-    let dirty: Vec<String> = statuses.iter().filter_map(|s| s.path().ok().map(str::to_string)).collect();
-    if !dirty.is_empty() {
-        bail!(
-            "the ledger's working tree has changes that are not committed where this entry writes: {}. smartup writes only signed entries; \
-             undo hand edits with `git checkout -- . && git clean -n` (and `-f` once you have checked the list)",
-            dirty.join(", ")
-        );
-    }
-    Ok(())
+    Ok(statuses.iter().filter_map(|s| s.path().ok().map(str::to_string)).collect())
 }
