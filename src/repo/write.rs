@@ -274,13 +274,14 @@ pub fn ensure_clean(repo: &Repository, paths: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The paths among `paths` that libgit2's status finds changed, staged or untracked.
+/// The paths among `paths` that libgit2's status finds changed, staged, untracked or ignored
+/// (an ignored file is a file all the same: an entry does not overwrite it).
 fn dirty_by_status(repo: &Repository, paths: &[String]) -> Result<Vec<String>> {
     let mut options = git2::StatusOptions::new();
     options
         .include_untracked(true)
         .recurse_untracked_dirs(true)
-        .include_ignored(false)
+        .include_ignored(true)
         .disable_pathspec_match(true);
     for path in paths {
         options.pathspec(path);

@@ -79,7 +79,11 @@ impl StateCache {
         if header != expected.as_bytes() {
             return Cached::Damaged("the cached state's checksum does not match".into());
         }
-        match serde_json::from_slice::<State>(body) {
+        // Checked as UTF-8 once, so that the parser need not check each string again.
+        let Ok(body) = std::str::from_utf8(body) else {
+            return Cached::Damaged("the cached state is not UTF-8".into());
+        };
+        match serde_json::from_str::<State>(body) {
             Ok(state) => Cached::Hit(Box::new(state)),
             Err(e) => Cached::Damaged(format!("the cached state cannot be read: {e}")),
         }
