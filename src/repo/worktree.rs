@@ -9,10 +9,10 @@
 //! (about 3 ms in all). Each path's file is compared with (or written from) its blob
 //! directly, whatever the index's stat data says.
 //!
-//! Only the plain case is handled, which is every ledger clone smartup makes: an index of
+//! Only the plain case is handled, that of a ledger cloned with git's defaults: an index of
 //! version 2 or 3 without a mandatory extension, no attributes or line-ending conversion in
-//! play, a case-sensitive checkout, and ledger paths. Anything else gives `None`, and the
-//! caller uses libgit2.
+//! play, a case-sensitive, full (not sparse) checkout that keeps the executable bit, and
+//! ledger paths. Anything else is left to libgit2.
 
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Oid, Repository, Tree};
@@ -169,6 +169,11 @@ impl Index {
             let entry = parse_entry(&bytes[..body_end], at, version)?;
             at = entry.bytes.end;
             entries.push(entry);
+        }
+        // Lookups search by path: the entries must be in git's order.
+        let key = |e: &Entry| (&bytes[e.path.clone()], e.flags & STAGE);
+        if entries.windows(2).any(|pair| key(&pair[0]) >= key(&pair[1])) {
+            return None;
         }
         let mut kept = Vec::new();
         while at < body_end {
@@ -399,8 +404,11 @@ fn plain_checkout(repo: &Repository, workdir: &Path, paths: &[String]) -> bool {
     let Ok(config) = repo.config() else { return false };
     let set = |name: &str| config.get_entry(name).is_ok();
     let is = |name: &str, value: bool| !set(name) || config.get_bool(name).is_ok_and(|on| on == value);
-    let plain_config =
-        is("core.autocrlf", false) && is("core.ignorecase", false) && is("core.filemode", true) && !set("core.attributesFile");
+    let plain_config = is("core.autocrlf", false)
+        && is("core.ignorecase", false)
+        && is("core.filemode", true)
+        && is("core.sparseCheckout", false)
+        && !set("core.attributesFile");
     if !plain_config || !paths.iter().all(|p| plain_path(p)) {
         return false;
     }
@@ -627,6 +635,10 @@ mod tests {
         let (dir, repo) = clone_with(&files());
         git(dir.path(), &["config", "core.autocrlf", "true"]);
         assert!(dirty_paths(&repo, None, &paths).unwrap().is_none());
+        // A sparse checkout, whose entries outside the cone have no file.
+        let (dir, repo) = clone_with(&files());
+        git(dir.path(), &["config", "core.sparseCheckout", "true"]);
+        assert!(dirty_paths(&repo, None, &paths).unwrap().is_none());
         // A damaged index: libgit2 reports it.
         let (_dir, repo) = clone_with(&files());
         let index = repo.path().join("index");
@@ -651,6 +663,16 @@ mod tests {
         assert!(Index::parse(bad).is_none());
         // Cut short.
         assert!(Index::parse(bytes[..40].to_vec()).is_none());
+        // The first two entries swapped: well formed, out of order.
+        let index = Index::parse(bytes.clone()).unwrap();
+        let (first, second) = (index.entries[0].bytes.clone(), index.entries[1].bytes.clone());
+        let mut swapped = bytes[..12].to_vec();
+        swapped.extend_from_slice(&bytes[second.clone()]);
+        swapped.extend_from_slice(&bytes[first]);
+        swapped.extend_from_slice(&bytes[second.end..bytes.len() - CHECKSUM]);
+        let checksum = Sha1::digest(&swapped);
+        swapped.extend_from_slice(&checksum);
+        assert!(Index::parse(swapped).is_none());
     }
 
     #[test]
