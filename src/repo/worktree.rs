@@ -603,12 +603,15 @@ mod tests {
         let (dir, repo) = clone_with(&files());
         std::fs::write(repo.path().join("index.lock"), "").unwrap();
         let error = format!("{:#}", record(&repo, &[("tables/a/1/02.csv", Some("2,b\n4,d\n"))]).unwrap_err());
-        assert!(
-            error.contains("index.lock exists") && error.contains("git checkout -- ."),
-            "{error}"
-        );
+        let advice = "git reset -q -- tables/a/1/02.csv && git checkout -- tables/a/1/02.csv";
+        assert!(error.contains("index.lock exists") && error.contains(advice), "{error}");
         assert_eq!(std::fs::read_to_string(dir.path().join("tables/a/1/02.csv")).unwrap(), "2,b\n");
         assert!(repo.path().join("index.lock").exists(), "someone else's lock is left alone");
+        // Once the other process is done, the advice brings the clone in step.
+        std::fs::remove_file(repo.path().join("index.lock")).unwrap();
+        git(dir.path(), &["reset", "-q", "--", "tables/a/1/02.csv"]);
+        git(dir.path(), &["checkout", "--", "tables/a/1/02.csv"]);
+        assert_in_step(dir.path());
     }
 
     #[test]

@@ -243,7 +243,14 @@ pub fn refresh_worktree(repo: &Repository, paths: &[String]) -> Result<()> {
         }
         Ok(repo.checkout_head(Some(&mut options))?)
     };
-    checked_out().context("the entry is committed, but the working tree could not be updated (run `git checkout -- .`)")
+    // Those paths were clean before the entry (see `ensure_clean`): resetting them loses nothing.
+    let listed = paths.join(" ");
+    checked_out().with_context(|| {
+        format!(
+            "the entry is committed, but the working tree could not be updated; bring its files in line with \
+             `git reset -q -- {listed} && git checkout -- {listed}`"
+        )
+    })
 }
 
 /// Fails when any of `paths` (those an entry is about to write) holds something in the
