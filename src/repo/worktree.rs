@@ -576,10 +576,23 @@ mod tests {
         let append = [("tables/a/1/02.csv", Some("2,b\n4,d\n"))];
 
         std::fs::write(&target, "2,b\nhand\n").unwrap();
+        let error = refused(&append);
+        let advice = "git stash push --include-untracked -- tables/a/1/02.csv";
+        assert!(error.contains(advice), "{error}");
+        // The advice works, and keeps the edit.
+        git(
+            dir.path(),
+            &["stash", "push", "-q", "--include-untracked", "--", "tables/a/1/02.csv"],
+        );
+        record(&repo, &append).unwrap();
+        assert_in_step(dir.path());
+        assert!(git(dir.path(), &["stash", "show", "-p"]).contains("+hand"));
+        let append = [("tables/a/1/02.csv", Some("2,b\n4,d\n5,e\n"))];
+        std::fs::write(&target, "2,b\n4,d\nhand\n").unwrap();
         assert!(refused(&append).contains("tables/a/1/02.csv"));
         // Staged, then the file put back: the index still differs from HEAD.
         git(dir.path(), &["add", "tables/a/1/02.csv"]);
-        std::fs::write(&target, "2,b\n").unwrap();
+        std::fs::write(&target, "2,b\n4,d\n").unwrap();
         assert!(refused(&append).contains("tables/a/1/02.csv"));
         git(dir.path(), &["reset", "-q"]);
         // Deleted in the working tree.

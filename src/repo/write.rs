@@ -273,9 +273,11 @@ pub fn ensure_clean(repo: &Repository, paths: &[String]) -> Result<()> {
     };
     if !dirty.is_empty() {
         bail!(
-            "the ledger's working tree has changes that are not committed where this entry writes: {}. smartup writes only signed entries; \
-             undo hand edits with `git checkout -- . && git clean -n` (and `-f` once you have checked the list)",
-            dirty.join(", ")
+            "the ledger's working tree has changes that are not committed where this entry writes: {}. smartup writes only signed entries \
+             and never overwrites a file: put those changes aside with `git stash push --include-untracked -- {}` \
+             (`--all` instead also takes files git ignores) and try again",
+            dirty.join(", "),
+            dirty.join(" ")
         );
     }
     Ok(())
