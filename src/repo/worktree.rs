@@ -54,7 +54,7 @@ pub fn dirty_paths(repo: &Repository, head: Option<&Tree>, paths: &[String]) -> 
         };
         let staged = match index.entries_of(path) {
             [] => None,
-            [one] if one.flags & STAGE == 0 => Some((index.oid(one), index.mode(one))),
+            [one] if one.flags & STAGE == 0 => index.blob(one),
             _ => {
                 dirty.push(path.clone()); // in conflict
                 continue;
@@ -207,13 +207,13 @@ impl Index {
         &self.entries[start..end]
     }
 
-    fn oid(&self, entry: &Entry) -> Oid {
-        let at = entry.bytes.start + 40;
-        Oid::from_bytes(&self.bytes[at..at + 20]).expect("20 bytes")
-    }
-
-    fn mode(&self, entry: &Entry) -> u32 {
-        be32(&self.bytes, entry.bytes.start + 24).unwrap_or(0)
+    /// The blob id and file mode an entry records.
+    fn blob(&self, entry: &Entry) -> Option<(Oid, u32)> {
+        let at = entry.bytes.start;
+        Some((
+            Oid::from_bytes(self.bytes.get(at + 40..at + 60)?).ok()?,
+            be32(&self.bytes, at + 24)?,
+        ))
     }
 
     /// The index with the entries of `replaced`'s paths (every stage) replaced by its
