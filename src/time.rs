@@ -69,9 +69,7 @@ impl Timestamp {
         let secs = self.0.rem_euclid(DAY);
         (y, mo, d, (secs / HOUR) as u32, ((secs % HOUR) / 60) as u32, (secs % 60) as u32)
     }
-}
 
-impl Timestamp {
     /// The canonical text (`2026-11-26T09:30:00Z`), as [`fmt::Display`] writes it, without
     /// the formatting machinery: rows are encoded and signed-over by the million.
     pub fn write_to(self, out: &mut Vec<u8>) {

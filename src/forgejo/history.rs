@@ -43,12 +43,12 @@ pub struct ProposalHistory {
 
 impl Histories {
     /// Files one row (read at `at`).
-    pub fn add(&mut self, row: &Row, at: Location) {
+    pub fn add(&mut self, row: &Row, at: &Location) {
         if at.table == PROPOSALS_TABLE {
-            self.add_to_proposal(row, &at);
+            self.add_to_proposal(row, at);
         }
         if CARRIERS.contains(&row.action.as_str()) {
-            self.carriers.insert(row.seq, RowRef::of(row, &at));
+            self.carriers.insert(row.seq, RowRef::of(row, at));
         }
         self.work.add(row, at);
     }
@@ -94,7 +94,7 @@ impl Histories {
 pub fn read(repo: &Repository, head: Oid, segment_rows: u64) -> Result<Histories> {
     let mut histories = Histories::default();
     for_each_row(repo, head, segment_rows, |row, location| {
-        histories.add(&row, location);
+        histories.add(&row, &location);
         Ok(true)
     })?;
     Ok(histories)

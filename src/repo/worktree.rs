@@ -60,7 +60,7 @@ pub fn dirty_paths(repo: &Repository, head: Option<&Tree>, paths: &[String]) -> 
                 continue;
             }
         };
-        if staged != want || !file_holds(&workdir.join(path), want)? {
+        if staged != want || !real_folders(workdir, path) || !file_holds(&workdir.join(path), want)? {
             dirty.push(path.clone());
         }
     }
@@ -292,6 +292,24 @@ fn blob_at(tree: &Tree, path: &str) -> Result<Option<(Oid, u32)>> {
     }
 }
 
+/// Whether each folder on `path` in `workdir` is a real folder or not there yet: a symbolic
+/// link or a file in its place would have the entry written somewhere else, or fail.
+fn real_folders(workdir: &Path, path: &str) -> bool {
+    let Some((folders, _file)) = path.rsplit_once('/') else {
+        return true;
+    };
+    let mut folder = workdir.to_path_buf();
+    for part in folders.split('/') {
+        folder.push(part);
+        match std::fs::symlink_metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Whether the working-tree `file` holds the blob `want` (`None`: nothing stands there).
 fn file_holds(file: &Path, want: Option<(Oid, u32)>) -> Result<bool> {
     let meta = match std::fs::symlink_metadata(file) {
@@ -442,20 +460,12 @@ fn plain_path(path: &str) -> bool {
 mod tests {
     use super::*;
     use crate::repo::write::{ensure_clean, refresh_worktree};
-    use std::process::Command;
+    use crate::sign::test_support;
 
-    /// `git` in `dir`, isolated from the user's configuration; its stdout.
+    /// `git` in `dir`, isolated from the user's configuration, committing as "t"; its stdout.
     fn git(dir: &Path, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t.invalid"])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).expect("UTF-8")
+        let identity = ["-c", "user.name=t", "-c", "user.email=t@t.invalid"];
+        test_support::run_ok(test_support::git(dir).args(identity).args(args))
     }
 
     /// A clone whose first commit, made by git, holds `files`.
@@ -605,6 +615,13 @@ mod tests {
         std::fs::write(dir.path().join("tables/a/2/03.csv"), "mine\n").unwrap();
         assert!(refused(&[("tables/a/2/03.csv", Some("5,e\n"))]).contains("tables/a/2/03.csv"));
         assert_eq!(std::fs::read_to_string(dir.path().join("tables/a/2/03.csv")).unwrap(), "mine\n");
+        // A symbolic link where a folder of the path should be: the entry would be written
+        // outside the working tree.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::remove_dir_all(dir.path().join("tables/a/2")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("tables/a/2")).unwrap();
+        assert!(refused(&[("tables/a/2/03.csv", Some("5,e\n"))]).contains("tables/a/2/03.csv"));
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was written outside");
         // The executable bit counts as a change.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();

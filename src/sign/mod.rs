@@ -23,7 +23,7 @@ mod code;
 mod keys;
 mod sshsig;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod wire;
 
 pub use batch::{verify_all, verify_signed, KeyScreen, SignatureCheck, SignedData};

@@ -19,7 +19,7 @@ pub(super) fn keygen() -> Command {
 }
 
 /// `git` run in `dir`, isolated from the user's and the system's configuration.
-pub(super) fn git(dir: &Path) -> Command {
+pub(crate) fn git(dir: &Path) -> Command {
     let mut command = Command::new("git");
     command
         .current_dir(dir)
@@ -33,7 +33,7 @@ pub(super) fn git(dir: &Path) -> Command {
 }
 
 /// Runs `command`, panics (with its stderr) unless it succeeds, returns its stdout.
-pub(super) fn run_ok(command: &mut Command) -> String {
+pub(crate) fn run_ok(command: &mut Command) -> String {
     let output = command.output().expect("cannot run command");
     assert!(
         output.status.success(),

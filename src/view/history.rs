@@ -180,8 +180,8 @@ pub struct History {
 
 impl History {
     /// Files one row (read at `at`) under the task or objective and the owners it concerns.
-    pub fn add(&mut self, row: &Row, at: Location) {
-        let reference = RowRef::of(row, &at);
+    pub fn add(&mut self, row: &Row, at: &Location) {
+        let reference = RowRef::of(row, at);
         let mut owners: Vec<String> = ["owner", "attacker", "defender"]
             .iter()
             .map(|c| row.get(c).to_string())
@@ -298,7 +298,7 @@ mod tests {
     fn history(b: &Book) -> History {
         let mut h = History::default();
         for (row, at) in &b.rows {
-            h.add(row, at.clone());
+            h.add(row, at);
         }
         h
     }

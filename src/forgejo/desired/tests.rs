@@ -82,7 +82,7 @@ pub(crate) fn desired_of(book: &Book, hours: i64) -> Desired {
     let settings = Settings::from_section(&section).unwrap();
     let mut histories = Histories::default();
     for (row, at) in &book.rows {
-        histories.add(row, at.clone());
+        histories.add(row, at);
     }
     let instance = Url::parse("https://forge.example.org/").unwrap();
     let links = RowLinks::at(Some(("smartup".into(), "ledger".into())), &instance, "main");
