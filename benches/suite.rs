@@ -11,8 +11,8 @@
 //! 4. Per realistic ledger, in a fresh non-bare `git clone`: the first `smartup status`, then
 //!    one-row actions (`smartup deposit-eur`) through the release binary (median), the loose
 //!    object bytes each adds, and what `git gc` makes of them.
-//! 5. `hledger check` as a peer, when hledger is installed, on the journal `smartup journal`
-//!    writes.
+//! 5. `hledger check` as a peer, when hledger is installed, on the same entries as the
+//!    largest realistic ledger (every row as a journal transaction), against `smartup verify`.
 //!
 //! Each goal is printed as MET or NOT MET. Children are this executable with
 //! `--verify-only DIR` or `--hook-once FORGE OLD NEW`.
@@ -20,11 +20,16 @@
 mod common;
 
 use common::*;
-use git2::Repository;
+use git2::{Oid, Repository};
+use smartup::ledger::row::{Location, Row};
+use smartup::rules::State;
 use smartup::sign::{self, SignatureCheck};
 use smartup::time::PINNED_CLOCK;
 use smartup::verify::cache::StateCache;
 use smartup::verify::{walk, Options};
+use smartup::view::journal::{transaction, Money};
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -250,7 +255,7 @@ fn suite(args: &Args) {
     }
 
     println!("\n-- 6. peers");
-    hledger_peer(&binary, realistic.last().map(|(dir, _)| dir.as_path()), scratch.path());
+    hledger_peer(&binary, realistic.last().map(|(dir, _)| dir.as_path()), scratch.path(), &mut goals);
 
     let load_end = read_trimmed("/proc/loadavg");
     println!("\n== goals ==");
@@ -507,9 +512,10 @@ fn one_row_actions(binary: &Path, dir: &Path, git_dir: &Path, handle: &str, key:
     (median(&mut times), median(&mut added))
 }
 
-/// `hledger check` as a peer, if installed: on the journal `smartup journal` writes of the
-/// largest realistic ledger (the money rows only), against `smartup verify` of all its rows.
-fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path) {
+/// `hledger check` as a peer, if installed: on the same entries as the largest realistic
+/// ledger (every row, written by [`same_entries_journal`]), against `smartup verify` of them.
+/// The goal: verify, signatures included, at least as fast as hledger's check.
+fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path, goals: &mut Vec<String>) {
     let installed = Command::new("sh")
         .args(["-c", "command -v hledger"])
         .stdout(Stdio::null())
@@ -519,23 +525,9 @@ fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path) {
         println!("hledger not installed (or no realistic ledger): no peer figure");
         return;
     };
-    let clone = scratch.join("peer.git");
-    let cloned = Command::new("git")
-        .arg("clone")
-        .args(["-q", "--bare"])
-        .arg(ledger)
-        .arg(&clone)
-        .status();
-    assert!(cloned.is_ok_and(|s| s.success()), "cannot clone {}", ledger.display());
-    let journal = scratch.join("ledger.journal");
-    let path = |p: &Path| p.to_str().expect("UTF-8 path").to_string();
-    let export = timed_smartup(
-        binary,
-        scratch,
-        &["--ledger", &path(&clone), "journal", "--output", &path(&journal)],
-    );
-    let text = std::fs::read_to_string(&journal).expect("the journal");
-    let transactions = text.lines().filter(|l| l.contains(" * ")).count();
+    let journal = scratch.join("same-entries.journal");
+    let entries = same_entries_journal(ledger, &journal);
+    let size = std::fs::metadata(&journal).map_or(0, |m| m.len());
     let best = |run: &dyn Fn() -> f64| run().min(run());
     let hledger = best(&|| {
         let started = Instant::now();
@@ -548,10 +540,73 @@ fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path) {
         assert!(out.status.success(), "hledger check: {}", String::from_utf8_lossy(&out.stderr));
         started.elapsed().as_secs_f64()
     });
-    let verify = best(&|| timed_smartup(binary, scratch, &["--ledger", &path(&clone), "verify"]));
+    let path = ledger.to_str().expect("UTF-8 path");
+    let verify = best(&|| timed_smartup(binary, scratch, &["--ledger", path, "verify"]));
     println!(
-        "`smartup journal` wrote {transactions} transactions (the rows that moved money) in {export:.2} s\n\
-         hledger check of them: {hledger:.2} s; `smartup verify` of every row, signatures included: {verify:.2} s ({:.2}x hledger's time)",
+        "the same {entries} entries as a journal ({:.1} MB: each row's fields as tags, its money as postings)\n\
+         hledger check: {hledger:.2} s; `smartup verify`, signatures included: {verify:.2} s ({:.2}x hledger's time)",
+        size as f64 / 1e6,
         verify / hledger
     );
+    goals.push(format!(
+        "verify at least as fast as `hledger check` of the same entries: {}: {verify:.2} s against {hledger:.2} s ({entries} entries)",
+        verdict(verify <= hledger)
+    ));
+}
+
+/// Writes every row of the ledger at `ledger` as one transaction of a plain-text accounting
+/// journal (hledger's syntax) to `out`: its envelope and columns as tags (the signature as
+/// text, which hledger does not check) and, for a row that moved money, the postings
+/// `smartup journal` gives it. Returns how many rows.
+fn same_entries_journal(ledger: &Path, out: &Path) -> u64 {
+    let repo = Repository::open_bare(ledger).expect("the ledger");
+    let tip = repo.head().and_then(|h| h.peel_to_commit()).expect("the ledger's HEAD").id();
+    let text = RefCell::new(String::new());
+    // A row's postings need the money after it: each row waits for the next one's state.
+    let waiting = RefCell::new(None::<(Row, Money)>);
+    let settle = |after: &Money| {
+        if let Some((row, before)) = waiting.borrow_mut().take() {
+            journal_entry(&mut text.borrow_mut(), &row, &before, after);
+        }
+    };
+    let observe = |row: &Row, _: &Location, _: Oid, before: &State| {
+        let now = Money::of(before);
+        settle(&now);
+        *waiting.borrow_mut() = Some((row.clone(), now));
+    };
+    let options = Options {
+        observe: Some(&observe),
+        read_ahead: true,
+        ..Options::default()
+    };
+    let report = walk(&repo, tip, &options).expect("a walk of the ledger");
+    assert!(report.findings.is_empty(), "the ledger is broken: {:?}", report.findings.first());
+    settle(&Money::of(report.state.as_ref().expect("the ledger's state")));
+    std::fs::write(out, text.into_inner()).expect("the journal");
+    report.rows
+}
+
+/// One row as a journal transaction (see [`same_entries_journal`]).
+fn journal_entry(text: &mut String, row: &Row, before: &Money, after: &Money) {
+    let table = smartup::ledger::schema::table(row.table);
+    let date = &row.timestamp.to_string()[..10];
+    let _ = write!(
+        text,
+        "{date} * {} by {}\n    ; seq: {}, table: {}",
+        row.action, row.actor, row.seq, table.name
+    );
+    for (column, value) in table.columns.iter().zip(&row.columns) {
+        let _ = write!(text, ", {}: {}", column.name, value.replace([',', '\n'], " "));
+    }
+    let _ = writeln!(text, ", key: {}, signature: {}", row.key, row.signature);
+    if let Some(transaction) = transaction(row, "", before, after) {
+        for posting in transaction
+            .lines()
+            .filter(|l| l.starts_with("    ") && !l.trim_start().starts_with(';'))
+        {
+            text.push_str(posting);
+            text.push('\n');
+        }
+    }
+    text.push('\n');
 }

@@ -2,6 +2,7 @@
 //! segment of a table grown or left alone, new segments added in order, nothing else touched,
 //! no file outside the ledger's layout.
 
+use super::commit_header::CommitHeader;
 use super::findings::Finding;
 use super::layout::added_segments;
 use super::trees::Trees;
@@ -126,18 +127,18 @@ fn read_blob(repo: &Repository, blob: Oid, name: &str) -> Result<Vec<u8>> {
 
 /// The changes of a commit relative to its first parent (or to nothing, for a root commit).
 pub fn commit_changes(repo: &Repository, commit: &git2::Commit) -> Result<Changes> {
-    read_changes(&mut Trees::new(repo), commit)
+    read_changes(&mut Trees::new(repo), &CommitHeader::of(commit))
 }
 
 /// The changes of a commit relative to its first parent, read with `trees`: walking history
 /// with one reader, each commit's parent trees are the ones read for the commit before.
-pub fn read_changes(trees: &mut Trees, commit: &git2::Commit) -> Result<Changes> {
+pub fn read_changes(trees: &mut Trees, commit: &CommitHeader) -> Result<Changes> {
     let repo = trees.repo;
     let parent_root = trees.parent_root(commit)?;
     trees.start_commit(commit);
-    let tree = trees.find(commit.tree_id(), || format!("the tree of commit {}", commit.id()))?;
+    let tree = trees.find(commit.tree, || format!("the tree of commit {}", commit.id))?;
     let parent_tree = match parent_root {
-        Some(id) => Some(trees.find(id, || format!("the first parent of commit {}", commit.id()))?),
+        Some(id) => Some(trees.find(id, || format!("the first parent of commit {}", commit.id))?),
         None => None,
     };
     let mut changes = Changes::default();

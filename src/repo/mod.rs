@@ -3,6 +3,7 @@
 //! as one SSH-signed commit.
 
 pub mod changes;
+pub mod commit_header;
 pub mod findings;
 pub mod forge;
 pub mod layout;
@@ -12,6 +13,7 @@ pub mod worktree;
 pub mod write;
 
 pub use changes::{commit_changes, head_sources, read_changes, Changes};
+pub use commit_header::{read_commit_header, CommitHeader};
 pub use findings::Finding;
 pub use stream::RowStream;
 pub use trees::Trees;
@@ -101,21 +103,14 @@ pub fn first_parent_chain(repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
 /// is not on `tip`'s first-parent history (with `base` `None`: the chain from the root).
 pub fn chain_after(repo: &Repository, tip: Oid, base: Option<Oid>) -> Result<Option<Vec<Oid>>> {
     let mut chain = Vec::new();
-    let mut current = Some(repo.find_commit(tip).with_context(|| format!("cannot read commit {tip}"))?);
-    while let Some(commit) = current {
-        if Some(commit.id()) == base {
+    let mut current = Some(tip);
+    while let Some(id) = current {
+        if Some(id) == base {
             chain.reverse();
             return Ok(Some(chain));
         }
-        chain.push(commit.id());
-        current = match commit.parent_count() {
-            0 => None,
-            _ => Some(
-                commit
-                    .parent(0)
-                    .with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?,
-            ),
-        };
+        current = read_commit_header(repo, id, false)?.first_parent();
+        chain.push(id);
     }
     if base.is_some() {
         return Ok(None);

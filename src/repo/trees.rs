@@ -4,6 +4,7 @@
 //! times. Likewise a commit that grows a table's last segment is checked against the version
 //! the commit before wrote, which is kept from reading that commit.
 
+use super::commit_header::{read_commit_header, CommitHeader};
 use anyhow::{Context, Result};
 use git2::{Blob, Oid, Repository, Tree};
 
@@ -66,24 +67,22 @@ impl<'r> Trees<'r> {
 
     /// The root tree of `commit`'s first parent (`None` for a root commit): remembered when
     /// the parent was the last commit read, read otherwise.
-    pub fn parent_root(&self, commit: &git2::Commit) -> Result<Option<Oid>> {
-        let Ok(parent) = commit.parent_id(0) else { return Ok(None) };
+    pub fn parent_root(&self, commit: &CommitHeader) -> Result<Option<Oid>> {
+        let Some(parent) = commit.first_parent() else { return Ok(None) };
         match self.last_commit {
             Some((last, tree)) if last == parent => Ok(Some(tree)),
             _ => {
-                let parent = self
-                    .repo
-                    .find_commit(parent)
-                    .with_context(|| format!("cannot read the first parent of commit {}", commit.id()))?;
-                Ok(Some(parent.tree_id()))
+                let parent = read_commit_header(self.repo, parent, false)
+                    .with_context(|| format!("cannot read the first parent of commit {}", commit.id))?;
+                Ok(Some(parent.tree))
             }
         }
     }
 
     /// Starts reading `commit` (after [`Trees::parent_root`]): its root tree is the next
     /// commit's parent's.
-    pub fn start_commit(&mut self, commit: &git2::Commit) {
-        self.last_commit = Some((commit.id(), commit.tree_id()));
+    pub fn start_commit(&mut self, commit: &CommitHeader) {
+        self.last_commit = Some((commit.id, commit.tree));
     }
 }
 

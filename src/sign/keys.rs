@@ -364,19 +364,12 @@ impl PublicKey {
 
     /// Parses an SSH public key blob, telling other algorithms apart from garbage.
     pub(super) fn from_blob(blob: &[u8]) -> Result<PublicKey, BlobError> {
-        let mut reader = Reader::new(blob);
-        let kind = reader.string().ok_or(BlobError::Malformed("truncated key blob"))?;
-        if kind != KEY_TYPE.as_bytes() {
-            return Err(BlobError::OtherAlgorithm(printable(kind)));
-        }
-        let key = reader.string().ok_or(BlobError::Malformed("truncated key blob"))?;
-        if !reader.is_empty() {
-            return Err(BlobError::Malformed("trailing bytes after the key"));
-        }
-        let bytes: [u8; 32] = key
-            .try_into()
-            .map_err(|_| BlobError::Malformed("an ed25519 key must be 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| BlobError::Malformed("the key is not a point on the curve"))?;
+        Self::from_bytes(&blob_key_bytes(blob)?)
+    }
+
+    /// The key whose 32-byte encoding is `bytes`, if it is a point on the curve.
+    fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, BlobError> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| BlobError::Malformed("the key is not a point on the curve"))?;
         Ok(Self::from_verifying_key(key))
     }
 
@@ -386,6 +379,49 @@ impl PublicKey {
             bytes: key.to_bytes(),
             key,
         }
+    }
+}
+
+/// The 32 key bytes of an SSH ed25519 public key blob, telling other algorithms apart from
+/// garbage.
+fn blob_key_bytes(blob: &[u8]) -> Result<[u8; 32], BlobError> {
+    let mut reader = Reader::new(blob);
+    let kind = reader.string().ok_or(BlobError::Malformed("truncated key blob"))?;
+    if kind != KEY_TYPE.as_bytes() {
+        return Err(BlobError::OtherAlgorithm(printable(kind)));
+    }
+    let key = reader.string().ok_or(BlobError::Malformed("truncated key blob"))?;
+    if !reader.is_empty() {
+        return Err(BlobError::Malformed("trailing bytes after the key"));
+    }
+    key.try_into().map_err(|_| BlobError::Malformed("an ed25519 key must be 32 bytes"))
+}
+
+/// Keys decoded from SSH key blobs, kept by their bytes: decoding a key (a point
+/// decompression) costs about as much as checking a signature in a batch, and a long history
+/// is signed with the same few keys again and again.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::collections::HashMap<[u8; 32], PublicKey>,
+}
+
+impl KeyCache {
+    /// Keys kept at most: a history signed with ever new keys costs a decode each, never
+    /// memory without bound.
+    const KEEP: usize = 4096;
+
+    /// The key of an SSH public key blob, decoded once per distinct key.
+    pub(super) fn key_of_blob(&mut self, blob: &[u8]) -> Result<PublicKey, BlobError> {
+        let bytes = blob_key_bytes(blob)?;
+        if let Some(key) = self.keys.get(&bytes) {
+            return Ok(key.clone());
+        }
+        let key = PublicKey::from_bytes(&bytes)?;
+        if self.keys.len() >= Self::KEEP {
+            self.keys.clear();
+        }
+        self.keys.insert(bytes, key.clone());
+        Ok(key)
     }
 }
 
@@ -404,6 +440,32 @@ pub(super) enum BlobError {
 mod tests {
     use super::*;
     use crate::sign::test_support::{keygen, run_ok, ssh_keygen_verify, SEED_A};
+
+    #[test]
+    fn the_key_cache_decodes_as_a_blob_decodes_and_stays_bounded() {
+        let mut cache = KeyCache::default();
+        for round in 0..2 {
+            for i in 0..(KeyCache::KEEP + 3) as u32 {
+                let mut seed = [0u8; 32];
+                seed[..4].copy_from_slice(&i.to_le_bytes());
+                let key = SigningKey::from_seed(seed, "k").public().clone();
+                assert_eq!(cache.key_of_blob(&key.blob()).unwrap(), key, "round {round}, key {i}");
+                assert!(cache.keys.len() <= KeyCache::KEEP);
+            }
+        }
+        // The first y that is not on the curve: refused with the same words.
+        let blob_of = |y: u8| {
+            let mut blob = SigningKey::from_seed(SEED_A, "a").public().blob();
+            let at = blob.len() - 32;
+            blob[at..].copy_from_slice(&[0; 32]);
+            blob[at] = y;
+            blob
+        };
+        let not_a_point = (2..=255).map(blob_of).find(|b| PublicKey::from_blob(b).is_err()).unwrap();
+        let error = cache.key_of_blob(&not_a_point).unwrap_err();
+        assert_eq!(error.to_string(), "the key is not a point on the curve");
+        assert_eq!(cache.key_of_blob(b"junk").unwrap_err().to_string(), "truncated key blob");
+    }
 
     #[test]
     fn fingerprint_matches_ssh_keygen() {

@@ -28,8 +28,8 @@ mod wire;
 
 pub use batch::{verify_all, verify_signed, KeyScreen, SignatureCheck, SignedData};
 pub use code::Code;
-pub use keys::{KeyError, PublicKey, SigningKey};
+pub use keys::{KeyCache, KeyError, PublicKey, SigningKey};
 pub use sshsig::{
-    armor, decode_signature, encode_signature, parse_armored, signed_data, verify_git_commit, ArmoredSignature, CommitSignatureError,
-    HASH_ALGORITHM,
+    armor, decode_signature, encode_signature, parse_armored, parse_armored_with, signed_data, verify_git_commit, ArmoredSignature,
+    CommitSignatureError, HASH_ALGORITHM,
 };

@@ -5,7 +5,7 @@
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256, Sha512};
 
-use super::keys::{BlobError, PublicKey, GIT_NAMESPACE, KEY_TYPE};
+use super::keys::{BlobError, KeyCache, PublicKey, GIT_NAMESPACE, KEY_TYPE};
 use super::wire::{printable, put_string, Reader};
 
 /// The hash algorithm smartup uses inside SSHSIG signed data.
@@ -192,7 +192,13 @@ impl ArmoredSignature {
 
 /// Parses an armored SSHSIG (as written by `ssh-keygen -Y sign` or stored in a git commit).
 pub fn parse_armored(text: &str) -> Result<ArmoredSignature, CommitSignatureError> {
-    parse_blob(&dearmor(text)?)
+    parse_armored_with(text, &mut KeyCache::default())
+}
+
+/// Parses an armored SSHSIG, decoding its key through `keys` (for many signatures by few keys,
+/// as a walk of history meets them).
+pub fn parse_armored_with(text: &str, keys: &mut KeyCache) -> Result<ArmoredSignature, CommitSignatureError> {
+    parse_blob(&dearmor(text)?, keys)
 }
 
 /// Verifies an SSH-signed git commit; returns the signer's key (the caller checks membership).
@@ -224,7 +230,7 @@ fn dearmor(text: &str) -> Result<Vec<u8>, CommitSignatureError> {
 }
 
 /// Parses the binary SSHSIG blob (`PROTOCOL.sshsig` §2), rejecting anything but ed25519.
-fn parse_blob(blob: &[u8]) -> Result<ArmoredSignature, CommitSignatureError> {
+fn parse_blob(blob: &[u8], keys: &mut KeyCache) -> Result<ArmoredSignature, CommitSignatureError> {
     let truncated = || malformed("truncated signature");
     let mut reader = Reader::new(blob);
     if reader.take(MAGIC.len()) != Some(MAGIC) {
@@ -234,7 +240,7 @@ fn parse_blob(blob: &[u8]) -> Result<ArmoredSignature, CommitSignatureError> {
     if version != VERSION {
         return Err(CommitSignatureError::Malformed(format!("unsupported SSHSIG version {version}")));
     }
-    let key = PublicKey::from_blob(reader.string().ok_or_else(truncated)?).map_err(|e| match e {
+    let key = keys.key_of_blob(reader.string().ok_or_else(truncated)?).map_err(|e| match e {
         BlobError::OtherAlgorithm(name) => CommitSignatureError::NotEd25519(name),
         BlobError::Malformed(reason) => malformed(reason),
     })?;

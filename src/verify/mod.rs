@@ -314,7 +314,7 @@ fn commit_signer(
     };
     let parsed = std::str::from_utf8(&signature)
         .map_err(|_| "the signature is not text".to_string())
-        .and_then(|text| crate::sign::parse_armored(text).map_err(|e| e.to_string()))
+        .and_then(|text| crate::sign::parse_armored_with(text, &mut pipeline.keys).map_err(|e| e.to_string()))
         .and_then(|parsed| match parsed.namespace.as_str() {
             "git" => Ok(parsed),
             other => Err(format!("the signature is made for namespace {other:?}, not git's")),

@@ -48,18 +48,19 @@ pub struct ReadCommit {
 /// Reads a commit and what it changes, not its rows (see [`read_rows`]).
 pub fn read_commit(trees: &mut Trees, id: Oid, signatures: bool) -> Result<ReadCommit> {
     let repo = trees.repo;
-    let commit = repo.find_commit(id).with_context(|| format!("cannot read commit {id}"))?;
+    let mut commit = repo::read_commit_header(repo, id, signatures)?;
     let changes = repo::read_changes(trees, &commit)?;
-    let signature = signatures.then(|| {
-        repo.extract_signature(&id, None)
-            .ok()
-            .map(|(signature, data)| (signature.to_vec(), data.to_vec()))
-    });
+    let mut empty_merge = false;
+    if commit.parents.len() > 1 {
+        for parent in &commit.parents {
+            empty_merge |= repo::read_commit_header(repo, *parent, false)?.tree == commit.tree;
+        }
+    }
     Ok(ReadCommit {
         id,
-        root: commit.parent_count() == 0,
-        empty_merge: commit.parent_count() > 1 && commit.parents().any(|p| p.tree_id() == commit.tree_id()),
-        signature,
+        root: commit.parents.is_empty(),
+        empty_merge,
+        signature: signatures.then(|| commit.signature.take()),
         changes,
         rows: Vec::new(),
         broken: None,

@@ -5,7 +5,7 @@
 
 use crate::ledger::row::{Location, Row};
 use crate::repo::Finding;
-use crate::sign::{signed_data, verify_signed, ArmoredSignature, KeyScreen, PublicKey, SignedData};
+use crate::sign::{signed_data, verify_signed, ArmoredSignature, KeyCache, KeyScreen, PublicKey, SignedData};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -39,6 +39,8 @@ struct Batch {
 
 /// A pool of workers checking signatures in batches.
 pub struct SignaturePipeline {
+    /// The keys commit signatures carry, decoded once each (on the walk's thread).
+    pub keys: KeyCache,
     namespace: String,
     batch: Batch,
     sender: Option<SyncSender<Batch>>,
@@ -58,6 +60,7 @@ impl SignaturePipeline {
             })
             .collect();
         SignaturePipeline {
+            keys: KeyCache::default(),
             namespace: namespace.to_string(),
             batch: Batch::default(),
             sender: Some(sender),
