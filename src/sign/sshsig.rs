@@ -80,29 +80,38 @@ pub fn encode_signature(signature: &[u8; 64]) -> String {
 /// would only slow down checking every row of a ledger.
 pub fn decode_signature(text: &str) -> Option<[u8; 64]> {
     let text: &[u8; 88] = text.as_bytes().try_into().ok()?;
-    let value = |c: u8| -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
-    };
+    let value = |c: u8| u32::from(BASE64_VALUES[usize::from(c)]);
+    // A character that is not base64 has the value 0xff: its high bits mark the whole text.
+    let mut invalid = 0;
     let mut signature = [0u8; 64];
     for (group, out) in text[..84].chunks_exact(4).zip(signature.chunks_exact_mut(3)) {
-        let bits = group.iter().try_fold(0u32, |bits, &c| Some(bits << 6 | value(c)?))?;
+        let values = group.iter().map(|&c| value(c));
+        let bits = values.fold(0u32, |bits, v| {
+            invalid |= v;
+            bits << 6 | (v & 0x3f)
+        });
         out.copy_from_slice(&bits.to_be_bytes()[1..]);
     }
     // The last byte: two characters (the second's low four bits unused, so zero) and "==".
-    let (high, low) = (value(text[84])?, value(text[85])?);
-    if low & 0xf != 0 || &text[86..] != b"==" {
+    let (high, low) = (value(text[84]), value(text[85]));
+    if (invalid | high | low) & 0xc0 != 0 || low & 0xf != 0 || &text[86..] != b"==" {
         return None;
     }
     signature[63] = (high << 2 | low >> 4) as u8;
     Some(signature)
 }
+
+/// Each base64 character's value, and 0xff for every byte that is not one.
+const BASE64_VALUES: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// Builds the armored SSHSIG (with trailing newline) that `ssh-keygen -Y verify` accepts.
 pub fn armor(public: &PublicKey, namespace: &str, signature: &[u8; 64]) -> String {
