@@ -312,14 +312,7 @@ fn side_commit_problems(repo: &Repository, update: &Update, before: &HashSet<Str
         if first_parents.contains(&oid) {
             continue;
         }
-        let signer = repo
-            .extract_signature(&oid, None)
-            .ok()
-            .and_then(|(sig, data)| {
-                let text = std::str::from_utf8(&sig).ok()?.to_string();
-                crate::sign::verify_git_commit(&text, &data).ok()
-            })
-            .map(|key| key.fingerprint());
+        let signer = crate::repo::verified_signer(repo, oid).map(|key| key.fingerprint());
         let valid = signer.as_ref().is_some_and(|fp| before.contains(fp) || after.contains(fp));
         if let Err(v) = rules::commit::merged_in_signer(&oid.to_string(), signer.as_deref(), valid) {
             problems.push(Finding::of(v).in_commit(oid));

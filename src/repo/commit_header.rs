@@ -6,8 +6,10 @@
 //! The header is read as git writes and reads it: a `tree` line, then the `parent` lines,
 //! then `author` and `committer`; the signature is the `gpgsig` header (continuation lines
 //! begin with a space), and what it signs is the object without that header, as
-//! `git_commit_extract_signature` gives it.
+//! `git_commit_extract_signature` gives it. Only the header is searched for it, as git does:
+//! libgit2 also takes a message line that begins with `gpgsig ` for a signature.
 
+use crate::sign::PublicKey;
 use anyhow::{anyhow, Context, Result};
 use git2::{ObjectType, Oid, Repository};
 
@@ -54,14 +56,16 @@ pub fn read_commit_header(repo: &Repository, id: Oid, signature: bool) -> Result
     parse(id, object.data(), signature).with_context(|| format!("cannot read commit {id}"))
 }
 
+/// The key whose SSH signature on commit `id` is valid over the bytes it covers; `None` for
+/// a commit that cannot be read, is not signed, or whose signature does not hold.
+pub fn verified_signer(repo: &Repository, id: Oid) -> Option<PublicKey> {
+    let (signature, signed) = read_commit_header(repo, id, true).ok()?.signature?;
+    crate::sign::verify_git_commit(std::str::from_utf8(&signature).ok()?, &signed).ok()
+}
+
 /// Parses a commit object's bytes.
 fn parse(id: Oid, data: &[u8], with_signature: bool) -> Result<CommitHeader> {
-    let header_len = data.windows(2).position(|w| w == b"\n\n").map_or(data.len(), |i| i + 1);
-    let mut lines = Lines {
-        data,
-        at: 0,
-        end: header_len,
-    };
+    let mut lines = Lines { data, at: 0 };
     let tree = lines
         .oid_line(b"tree ")?
         .ok_or_else(|| anyhow!("the object does not begin with its tree"))?;
@@ -83,45 +87,45 @@ fn parse(id: Oid, data: &[u8], with_signature: bool) -> Result<CommitHeader> {
     })
 }
 
-/// The header's lines, each as (start, end past its `\n`).
+/// The header's lines, each as (start, end past its `\n`): those before the blank line that
+/// ends the header, or before the end of an object without a message.
 struct Lines<'a> {
     data: &'a [u8],
     at: usize,
-    end: usize,
 }
 
 impl Lines<'_> {
     /// The next line of the header, if any (the last one may lack its `\n`).
     fn next_line(&mut self) -> Option<(usize, usize)> {
-        if self.at >= self.end {
+        let start = self.at;
+        if start >= self.data.len() || self.data[start] == b'\n' {
             return None;
         }
-        let start = self.at;
-        self.at = self.data[start..self.end]
+        self.at = self.data[start..]
             .iter()
             .position(|b| *b == b'\n')
-            .map_or(self.end, |i| start + i + 1);
+            .map_or(self.data.len(), |i| start + i + 1);
         Some((start, self.at))
     }
 
     /// The next line when it is `field` and an object id (`tree <hex>\n`); nothing read and
     /// `None` when the next line is another field.
     fn oid_line(&mut self, field: &[u8]) -> Result<Option<Oid>> {
-        let rest = &self.data[self.at..self.end];
+        let rest = &self.data[self.at..];
         if !rest.starts_with(field) {
             return Ok(None);
         }
         let hex = &rest[field.len()..];
-        let name = String::from_utf8_lossy(field).trim().to_string();
+        let name = || String::from_utf8_lossy(field).trim().to_string();
         let valid = hex.len() > 40 && hex[40] == b'\n' && hex[..40].iter().all(u8::is_ascii_hexdigit);
         if !valid {
-            anyhow::bail!("its {name} line is not an object id");
+            anyhow::bail!("its {} line is not an object id", name());
         }
         self.at += field.len() + 41;
         // 40 ASCII hex digits always make an object id.
         Oid::from_str(std::str::from_utf8(&hex[..40])?)
             .map(Some)
-            .map_err(|e| anyhow!("its {name} line: {e}"))
+            .map_err(|e| anyhow!("its {} line: {e}", name()))
     }
 }
 
@@ -216,6 +220,13 @@ mod tests {
         assert!(String::from_utf8(signed).unwrap().ends_with("encoding UTF-8\n\nmessage\n"));
         assert_eq!(read_commit_header(&repo, unsigned, true).unwrap().parents, [root, child]);
         assert_eq!(read_commit_header(&repo, child, false).unwrap().signature, None);
+        // A message line is never a signature (libgit2 would take this one).
+        let in_message = raw(
+            &repo,
+            &format!("tree {t}\nauthor {person}\ncommitter {person}\n\ntitle\ngpgsig a\n b\n"),
+        );
+        assert!(libgit2(&repo, in_message).signature.is_some());
+        assert_eq!(read_commit_header(&repo, in_message, true).unwrap().signature, None);
     }
 
     #[test]
@@ -252,6 +263,27 @@ mod tests {
         assert!(error.contains("it is a blob, not a commit"), "{error}");
         let missing = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
         assert!(read_commit_header(&repo, missing, false).is_err());
+    }
+
+    #[test]
+    fn the_signer_is_the_key_whose_signature_holds() {
+        let (_dir, repo) = repo();
+        let tree = repo.find_tree(repo.treebuilder(None).unwrap().write().unwrap()).unwrap();
+        let key = SigningKey::from_seed([7; 32], "test");
+        let author = Author {
+            handle: "alice".into(),
+            email: "alice@example.org".into(),
+        };
+        let signed = sign_and_write(&repo, None, &tree, &key, &author, "root", "2026-01-05T09:00:00Z".parse().unwrap()).unwrap();
+        assert_eq!(verified_signer(&repo, signed).as_ref(), Some(key.public()));
+        let text = String::from_utf8(repo.odb().unwrap().read(signed).unwrap().data().to_vec()).unwrap();
+        let altered = raw(&repo, &text.replace("\nroot", "\nroof"));
+        assert_eq!(verified_signer(&repo, altered), None);
+        let unsigned = raw(
+            &repo,
+            &format!("tree {}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\n\nm\n", tree.id()),
+        );
+        assert_eq!(verified_signer(&repo, unsigned), None);
     }
 
     #[test]

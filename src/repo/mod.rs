@@ -13,7 +13,7 @@ pub mod worktree;
 pub mod write;
 
 pub use changes::{commit_changes, head_sources, read_changes, Changes};
-pub use commit_header::{read_commit_header, CommitHeader};
+pub use commit_header::{read_commit_header, verified_signer, CommitHeader};
 pub use findings::Finding;
 pub use stream::RowStream;
 pub use trees::Trees;

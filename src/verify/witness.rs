@@ -103,10 +103,7 @@ pub fn check(repo: &Repository, walk: &Report, policy: &Policy) -> Result<Option
 /// A witness commit's tip and time, when it is signed by an instance key of the policy.
 fn statement(repo: &Repository, oid: Oid, policy: &Policy, findings: &mut Vec<Finding>) -> Result<Option<(Oid, Timestamp)>> {
     let commit = repo.find_commit(oid).with_context(|| format!("cannot read witness commit {oid}"))?;
-    let signer = repo.extract_signature(&oid, None).ok().and_then(|(sig, data)| {
-        let text = std::str::from_utf8(&sig).ok()?;
-        crate::sign::verify_git_commit(text, &data).ok()
-    });
+    let signer = repo::verified_signer(repo, oid);
     let by_instance = signer.is_some_and(|key| {
         policy
             .hook
