@@ -7,7 +7,8 @@
 //! then `author` and `committer`; the signature is the `gpgsig` header (continuation lines
 //! begin with a space), and what it signs is the object without that header, as
 //! `git_commit_extract_signature` gives it. Only the header is searched for it, as git does:
-//! libgit2 also takes a message line that begins with `gpgsig ` for a signature.
+//! libgit2 also takes a message line that begins with `gpgsig ` for a signature. Grafts and
+//! a shallow clone's boundary are not applied: a walk follows the parents the objects name.
 
 use crate::sign::PublicKey;
 use anyhow::{anyhow, Context, Result};
@@ -77,6 +78,10 @@ fn parse(id: Oid, data: &[u8], with_signature: bool) -> Result<CommitHeader> {
         if !lines.next_line().is_some_and(|(start, _)| data[start..].starts_with(field)) {
             anyhow::bail!("no {} line where git writes it", String::from_utf8_lossy(field).trim());
         }
+        // Some tools write more than one author line: git and libgit2 read the first.
+        while data[lines.at..].starts_with(b"author ") {
+            lines.next_line();
+        }
     }
     let signature = if with_signature { signature(&mut lines) } else { None };
     Ok(CommitHeader {
@@ -141,9 +146,11 @@ fn signature(lines: &mut Lines) -> Option<SignedCommit> {
         text.extend_from_slice(&data[end + 1..next]);
         end = next;
     }
-    if text.pop() != Some(b'\n') {
+    // The last line must end (a lone space left at the end of the object adds nothing).
+    if data[end - 1] != b'\n' {
         return None;
     }
+    text.pop();
     let mut signed = Vec::with_capacity(data.len() - (end - start));
     signed.extend_from_slice(&data[..start]);
     signed.extend_from_slice(&data[end..]);
@@ -206,11 +213,15 @@ mod tests {
             &format!("tree {t}\nparent {root}\nparent {child}\nauthor {person}\ncommitter {person}\n\nmerge\n"),
         );
         let no_message = raw(&repo, &format!("tree {t}\nauthor {person}\ncommitter {person}\n"));
+        let two_authors = raw(
+            &repo,
+            &format!("tree {t}\nauthor {person}\nauthor B <b@example.org> 1 +0000\ncommitter {person}\n\nm\n"),
+        );
         let signed_last = raw(
             &repo,
             &format!("tree {t}\nparent {root}\nauthor {person}\ncommitter {person}\nencoding UTF-8\ngpgsig line one\n line two\n  indented\n\nmessage\n"),
         );
-        for id in [root, child, unsigned, no_message, signed_last] {
+        for id in [root, child, unsigned, no_message, two_authors, signed_last] {
             let ours = read_commit_header(&repo, id, true).unwrap();
             assert_eq!(ours, libgit2(&repo, id), "commit {id}");
         }
@@ -291,10 +302,10 @@ mod tests {
         let (_dir, repo) = repo();
         let person = "A <a@example.org> 1700000000 +0000";
         let tree = repo.treebuilder(None).unwrap().write().unwrap();
-        let id = raw(
-            &repo,
-            &format!("tree {tree}\nauthor {person}\ncommitter {person}\ngpgsig one\n two"),
-        );
-        assert_eq!(read_commit_header(&repo, id, true).unwrap().signature, None);
+        for end in ["\n two", "\n "] {
+            let id = raw(&repo, &format!("tree {tree}\nauthor {person}\ncommitter {person}\ngpgsig one{end}"));
+            assert_eq!(read_commit_header(&repo, id, true).unwrap().signature, None, "{end:?}");
+            assert_eq!(libgit2(&repo, id).signature, None, "{end:?}");
+        }
     }
 }

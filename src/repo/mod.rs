@@ -109,7 +109,16 @@ pub fn chain_after(repo: &Repository, tip: Oid, base: Option<Oid>) -> Result<Opt
             chain.reverse();
             return Ok(Some(chain));
         }
-        current = read_commit_header(repo, id, false)?.first_parent();
+        let what = || {
+            match chain.last() {
+            Some(child) if repo.is_shallow() => format!(
+                "cannot read the first parent of commit {child}: this is a shallow clone, and a ledger is read from its genesis (run `git fetch --unshallow`)"
+            ),
+            Some(child) => format!("cannot read the first parent of commit {child}"),
+            None => format!("cannot read commit {id}"),
+        }
+        };
+        current = read_commit_header(repo, id, false).with_context(what)?.first_parent();
         chain.push(id);
     }
     if base.is_some() {
@@ -140,4 +149,49 @@ pub fn for_each_row(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::test_support::{git, run_ok};
+
+    #[test]
+    fn a_chain_follows_first_parents_and_a_shallow_clone_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (full, shallow) = (dir.path().join("full"), dir.path().join("shallow"));
+        std::fs::create_dir(&full).unwrap();
+        run_ok(git(&full).args(["init", "-q", "-b", "main"]));
+        for n in 0..3 {
+            let message = format!("commit {n}");
+            let args = [
+                "-c",
+                "user.name=A",
+                "-c",
+                "user.email=a@b",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &message,
+            ];
+            run_ok(git(&full).args(args));
+        }
+        let repo = Repository::open(&full).unwrap();
+        let tip = repo.head().unwrap().target().unwrap();
+        let chain = chain_after(&repo, tip, None).unwrap().unwrap();
+        assert_eq!(chain.len(), 3);
+        assert_eq!(chain_after(&repo, tip, Some(chain[0])).unwrap().unwrap(), chain[1..]);
+        assert_eq!(chain_after(&repo, chain[1], Some(chain[2])).unwrap(), None, "not on the line");
+
+        let url = format!("file://{}", full.display());
+        run_ok(git(dir.path()).args(["clone", "-q", "--depth", "1", &url, "shallow"]));
+        let repo = Repository::open(&shallow).unwrap();
+        let error = format!("{:#}", chain_after(&repo, tip, None).unwrap_err());
+        assert!(
+            error.starts_with(&format!("cannot read the first parent of commit {tip}: this is a shallow clone"))
+                && error.contains("git fetch --unshallow"),
+            "{error}"
+        );
+    }
 }

@@ -53,7 +53,11 @@ pub fn read_commit(trees: &mut Trees, id: Oid, signatures: bool) -> Result<ReadC
     let mut empty_merge = false;
     if commit.parents.len() > 1 {
         for parent in &commit.parents {
-            empty_merge |= repo::read_commit_header(repo, *parent, false)?.tree == commit.tree;
+            let header = repo::read_commit_header(repo, *parent, false).with_context(|| format!("cannot read a parent of merge {id}"))?;
+            if header.tree == commit.tree {
+                empty_merge = true;
+                break;
+            }
         }
     }
     Ok(ReadCommit {
