@@ -54,7 +54,7 @@ pub fn read_commit_header(repo: &Repository, id: Oid, signature: bool) -> Result
     if object.kind() != ObjectType::Commit {
         anyhow::bail!("cannot read commit {id}: it is a {}, not a commit", object.kind());
     }
-    parse(id, object.data(), signature).with_context(|| format!("cannot read commit {id}"))
+    parse_commit(id, object.data(), signature).with_context(|| format!("cannot read commit {id}"))
 }
 
 /// The key whose SSH signature on commit `id` is valid over the bytes it covers; `None` for
@@ -64,8 +64,8 @@ pub fn verified_signer(repo: &Repository, id: Oid) -> Option<PublicKey> {
     crate::sign::verify_git_commit(std::str::from_utf8(&signature).ok()?, &signed).ok()
 }
 
-/// Parses a commit object's bytes.
-fn parse(id: Oid, data: &[u8], with_signature: bool) -> Result<CommitHeader> {
+/// Parses the bytes of commit `id`'s object (with its signature when `with_signature`).
+pub fn parse_commit(id: Oid, data: &[u8], with_signature: bool) -> Result<CommitHeader> {
     let mut lines = Lines { data, at: 0 };
     let tree = lines
         .oid_line(b"tree ")?
