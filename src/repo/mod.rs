@@ -109,14 +109,9 @@ pub fn chain_after(repo: &Repository, tip: Oid, base: Option<Oid>) -> Result<Opt
             chain.reverse();
             return Ok(Some(chain));
         }
-        let what = || {
-            match chain.last() {
-            Some(child) if repo.is_shallow() => format!(
-                "cannot read the first parent of commit {child}: this is a shallow clone, and a ledger is read from its genesis (run `git fetch --unshallow`)"
-            ),
-            Some(child) => format!("cannot read the first parent of commit {child}"),
+        let what = || match chain.last() {
+            Some(child) => unreadable_parent(repo, *child),
             None => format!("cannot read commit {id}"),
-        }
         };
         current = read_commit_header(repo, id, false).with_context(what)?.first_parent();
         chain.push(id);
@@ -126,6 +121,16 @@ pub fn chain_after(repo: &Repository, tip: Oid, base: Option<Oid>) -> Result<Opt
     }
     chain.reverse();
     Ok(Some(chain))
+}
+
+/// Why the first parent of `child` cannot be read, naming a shallow clone as such.
+fn unreadable_parent(repo: &Repository, child: Oid) -> String {
+    let shallow = if repo.is_shallow() {
+        ": this is a shallow clone, and a ledger is read from its genesis (run `git fetch --unshallow`)"
+    } else {
+        ""
+    };
+    format!("cannot read the first parent of commit {child}{shallow}")
 }
 
 /// Calls `each` with every row of the ledger at `commit` (all tables, in `seq` order) and
