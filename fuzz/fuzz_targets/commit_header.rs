@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use smartup::repo::commit_header::parse_commit;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(header) = parse_commit(Oid::zero(), data, true) else { return };
+    let Ok(header) = parse_commit(Oid::ZERO_SHA1, data, true) else { return };
     let Some((_, signed)) = header.signature else { return };
     assert!(signed.len() < data.len(), "a signature header was removed");
     let removed = data.len() - signed.len();
