@@ -27,7 +27,7 @@ use smartup::sign::{self, SignatureCheck};
 use smartup::time::PINNED_CLOCK;
 use smartup::verify::cache::StateCache;
 use smartup::verify::{walk, Options};
-use smartup::view::journal::{transaction, Money};
+use smartup::view::journal::{posting_line, postings, Money};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -616,14 +616,8 @@ fn journal_entry(text: &mut String, row: &Row, before: &Money, after: &Money, si
         let _ = write!(text, ", key: {}, signature: {}", row.key, row.signature);
     }
     text.push('\n');
-    if let Some(transaction) = transaction(row, "", before, after) {
-        for posting in transaction
-            .lines()
-            .filter(|l| l.starts_with("    ") && !l.trim_start().starts_with(';'))
-        {
-            text.push_str(posting);
-            text.push('\n');
-        }
+    for posting in postings(row, before, after) {
+        text.push_str(&posting_line(&posting));
     }
     text.push('\n');
 }

@@ -54,10 +54,36 @@ pub fn header(name: &str, ledger_id: &str, commit: &str) -> String {
     )
 }
 
+/// One posting of a transaction: the account, the amount and its commodity (`EUR` or `SC`).
+pub type Posting = (String, Amount, &'static str);
+
 /// The transaction of `row` (told in `words`) given the money `before` and `after` it, or
 /// `None` when it moved no money.
 pub fn transaction(row: &Row, words: &str, before: &Money, after: &Money) -> Option<String> {
-    let mut postings: Vec<(String, Amount, &str)> = Vec::new();
+    let postings = postings(row, before, after);
+    if postings.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    let description = words.replace(';', ",");
+    let _ = writeln!(text, "{} * {description}", &row.timestamp.to_string()[..10]);
+    let _ = writeln!(text, "    ; seq: {}, action: {}, actor: {}", row.seq, row.action, row.actor);
+    for posting in &postings {
+        text.push_str(&posting_line(posting));
+    }
+    text.push('\n');
+    Some(text)
+}
+
+/// A posting as a journal line (indented, with its line end).
+pub fn posting_line((account, amount, commodity): &Posting) -> String {
+    format!("    {account:<40} {:>14} {commodity}\n", amount.to_string())
+}
+
+/// The postings of the money `row` moved, given the money `before` and `after` it (none when
+/// it moved no money).
+pub fn postings(row: &Row, before: &Money, after: &Money) -> Vec<Posting> {
+    let mut postings: Vec<Posting> = Vec::new();
     let treasury = after.treasury.minus(before.treasury);
     if treasury != Amount::ZERO {
         let other = match row.action.as_str() {
@@ -86,18 +112,7 @@ pub fn transaction(row: &Row, words: &str, before: &Money, after: &Money) -> Opt
         };
         postings.push((other.into(), issued, "SC"));
     }
-    if postings.is_empty() {
-        return None;
-    }
-    let mut text = String::new();
-    let description = words.replace(';', ",");
-    let _ = writeln!(text, "{} * {description}", &row.timestamp.to_string()[..10]);
-    let _ = writeln!(text, "    ; seq: {}, action: {}, actor: {}", row.seq, row.action, row.actor);
-    for (account, amount, commodity) in postings {
-        let _ = writeln!(text, "    {account:<40} {:>14} {commodity}", amount.to_string());
-    }
-    text.push('\n');
-    Some(text)
+    postings
 }
 
 #[cfg(test)]
