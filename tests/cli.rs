@@ -481,6 +481,83 @@ fn commit_signature_over_other_content_is_reported() {
     assert!(message.contains("does not match the commit"), "{report:#}");
 }
 
+/// Every commit's signature is queued for checking while history is first read, before the
+/// walk: bad ones are reported in the order of history, and none past the commit where the
+/// walk stops.
+#[test]
+fn commit_signature_findings_follow_history_and_stop_where_the_walk_stops() {
+    let sb = Sandbox::new();
+    let l = sb.demo();
+    // HEAD's signed object with `edit` applied (its signature no longer matches), made HEAD.
+    let rewrite_head = |edit: &dyn Fn(&str, &str) -> String| {
+        let raw = sb.git_ok(&l.dir, &["cat-file", "commit", "HEAD"]);
+        let (headers, message) = raw.split_once("\n\n").expect("a commit has headers and a message");
+        let forged = sb.path().join("forged-commit");
+        write(&forged, edit(headers, message));
+        let id = sb.git_ok(&l.dir, &["hash-object", "-t", "commit", "-w", s(&forged)]);
+        sb.git_ok(&l.dir, &["reset", "-q", "--soft", &id]);
+        id
+    };
+    let first = rewrite_head(&|headers, message| format!("{headers}\n\nedited: {message}\n"));
+    l.act(&sb, "founder", None, &["deposit-eur", "10", "--reason", "donation"]).ok();
+    let signed = sb.git_ok(&l.dir, &["rev-parse", "HEAD"]);
+    let second = rewrite_head(&|headers, message| format!("{headers}\n\nedited again: {message}\n"));
+    let (out, report) = l.verify(&sb);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(codes(&report), ["commit-signature", "commit-signature"], "{report:#}");
+    assert_eq!(
+        report["violations"][0]["commit"],
+        first.as_str(),
+        "in the order of history: {report:#}"
+    );
+    assert_eq!(report["violations"][1]["commit"], second.as_str(), "{report:#}");
+
+    // A stray file stops the walk; a commit after it, signed over other content, is never
+    // reached, so its signature is not reported, though its check was queued.
+    write(&l.dir.join("notes.txt"), "hello\n");
+    sb.plain_commit(&l.dir, "a stray file");
+    let stray = sb.git_ok(&l.dir, &["rev-parse", "HEAD"]);
+    let stray_tree = sb.git_ok(&l.dir, &["rev-parse", "HEAD^{tree}"]);
+    let raw = sb.git_ok(&l.dir, &["cat-file", "commit", &signed]);
+    let (headers, message) = raw.split_once("\n\n").expect("a commit has headers and a message");
+    let headers: Vec<String> = headers
+        .lines()
+        .map(|line| match line.split_once(' ') {
+            Some(("tree", _)) => format!("tree {stray_tree}"),
+            Some(("parent", _)) => format!("parent {stray}"),
+            _ => line.to_string(),
+        })
+        .collect();
+    let past = sb.path().join("past-the-stop");
+    write(&past, format!("{}\n\n{message}\n", headers.join("\n")));
+    let unreached = sb.git_ok(&l.dir, &["hash-object", "-t", "commit", "-w", s(&past)]);
+    sb.git_ok(&l.dir, &["reset", "-q", "--soft", &unreached]);
+    let (out, report) = l.verify(&sb);
+    assert_eq!(out.code, 1, "{out:?}");
+    let found: Vec<(String, String)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or("").to_string(),
+                f["commit"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("commit-signature", stray.as_str()),
+        ("unexpected-file", stray.as_str()),
+        ("commit-signature", first.as_str()),
+        ("commit-signature", second.as_str()),
+    ];
+    assert_eq!(
+        found.iter().map(|(c, id)| (c.as_str(), id.as_str())).collect::<Vec<_>>(),
+        expected,
+        "nothing about {unreached}: {report:#}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // 4. Tampering found by verify
 // ---------------------------------------------------------------------------------------

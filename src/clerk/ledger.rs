@@ -5,7 +5,7 @@ use super::Signer;
 use crate::ledger::row::{Location, Row};
 use crate::ledger::POLICY_FILE;
 use crate::repo::write::{self, RootFile};
-use crate::repo::{read_changes, CommitHeader, RowStream, Trees};
+use crate::repo::{changes_of, CommitHeader, RowStream, Trees};
 use crate::rules::commit::{end_commit, genesis, key_valid, CommitFacts, SignerFacts};
 use crate::rules::draft::{draft, says_when, Intent};
 use crate::rules::{self, violation, State, Violation};
@@ -245,7 +245,7 @@ impl Ledger {
     /// The rows a commit added to its first parent and its new policy file.
     pub(super) fn commit_rows(&self, commit: &git2::Commit) -> Result<CommitRows> {
         let mut trees = Trees::new(&self.repo);
-        let changes = read_changes(&mut trees, &CommitHeader::of(commit))?;
+        let changes = changes_of(&mut trees, &CommitHeader::of(commit))?;
         if let Some(f) = changes.findings.first() {
             bail!("commit {} is not a clean append ({f})", commit.id());
         }

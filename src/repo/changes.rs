@@ -2,7 +2,7 @@
 //! segment of a table grown or left alone, new segments added in order, nothing else touched,
 //! no file outside the ledger's layout.
 
-use super::commit_header::CommitHeader;
+use super::commit_header::{read_commit_header, CommitHeader};
 use super::findings::Finding;
 use super::layout::added_segments;
 use super::trees::Trees;
@@ -127,18 +127,31 @@ fn read_blob(repo: &Repository, blob: Oid, name: &str) -> Result<Vec<u8>> {
 
 /// The changes of a commit relative to its first parent (or to nothing, for a root commit).
 pub fn commit_changes(repo: &Repository, commit: &git2::Commit) -> Result<Changes> {
-    read_changes(&mut Trees::new(repo), &CommitHeader::of(commit))
+    changes_of(&mut Trees::new(repo), &CommitHeader::of(commit))
 }
 
-/// The changes of a commit relative to its first parent, read with `trees`: walking history
-/// with one reader, each commit's parent trees are the ones read for the commit before.
-pub fn read_changes(trees: &mut Trees, commit: &CommitHeader) -> Result<Changes> {
+/// The changes of the commit `header` reads, relative to its first parent (whose header is
+/// read here).
+pub fn changes_of(trees: &mut Trees, header: &CommitHeader) -> Result<Changes> {
+    let parent_tree = match header.first_parent() {
+        Some(parent) => Some(
+            read_commit_header(trees.repo, parent, false)
+                .with_context(|| format!("cannot read the first parent of commit {}", header.id))?
+                .tree,
+        ),
+        None => None,
+    };
+    read_changes(trees, header.id, header.tree, parent_tree)
+}
+
+/// The changes of commit `id` (root tree `tree`) relative to its first parent's root tree
+/// `parent_tree` (`None` for a root commit), read with `trees`: walking history with one
+/// reader, each commit's parent trees are the ones read for the commit before.
+pub fn read_changes(trees: &mut Trees, id: Oid, tree: Oid, parent_tree: Option<Oid>) -> Result<Changes> {
     let repo = trees.repo;
-    let parent_root = trees.parent_root(commit)?;
-    trees.start_commit(commit);
-    let tree = trees.find(commit.tree, || format!("the tree of commit {}", commit.id))?;
-    let parent_tree = match parent_root {
-        Some(id) => Some(trees.find(id, || format!("the first parent of commit {}", commit.id))?),
+    let tree = trees.find(tree, || format!("the tree of commit {id}"))?;
+    let parent_tree = match parent_tree {
+        Some(parent) => Some(trees.find(parent, || format!("the first parent of commit {id}"))?),
         None => None,
     };
     let mut changes = Changes::default();

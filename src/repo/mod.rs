@@ -2,6 +2,7 @@
 //! to its first parent, streaming the rows of a commit in `seq` order, and writing new rows
 //! as one SSH-signed commit.
 
+pub mod chain;
 pub mod changes;
 pub mod commit_header;
 pub mod findings;
@@ -12,7 +13,8 @@ pub mod trees;
 pub mod worktree;
 pub mod write;
 
-pub use changes::{commit_changes, head_sources, read_changes, Changes};
+pub use chain::{chain_after, first_parent_chain, read_chain, Chain, Link};
+pub use changes::{changes_of, commit_changes, head_sources, read_changes, Changes};
 pub use commit_header::{read_commit_header, verified_signer, CommitHeader};
 pub use findings::Finding;
 pub use stream::RowStream;
@@ -94,45 +96,6 @@ pub fn policy_at(repo: &Repository, commit: Oid) -> Result<Vec<u8>> {
     }
 }
 
-/// The first-parent chain from the root commit to `tip`, oldest first.
-pub fn first_parent_chain(repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
-    Ok(chain_after(repo, tip, None)?.unwrap_or_default())
-}
-
-/// The first-parent chain from just after `base` to `tip`, oldest first; `None` when `base`
-/// is not on `tip`'s first-parent history (with `base` `None`: the chain from the root).
-pub fn chain_after(repo: &Repository, tip: Oid, base: Option<Oid>) -> Result<Option<Vec<Oid>>> {
-    let mut chain = Vec::new();
-    let mut current = Some(tip);
-    while let Some(id) = current {
-        if Some(id) == base {
-            chain.reverse();
-            return Ok(Some(chain));
-        }
-        let what = || match chain.last() {
-            Some(child) => unreadable_parent(repo, *child),
-            None => format!("cannot read commit {id}"),
-        };
-        current = read_commit_header(repo, id, false).with_context(what)?.first_parent();
-        chain.push(id);
-    }
-    if base.is_some() {
-        return Ok(None);
-    }
-    chain.reverse();
-    Ok(Some(chain))
-}
-
-/// Why the first parent of `child` cannot be read, naming a shallow clone as such.
-fn unreadable_parent(repo: &Repository, child: Oid) -> String {
-    let shallow = if repo.is_shallow() {
-        ": this is a shallow clone, and a ledger is read from its genesis (run `git fetch --unshallow`)"
-    } else {
-        ""
-    };
-    format!("cannot read the first parent of commit {child}{shallow}")
-}
-
 /// Calls `each` with every row of the ledger at `commit` (all tables, in `seq` order) and
 /// where it stands; `each` returns `false` to stop early.
 pub fn for_each_row(
@@ -154,49 +117,4 @@ pub fn for_each_row(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sign::test_support::{git, run_ok};
-
-    #[test]
-    fn a_chain_follows_first_parents_and_a_shallow_clone_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let (full, shallow) = (dir.path().join("full"), dir.path().join("shallow"));
-        std::fs::create_dir(&full).unwrap();
-        run_ok(git(&full).args(["init", "-q", "-b", "main"]));
-        for n in 0..3 {
-            let message = format!("commit {n}");
-            let args = [
-                "-c",
-                "user.name=A",
-                "-c",
-                "user.email=a@b",
-                "commit",
-                "-q",
-                "--allow-empty",
-                "-m",
-                &message,
-            ];
-            run_ok(git(&full).args(args));
-        }
-        let repo = Repository::open(&full).unwrap();
-        let tip = repo.head().unwrap().target().unwrap();
-        let chain = chain_after(&repo, tip, None).unwrap().unwrap();
-        assert_eq!(chain.len(), 3);
-        assert_eq!(chain_after(&repo, tip, Some(chain[0])).unwrap().unwrap(), chain[1..]);
-        assert_eq!(chain_after(&repo, chain[1], Some(chain[2])).unwrap(), None, "not on the line");
-
-        let url = format!("file://{}", full.display());
-        run_ok(git(dir.path()).args(["clone", "-q", "--depth", "1", &url, "shallow"]));
-        let repo = Repository::open(&shallow).unwrap();
-        let error = format!("{:#}", chain_after(&repo, tip, None).unwrap_err());
-        assert!(
-            error.starts_with(&format!("cannot read the first parent of commit {tip}: this is a shallow clone"))
-                && error.contains("git fetch --unshallow"),
-            "{error}"
-        );
-    }
 }

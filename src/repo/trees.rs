@@ -4,7 +4,6 @@
 //! times. Likewise a commit that grows a table's last segment is checked against the version
 //! the commit before wrote, which is kept from reading that commit.
 
-use super::commit_header::{read_commit_header, CommitHeader};
 use anyhow::{Context, Result};
 use git2::{Blob, Oid, Repository, Tree};
 
@@ -23,8 +22,6 @@ pub struct Trees<'r> {
     kept: Vec<(Oid, Tree<'r>)>,
     /// The segment blobs read last, the most recent at the end.
     segments: Vec<Blob<'r>>,
-    /// The last commit read and its root tree (the next commit's first parent, in a walk).
-    last_commit: Option<(Oid, Oid)>,
 }
 
 impl<'r> Trees<'r> {
@@ -34,7 +31,6 @@ impl<'r> Trees<'r> {
             repo,
             kept: Vec::with_capacity(KEEP),
             segments: Vec::with_capacity(KEEP_SEGMENTS),
-            last_commit: None,
         }
     }
 
@@ -63,26 +59,6 @@ impl<'r> Trees<'r> {
         }
         self.segments.push(blob.clone());
         Ok(blob)
-    }
-
-    /// The root tree of `commit`'s first parent (`None` for a root commit): remembered when
-    /// the parent was the last commit read, read otherwise.
-    pub fn parent_root(&self, commit: &CommitHeader) -> Result<Option<Oid>> {
-        let Some(parent) = commit.first_parent() else { return Ok(None) };
-        match self.last_commit {
-            Some((last, tree)) if last == parent => Ok(Some(tree)),
-            _ => {
-                let parent = read_commit_header(self.repo, parent, false)
-                    .with_context(|| format!("cannot read the first parent of commit {}", commit.id))?;
-                Ok(Some(parent.tree))
-            }
-        }
-    }
-
-    /// Starts reading `commit` (after [`Trees::parent_root`]): its root tree is the next
-    /// commit's parent's.
-    pub fn start_commit(&mut self, commit: &CommitHeader) {
-        self.last_commit = Some((commit.id, commit.tree));
     }
 }
 

@@ -122,19 +122,21 @@ impl StateCache {
     /// its progress saved.
     pub fn state_at(&self, repo: &Repository, commit: Oid, deadline: Option<Instant>) -> Result<State> {
         let mut start = self.nearest(repo, commit)?;
-        let chain = crate::repo::chain_after(repo, commit, start.as_ref().map(|(oid, _)| *oid))?
+        let chain = crate::repo::read_chain(repo, commit, start.as_ref().map(|(oid, _)| *oid), None)?
             .context("a checkpoint is not on the commit's first-parent line")?;
-        let total = chain.len();
+        let total = chain.links.len();
         let began = Instant::now();
         let mut done = 0;
-        for stride in chain.chunks(REBUILD_STRIDE) {
-            let end = stride[stride.len() - 1];
+        for first in (0..total).step_by(REBUILD_STRIDE) {
+            let stride = first..(first + REBUILD_STRIDE).min(total);
+            let end = chain.links[stride.end - 1].id;
             let options = Options {
                 deadline,
                 read_ahead: true,
                 ..Options::default()
             };
-            let report = match walk_chain(repo, start.take().map(|(_, state)| state), stride, end, &options) {
+            let state = start.take().map(|(_, state)| state);
+            let report = match walk_chain(repo, state, &chain, stride.clone(), None, end, &options) {
                 Ok(report) => report,
                 Err(_) if deadline.is_some_and(|d| Instant::now() > d) => {
                     return Err(anyhow::Error::new(Rebuilding {

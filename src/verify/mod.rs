@@ -8,10 +8,11 @@
 pub mod cache;
 mod readahead;
 mod signatures;
+mod signers;
 pub mod witness;
 
 use crate::ledger::row::{Location, Row};
-use crate::repo::{self, Finding, RowStream};
+use crate::repo::{self, Chain, Finding, RowStream};
 use crate::rules::commit::{CommitFacts, SignerFacts};
 use crate::rules::{self, State};
 use crate::time::Timestamp;
@@ -19,6 +20,8 @@ use anyhow::Result;
 use git2::{Oid, Repository};
 use readahead::ReadCommit;
 use signatures::SignaturePipeline;
+use signers::CommitSigners;
+use std::ops::Range;
 
 /// What a walk calls with each row: the row, where it is stored, its commit, and the state
 /// before it is applied.
@@ -91,7 +94,15 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
 pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, options: &Options) -> Result<Report> {
     repo::tune_object_reading();
     let base = start.as_ref().map(|(oid, _)| *oid);
-    let Some(chain) = repo::chain_after(repo, tip, base)? else {
+    let mut checks = options.check_signatures.then(Checks::start);
+    let chain = match checks.as_mut() {
+        Some(Checks { pipeline, signers }) => {
+            let mut note = |header| signers.note(header, pipeline);
+            repo::read_chain(repo, tip, base, Some(&mut note))?
+        }
+        None => repo::read_chain(repo, tip, base, None)?,
+    };
+    let Some(chain) = chain else {
         let base = base.map(|b| b.to_string()).unwrap_or_default();
         let finding = Finding::general(
             "history",
@@ -99,17 +110,40 @@ pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, optio
         );
         return Ok(Report::stopped(start.map(|(_, state)| state), tip, finding));
     };
-    if let (Some(anchor), Some(root), None) = (options.genesis, chain.first(), base) {
-        if *root != anchor {
+    if let (Some(anchor), Some(root), None) = (options.genesis, chain.links.first(), base) {
+        if root.id != anchor {
             let finding = Finding::general(
                 "genesis",
-                format!("history starts at commit {root}, not at the pinned genesis {anchor}"),
+                format!("history starts at commit {}, not at the pinned genesis {anchor}", root.id),
             );
             return Ok(Report::stopped(None, tip, finding));
         }
     }
-    walk_chain(repo, start.map(|(_, state)| state), &chain, tip, options)
+    if let Some(checks) = checks.as_mut() {
+        checks.signers.oldest_first();
+    }
+    let range = 0..chain.links.len();
+    walk_chain(repo, start.map(|(_, state)| state), &chain, range, checks, tip, options)
 }
+
+/// The signature checks of a walk that checks signatures: the workers, and each commit's
+/// signer as read with the line of history.
+struct Checks {
+    pipeline: SignaturePipeline,
+    signers: CommitSigners,
+}
+
+impl Checks {
+    fn start() -> Checks {
+        Checks {
+            pipeline: SignaturePipeline::start(SIGNATURE_THREADS),
+            signers: CommitSigners::default(),
+        }
+    }
+}
+
+/// Threads that check signatures (a machine's cores, beside the walk and the readers).
+const SIGNATURE_THREADS: usize = 2;
 
 impl Report {
     /// A report of a walk that could not start: `finding` says why.
@@ -126,9 +160,18 @@ impl Report {
     }
 }
 
-/// Walks `chain` (the first-parent commits after the one `start` is the state of, oldest
-/// first; from the root commit when `start` is `None`), which ends at `tip`.
-fn walk_chain(repo: &Repository, start: Option<State>, chain: &[Oid], tip: Oid, options: &Options) -> Result<Report> {
+/// Walks the commits `range` of `chain` (when it starts past the first link, `start` is the
+/// state after the link before it; from the root commit when `start` is `None`), the last of
+/// which is `tip`. With `checks`, signatures are checked (their signers read with `chain`).
+fn walk_chain(
+    repo: &Repository,
+    start: Option<State>,
+    chain: &Chain,
+    range: Range<usize>,
+    mut checks: Option<Checks>,
+    tip: Oid,
+    options: &Options,
+) -> Result<Report> {
     repo::tune_object_reading();
     let mut report = Report {
         state: start,
@@ -139,38 +182,38 @@ fn walk_chain(repo: &Repository, start: Option<State>, chain: &[Oid], tip: Oid, 
         accepted: Vec::new(),
         walked: Vec::new(),
     };
-    let mut pipeline: Option<SignaturePipeline> = None;
     let mut trees = repo::Trees::new(repo);
-    let mut next = 0;
+    let (mut next, total) = (range.start, range.len());
+    let progress = |next: usize| {
+        if let Some(progress) = options.progress {
+            progress(next - range.start, total);
+        }
+    };
     // Commits are read here until the state is known (the root commit's policy gives it) and
     // while too few remain to be worth reader threads.
-    while next < chain.len() && (report.state.is_none() || !options.read_ahead || chain.len() - next < readahead::WORTH_READERS) {
+    while next < range.end && (report.state.is_none() || !options.read_ahead || range.end - next < readahead::WORTH_READERS) {
         check_deadline(options)?;
-        let commit = readahead::read_commit(&mut trees, chain[next], options.check_signatures)?;
+        let commit = readahead::read_commit(&mut trees, chain, next)?;
         next += 1;
-        let ok = walk_commit(commit, &mut trees, options, &mut report, &mut pipeline)?;
+        let ok = walk_commit(commit, &mut trees, options, &mut report, checks.as_mut())?;
         report.commits += 1;
-        if let Some(progress) = options.progress {
-            progress(next, chain.len());
-        }
+        progress(next);
         if !ok {
-            return Ok(finish(report, pipeline));
+            return Ok(finish(report, checks, chain));
         }
     }
-    if let (Some(state), true) = (report.state.as_ref(), next < chain.len()) {
+    if let (Some(state), true) = (report.state.as_ref(), next < range.end) {
         let segment_rows = state.policy.ledger.segment_rows;
-        readahead::read_ahead(repo, &chain[next..], segment_rows, options.check_signatures, READERS, |commit| {
+        readahead::read_ahead(repo, chain, next..range.end, segment_rows, READERS, |commit| {
             check_deadline(options)?;
-            let ok = walk_commit(commit, &mut trees, options, &mut report, &mut pipeline)?;
+            let ok = walk_commit(commit, &mut trees, options, &mut report, checks.as_mut())?;
             report.commits += 1;
             next += 1;
-            if let Some(progress) = options.progress {
-                progress(next, chain.len());
-            }
+            progress(next);
             Ok(ok)
         })?;
     }
-    Ok(finish(report, pipeline))
+    Ok(finish(report, checks, chain))
 }
 
 /// Threads that read history ahead of the rules (on a machine's cores, beside the
@@ -178,9 +221,9 @@ fn walk_chain(repo: &Repository, start: Option<State>, chain: &[Oid], tip: Oid, 
 const READERS: usize = 2;
 
 /// Adds the signature findings once every queued check is done.
-fn finish(mut report: Report, pipeline: Option<SignaturePipeline>) -> Report {
-    if let Some(pipeline) = pipeline {
-        report.findings.extend(pipeline.finish());
+fn finish(mut report: Report, checks: Option<Checks>, chain: &Chain) -> Report {
+    if let Some(Checks { pipeline, signers }) = checks {
+        report.findings.extend(signers.reached_only(pipeline.finish(), chain));
     }
     report
 }
@@ -216,25 +259,22 @@ fn walk_commit(
     trees: &mut repo::Trees,
     options: &Options,
     report: &mut Report,
-    pipeline: &mut Option<SignaturePipeline>,
+    checks: Option<&mut Checks>,
 ) -> Result<bool> {
     let id = commit.id;
     if !ensure_state(report, &commit) {
         return Ok(false);
     }
-    if let (true, None, Some(state)) = (options.check_signatures, pipeline.as_ref(), report.state.as_ref()) {
-        *pipeline = Some(SignaturePipeline::start(&state.policy.ledger.namespace, 2));
-    }
-    let committer_key = match (pipeline.as_mut(), commit.signature) {
-        (Some(pipeline), Some(signature)) => commit_signer(id, signature, pipeline, &mut report.findings),
-        _ => None,
+    let (mut pipeline, committer_key) = match checks {
+        Some(Checks { pipeline, signers }) => (Some(pipeline), signers.signer(commit.position, id, &mut report.findings)),
+        None => (None, None),
     };
     if !commit.changes.findings.is_empty() {
         report.findings.extend(commit.changes.findings.into_iter().map(|f| f.in_commit(id)));
         return Ok(false);
     }
     let Some(state) = report.state.as_mut() else { return Ok(false) };
-    let valid_before = committer_key.as_deref().is_some_and(|fp| rules::commit::key_valid(state, fp));
+    let valid_before = committer_key.is_some_and(|fp| rules::commit::key_valid(state, fp));
 
     let mut walked = Walked {
         commit: id,
@@ -260,7 +300,7 @@ fn walk_commit(
         walked.first_recorded.get_or_insert(row.timestamp);
         if let Some(pipeline) = pipeline.as_mut() {
             if let Ok(key) = rules::signer_key(state, &row) {
-                pipeline.push(&row, &state.ledger_id, key, &location, id);
+                pipeline.push(&row, &state.ledger_id, &state.policy.ledger.namespace, key, &location, id);
             }
         }
         if let Some(observe) = options.observe {
@@ -282,7 +322,7 @@ fn walk_commit(
         id: &text_id,
         root: commit.root,
         policy_file: commit.changes.policy.as_deref(),
-        signer: committer_key.as_deref().map(|fingerprint| SignerFacts {
+        signer: committer_key.map(|fingerprint| SignerFacts {
             fingerprint,
             valid_before,
             empty_merge: commit.empty_merge,
@@ -291,43 +331,4 @@ fn walk_commit(
     let violations = rules::commit::end_commit(state, &facts);
     report.findings.extend(violations.into_iter().map(|v| Finding::of(v).in_commit(id)));
     Ok(true)
-}
-
-/// Reads a commit's SSH signature (with the data it signs; `None`: the commit is not signed)
-/// and returns the signing key's fingerprint; the signature itself is checked by the
-/// pipeline in the background (a bad one becomes a finding there).
-fn commit_signer(
-    id: Oid,
-    signature: Option<(Vec<u8>, Vec<u8>)>,
-    pipeline: &mut SignaturePipeline,
-    findings: &mut Vec<Finding>,
-) -> Option<String> {
-    let Some((signature, data)) = signature else {
-        findings.push(
-            Finding::general(
-                "commit-signature",
-                format!("commit {id} is not signed; every ledger commit is SSH-signed"),
-            )
-            .in_commit(id),
-        );
-        return None;
-    };
-    let parsed = std::str::from_utf8(&signature)
-        .map_err(|_| "the signature is not text".to_string())
-        .and_then(|text| crate::sign::parse_armored_with(text, &mut pipeline.keys).map_err(|e| e.to_string()))
-        .and_then(|parsed| match parsed.namespace.as_str() {
-            "git" => Ok(parsed),
-            other => Err(format!("the signature is made for namespace {other:?}, not git's")),
-        });
-    match parsed {
-        Ok(parsed) => {
-            let fingerprint = parsed.key.fingerprint();
-            pipeline.push_commit(parsed, data, id);
-            Some(fingerprint)
-        }
-        Err(e) => {
-            findings.push(Finding::general("commit-signature", format!("commit {id}: {e}")).in_commit(id));
-            None
-        }
-    }
 }

@@ -7,9 +7,10 @@
 //! yet, so memory stays bounded however long the history is.
 
 use crate::ledger::row::{Location, Row};
-use crate::repo::{self, Changes, Finding, RowStream, Trees};
+use crate::repo::{self, Chain, Changes, Finding, Link, RowStream, Trees};
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
+use std::ops::Range;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Condvar, Mutex};
 
@@ -29,13 +30,12 @@ const READ_SEGMENTS: usize = 64;
 pub struct ReadCommit {
     /// The commit.
     pub id: Oid,
+    /// Its place in the line of history walked.
+    pub position: usize,
     /// True for a root commit.
     pub root: bool,
     /// True when the commit is a merge adding nothing of its own (its tree is a parent's).
     pub empty_merge: bool,
-    /// The commit's SSH signature and the data it signs, when signatures are checked
-    /// (`None` inside: the commit carries no signature).
-    pub signature: Option<Option<(Vec<u8>, Vec<u8>)>>,
     /// What it changes relative to its first parent; the sources left are the segments
     /// whose rows are still to be read (all of them unless a reader read them).
     pub changes: Changes,
@@ -45,30 +45,35 @@ pub struct ReadCommit {
     pub broken: Option<Box<Finding>>,
 }
 
-/// Reads a commit and what it changes, not its rows (see [`read_rows`]).
-pub fn read_commit(trees: &mut Trees, id: Oid, signatures: bool) -> Result<ReadCommit> {
-    let repo = trees.repo;
-    let mut commit = repo::read_commit_header(repo, id, signatures)?;
-    let changes = repo::read_changes(trees, &commit)?;
-    let mut empty_merge = false;
-    if commit.parents.len() > 1 {
-        for parent in &commit.parents {
-            let header = repo::read_commit_header(repo, *parent, false).with_context(|| format!("cannot read a parent of merge {id}"))?;
-            if header.tree == commit.tree {
-                empty_merge = true;
-                break;
-            }
-        }
-    }
+/// Reads what commit `i` of `chain` changes, not its rows (see [`read_rows`]). The line
+/// holds the commit's tree and its parent's; only a merge's object is read again, for its
+/// other parents.
+pub fn read_commit(trees: &mut Trees, chain: &Chain, i: usize) -> Result<ReadCommit> {
+    let link = chain.links[i];
+    let changes = repo::read_changes(trees, link.id, link.tree, chain.parent_tree(i))?;
+    let empty_merge = link.parents > 1 && is_empty_merge(trees.repo, &link)?;
     Ok(ReadCommit {
-        id,
-        root: commit.parents.is_empty(),
+        id: link.id,
+        position: i,
+        root: link.parents == 0,
         empty_merge,
-        signature: signatures.then(|| commit.signature.take()),
         changes,
         rows: Vec::new(),
         broken: None,
     })
+}
+
+/// Whether merge `link` has the tree of one of its parents (it adds nothing of its own).
+fn is_empty_merge(repo: &Repository, link: &Link) -> Result<bool> {
+    let merge = repo::read_commit_header(repo, link.id, false)?;
+    for parent in &merge.parents {
+        let header =
+            repo::read_commit_header(repo, *parent, false).with_context(|| format!("cannot read a parent of merge {}", link.id))?;
+        if header.tree == link.tree {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Reads the rows a commit adds (segments of `segment_rows` rows), unless what it changes
@@ -149,13 +154,13 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// Reads `chain` (commits of `repo`, in order) on `readers` threads and hands each commit,
-/// rows read, to `each` in chain order, until `each` returns `false` or fails.
+/// Reads the commits `range` of `chain` (commits of `repo`) on `readers` threads and hands
+/// each commit, rows read, to `each` in chain order, until `each` returns `false` or fails.
 pub fn read_ahead(
     repo: &Repository,
-    chain: &[Oid],
+    chain: &Chain,
+    range: Range<usize>,
     segment_rows: u64,
-    signatures: bool,
     readers: usize,
     mut each: impl FnMut(ReadCommit) -> Result<bool>,
 ) -> Result<()> {
@@ -169,6 +174,7 @@ pub fn read_ahead(
         moved: Condvar::new(),
     };
     let path = repo.path().to_path_buf();
+    let runs = runs(range);
     std::thread::scope(|scope| {
         let _stop = StopOnDrop(&gate);
         let mut inboxes: Vec<Receiver<Result<Vec<ReadCommit>>>> = Vec::with_capacity(readers);
@@ -176,11 +182,12 @@ pub fn read_ahead(
             let (sender, inbox) = channel();
             inboxes.push(inbox);
             let (gate, path) = (&gate, &path);
-            scope.spawn(move || read_runs(path, chain, reader, readers, segment_rows, signatures, gate, &sender));
+            let mine = runs.iter().skip(reader).step_by(readers).cloned();
+            scope.spawn(move || read_runs(path, chain, mine, reader, segment_rows, gate, &sender));
         }
-        for (run, ids) in chain.chunks(RUN).enumerate() {
+        for (run, commits) in runs.iter().enumerate() {
             let reader = run % readers;
-            let mut left = ids.len();
+            let mut left = commits.len();
             while left > 0 {
                 let batch = inboxes[reader]
                     .recv()
@@ -199,16 +206,23 @@ pub fn read_ahead(
     })
 }
 
-/// One reader: runs `reader`, `reader + readers`, ... of `chain`, sent to `outbox` in
-/// batches that never span two runs; a failure is sent as the reader's last message.
-#[allow(clippy::too_many_arguments)]
+/// `range` cut into runs of [`RUN`] commits.
+fn runs(range: Range<usize>) -> Vec<Range<usize>> {
+    range
+        .clone()
+        .step_by(RUN)
+        .map(|start| start..(start + RUN).min(range.end))
+        .collect()
+}
+
+/// One reader: reads the commits of `runs` (of `chain`), sent to `outbox` in batches that
+/// never span two runs; a failure is sent as the reader's last message.
 fn read_runs(
     path: &std::path::Path,
-    chain: &[Oid],
+    chain: &Chain,
+    runs: impl Iterator<Item = Range<usize>>,
     reader: usize,
-    readers: usize,
     segment_rows: u64,
-    signatures: bool,
     gate: &Gate,
     outbox: &Sender<Result<Vec<ReadCommit>>>,
 ) {
@@ -219,12 +233,13 @@ fn read_runs(
             return;
         }
     };
-    for ids in chain.chunks(RUN).skip(reader).step_by(readers) {
+    for run in runs {
         // Each run starts afresh: its first commit's parent was read by another reader.
         let mut trees = Trees::new(&repo);
         let (mut batch, mut rows) = (Vec::with_capacity(BATCH), 0);
-        for (i, id) in ids.iter().enumerate() {
-            match read_commit(&mut trees, *id, signatures) {
+        let last = run.end - 1;
+        for i in run {
+            match read_commit(&mut trees, chain, i) {
                 Ok(mut commit) => {
                     read_rows(&mut trees, &mut commit, segment_rows);
                     rows += commit.rows.len();
@@ -239,7 +254,7 @@ fn read_runs(
                     return;
                 }
             }
-            if batch.len() >= BATCH || rows >= BATCH || i + 1 == ids.len() {
+            if batch.len() >= BATCH || rows >= BATCH || i == last {
                 if !gate.admit(reader, rows) || outbox.send(Ok(std::mem::take(&mut batch))).is_err() {
                     return;
                 }
@@ -315,15 +330,22 @@ mod tests {
         (repo, chain, seq)
     }
 
-    /// Each commit and the seqs of its rows, read on this thread.
-    fn read_here(repo: &Repository, chain: &[Oid]) -> Vec<(Oid, Vec<u64>)> {
+    /// The line of history of `ids` (root first), as a walk reads it.
+    fn line(repo: &Repository, ids: &[Oid]) -> Chain {
+        let line = repo::read_chain(repo, *ids.last().unwrap(), None, None).unwrap().unwrap();
+        assert_eq!(line.ids(), ids);
+        line
+    }
+
+    /// Each commit of `range` and the seqs of its rows, read on this thread.
+    fn read_here(repo: &Repository, chain: &Chain, range: Range<usize>) -> Vec<(Oid, Vec<u64>)> {
         let mut trees = Trees::new(repo);
-        chain
-            .iter()
-            .map(|id| {
-                let mut commit = read_commit(&mut trees, *id, true).unwrap();
+        range
+            .map(|i| {
+                let mut commit = read_commit(&mut trees, chain, i).unwrap();
                 read_rows(&mut trees, &mut commit, 32);
                 assert!(commit.broken.is_none() && commit.changes.findings.is_empty());
+                assert_eq!((commit.id, commit.position), (chain.links[i].id, i));
                 (commit.id, commit.rows.iter().map(|(row, _)| row.seq).collect())
             })
             .collect()
@@ -332,17 +354,14 @@ mod tests {
     #[test]
     fn readers_hand_back_every_commit_in_order_as_one_thread_reads_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (repo, chain, rows) = history(dir.path(), 2 * RUN + 100, None);
-        let expected = read_here(&repo, &chain[1..]);
+        let (repo, ids, rows) = history(dir.path(), 2 * RUN + 100, None);
+        let chain = line(&repo, &ids);
+        let expected = read_here(&repo, &chain, 1..ids.len());
         let seqs: Vec<u64> = expected.iter().flat_map(|(_, seqs)| seqs.clone()).collect();
         assert_eq!(seqs, (1..=rows).collect::<Vec<u64>>(), "every row, once, in order");
         for readers in [1, 2, 3] {
             let mut seen = Vec::new();
-            read_ahead(&repo, &chain[1..], 32, true, readers, |commit| {
-                assert!(
-                    commit.signature.as_ref().is_some_and(Option::is_some),
-                    "the commit's signature is read"
-                );
+            read_ahead(&repo, &chain, 1..ids.len(), 32, readers, |commit| {
                 seen.push((commit.id, commit.rows.iter().map(|(row, _)| row.seq).collect()));
                 Ok(true)
             })
@@ -354,35 +373,40 @@ mod tests {
     #[test]
     fn the_walk_stops_readers_early_and_their_errors_reach_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (repo, chain, _) = history(dir.path(), RUN + 50, None);
+        let (repo, ids, _) = history(dir.path(), RUN + 50, None);
+        let chain = line(&repo, &ids);
+        let all = 0..ids.len();
         let mut calls = 0;
-        read_ahead(&repo, &chain, 32, false, 2, |_| {
+        read_ahead(&repo, &chain, all.clone(), 32, 2, |_| {
             calls += 1;
             Ok(calls < 10)
         })
         .unwrap();
         assert_eq!(calls, 10, "nothing is handed over after the walk said stop");
 
-        let error = read_ahead(&repo, &chain, 32, false, 2, |commit| {
-            anyhow::ensure!(commit.id != chain[RUN + 3], "stop here");
+        let error = read_ahead(&repo, &chain, all.clone(), 32, 2, |commit| {
+            anyhow::ensure!(commit.id != ids[RUN + 3], "stop here");
             Ok(true)
         })
         .unwrap_err();
         assert_eq!(error.to_string(), "stop here");
 
-        // A commit whose object is gone (in the second reader's run): the commits before it
+        // A commit whose tree is gone (in the second reader's run): the commits before it
         // arrive, then the reader's error.
-        let lost = chain[RUN + 7];
-        let hex = lost.to_string();
+        let lost = ids[RUN + 7];
+        let hex = chain.links[RUN + 7].tree.to_string();
         std::fs::remove_file(dir.path().join("objects").join(&hex[..2]).join(&hex[2..])).unwrap();
         let mut arrived = 0;
-        let error = read_ahead(&repo, &chain, 32, false, 2, |_| {
+        let error = read_ahead(&repo, &chain, all, 32, 2, |_| {
             arrived += 1;
             Ok(true)
         })
         .unwrap_err();
         assert_eq!(arrived, RUN + 7);
-        assert!(format!("{error:#}").contains(&format!("cannot read commit {lost}")), "{error:#}");
+        assert!(
+            format!("{error:#}").contains(&format!("cannot read the tree of commit {lost}")),
+            "{error:#}"
+        );
     }
 
     #[test]
@@ -393,7 +417,7 @@ mod tests {
         let large = WORTH_READERS + 20;
         let (repo, mut chain, rows) = history(dir.path(), WORTH_READERS + RUN, Some(large));
         let mut left_to_the_walk = Vec::new();
-        read_ahead(&repo, &chain[1..], 32, false, 2, |commit| {
+        read_ahead(&repo, &line(&repo, &chain), 1..chain.len(), 32, 2, |commit| {
             if !commit.changes.sources.is_empty() {
                 left_to_the_walk.push((commit.id, commit.rows.len(), commit.changes.sources.len() > READ_SEGMENTS));
             }

@@ -1,11 +1,12 @@
 //! Row and commit signatures checked in the background: batches go to worker threads while
 //! the main thread keeps parsing and applying rules, so both cores stay busy. Row and commit
-//! signatures are checked in the same batches (a commit's key and namespace were read on the
-//! main thread, which needs them at once; the work here is the cryptography).
+//! signatures are checked in the same batches (a commit's key and namespace were read with the
+//! line of history, see `signers`; the work here is the cryptography).
 
 use crate::ledger::row::{Location, Row};
 use crate::repo::Finding;
-use crate::sign::{signed_data, verify_signed, ArmoredSignature, KeyCache, KeyScreen, PublicKey, SignedData};
+use crate::sign::{signed_data, verify_signed, ArmoredSignature, KeyScreen, PublicKey, SignedData};
+use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -14,7 +15,8 @@ const BATCH: usize = 2048;
 
 /// One row signature to check, with what a finding needs to point at it.
 struct Item {
-    key: PublicKey,
+    /// The key's number in its batch's `keys`.
+    key: u32,
     message: Vec<u8>,
     signature: [u8; 64],
     seq: u64,
@@ -25,54 +27,79 @@ struct Item {
 
 /// One commit signature to check.
 struct CommitItem {
-    signature: ArmoredSignature,
-    data: Vec<u8>,
+    /// The key's number in its batch's `keys`.
+    key: u32,
+    /// The SSHSIG signed data (the commit's hash, not the commit: a few hundred bytes less
+    /// for each commit queued).
+    signed: Vec<u8>,
+    signature: [u8; 64],
     commit: git2::Oid,
 }
 
 /// What one batch holds.
 #[derive(Default)]
 struct Batch {
+    /// The namespace of the row signatures (the ledger's).
+    namespace: std::sync::Arc<str>,
+    /// The keys its signatures are made with, each once (a batch of thousands of signatures
+    /// is made by a few keys; a decoded key is a few hundred bytes).
+    keys: Vec<PublicKey>,
     rows: Vec<Item>,
     commits: Vec<CommitItem>,
 }
 
+impl Batch {
+    /// The number of `key` in this batch's keys (added when new); `numbers` maps key bytes
+    /// to numbers for this batch.
+    fn key_number(&mut self, key: PublicKey, numbers: &mut HashMap<[u8; 32], u32>) -> u32 {
+        let next = self.keys.len() as u32;
+        let number = *numbers.entry(*key.as_bytes()).or_insert(next);
+        if number == next {
+            self.keys.push(key);
+        }
+        number
+    }
+}
+
 /// A pool of workers checking signatures in batches.
 pub struct SignaturePipeline {
-    /// The keys commit signatures carry, decoded once each (on the walk's thread).
-    pub keys: KeyCache,
-    namespace: String,
     batch: Batch,
+    /// The numbers of the keys in `batch`.
+    key_numbers: HashMap<[u8; 32], u32>,
     sender: Option<SyncSender<Batch>>,
     workers: Vec<JoinHandle<Vec<Finding>>>,
 }
 
 impl SignaturePipeline {
-    /// Starts `threads` workers for signatures in `namespace`.
-    pub fn start(namespace: &str, threads: usize) -> SignaturePipeline {
+    /// Starts `threads` workers.
+    pub fn start(threads: usize) -> SignaturePipeline {
         let (sender, receiver) = sync_channel::<Batch>(threads * 2);
         let receiver = Arc::new(Mutex::new(receiver));
         let workers = (0..threads.max(1))
             .map(|_| {
                 let receiver = Arc::clone(&receiver);
-                let namespace = namespace.to_string();
-                std::thread::spawn(move || work(&namespace, &receiver))
+                std::thread::spawn(move || work(&receiver))
             })
             .collect();
         SignaturePipeline {
-            keys: KeyCache::default(),
-            namespace: namespace.to_string(),
             batch: Batch::default(),
+            key_numbers: HashMap::new(),
             sender: Some(sender),
             workers,
         }
     }
 
-    /// Queues the signature of a row (already known to decode) made with `key`.
-    pub fn push(&mut self, row: &Row, ledger_id: &str, key: PublicKey, location: &Location, commit: git2::Oid) {
+    /// Queues the signature of a row (already known to decode) made with `key` in the
+    /// ledger's `namespace`.
+    pub fn push(&mut self, row: &Row, ledger_id: &str, namespace: &str, key: PublicKey, location: &Location, commit: git2::Oid) {
         let Some(signature) = crate::sign::decode_signature(&row.signature) else {
             return;
         };
+        if *self.batch.namespace != *namespace {
+            self.flush();
+            self.batch.namespace = namespace.into();
+        }
+        let key = self.batch.key_number(key, &mut self.key_numbers);
         self.batch.rows.push(Item {
             key,
             message: row.message(ledger_id),
@@ -85,9 +112,17 @@ impl SignaturePipeline {
         self.flush_when_full();
     }
 
-    /// Queues the check of a commit's signature (already parsed) over its signed data.
-    pub fn push_commit(&mut self, signature: ArmoredSignature, data: Vec<u8>, commit: git2::Oid) {
-        self.batch.commits.push(CommitItem { signature, data, commit });
+    /// Queues the check of a commit's signature (already parsed) over the bytes it signs,
+    /// which are hashed here.
+    pub fn push_commit(&mut self, signature: ArmoredSignature, data: &[u8], commit: git2::Oid) {
+        let signed = signature.signed_data(data);
+        let key = self.batch.key_number(signature.key, &mut self.key_numbers);
+        self.batch.commits.push(CommitItem {
+            signed,
+            key,
+            signature: signature.signature,
+            commit,
+        });
         self.flush_when_full();
     }
 
@@ -98,7 +133,15 @@ impl SignaturePipeline {
     }
 
     fn flush(&mut self) {
-        let batch = std::mem::take(&mut self.batch);
+        self.key_numbers.clear();
+        let namespace = self.batch.namespace.clone();
+        let batch = std::mem::replace(
+            &mut self.batch,
+            Batch {
+                namespace,
+                ..Batch::default()
+            },
+        );
         if let Some(sender) = &self.sender {
             // A send fails only when every worker has died; `finish` reports that.
             let _ = sender.send(batch);
@@ -115,10 +158,7 @@ impl SignaturePipeline {
                 Ok(found) => findings.extend(found),
                 Err(_) => findings.push(Finding::general(
                     "bad-signature",
-                    format!(
-                        "a signature worker for namespace {} crashed; signatures were not all checked",
-                        self.namespace
-                    ),
+                    "a signature worker crashed; signatures were not all checked",
                 )),
             }
         }
@@ -127,7 +167,7 @@ impl SignaturePipeline {
     }
 }
 
-fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
+fn work(receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut screen = KeyScreen::default();
     loop {
@@ -141,14 +181,14 @@ fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
             .commits
             .iter()
             .map(|c| SignedData {
-                key: &c.signature.key,
-                data: c.signature.signed_data(&c.data),
-                signature: c.signature.signature,
+                key: &batch.keys[c.key as usize],
+                data: c.signed.clone(),
+                signature: c.signature,
             })
             .collect();
         checks.extend(batch.rows.iter().map(|i| SignedData {
-            key: &i.key,
-            data: signed_data(namespace, &i.message),
+            key: &batch.keys[i.key as usize],
+            data: signed_data(&batch.namespace, &i.message),
             signature: i.signature,
         }));
         let commits = batch.commits.len();
@@ -169,7 +209,7 @@ fn work(namespace: &str, receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
                 code: "bad-signature",
                 message: format!(
                     "the signature does not match this row and key {} (forged, copied or altered)",
-                    item.key.fingerprint()
+                    batch.keys[item.key as usize].fingerprint()
                 ),
                 commit: Some(item.commit.to_string()),
                 location: Some(item.location.clone()),

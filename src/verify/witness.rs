@@ -138,7 +138,7 @@ fn late_rows(
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let mut trees = repo::Trees::new(repo);
-    let changes = repo::read_changes(&mut trees, &repo::read_commit_header(repo, commit, false)?)?;
+    let changes = repo::changes_of(&mut trees, &repo::read_commit_header(repo, commit, false)?)?;
     let mut stream = RowStream::new(&mut trees, changes.sources, policy.ledger.segment_rows);
     // Unreadable rows are reported by the walk itself.
     while let Ok(Some((row, location))) = stream.next_row() {
