@@ -71,9 +71,10 @@ pub struct SignaturePipeline {
 }
 
 impl SignaturePipeline {
-    /// Starts `threads` workers.
+    /// Starts `threads` workers, with as many full batches queued for them at most (each
+    /// batch is up to a megabyte; while the line of history is read, the queue is full).
     pub fn start(threads: usize) -> SignaturePipeline {
-        let (sender, receiver) = sync_channel::<Batch>(threads * 2);
+        let (sender, receiver) = sync_channel::<Batch>(threads);
         let receiver = Arc::new(Mutex::new(receiver));
         let workers = (0..threads.max(1))
             .map(|_| {
