@@ -19,7 +19,7 @@ pub struct Link {
 }
 
 /// A first-parent line, oldest commit first, and the tree of the commit it continues.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug)]
 pub struct Chain {
     /// The commits, oldest first.
     pub links: Vec<Link>,

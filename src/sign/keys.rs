@@ -350,7 +350,7 @@ impl PublicKey {
     }
 
     /// The raw 32-byte key.
-    pub fn as_bytes(&self) -> &[u8; 32] {
+    pub(super) fn as_bytes(&self) -> &[u8; 32] {
         &self.bytes
     }
 

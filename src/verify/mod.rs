@@ -20,7 +20,7 @@ use anyhow::Result;
 use git2::{Oid, Repository};
 use readahead::ReadCommit;
 use signatures::SignaturePipeline;
-use signers::CommitSigners;
+use signers::{CommitSigners, LineSigners};
 use std::ops::Range;
 
 /// What a walk calls with each row: the row, where it is stored, its commit, and the state
@@ -94,9 +94,14 @@ pub fn walk(repo: &Repository, tip: Oid, options: &Options) -> Result<Report> {
 pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, options: &Options) -> Result<Report> {
     repo::tune_object_reading();
     let base = start.as_ref().map(|(oid, _)| *oid);
-    let mut checks = options.check_signatures.then(Checks::start);
-    let chain = match checks.as_mut() {
-        Some(Checks { pipeline, signers }) => {
+    // From genesis, each commit's signature is read with the line and its check queued at
+    // once (the workers are busy while the line is read). A walk on from a base (a push)
+    // reads its few commits' signatures once the line is known to continue the base: a
+    // force-push would otherwise have every signature of history checked, for nothing.
+    let mut reading = options.check_signatures.then(Reading::start);
+    let with_line = base.is_none();
+    let chain = match reading.as_mut().filter(|_| with_line) {
+        Some(Reading { pipeline, signers }) => {
             let mut note = |header| signers.note(header, pipeline);
             repo::read_chain(repo, tip, base, Some(&mut note))?
         }
@@ -119,27 +124,40 @@ pub fn walk_from(repo: &Repository, start: Option<(Oid, State)>, tip: Oid, optio
             return Ok(Report::stopped(None, tip, finding));
         }
     }
-    if let Some(checks) = checks.as_mut() {
-        checks.signers.oldest_first();
+    if let (Some(Reading { pipeline, signers }), false) = (reading.as_mut(), with_line) {
+        for link in chain.links.iter().rev() {
+            signers.note(repo::read_commit_header(repo, link.id, true)?, pipeline);
+        }
     }
+    let checks = reading.map(|Reading { pipeline, signers }| Checks {
+        pipeline,
+        signers: signers.in_line_order(),
+    });
     let range = 0..chain.links.len();
     walk_chain(repo, start.map(|(_, state)| state), &chain, range, checks, tip, options)
 }
 
-/// The signature checks of a walk that checks signatures: the workers, and each commit's
-/// signer as read with the line of history.
-struct Checks {
+/// The signature checks of a walk while its line of history is read: the workers, and each
+/// commit's signer as read, newest first.
+struct Reading {
     pipeline: SignaturePipeline,
     signers: CommitSigners,
 }
 
-impl Checks {
-    fn start() -> Checks {
-        Checks {
+impl Reading {
+    fn start() -> Reading {
+        Reading {
             pipeline: SignaturePipeline::start(SIGNATURE_THREADS),
             signers: CommitSigners::default(),
         }
     }
+}
+
+/// The signature checks of a walk: the workers, and each commit's signer in the order of
+/// the line.
+struct Checks {
+    pipeline: SignaturePipeline,
+    signers: LineSigners,
 }
 
 /// Threads that check signatures (a machine's cores, beside the walk and the readers).
@@ -160,9 +178,10 @@ impl Report {
     }
 }
 
-/// Walks the commits `range` of `chain` (when it starts past the first link, `start` is the
-/// state after the link before it; from the root commit when `start` is `None`), the last of
-/// which is `tip`. With `checks`, signatures are checked (their signers read with `chain`).
+/// Walks the commits `range` of `chain`, the last of which is `tip`, from `start`: the state
+/// after the commit before the range (the link before it, or the commit `chain` continues),
+/// or from the root commit when `start` is `None`. With `checks`, signatures are checked
+/// (each commit's signer read with `chain`).
 fn walk_chain(
     repo: &Repository,
     start: Option<State>,

@@ -50,8 +50,9 @@ pub struct ReadCommit {
 /// other parents.
 pub fn read_commit(trees: &mut Trees, chain: &Chain, i: usize) -> Result<ReadCommit> {
     let link = chain.links[i];
-    let changes = repo::read_changes(trees, link.id, link.tree, chain.parent_tree(i))?;
-    let empty_merge = link.parents > 1 && is_empty_merge(trees.repo, &link)?;
+    let parent_tree = chain.parent_tree(i);
+    let changes = repo::read_changes(trees, link.id, link.tree, parent_tree)?;
+    let empty_merge = link.parents > 1 && is_empty_merge(trees.repo, &link, parent_tree)?;
     Ok(ReadCommit {
         id: link.id,
         position: i,
@@ -63,10 +64,14 @@ pub fn read_commit(trees: &mut Trees, chain: &Chain, i: usize) -> Result<ReadCom
     })
 }
 
-/// Whether merge `link` has the tree of one of its parents (it adds nothing of its own).
-fn is_empty_merge(repo: &Repository, link: &Link) -> Result<bool> {
+/// Whether merge `link` (whose first parent's tree is `first_parent_tree`) has the tree of
+/// one of its parents: it adds nothing of its own.
+fn is_empty_merge(repo: &Repository, link: &Link, first_parent_tree: Option<Oid>) -> Result<bool> {
+    if first_parent_tree == Some(link.tree) {
+        return Ok(true);
+    }
     let merge = repo::read_commit_header(repo, link.id, false)?;
-    for parent in &merge.parents {
+    for parent in merge.parents.iter().skip(1) {
         let header =
             repo::read_commit_header(repo, *parent, false).with_context(|| format!("cannot read a parent of merge {}", link.id))?;
         if header.tree == link.tree {

@@ -40,23 +40,42 @@ struct CommitItem {
 #[derive(Default)]
 struct Batch {
     /// The namespace of the row signatures (the ledger's).
-    namespace: std::sync::Arc<str>,
+    namespace: Arc<str>,
     /// The keys its signatures are made with, each once (a batch of thousands of signatures
     /// is made by a few keys; a decoded key is a few hundred bytes).
-    keys: Vec<PublicKey>,
+    keys: KeyNumbers<PublicKey>,
     rows: Vec<Item>,
     commits: Vec<CommitItem>,
 }
 
-impl Batch {
-    /// The number of `key` in this batch's keys (added when new); `numbers` maps key bytes
-    /// to numbers for this batch.
-    fn key_number(&mut self, key: PublicKey, numbers: &mut HashMap<[u8; 32], u32>) -> u32 {
-        let next = self.keys.len() as u32;
-        let number = *numbers.entry(*key.as_bytes()).or_insert(next);
-        if number == next {
-            self.keys.push(key);
+/// Numbers for public keys, in the order they are first seen, with a value kept for each
+/// (the key itself, or its fingerprint).
+pub struct KeyNumbers<V> {
+    numbers: HashMap<PublicKey, u32>,
+    /// The value of each key, by number.
+    pub values: Vec<V>,
+}
+
+impl<V> Default for KeyNumbers<V> {
+    fn default() -> Self {
+        KeyNumbers {
+            numbers: HashMap::new(),
+            values: Vec::new(),
         }
+    }
+}
+
+impl<V> KeyNumbers<V> {
+    /// The number of `key`; a key seen for the first time gets the next number and the
+    /// value `value` makes of it.
+    pub fn number(&mut self, key: &PublicKey, value: impl FnOnce(&PublicKey) -> V) -> u32 {
+        if let Some(number) = self.numbers.get(key) {
+            return *number;
+        }
+        // Fewer keys than commits or rows in memory: far below u32::MAX.
+        let number = self.values.len() as u32;
+        self.values.push(value(key));
+        self.numbers.insert(key.clone(), number);
         number
     }
 }
@@ -64,8 +83,6 @@ impl Batch {
 /// A pool of workers checking signatures in batches.
 pub struct SignaturePipeline {
     batch: Batch,
-    /// The numbers of the keys in `batch`.
-    key_numbers: HashMap<[u8; 32], u32>,
     sender: Option<SyncSender<Batch>>,
     workers: Vec<JoinHandle<Vec<Finding>>>,
 }
@@ -84,7 +101,6 @@ impl SignaturePipeline {
             .collect();
         SignaturePipeline {
             batch: Batch::default(),
-            key_numbers: HashMap::new(),
             sender: Some(sender),
             workers,
         }
@@ -100,7 +116,7 @@ impl SignaturePipeline {
             self.flush();
             self.batch.namespace = namespace.into();
         }
-        let key = self.batch.key_number(key, &mut self.key_numbers);
+        let key = self.batch.keys.number(&key, PublicKey::clone);
         self.batch.rows.push(Item {
             key,
             message: row.message(ledger_id),
@@ -116,8 +132,9 @@ impl SignaturePipeline {
     /// Queues the check of a commit's signature (already parsed) over the bytes it signs,
     /// which are hashed here.
     pub fn push_commit(&mut self, signature: ArmoredSignature, data: &[u8], commit: git2::Oid) {
+        // The chain reader's thread hashes: while the line is read, it waits on the workers.
         let signed = signature.signed_data(data);
-        let key = self.batch.key_number(signature.key, &mut self.key_numbers);
+        let key = self.batch.keys.number(&signature.key, PublicKey::clone);
         self.batch.commits.push(CommitItem {
             signed,
             key,
@@ -134,7 +151,6 @@ impl SignaturePipeline {
     }
 
     fn flush(&mut self) {
-        self.key_numbers.clear();
         let namespace = self.batch.namespace.clone();
         let batch = std::mem::replace(
             &mut self.batch,
@@ -168,6 +184,17 @@ impl SignaturePipeline {
     }
 }
 
+/// A pipeline left without [`SignaturePipeline::finish`] (a walk that never started) lets
+/// its workers end: they check what is queued, then stop; none is left running.
+impl Drop for SignaturePipeline {
+    fn drop(&mut self) {
+        self.sender = None;
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
 fn work(receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut screen = KeyScreen::default();
@@ -176,26 +203,34 @@ fn work(receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
             Ok(r) => r.recv(),
             Err(_) => break,
         };
-        let Ok(batch) = batch else { break };
+        let Ok(Batch {
+            namespace,
+            keys,
+            rows,
+            commits,
+        }) = batch
+        else {
+            break;
+        };
+        let keys = keys.values;
         // Commit signatures first, then rows: one batch, so commits cost what rows cost.
-        let mut checks: Vec<SignedData> = batch
-            .commits
-            .iter()
+        let ids: Vec<git2::Oid> = commits.iter().map(|c| c.commit).collect();
+        let mut checks: Vec<SignedData> = commits
+            .into_iter()
             .map(|c| SignedData {
-                key: &batch.keys[c.key as usize],
-                data: c.signed.clone(),
+                key: &keys[c.key as usize],
+                data: c.signed,
                 signature: c.signature,
             })
             .collect();
-        checks.extend(batch.rows.iter().map(|i| SignedData {
-            key: &batch.keys[i.key as usize],
-            data: signed_data(&batch.namespace, &i.message),
+        checks.extend(rows.iter().map(|i| SignedData {
+            key: &keys[i.key as usize],
+            data: signed_data(&namespace, &i.message),
             signature: i.signature,
         }));
-        let commits = batch.commits.len();
         for bad in verify_signed(&checks, &mut screen) {
-            let Some(bad) = bad.checked_sub(commits) else {
-                let commit = batch.commits[bad].commit;
+            let Some(bad) = bad.checked_sub(ids.len()) else {
+                let commit = ids[bad];
                 findings.push(
                     Finding::general(
                         "commit-signature",
@@ -205,12 +240,12 @@ fn work(receiver: &Mutex<Receiver<Batch>>) -> Vec<Finding> {
                 );
                 continue;
             };
-            let item = &batch.rows[bad];
+            let item = &rows[bad];
             findings.push(Finding {
                 code: "bad-signature",
                 message: format!(
                     "the signature does not match this row and key {} (forged, copied or altered)",
-                    batch.keys[item.key as usize].fingerprint()
+                    keys[item.key as usize].fingerprint()
                 ),
                 commit: Some(item.commit.to_string()),
                 location: Some(item.location.clone()),

@@ -3,37 +3,32 @@
 //! is read and its check queued at once, so the signature workers check commit signatures
 //! while the line is still being read. The walk then only looks up each commit's signer.
 
-use super::signatures::SignaturePipeline;
+use super::signatures::{KeyNumbers, SignaturePipeline};
 use crate::repo::{Chain, CommitHeader, Finding};
 use crate::sign::{KeyCache, PublicKey};
 use git2::Oid;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The signer number of a commit whose signature cannot be used (see `problems`).
 const NO_SIGNER: u32 = u32::MAX;
 
-/// The signers of a first-parent line's commits, oldest first once the line is read.
+/// The signers of a line's commits as they are read, newest first.
 #[derive(Default)]
 pub struct CommitSigners {
     /// The fingerprint of each signing key, by number.
-    fingerprints: Vec<String>,
-    /// The number of each signing key.
-    numbers: HashMap<PublicKey, u32>,
+    fingerprints: KeyNumbers<String>,
     /// The keys signatures carry, decoded once each.
     keys: KeyCache,
-    /// Each commit's signer number (its check is queued), in the order the commits were read;
-    /// [`NO_SIGNER`] when the commit is not signed or its signature cannot be used.
+    /// Each commit's signer number (its check is queued), newest first; [`NO_SIGNER`] when
+    /// the commit is not signed or its signature cannot be used.
     of: Vec<u32>,
     /// Why, for each commit whose signer is [`NO_SIGNER`].
     problems: HashMap<Oid, Box<str>>,
-    /// How many commits of the line the walk reached (asked the signer of).
-    reached: usize,
 }
 
 impl CommitSigners {
     /// Reads the signature of the commit `header` holds and queues its check in `pipeline`.
-    /// Commits are noted newest first, as the line is read; call [`CommitSigners::oldest_first`]
-    /// once it is read.
+    /// Commits are noted newest first, as the line is read from its tip.
     pub fn note(&mut self, header: CommitHeader, pipeline: &mut SignaturePipeline) {
         let id = header.id;
         let Some((signature, data)) = header.signature else {
@@ -51,11 +46,7 @@ impl CommitSigners {
             });
         let number = match parsed {
             Ok(parsed) => {
-                let next = u32::try_from(self.fingerprints.len()).unwrap_or(NO_SIGNER);
-                let number = *self.numbers.entry(parsed.key.clone()).or_insert(next);
-                if number == next {
-                    self.fingerprints.push(parsed.key.fingerprint());
-                }
+                let number = self.fingerprints.number(&parsed.key, PublicKey::fingerprint);
                 pipeline.push_commit(parsed, &data, id);
                 number
             }
@@ -67,20 +58,31 @@ impl CommitSigners {
         self.of.push(number);
     }
 
-    /// Puts the signers noted in the order of the line (oldest first).
-    pub fn oldest_first(&mut self) {
+    /// The signers in the order of the line (oldest first), once it is read whole.
+    pub fn in_line_order(mut self) -> LineSigners {
         self.of.reverse();
+        LineSigners { noted: self, reached: 0 }
     }
+}
 
+/// The signers of a line's commits, oldest first, as the walk asks for them.
+pub struct LineSigners {
+    noted: CommitSigners,
+    /// How many commits of the line the walk reached (asked the signer of).
+    reached: usize,
+}
+
+impl LineSigners {
     /// The fingerprint of the key that signed commit `i` of the line (`id`); `None`, with a
     /// finding, when it is not signed or its signature cannot be used. The walk asks in
     /// order: commits after the last one asked about were not reached.
     pub fn signer(&mut self, i: usize, id: Oid, findings: &mut Vec<Finding>) -> Option<&str> {
         self.reached = self.reached.max(i + 1);
-        if let Some(fingerprint) = self.of.get(i).and_then(|number| self.fingerprints.get(*number as usize)) {
+        let noted = &self.noted;
+        if let Some(fingerprint) = noted.of.get(i).and_then(|number| noted.fingerprints.values.get(*number as usize)) {
             return Some(fingerprint);
         }
-        let problem = match self.problems.get(&id) {
+        let problem = match noted.problems.get(&id) {
             Some(problem) => problem.to_string(),
             None => format!("commit {id}: its signature was not read with the line of history"),
         };
@@ -95,7 +97,14 @@ impl CommitSigners {
     pub fn reached_only(&self, findings: Vec<Finding>, chain: &Chain) -> Vec<Finding> {
         let (mut commits, rows): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| f.seq.is_none());
         if !commits.is_empty() {
-            let position: HashMap<String, usize> = chain.links.iter().enumerate().map(|(i, link)| (link.id.to_string(), i)).collect();
+            let named: HashSet<&str> = commits.iter().filter_map(|f| f.commit.as_deref()).collect();
+            let position: HashMap<String, usize> = chain
+                .links
+                .iter()
+                .enumerate()
+                .map(|(i, link)| (link.id.to_string(), i))
+                .filter(|(id, _)| named.contains(id.as_str()))
+                .collect();
             let at = |f: &Finding| f.commit.as_ref().and_then(|c| position.get(c)).copied();
             // A finding about no commit of the line (a worker that crashed) is always kept.
             commits.retain(|f| at(f).is_none_or(|i| i < self.reached));
@@ -103,5 +112,45 @@ impl CommitSigners {
         }
         commits.extend(rows);
         commits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::Link;
+
+    fn oid(n: u8) -> Oid {
+        Oid::from_bytes(&[n; 20]).unwrap()
+    }
+
+    #[test]
+    fn only_findings_about_unreached_commits_are_dropped_and_commits_come_in_line_order() {
+        let links = (1..=4)
+            .map(|n| Link {
+                id: oid(n),
+                tree: oid(100 + n),
+                parents: 1,
+            })
+            .collect();
+        let chain = Chain { links, base_tree: None };
+        let about = |n: u8| Finding::general("commit-signature", format!("commit {n}")).in_commit(oid(n));
+        let crashed = Finding::general("bad-signature", "a signature worker crashed; signatures were not all checked");
+        let mut row = Finding::general("bad-signature", "row 7");
+        row.seq = Some(7);
+        let mut signers = CommitSigners::default().in_line_order();
+        signers.reached = 2;
+        let found = signers.reached_only(vec![about(2), about(3), crashed, about(1), row], &chain);
+        let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "commit 1",
+                "commit 2",
+                "a signature worker crashed; signatures were not all checked",
+                "row 7"
+            ],
+            "commit 3 was not reached; the crash and the row are kept"
+        );
     }
 }
