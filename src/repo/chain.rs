@@ -66,9 +66,7 @@ pub fn read_chain(
     let mut current = Some(tip);
     while let Some(id) = current {
         if Some(id) == base {
-            let base_tree = read_commit_header(repo, id, false)
-                .with_context(|| format!("cannot read commit {id}"))?
-                .tree;
+            let base_tree = read_commit_header(repo, id, false)?.tree;
             links.reverse();
             return Ok(Some(Chain {
                 links,

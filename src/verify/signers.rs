@@ -97,15 +97,16 @@ impl LineSigners {
     pub fn reached_only(&self, findings: Vec<Finding>, chain: &Chain) -> Vec<Finding> {
         let (mut commits, rows): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| f.seq.is_none());
         if !commits.is_empty() {
-            let named: HashSet<&str> = commits.iter().filter_map(|f| f.commit.as_deref()).collect();
-            let position: HashMap<String, usize> = chain
+            let commit_of = |f: &Finding| f.commit.as_deref().and_then(|c| Oid::from_str(c).ok());
+            let named: HashSet<Oid> = commits.iter().filter_map(commit_of).collect();
+            let position: HashMap<Oid, usize> = chain
                 .links
                 .iter()
                 .enumerate()
-                .map(|(i, link)| (link.id.to_string(), i))
-                .filter(|(id, _)| named.contains(id.as_str()))
+                .filter(|(_, link)| named.contains(&link.id))
+                .map(|(i, link)| (link.id, i))
                 .collect();
-            let at = |f: &Finding| f.commit.as_ref().and_then(|c| position.get(c)).copied();
+            let at = |f: &Finding| commit_of(f).and_then(|c| position.get(&c)).copied();
             // A finding about no commit of the line (a worker that crashed) is always kept.
             commits.retain(|f| at(f).is_none_or(|i| i < self.reached));
             commits.sort_by_key(|f| at(f).unwrap_or(usize::MAX));
