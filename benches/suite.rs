@@ -13,6 +13,8 @@
 //!    object bytes each adds, and what `git gc` makes of them.
 //! 5. `hledger check` as a peer, when hledger is installed, on the same entries as the
 //!    largest realistic ledger (every row as a journal transaction), against `smartup verify`.
+//! 6. The floor of git storage: the least time any verify of that ledger could take while
+//!    reading history through git at git's own speed, against the goals it bounds.
 //!
 //! Each goal is printed as MET or NOT MET. Children are this executable with
 //! `--verify-only DIR` or `--hook-once FORGE OLD NEW`.
@@ -255,7 +257,18 @@ fn suite(args: &Args) {
     }
 
     println!("\n-- 6. peers");
-    hledger_peer(&binary, realistic.last().map(|(dir, _)| dir.as_path()), scratch.path(), &mut goals);
+    let hledger = hledger_peer(&binary, realistic.last().map(|(dir, _)| dir.as_path()), scratch.path(), &mut goals);
+
+    if let (Some((dir, _)), Some(real)) = (realistic.last(), reals.last()) {
+        println!("\n-- 7. the floor of git storage");
+        let limits = Limits {
+            batch,
+            cores,
+            big_rate: bigs.last().map(|b| b.rate()),
+            hledger,
+        };
+        goals.extend(git_floor(dir, real, &limits));
+    }
 
     let load_end = read_trimmed("/proc/loadavg");
     println!("\n== goals ==");
@@ -516,7 +529,8 @@ fn one_row_actions(binary: &Path, dir: &Path, git_dir: &Path, handle: &str, key:
 /// ledger (every row, written by [`same_entries_journal`] twice: with the key and signature
 /// of each row as text, and without), against `smartup verify` of them. The goal, judged
 /// against the faster of the two: verify, signatures included, at least as fast as hledger.
-fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path, goals: &mut Vec<String>) {
+/// Returns the faster hledger time, if it was measured.
+fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path, goals: &mut Vec<String>) -> Option<f64> {
     const GOAL: &str = "verify at least as fast as `hledger check` of the same entries";
     let installed = Command::new("sh")
         .args(["-c", "command -v hledger"])
@@ -526,7 +540,7 @@ fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path, goals: &mu
     let Some(ledger) = ledger.filter(|_| installed) else {
         println!("hledger not installed (or no realistic ledger): no peer figure");
         goals.push(format!("{GOAL}: NOT MEASURED (hledger is not installed)"));
-        return;
+        return None;
     };
     let (signed, plain) = (scratch.join("signed.journal"), scratch.join("plain.journal"));
     let entries = same_entries_journal(ledger, &signed, &plain);
@@ -561,6 +575,70 @@ fn hledger_peer(binary: &Path, ledger: Option<&Path>, scratch: &Path, goals: &mu
         "{GOAL}: {}: {verify:.2} s against {hledger:.2} s ({entries} entries)",
         verdict(verify <= hledger)
     ));
+    Some(hledger)
+}
+
+/// What the floor of git storage is judged against.
+struct Limits {
+    /// The batch-verify rate, signatures per second on `cores` threads.
+    batch: f64,
+    cores: usize,
+    /// Rows per second of the largest big-commit verify, if one ran.
+    big_rate: Option<f64>,
+    /// The faster `hledger check`, in seconds, if hledger ran.
+    hledger: Option<f64>,
+}
+
+/// The least time any verify of the realistic ledger in `ledger` (verified as `real`) could
+/// take on this machine while reading history through git at git's own speed: git's read of
+/// every commit and tree (`git rev-list --objects --all`, its CPU seconds, best of two; it
+/// does not even read the blobs) spread over every core, plus the ledger's signatures (one
+/// per row and one per commit) at the batch-verify rate. Prints it, and returns a line for
+/// each time goal saying whether the floor leaves it within reach.
+fn git_floor(ledger: &Path, real: &Measured, limits: &Limits) -> Vec<String> {
+    let read_cpu = || {
+        let before = children_cpu_secs();
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(ledger)
+            .args(["rev-list", "--objects", "--all"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("git rev-list");
+        assert!(status.success(), "git rev-list --objects failed in {}", ledger.display());
+        children_cpu_secs() - before
+    };
+    let git_cpu = read_cpu().min(read_cpu());
+    let signatures = real.rows + real.commits;
+    let signing = signatures as f64 / limits.batch;
+    let floor = git_cpu / limits.cores as f64 + signing;
+    println!(
+        "git's own read of every commit and tree of the {}-commit ledger (`git rev-list --objects --all`; blobs not read): {git_cpu:.2} s of CPU\n\
+         its {signatures} signatures (one per row, one per commit) at the batch-verify rate: {signing:.2} s on {} threads\n\
+         no verify reading history through git at git's own speed can take less than {floor:.2} s here; `smartup verify` took {:.2} s ({:.2}x the floor)",
+        real.commits,
+        limits.cores,
+        real.secs,
+        real.secs / floor
+    );
+    let within = |needed: f64| if floor <= needed { "within reach" } else { "OUT OF REACH" };
+    let mut lines = Vec::new();
+    if let Some(hledger) = limits.hledger {
+        lines.push(format!(
+            "floor of git storage {floor:.2} s against `hledger check` {hledger:.2} s: the hledger goal is {}",
+            within(hledger)
+        ));
+    }
+    if let Some(big) = limits.big_rate {
+        let needed_now = real.rows as f64 / (GOAL_REALISTIC_SHARE * big);
+        let needed_at_goal = real.rows as f64 / (GOAL_REALISTIC_SHARE * GOAL_BATCH_SHARE * limits.batch);
+        lines.push(format!(
+            "floor of git storage {floor:.2} s against the realistic-share goal: it needs <= {needed_now:.2} s at today's big-commit rate ({}), <= {needed_at_goal:.2} s once big-commit verify meets its own goal ({})",
+            within(needed_now),
+            within(needed_at_goal)
+        ));
+    }
+    lines
 }
 
 /// Writes every row of the ledger at `ledger` as one transaction of a plain-text accounting

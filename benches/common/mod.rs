@@ -246,15 +246,28 @@ pub fn own_cpu_secs() -> f64 {
     cpu_secs_of("/proc/self/stat")
 }
 
+/// The user + system CPU seconds of this process's children that have ended and been
+/// waited for.
+pub fn children_cpu_secs() -> f64 {
+    // cutime and cstime, fields 16 and 17
+    stat_secs("/proc/self/stat", 13)
+}
+
 /// The user + system CPU seconds of the process whose `/proc/PID/stat` is `stat` (0 when it
 /// cannot be read).
 pub fn cpu_secs_of(stat: &str) -> f64 {
+    // utime and stime, fields 14 and 15
+    stat_secs(stat, 11)
+}
+
+/// The sum, in seconds, of the two clock-tick fields of `/proc/PID/stat` at `first` and the
+/// one after it, counted after the command name (where the state, field 3, is 0).
+fn stat_secs(stat: &str, first: usize) -> f64 {
     let text = std::fs::read_to_string(stat).unwrap_or_default();
     let after = text.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // after the command name: state is field 3, utime 14 and stime 15
-    (ticks(11) + ticks(12)) / clock_ticks()
+    (ticks(first) + ticks(first + 1)) / clock_ticks()
 }
 
 /// Seconds as `1h 02m`, `3m 05s` or `12.3 s`.
