@@ -44,7 +44,7 @@ pub struct ProposalHistory {
 impl Histories {
     /// Files one row (read at `at`).
     pub fn add(&mut self, row: &Row, at: &Location) {
-        if at.table == PROPOSALS_TABLE {
+        if &*at.table == PROPOSALS_TABLE {
             self.add_to_proposal(row, at);
         }
         if CARRIERS.contains(&row.action.as_str()) {

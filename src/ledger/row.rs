@@ -4,6 +4,7 @@
 use super::schema::{self, TableId};
 use crate::sign::{encode_signature, SigningKey};
 use crate::time::Timestamp;
+use std::sync::Arc;
 
 /// The first line of every signed message: names the encoding so it can evolve.
 pub const MESSAGE_PREFIX: &str = "smartup-row-v1";
@@ -29,13 +30,15 @@ pub struct Row {
     pub signature: String,
 }
 
-/// Where a row was read from, for messages that point at a file and line.
+/// Where a row was read from, for messages that point at a file and line. The names are
+/// shared: the rows of a segment point at one copy, so a location is cloned for every row
+/// checked without allocating.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
     /// Table name.
-    pub table: String,
+    pub table: Arc<str>,
     /// Segment file path inside the repository (`tables/roles/000001.csv`).
-    pub file: String,
+    pub file: Arc<str>,
     /// 1-based line number in that file.
     pub line: u64,
 }

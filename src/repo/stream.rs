@@ -13,6 +13,7 @@ use crate::ledger::segment::{self, SegmentError};
 use crate::ledger::TABLES_DIR;
 use git2::Oid;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 impl From<SegmentError> for Box<Finding> {
     fn from(e: SegmentError) -> Box<Finding> {
@@ -106,13 +107,14 @@ impl<'a, 'r> RowStream<'a, 'r> {
         };
         let rows = &mut self.cursors[i].rows;
         let mut last_line = first_line - 1;
+        let (table, file): (Arc<str>, Arc<str>) = (table_name.as_str().into(), source.file.as_str().into());
         segment::parse_body(source.table, &source.file, &bytes[body..], first_line, |row, line| {
             last_line = line;
             rows.push_back((
                 row,
                 Location {
-                    table: table_name.clone(),
-                    file: source.file.clone(),
+                    table: Arc::clone(&table),
+                    file: Arc::clone(&file),
                     line,
                 },
             ));

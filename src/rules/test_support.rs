@@ -293,9 +293,9 @@ impl Book {
         let line = self.lines.entry(name.clone()).or_insert(1);
         *line += 1;
         let at = Location {
-            file: format!("tables/{name}/1/01.csv"),
+            file: format!("tables/{name}/1/01.csv").into(),
             line: *line,
-            table: name,
+            table: name.into(),
         };
         self.rows.push((row, at));
     }

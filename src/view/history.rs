@@ -30,7 +30,7 @@ impl RowRef {
         RowRef {
             seq: row.seq,
             action: row.action.clone(),
-            file: at.file.clone(),
+            file: at.file.to_string(),
             line: at.line,
         }
     }
@@ -335,7 +335,7 @@ mod tests {
         assert_eq!(task.sessions[0].row.seq, log.seq);
         assert_eq!(
             (task.sessions[0].row.file.as_str(), task.sessions[0].row.line),
-            (at.file.as_str(), at.line)
+            (&*at.file, at.line)
         );
         let assessment = task.assessment.as_ref().expect("assessed");
         assert_eq!(assessment.scores.collaboration, "8");
