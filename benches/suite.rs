@@ -3,8 +3,9 @@
 //!
 //! 1. Generates (or reuses, cached under `target/`) realistic ledgers of one action per commit
 //!    (each signed by its actor, packed) and big-commit ledgers (2,000 rows per commit).
-//! 2. Verify: rows/s, commits/s and peak memory of `smartup::verify::walk` in a fresh
-//!    process, against the ed25519 batch-verify rate of this machine and threads.
+//! 2. Verify: rows/s, commits/s and peak memory (anonymous and file-backed apart, and how
+//!    it grows with commits) of `smartup::verify::walk` in a fresh process, against the
+//!    ed25519 batch-verify rate of this machine and threads.
 //! 3. The hook on the largest realistic ledger: pushes of 1, 100 and 2,000 one-action commits
 //!    through the library `check` (fresh process, warm state cache), the 2,000 through the
 //!    real `smartup hook pre-receive`, and the cold-cache rebuild (`smartup/state` removed).
@@ -47,6 +48,8 @@ const GOAL_REALISTIC_SHARE: f64 = 0.50;
 const GOAL_COMMITS_PER_SEC: f64 = 5_000.0;
 const GOAL_SCALING: f64 = 1.05;
 const GOAL_PEAK_MB: f64 = 100.0;
+/// "Flat": the peak of the largest realistic verify at most this many times the smallest's.
+const GOAL_FLAT_MEMORY: f64 = 1.25;
 const GOAL_HOOK_SECS: f64 = 2.0;
 const GOAL_COLD_SECS: f64 = 30.0;
 const GOAL_CLONE_SECS: f64 = 10.0;
@@ -136,13 +139,33 @@ fn verify_best(exe: &Path, dir: &Path) -> Measured {
 /// A verify line with commits per second.
 fn verify_line(label: &str, m: &Measured) -> String {
     format!(
-        "{label:<30} {:>8} rows {:>7} commits {:>9.0} rows/s {:>8.0} commits/s {:>7.3} s {:>6.1} MB peak",
+        "{label:<30} {:>8} rows {:>7} commits {:>9.0} rows/s {:>8.0} commits/s {:>7.3} s {:>6.1} MB peak (anonymous {:.1}, files {:.1})",
         m.rows,
         m.commits,
         m.rate(),
         m.commits as f64 / m.secs,
         m.secs,
-        m.hwm_kb as f64 / 1024.0
+        m.hwm_kb as f64 / 1024.0,
+        m.anon_kb as f64 / 1024.0,
+        m.file_kb as f64 / 1024.0
+    )
+}
+
+/// Whether verify's peak memory stays flat as commits grow, between the smallest and the
+/// largest realistic ledger: the peak at the larger may exceed the smaller's by at most
+/// [`GOAL_FLAT_MEMORY`]. The growth is shown per 1,000 commits, anonymous (the walk's own)
+/// and file-backed (git's pack index and pack windows) apart.
+fn memory_growth(small: &Measured, large: &Measured) -> String {
+    let per_1k = |a: u64, b: u64| (b as f64 - a as f64) / 1024.0 / (large.commits - small.commits) as f64 * 1000.0;
+    let ratio = large.hwm_kb as f64 / small.hwm_kb as f64;
+    format!(
+        "verify peak memory flat as commits grow (x{} commits: peak <= {GOAL_FLAT_MEMORY:.2}x): {}: {:.1} -> {:.1} MB ({ratio:.2}x); per 1,000 commits {:+.2} MB anonymous, {:+.2} MB files",
+        large.commits / small.commits.max(1),
+        verdict(ratio <= GOAL_FLAT_MEMORY),
+        small.hwm_kb as f64 / 1024.0,
+        large.hwm_kb as f64 / 1024.0,
+        per_1k(small.anon_kb, large.anon_kb),
+        per_1k(small.file_kb, large.file_kb)
     )
 }
 
@@ -238,6 +261,9 @@ fn suite(args: &Args) {
         "verify peak memory < {GOAL_PEAK_MB:.0} MB: {}: {peak:.1} MB at most",
         verdict(peak < GOAL_PEAK_MB)
     ));
+    if let [first, .., last] = reals[..] {
+        goals.push(memory_growth(first, last));
+    }
 
     let scratch = tempfile::tempdir().expect("a scratch folder");
     let realistic: Vec<(&PathBuf, u64)> = big

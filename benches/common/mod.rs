@@ -24,6 +24,8 @@ use smartup::verify::{walk, Options};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bumped whenever the generator changes, so that an older cached ledger is not reused.
@@ -63,6 +65,11 @@ pub struct Measured {
     pub commits: u64,
     pub secs: f64,
     pub hwm_kb: u64,
+    /// The largest anonymous resident memory seen (heap, stacks), in kB, sampled.
+    pub anon_kb: u64,
+    /// The largest file-backed resident memory seen (the mapped pack, its index and the
+    /// program), in kB, sampled.
+    pub file_kb: u64,
     pub cpu_secs: f64,
     /// Average cores used by other processes during the run (from /proc/stat).
     pub other_cores: f64,
@@ -127,6 +134,8 @@ pub fn run_child(exe: &Path, dir: &Path, extra: &[&str], one_core: bool) -> Meas
         commits: field("commits") as u64,
         secs,
         hwm_kb: field("hwm_kb") as u64,
+        anon_kb: field("anon_kb") as u64,
+        file_kb: field("file_kb") as u64,
         cpu_secs,
         other_cores: ((busy - cpu_secs) / secs).max(0.0),
         steal_cores: steal / secs,
@@ -1278,6 +1287,7 @@ pub fn enable_blob_cache(mb: usize) {
 pub fn verify_child(dir: &Path, signatures: bool, blob_cache_mb: usize) {
     enable_blob_cache(blob_cache_mb);
     let (repo, tip) = open_ledger(dir);
+    let sampler = ResidentSampler::start();
     let start = Instant::now();
     let report = walk(
         &repo,
@@ -1290,6 +1300,7 @@ pub fn verify_child(dir: &Path, signatures: bool, blob_cache_mb: usize) {
     )
     .unwrap_or_else(|e| panic!("the walk failed: {e:#}"));
     let secs = start.elapsed().as_secs_f64();
+    let (anon_kb, file_kb) = sampler.stop();
     if !report.findings.is_empty() {
         for finding in report.findings.iter().take(10) {
             eprintln!("{finding}");
@@ -1298,12 +1309,44 @@ pub fn verify_child(dir: &Path, signatures: bool, blob_cache_mb: usize) {
         std::process::exit(1);
     }
     println!(
-        "RESULT rows={} commits={} secs={secs:.6} hwm_kb={} cpu_secs={:.3}",
+        "RESULT rows={} commits={} secs={secs:.6} hwm_kb={} anon_kb={anon_kb} file_kb={file_kb} cpu_secs={:.3}",
         report.rows,
         report.commits,
         proc_status_kb("/proc/self/status", "VmHWM:"),
         own_cpu_secs()
     );
+}
+
+/// Samples this process's anonymous and file-backed resident memory every few milliseconds
+/// on a thread of its own (Linux keeps only the peak of their sum, `VmHWM`).
+struct ResidentSampler {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl ResidentSampler {
+    fn start() -> ResidentSampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let (mut anon, mut file) = (0, 0);
+            loop {
+                anon = anon.max(proc_status_kb("/proc/self/status", "RssAnon:"));
+                file = file.max(proc_status_kb("/proc/self/status", "RssFile:"));
+                if stopped.load(Ordering::Relaxed) {
+                    return (anon, file);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        ResidentSampler { stop, thread }
+    }
+
+    /// The largest anonymous and file-backed resident kB seen.
+    fn stop(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("the memory sampler")
+    }
 }
 
 /// How long `f` takes.

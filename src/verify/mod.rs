@@ -72,15 +72,42 @@ pub struct Report {
     pub walked: Vec<Walked>,
 }
 
-/// One commit of a walk, as much as a later check of time needs.
+/// One commit of a walk, as much as a later check of time needs: 32 bytes, kept for every
+/// commit of history.
 #[derive(Clone, Copy, Debug)]
 pub struct Walked {
     /// The commit.
     pub commit: Oid,
     /// Rows it added.
-    pub rows: u64,
+    pub rows: u32,
+    /// The recorded time of its first row; meaningless while it has none.
+    first_row_time: Timestamp,
+}
+
+const _: () = assert!(std::mem::size_of::<Walked>() == 32);
+
+impl Walked {
+    /// A commit walked with no rows yet.
+    fn new(commit: Oid) -> Walked {
+        Walked {
+            commit,
+            rows: 0,
+            first_row_time: Timestamp(0),
+        }
+    }
+
+    /// Counts a row recorded at `time`.
+    fn add_row(&mut self, time: Timestamp) {
+        if self.rows == 0 {
+            self.first_row_time = time;
+        }
+        self.rows = self.rows.saturating_add(1);
+    }
+
     /// The recorded time of its first row (rows never go back in time), if it has rows.
-    pub first_recorded: Option<Timestamp>,
+    pub fn first_recorded(&self) -> Option<Timestamp> {
+        (self.rows > 0).then_some(self.first_row_time)
+    }
 }
 
 /// Walks the first-parent history that ends at `tip`, from the root commit.
@@ -295,11 +322,7 @@ fn walk_commit(
     let Some(state) = report.state.as_mut() else { return Ok(false) };
     let valid_before = committer_key.is_some_and(|fp| rules::commit::key_valid(state, fp));
 
-    let mut walked = Walked {
-        commit: id,
-        rows: 0,
-        first_recorded: None,
-    };
+    let mut walked = Walked::new(id);
     let read = commit.rows.into_iter().map(Ok).chain(commit.broken.map(Err));
     let mut stream = RowStream::new(trees, commit.changes.sources, state.policy.ledger.segment_rows);
     let streamed = std::iter::from_fn(|| stream.next_row().transpose());
@@ -315,8 +338,7 @@ fn walk_commit(
         if report.rows.is_multiple_of(4096) {
             check_deadline(options)?;
         }
-        walked.rows += 1;
-        walked.first_recorded.get_or_insert(row.timestamp);
+        walked.add_row(row.timestamp);
         if let Some(pipeline) = pipeline.as_mut() {
             if let Ok(key) = rules::signer_key(state, &row) {
                 pipeline.push(&row, &state.ledger_id, &state.policy.ledger.namespace, key, &location, id);
