@@ -74,12 +74,12 @@ pub struct Report {
 
 /// One commit of a walk, as much as a later check of time needs: 32 bytes, kept for every
 /// commit of history.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Walked {
     /// The commit.
     pub commit: Oid,
-    /// Rows it added.
-    pub rows: u32,
+    /// Rows it added (at most `u32::MAX` are counted: no commit holds billions of rows).
+    rows: u32,
     /// The recorded time of its first row; meaningless while it has none.
     first_row_time: Timestamp,
 }
@@ -104,9 +104,24 @@ impl Walked {
         self.rows = self.rows.saturating_add(1);
     }
 
+    /// Rows it added.
+    pub fn rows(&self) -> u64 {
+        u64::from(self.rows)
+    }
+
     /// The recorded time of its first row (rows never go back in time), if it has rows.
     pub fn first_recorded(&self) -> Option<Timestamp> {
         (self.rows > 0).then_some(self.first_row_time)
+    }
+}
+
+impl std::fmt::Debug for Walked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Walked")
+            .field("commit", &self.commit)
+            .field("rows", &self.rows)
+            .field("first_recorded", &self.first_recorded())
+            .finish()
     }
 }
 

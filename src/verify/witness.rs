@@ -85,10 +85,10 @@ pub fn check(repo: &Repository, walk: &Report, policy: &Policy) -> Result<Option
         let first = coverage.witnesses == 1;
         for walked in ledger.get(next..end).unwrap_or_default() {
             if first {
-                coverage.before_witnessing += u64::from(walked.rows);
+                coverage.before_witnessing += walked.rows();
                 continue;
             }
-            coverage.covered += u64::from(walked.rows);
+            coverage.covered += walked.rows();
             let not_before = time.plus(-lag);
             if walked.first_recorded().is_some_and(|t| t < not_before) {
                 late_rows(repo, walked.commit, policy, not_before, oid, &mut coverage.findings)?;
