@@ -242,7 +242,11 @@ pub fn mem_total() -> String {
 
 /// A `Name: N kB` value of a /proc file.
 pub fn proc_status_kb(path: &str, name: &str) -> u64 {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    status_kb(&std::fs::read_to_string(path).unwrap_or_default(), name)
+}
+
+/// A `Name: N kB` value in the text of a /proc file (0 when it has none).
+fn status_kb(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name))
         .and_then(|v| v.split_whitespace().next())
@@ -1331,8 +1335,9 @@ impl ResidentSampler {
         let thread = std::thread::spawn(move || {
             let (mut anon, mut file) = (0, 0);
             loop {
-                anon = anon.max(proc_status_kb("/proc/self/status", "RssAnon:"));
-                file = file.max(proc_status_kb("/proc/self/status", "RssFile:"));
+                let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+                anon = anon.max(status_kb(&status, "RssAnon:"));
+                file = file.max(status_kb(&status, "RssFile:"));
                 if stopped.load(Ordering::Relaxed) {
                     return (anon, file);
                 }
