@@ -17,7 +17,9 @@
 //   - at 390 px the document must not scroll sideways: every element and text run that is
 //     not inside an element that clips or scrolls its own overflow (overflow-x other than
 //     visible, e.g. a wide table in <div style="overflow-x:auto">) must end inside the
-//     viewport; the offenders are named (tag#id.class, width, right edge).
+//     viewport; the offenders are named (tag#id.class, width, right edge);
+//   - at 1280 px no table scrolls inside its box (.table-wrap): on a desktop screen every
+//     column is in view; the table's caption and widths are named.
 // Links: every <a href> is resolved against its page; a relative link must reach an existing
 // file inside SITE_DIR (query and fragment stripped; not a directory, which file:// would
 // list), and a #fragment must name an id (or <a name>) on the target page. http(s) links are
@@ -39,6 +41,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const CHROMIUM = "/usr/bin/chromium";
 const WIDTHS = [1280, 390];
 const NARROW = 390; // the sideways-overflow check runs at this width
+const WIDE = 1280; // tables must fit without scrolling at this width
 const AXE_WIDTH = 1280;
 const HEIGHT = 900;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -228,6 +231,13 @@ function probeOverflow() {
   return { vw, scrollWidth, causes };
 }
 
+// Tables that scroll sideways inside their .table-wrap box: caption, table and box widths.
+function probeScrollingTables() {
+  return [...document.querySelectorAll(".table-wrap")]
+    .filter((wrap) => wrap.scrollWidth > wrap.clientWidth + 1)
+    .map((wrap) => `"${wrap.querySelector("caption")?.textContent ?? wrap.getAttribute("aria-label")}" is ${wrap.scrollWidth}px wide in a ${wrap.clientWidth}px box`);
+}
+
 // ---- the run ----------------------------------------------------------------------------------
 let browser;
 try {
@@ -336,7 +346,8 @@ async function checkWidth(width) {
       for (let t = 0; c.inflight > 0 && t < 40; t++) await page.waitForTimeout(25);
 
       const probe = await page.evaluate(`({ sub: (${probeSubresources})(), alt: (${probeAlternatives})(),
-        links: (${probeLinksAndIds})(), over: ${width === NARROW ? `(${probeOverflow})()` : "null"} })`);
+        links: (${probeLinksAndIds})(), over: ${width === NARROW ? `(${probeOverflow})()` : "null"},
+        tables: ${width === WIDE ? `(${probeScrollingTables})()` : "[]"} })`);
       for (const u of probe.sub) checkSubresource(c, u, null);
       for (const { rel: r, symptoms } of c.missing.values())
         F(`missing subresource ${r} (${symptoms.length ? symptoms.join(", ") : "in the DOM, never requested"})`);
@@ -354,6 +365,8 @@ async function checkWidth(width) {
           F(`${head}: ${causes}`);
         }
       }
+
+      for (const t of probe.tables) F(`a table scrolls sideways: ${t}`);
 
       if (width === AXE_WIDTH && axePages.includes(pageRel)) {
         await page.addScriptTag({ path: axeScript });
