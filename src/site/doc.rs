@@ -76,6 +76,9 @@ pub struct Table {
     pub head: Vec<String>,
     /// Columns that hold numbers (right-aligned).
     pub numeric: Vec<bool>,
+    /// Whether the row headers are titles people wrote, of any length, that may wrap (other
+    /// row headers are short labels, kept on one line).
+    pub titled: bool,
     /// The rows.
     pub rows: Vec<TableRow>,
 }
@@ -88,8 +91,15 @@ impl Table {
             caption: caption.into(),
             head: head.iter().map(|h| h.trim_end_matches('#').trim_end().to_string()).collect(),
             numeric: head.iter().map(|h| h.ends_with('#')).collect(),
+            titled: false,
             rows: Vec::new(),
         }
+    }
+
+    /// The same table, with row headers that are titles people wrote (see [`Table::titled`]).
+    pub fn with_titles(mut self) -> Table {
+        self.titled = true;
+        self
     }
 
     /// Adds a row of cells.

@@ -72,7 +72,8 @@ fn inlines(from: &PageId, parts: &[Inline], out: &mut String) {
 fn table(from: &PageId, t: &Table, out: &mut String) {
     out.push_str("<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"");
     out.push_str(&escape(&t.caption));
-    let _ = write!(out, "\"><table>\n<caption>{}</caption>\n<thead><tr>", escape(&t.caption));
+    let class = if t.titled { " class=\"titled\"" } else { "" };
+    let _ = write!(out, "\"><table{class}>\n<caption>{}</caption>\n<thead><tr>", escape(&t.caption));
     for (i, head) in t.head.iter().enumerate() {
         let class = if t.numeric.get(i) == Some(&true) { " class=\"num\"" } else { "" };
         let _ = write!(out, "<th scope=\"col\"{class}>{}</th>", escape(head));

@@ -150,7 +150,8 @@ fn open_table(open: &[&ProposalView]) -> Table {
             "Participation",
             "Closes",
         ],
-    );
+    )
+    .with_titles();
     for p in open {
         table.row(vec![
             named(p),
@@ -178,7 +179,8 @@ fn closed_table(closed: &[&ProposalView]) -> Table {
             "Closed by",
             "Carried out by",
         ],
-    );
+    )
+    .with_titles();
     for p in closed.iter().rev() {
         let closed_by = p.closed_by.map_or_else(|| cell("-"), |seq| vec![row_link(seq)]);
         table.row(vec![
